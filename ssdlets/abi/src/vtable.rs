@@ -1,0 +1,156 @@
+//! The `#[repr(C)]` table of runtime services handed to a module.
+//!
+//! Calling convention shared by every service taking a `ctx`:
+//! - `ctx` is the opaque [`InstanceCtx`] pointer the runtime passed to the SSDlet's entry
+//!   point. It stays valid until that entry point returns and must not be used afterwards or
+//!   from another thread.
+//! - Services that may wait (`port_get`, `port_put`, `yield_now`, and the file/matcher
+//!   calls, which take simulated time) suspend the calling SSDlet's fiber, never the core.
+//! - Any service may return [`Status::ABORTED`]: the SSDlet must then return from its entry
+//!   point promptly (the SDK unwinds its stack to do so).
+//!
+//! The memory services (`alloc`, `dealloc`, `realloc`) take no `ctx`: they back the module's
+//! global allocator, which has none. The runtime charges them to the SSDlet that is running on
+//! the calling thread, if any.
+
+use crate::Status;
+
+/// Opaque per-instance context owned by the runtime. Modules only pass the pointer back.
+#[repr(C)]
+pub struct InstanceCtx {
+    _private: [u8; 0],
+}
+
+/// A file capability handed to an SSDlet as an argument. Only the runtime can mint one.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileHandle(pub u64);
+
+/// Which side of an SSDlet a port index refers to.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PortDir(pub u32);
+
+impl PortDir {
+    /// An input port (the SSDlet `get`s from it).
+    pub const INPUT: PortDir = PortDir(0);
+    /// An output port (the SSDlet `put`s to it).
+    pub const OUTPUT: PortDir = PortDir(1);
+}
+
+/// Severity of a log line.
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LogLevel(pub u32);
+
+impl LogLevel {
+    /// Something failed.
+    pub const ERROR: LogLevel = LogLevel(1);
+    /// Something looks wrong.
+    pub const WARN: LogLevel = LogLevel(2);
+    /// Progress worth telling the user.
+    pub const INFO: LogLevel = LogLevel(3);
+    /// Detail for developers.
+    pub const DEBUG: LogLevel = LogLevel(4);
+}
+
+/// A borrowed byte string: `len` bytes at `ptr` (`ptr` may dangle when `len == 0`).
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct ByteSlice {
+    /// First byte.
+    pub ptr: *const u8,
+    /// Number of bytes.
+    pub len: usize,
+}
+
+/// A received message, filled in by `port_get`.
+///
+/// The bytes are owned by the runtime and stay valid until the next `port_get` on the same
+/// port by the same SSDlet, or until its entry point returns, whichever comes first.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct MsgRef {
+    /// First byte of the encoded message.
+    pub ptr: *const u8,
+    /// Length of the encoded message in bytes.
+    pub len: usize,
+}
+
+/// What the pattern matcher can do, filled in by `matcher_limits`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MatcherLimits {
+    /// Most keys one scan accepts.
+    pub max_keys: u32,
+    /// Longest key in bytes.
+    pub max_key_len: u32,
+    /// Size in bytes of the pages the matcher reports one flag for.
+    pub page_size: u32,
+}
+
+/// Services the runtime provides to modules. Passed to `ssdlet_module_init` and every
+/// `ssdlet_run`; the pointer stays valid while the module is loaded.
+#[repr(C)]
+pub struct RuntimeVtable {
+    /// The runtime's [`crate::ABI_VERSION`]; a module refuses a table with another version.
+    pub abi_version: u32,
+    /// `size_of::<RuntimeVtable>()` as the runtime built it.
+    pub size: u32,
+
+    /// Waits for the next message on input `port`. `OK`: `*out` holds it. `CLOSED`: the
+    /// input is closed and drained (end of stream).
+    pub port_get: unsafe extern "C" fn(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef) -> Status,
+    /// Sends `len` bytes at `data` on output `port`, waiting while the port is full. The
+    /// runtime copies the bytes before returning. `CLOSED`: the receiver is gone.
+    pub port_put:
+        unsafe extern "C" fn(ctx: *mut InstanceCtx, port: u32, data: *const u8, len: usize) -> Status,
+    /// Closes a port: an output ends the receiver's stream after it drains; an input makes the
+    /// sender's further puts return `CLOSED`. Closing twice is `OK`.
+    pub port_close: unsafe extern "C" fn(ctx: *mut InstanceCtx, dir: PortDir, port: u32) -> Status,
+
+    /// Writes the length in bytes of `file` to `*out_len`.
+    pub file_len: unsafe extern "C" fn(ctx: *mut InstanceCtx, file: FileHandle, out_len: *mut u64) -> Status,
+    /// Internal read of up to `len` bytes of `file` at `offset` into `buf`; writes the number
+    /// of bytes read to `*out_read` (0 at end of file).
+    pub file_read: unsafe extern "C" fn(
+        ctx: *mut InstanceCtx,
+        file: FileHandle,
+        offset: u64,
+        buf: *mut u8,
+        len: usize,
+        out_read: *mut usize,
+    ) -> Status,
+
+    /// Writes the matcher's limits to `*out`.
+    pub matcher_limits: unsafe extern "C" fn(ctx: *mut InstanceCtx, out: *mut MatcherLimits) -> Status,
+    /// Scans pages `first_page .. first_page + page_count` of `file` for any of the `key_count`
+    /// keys at `keys`, writing one flag per page to `out_flags` (1: a key may occur in the
+    /// page, 0: no key occurs). `out_flags` has room for `page_count` bytes.
+    pub matcher_scan: unsafe extern "C" fn(
+        ctx: *mut InstanceCtx,
+        file: FileHandle,
+        keys: *const ByteSlice,
+        key_count: usize,
+        first_page: u64,
+        page_count: u64,
+        out_flags: *mut u8,
+    ) -> Status,
+
+    /// Allocates `size` bytes aligned to `align` (a power of two), charged to the running
+    /// SSDlet. Null on failure. Compatible with the C library's `free` on the host.
+    pub alloc: unsafe extern "C" fn(size: usize, align: usize) -> *mut u8,
+    /// Frees memory from `alloc`/`realloc` with the same `size` and `align`.
+    pub dealloc: unsafe extern "C" fn(ptr: *mut u8, size: usize, align: usize),
+    /// Resizes memory from `alloc` (`size`, `align`) to `new_size`. Null on failure, in which
+    /// case the old block is untouched.
+    pub realloc: unsafe extern "C" fn(ptr: *mut u8, size: usize, align: usize, new_size: usize) -> *mut u8,
+
+    /// Logs `len` bytes of UTF-8 at `msg` (invalid UTF-8 is replaced) at `level`.
+    pub log: unsafe extern "C" fn(ctx: *mut InstanceCtx, level: LogLevel, msg: *const u8, len: usize),
+    /// Lets other SSDlets run. Returns `OK` or `ABORTED`.
+    pub yield_now: unsafe extern "C" fn(ctx: *mut InstanceCtx) -> Status,
+    /// Records the failure message of the SSDlet (UTF-8), read by the runtime after a
+    /// `PANICKED`, `FAILED` or `BAD_ARGS` return from the entry point.
+    pub set_error: unsafe extern "C" fn(ctx: *mut InstanceCtx, msg: *const u8, len: usize),
+}

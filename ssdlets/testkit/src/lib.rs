@@ -1,1 +1,240 @@
-//! placeholder
+//! Test SSDlets: small, deliberate behaviours the runtime's tests and benches drive.
+//!
+//! | id | args | inputs | outputs | does |
+//! |---|---|---|---|---|
+//! | `echo` | | `in: u64` | `out: u64` | forwards every message |
+//! | `sum` | | `in: u64` | `total: u64` | sums its input, sends the total at the end |
+//! | `count` | `n: u64` | | `out: u64` | sends `0..n` |
+//! | `ping` | `n: u64` | `pong: u64` | `ping: u64` | sends `i`, waits for `i` back, `n` times |
+//! | `words` | `file: file` | | `words: WordCount` | sends each word of the file with count 1 |
+//! | `grep` | `file: file`, `key: str` | | `pages: u64` | pages containing `key` (matcher + confirm) |
+//! | `panicking` | `msg: str` | | | panics with `msg` |
+//! | `failing` | `msg: str` | | | returns an error with `msg` |
+//! | `alloc_hog` | `chunk: u64` | | | allocates `chunk` bytes per step, forever |
+//! | `endless` | | | | yields forever |
+//! | `recurse` | `depth: u64` | | `out: u64` | recurses `depth` frames of 1 KiB |
+
+use ssdlet_sdk::{Context, File, FileStream, Input, Output, Ssdlet, SsdletError};
+use ssdlet_testkit_types::WordCount;
+
+/// Forwards every message from `in` to `out`.
+pub struct Echo;
+impl Ssdlet for Echo {
+    type Args = ();
+    type Inputs = (Input<u64>,);
+    type Outputs = (Output<u64>,);
+    const INPUT_NAMES: &'static [&'static str] = &["in"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(_: &Context, (): (), (mut input,): Self::Inputs, (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        while let Some(v) = input.get() {
+            if out.put(v).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sums its input and sends the total once the input is closed.
+pub struct Sum;
+impl Ssdlet for Sum {
+    type Args = ();
+    type Inputs = (Input<u64>,);
+    type Outputs = (Output<u64>,);
+    const INPUT_NAMES: &'static [&'static str] = &["in"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["total"];
+    fn run(_: &Context, (): (), (mut input,): Self::Inputs, (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        let total = input.iter().fold(0u64, u64::wrapping_add);
+        out.put(total)?;
+        Ok(())
+    }
+}
+
+/// Sends `0..n`.
+pub struct Count;
+impl Ssdlet for Count {
+    type Args = (u64,);
+    type Inputs = ();
+    type Outputs = (Output<u64>,);
+    const ARG_NAMES: &'static [&'static str] = &["n"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(_: &Context, (n,): (u64,), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        for i in 0..n {
+            out.put(i)?;
+        }
+        Ok(())
+    }
+}
+
+/// Ping-pong: sends `i` on `ping` and waits for `i` back on `pong`, `n` times.
+pub struct Ping;
+impl Ssdlet for Ping {
+    type Args = (u64,);
+    type Inputs = (Input<u64>,);
+    type Outputs = (Output<u64>,);
+    const ARG_NAMES: &'static [&'static str] = &["n"];
+    const INPUT_NAMES: &'static [&'static str] = &["pong"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["ping"];
+    fn run(_: &Context, (n,): (u64,), (mut pong,): Self::Inputs, (mut ping,): Self::Outputs) -> Result<(), SsdletError> {
+        for i in 0..n {
+            ping.put(i)?;
+            match pong.get() {
+                Some(v) if v == i => {}
+                Some(v) => return Err(SsdletError::msg(format!("sent {i} but got {v} back"))),
+                None => return Err(SsdletError::msg(format!("pong closed after {i} round trips"))),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sends every whitespace-separated word of `file` as `WordCount { word, count: 1 }`.
+pub struct Words;
+impl Ssdlet for Words {
+    type Args = (File,);
+    type Inputs = ();
+    type Outputs = (Output<WordCount>,);
+    const ARG_NAMES: &'static [&'static str] = &["file"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["words"];
+    fn run(_: &Context, (file,): (File,), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        let mut stream = FileStream::with_capacity(file, 4096);
+        let mut line = Vec::new();
+        while stream.next_line(&mut line)? {
+            for w in line.split(|b| b.is_ascii_whitespace()).filter(|w| !w.is_empty()) {
+                let word = String::from_utf8_lossy(w).into_owned();
+                if out.put(WordCount { word, count: 1 }).is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Sends the numbers of the pages of `file` that contain `key`: the matcher hints which
+/// pages may, a software check confirms them.
+pub struct Grep;
+impl Ssdlet for Grep {
+    type Args = (File, String);
+    type Inputs = ();
+    type Outputs = (Output<u64>,);
+    const ARG_NAMES: &'static [&'static str] = &["file", "key"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["pages"];
+    fn run(ctx: &Context, (file, key): (File, String), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        let page = u64::from(ctx.matcher_limits()?.page_size);
+        let pages = file.len()?.div_ceil(page);
+        let hints = file.scan_pages(&[key.as_bytes()], 0..pages)?;
+        let mut buf = vec![0u8; page as usize + key.len()];
+        for (p, hint) in hints.into_iter().enumerate() {
+            if !hint {
+                continue;
+            }
+            // Read the page plus a key-length tail so matches across the boundary count for
+            // the page they start in, as the matcher's do.
+            let n = file.read_at(p as u64 * page, &mut buf)?;
+            let hay = &buf[..n];
+            let starts = hay.windows(key.len().max(1)).position(|w| w == key.as_bytes());
+            if starts.is_some_and(|s| (s as u64) < page) {
+                out.put(p as u64)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Panics with its argument.
+pub struct Panicking;
+impl Ssdlet for Panicking {
+    type Args = (String,);
+    type Inputs = ();
+    type Outputs = ();
+    const ARG_NAMES: &'static [&'static str] = &["msg"];
+    fn run(ctx: &Context, (msg,): (String,), (): (), (): ()) -> Result<(), SsdletError> {
+        ctx.info("about to panic");
+        panic!("{msg}");
+    }
+}
+
+/// Returns an error with its argument.
+pub struct Failing;
+impl Ssdlet for Failing {
+    type Args = (String,);
+    type Inputs = ();
+    type Outputs = ();
+    const ARG_NAMES: &'static [&'static str] = &["msg"];
+    fn run(_: &Context, (msg,): (String,), (): (), (): ()) -> Result<(), SsdletError> {
+        Err(SsdletError::msg(msg))
+    }
+}
+
+/// Allocates `chunk` bytes per step and keeps them, yielding between steps, forever.
+pub struct AllocHog;
+impl Ssdlet for AllocHog {
+    type Args = (u64,);
+    type Inputs = ();
+    type Outputs = ();
+    const ARG_NAMES: &'static [&'static str] = &["chunk"];
+    fn run(ctx: &Context, (chunk,): (u64,), (): (), (): ()) -> Result<(), SsdletError> {
+        let chunk = usize::try_from(chunk.max(1)).map_err(|_| SsdletError::msg("chunk too large"))?;
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(vec![0xA5; chunk]);
+            ctx.yield_now();
+        }
+    }
+}
+
+/// Yields forever.
+pub struct Endless;
+impl Ssdlet for Endless {
+    type Args = ();
+    type Inputs = ();
+    type Outputs = ();
+    fn run(ctx: &Context, (): (), (): (), (): ()) -> Result<(), SsdletError> {
+        loop {
+            ctx.yield_now();
+        }
+    }
+}
+
+#[inline(never)]
+fn recurse(depth: u64) -> u64 {
+    let mut frame = [0u8; 1024];
+    frame[(depth % 1024) as usize] = 1;
+    let frame = std::hint::black_box(frame);
+    if depth == 0 {
+        return u64::from(frame[0]);
+    }
+    recurse(depth - 1).wrapping_add(u64::from(frame[(depth % 1024) as usize]))
+}
+
+/// Recurses `depth` frames of about 1 KiB each, then sends `depth`.
+pub struct Recurse;
+impl Ssdlet for Recurse {
+    type Args = (u64,);
+    type Inputs = ();
+    type Outputs = (Output<u64>,);
+    const ARG_NAMES: &'static [&'static str] = &["depth"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(_: &Context, (depth,): (u64,), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        out.put(recurse(depth))?;
+        Ok(())
+    }
+}
+
+ssdlet_sdk::register_module! {
+    name: "testkit",
+    ssdlets: {
+        "echo" => Echo,
+        "sum" => Sum,
+        "count" => Count,
+        "ping" => Ping,
+        "words" => Words,
+        "grep" => Grep,
+        "panicking" => Panicking,
+        "failing" => Failing,
+        "alloc_hog" => AllocHog,
+        "endless" => Endless,
+        "recurse" => Recurse,
+    },
+}

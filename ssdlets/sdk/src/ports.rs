@@ -1,0 +1,236 @@
+//! Typed ports: [`Input`] and [`Output`], and the tuples of them an SSDlet declares.
+//!
+//! Ports block the SSDlet, not the core: `get` on an empty input and `put` on a full output
+//! suspend the SSDlet's fiber until the runtime can serve them.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use ssdlet_abi::sig::TypeSig;
+use ssdlet_abi::{PortDir, Status};
+
+use crate::message::Message;
+use crate::rt::Rt;
+use crate::sig_string;
+
+/// Why [`Input::try_get`] failed.
+#[derive(Debug)]
+pub struct RecvError {
+    port: &'static str,
+    expected: TypeSig,
+    detail: String,
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "malformed message on input port `{}` (expected `{}`): {}",
+            self.port,
+            sig_string(&self.expected),
+            self.detail
+        )
+    }
+}
+
+impl std::error::Error for RecvError {}
+
+/// `put` to a port whose receiver is gone; gives the value back (like tokio's `SendError`).
+pub struct Closed<T>(pub T);
+
+impl<T> Closed<T> {
+    /// The value that was not sent.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> fmt::Debug for Closed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Closed(..)")
+    }
+}
+
+impl<T> fmt::Display for Closed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("output port is closed: its receiver is gone")
+    }
+}
+
+impl<T> std::error::Error for Closed<T> {}
+
+/// A typed input port.
+pub struct Input<T> {
+    rt: Rt,
+    index: u32,
+    name: &'static str,
+    closed: bool,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Message> Input<T> {
+    /// The port's name, as registered.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The next message, or `None` once the input is closed and drained. Waits while the
+    /// input is empty. A message that does not decode as `T` fails the SSDlet.
+    pub fn get(&mut self) -> Option<T> {
+        match self.try_get() {
+            Ok(v) => v,
+            Err(e) => self.rt.fail(&e.to_string()),
+        }
+    }
+
+    /// Like [`Input::get`] but returns a malformed message as an error.
+    pub fn try_get(&mut self) -> Result<Option<T>, RecvError> {
+        if self.closed {
+            return Ok(None);
+        }
+        let err = |detail: String| RecvError { port: self.name, expected: T::SIG, detail };
+        match self.rt.port_get(self.index) {
+            Ok(None) => Ok(None),
+            Ok(Some(bytes)) => match postcard::take_from_bytes::<T>(bytes) {
+                Ok((v, [])) => Ok(Some(v)),
+                Ok((_, rest)) => Err(err(format!("{} trailing bytes", rest.len()))),
+                Err(e) => Err(err(e.to_string())),
+            },
+            Err(status) => Err(err(format!("the runtime refused the get: {}", status.name()))),
+        }
+    }
+
+    /// Iterates over the remaining messages until the input is closed and drained.
+    pub fn iter(&mut self) -> impl Iterator<Item = T> + '_ {
+        std::iter::from_fn(move || self.get())
+    }
+
+    /// Closes the input: the sender's further `put`s fail with [`Closed`].
+    pub fn close(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.rt.port_close(PortDir::INPUT, self.index);
+        }
+    }
+}
+
+impl<T> Drop for Input<T> {
+    fn drop(&mut self) {
+        if !self.closed {
+            self.rt.port_close(PortDir::INPUT, self.index);
+        }
+    }
+}
+
+/// A typed output port.
+pub struct Output<T> {
+    rt: Rt,
+    index: u32,
+    name: &'static str,
+    closed: bool,
+    scratch: Vec<u8>,
+    _t: PhantomData<fn(T)>,
+}
+
+impl<T: Message> Output<T> {
+    /// The port's name, as registered.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Sends `v`, waiting while the port is full. If the receiver is gone, returns `v` back.
+    pub fn put(&mut self, v: T) -> Result<(), Closed<T>> {
+        if self.closed {
+            return Err(Closed(v));
+        }
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        let buf = match postcard::to_extend(&v, buf) {
+            Ok(b) => b,
+            Err(e) => self.rt.fail(&format!(
+                "cannot encode a `{}` for output port `{}`: {e}",
+                sig_string(&T::SIG),
+                self.name
+            )),
+        };
+        let status = self.rt.port_put(self.index, &buf);
+        self.scratch = buf;
+        match status {
+            Status::OK => Ok(()),
+            Status::CLOSED => Err(Closed(v)),
+            other => self.rt.fail(&format!("the runtime refused a put on output port `{}`: {}", self.name, other.name())),
+        }
+    }
+
+    /// Closes the output: the receiver's `get` returns `None` after it drains the port.
+    /// Dropping the port closes it too.
+    pub fn close(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.rt.port_close(PortDir::OUTPUT, self.index);
+        }
+    }
+}
+
+impl<T> Drop for Output<T> {
+    fn drop(&mut self) {
+        if !self.closed {
+            self.rt.port_close(PortDir::OUTPUT, self.index);
+        }
+    }
+}
+
+/// A tuple of [`Input`]s: an SSDlet's input ports in index order.
+pub trait InputList: Sized {
+    /// Message types, in index order.
+    const SIGS: &'static [TypeSig];
+    #[doc(hidden)]
+    fn bind(rt: Rt, names: &'static [&'static str]) -> Self;
+}
+
+/// A tuple of [`Output`]s: an SSDlet's output ports in index order.
+pub trait OutputList: Sized {
+    /// Message types, in index order.
+    const SIGS: &'static [TypeSig];
+    #[doc(hidden)]
+    fn bind(rt: Rt, names: &'static [&'static str]) -> Self;
+}
+
+fn name_at(names: &'static [&'static str], i: usize) -> &'static str {
+    names.get(i).copied().unwrap_or("?")
+}
+
+impl InputList for () {
+    const SIGS: &'static [TypeSig] = &[];
+    fn bind(_: Rt, _: &'static [&'static str]) -> Self {}
+}
+
+impl OutputList for () {
+    const SIGS: &'static [TypeSig] = &[];
+    fn bind(_: Rt, _: &'static [&'static str]) -> Self {}
+}
+
+macro_rules! port_tuples {
+    ($($t:ident : $i:tt),+) => {
+        impl<$($t: Message),+> InputList for ($(Input<$t>,)+) {
+            const SIGS: &'static [TypeSig] = &[$($t::SIG),+];
+            fn bind(rt: Rt, names: &'static [&'static str]) -> Self {
+                ($(Input { rt, index: $i, name: name_at(names, $i), closed: false, _t: PhantomData::<fn() -> $t> },)+)
+            }
+        }
+        impl<$($t: Message),+> OutputList for ($(Output<$t>,)+) {
+            const SIGS: &'static [TypeSig] = &[$($t::SIG),+];
+            fn bind(rt: Rt, names: &'static [&'static str]) -> Self {
+                ($(Output {
+                    rt, index: $i, name: name_at(names, $i), closed: false, scratch: Vec::new(),
+                    _t: PhantomData::<fn($t)>,
+                },)+)
+            }
+        }
+    };
+}
+
+port_tuples!(A: 0);
+port_tuples!(A: 0, B: 1);
+port_tuples!(A: 0, B: 1, C: 2);
+port_tuples!(A: 0, B: 1, C: 2, D: 3);

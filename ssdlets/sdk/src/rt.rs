@@ -1,0 +1,147 @@
+//! FFI shims: the only place the SDK calls through the runtime's vtable.
+//!
+//! Invariant (cited by the SAFETY comments below): an [`Rt`] is only created by the generated
+//! entry point from the `vt` and `ctx` the runtime passed to it. The runtime guarantees `vt`
+//! points to a valid [`RuntimeVtable`] for as long as the module is loaded, and it validates
+//! `ctx` on every call (a stale `ctx`, e.g. one smuggled out of its SSDlet through a static,
+//! gets an error status, never memory unsafety). Buffers passed in are valid Rust slices.
+
+use std::panic;
+
+use ssdlet_abi::{ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable, Status};
+
+/// Panic payload used to unwind an SSDlet that the runtime aborted.
+pub(crate) struct Aborted;
+
+/// Panic payload used to unwind an SSDlet after its failure was reported with `set_error`.
+pub(crate) struct Failed;
+
+/// Unwinds the SSDlet's stack back to its entry point, which returns `ABORTED`.
+pub(crate) fn unwind_aborted() -> ! {
+    panic::resume_unwind(Box::new(Aborted))
+}
+
+/// Handle on the runtime for one running SSDlet instance.
+#[derive(Clone, Copy)]
+pub struct Rt {
+    vt: *const RuntimeVtable,
+    ctx: *mut InstanceCtx,
+}
+
+impl Rt {
+    /// Wraps the pointers handed to the entry point (see the module invariant).
+    pub(crate) fn new(vt: *const RuntimeVtable, ctx: *mut InstanceCtx) -> Self {
+        Rt { vt, ctx }
+    }
+
+    fn vt(&self) -> &RuntimeVtable {
+        // SAFETY: module invariant: `vt` is valid while the module is loaded, and this code
+        // only runs while it is.
+        unsafe { &*self.vt }
+    }
+
+    /// Turns `ABORTED` into an unwind; passes every other status through.
+    fn check(status: Status) -> Status {
+        if status == Status::ABORTED {
+            unwind_aborted();
+        }
+        status
+    }
+
+    /// Next message on input `port`: `Ok(Some(bytes))`, `Ok(None)` at end of stream.
+    pub(crate) fn port_get(&self, port: u32) -> Result<Option<&[u8]>, Status> {
+        let mut msg = MsgRef { ptr: std::ptr::null(), len: 0 };
+        // SAFETY: module invariant; `msg` is a valid out-pointer for the call's duration.
+        let st = Self::check(unsafe { (self.vt().port_get)(self.ctx, port, &mut msg) });
+        match st {
+            Status::OK if msg.len == 0 => Ok(Some(&[])),
+            Status::OK if msg.ptr.is_null() => Err(Status::INVALID_ARGUMENT),
+            // SAFETY: the ABI guarantees `msg` describes runtime-owned bytes valid until the
+            // next `port_get` on this port; callers hold `&mut` on the port for the borrow.
+            Status::OK => Ok(Some(unsafe { std::slice::from_raw_parts(msg.ptr, msg.len) })),
+            Status::CLOSED => Ok(None),
+            other => Err(other),
+        }
+    }
+
+    /// Sends `bytes` on output `port`.
+    pub(crate) fn port_put(&self, port: u32, bytes: &[u8]) -> Status {
+        // SAFETY: module invariant; `bytes` is a valid slice the runtime copies before return.
+        Self::check(unsafe { (self.vt().port_put)(self.ctx, port, bytes.as_ptr(), bytes.len()) })
+    }
+
+    /// Closes a port. Never unwinds (it runs from `Drop`).
+    pub(crate) fn port_close(&self, dir: PortDir, port: u32) -> Status {
+        // SAFETY: module invariant.
+        unsafe { (self.vt().port_close)(self.ctx, dir, port) }
+    }
+
+    pub(crate) fn file_len(&self, file: FileHandle) -> Result<u64, Status> {
+        let mut len = 0u64;
+        // SAFETY: module invariant; `len` is a valid out-pointer.
+        match Self::check(unsafe { (self.vt().file_len)(self.ctx, file, &mut len) }) {
+            Status::OK => Ok(len),
+            other => Err(other),
+        }
+    }
+
+    pub(crate) fn file_read(&self, file: FileHandle, offset: u64, buf: &mut [u8]) -> Result<usize, Status> {
+        let mut got = 0usize;
+        // SAFETY: module invariant; `buf` is a valid writable slice of `buf.len()` bytes and
+        // `got` a valid out-pointer.
+        let st = unsafe { (self.vt().file_read)(self.ctx, file, offset, buf.as_mut_ptr(), buf.len(), &mut got) };
+        match Self::check(st) {
+            Status::OK if got <= buf.len() => Ok(got),
+            Status::OK => Err(Status::INVALID_ARGUMENT),
+            other => Err(other),
+        }
+    }
+
+    pub(crate) fn matcher_limits(&self) -> Result<MatcherLimits, Status> {
+        let mut out = MatcherLimits::default();
+        // SAFETY: module invariant; `out` is a valid out-pointer.
+        match Self::check(unsafe { (self.vt().matcher_limits)(self.ctx, &mut out) }) {
+            Status::OK => Ok(out),
+            other => Err(other),
+        }
+    }
+
+    pub(crate) fn matcher_scan(&self, file: FileHandle, keys: &[&[u8]], first: u64, flags: &mut [u8]) -> Status {
+        let slices: Vec<ByteSlice> = keys.iter().map(|k| ByteSlice { ptr: k.as_ptr(), len: k.len() }).collect();
+        // SAFETY: module invariant; `slices` describes valid slices that outlive the call and
+        // `flags` has room for the `flags.len()` page flags requested.
+        let st = unsafe {
+            (self.vt().matcher_scan)(
+                self.ctx,
+                file,
+                slices.as_ptr(),
+                slices.len(),
+                first,
+                flags.len() as u64,
+                flags.as_mut_ptr(),
+            )
+        };
+        Self::check(st)
+    }
+
+    pub(crate) fn log(&self, level: LogLevel, msg: &str) {
+        // SAFETY: module invariant; `msg` is a valid slice.
+        unsafe { (self.vt().log)(self.ctx, level, msg.as_ptr(), msg.len()) }
+    }
+
+    pub(crate) fn yield_now(&self) {
+        // SAFETY: module invariant.
+        Self::check(unsafe { (self.vt().yield_now)(self.ctx) });
+    }
+
+    pub(crate) fn set_error(&self, msg: &str) {
+        // SAFETY: module invariant; `msg` is a valid slice.
+        unsafe { (self.vt().set_error)(self.ctx, msg.as_ptr(), msg.len()) }
+    }
+
+    /// Reports `msg` as the SSDlet's failure and unwinds to its entry point (`FAILED`).
+    pub(crate) fn fail(&self, msg: &str) -> ! {
+        self.set_error(msg);
+        panic::resume_unwind(Box::new(Failed))
+    }
+}

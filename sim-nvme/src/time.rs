@@ -167,6 +167,72 @@ impl Resource {
     }
 }
 
+/// A resource that serves transfers in the earliest free gap at or after they are ready.
+///
+/// Buses (NAND channels, the PCIe link) are arbitrated by readiness, not by issue order: a
+/// transfer whose data is ready early does not queue behind one whose data comes later. The
+/// resource keeps its reservations as sorted, merged intervals and forgets those that end
+/// before [`GapResource::forget_before`], which the device advances as commands are issued
+/// (a command issued earlier than that instant is served no earlier than it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GapResource {
+    /// Reserved intervals `[start, end)`, sorted, disjoint, not touching.
+    busy: std::collections::VecDeque<(SimTime, SimTime)>,
+    floor: SimTime,
+    /// Total time the resource spent busy.
+    pub busy_total: SimDuration,
+}
+
+impl GapResource {
+    /// Reserves `dur` in the first gap at or after `ready`; returns the end of the reservation.
+    pub fn occupy(&mut self, ready: SimTime, dur: SimDuration) -> SimTime {
+        self.busy_total += dur;
+        let mut start = ready.max(self.floor);
+        if dur == SimDuration::ZERO {
+            return start;
+        }
+        // First interval that ends after `start`.
+        let mut i = self.busy.partition_point(|&(_, e)| e <= start);
+        while let Some(&(s, e)) = self.busy.get(i) {
+            if start + dur <= s {
+                break;
+            }
+            start = start.max(e);
+            i += 1;
+        }
+        let end = start + dur;
+        // Insert at `i`, merging with touching neighbours.
+        let touches_prev = i > 0 && self.busy[i - 1].1 == start;
+        let touches_next = self.busy.get(i).is_some_and(|&(s, _)| s == end);
+        match (touches_prev, touches_next) {
+            (true, true) => {
+                let (_, e) = self.busy.remove(i).expect("checked");
+                self.busy[i - 1].1 = e;
+            }
+            (true, false) => self.busy[i - 1].1 = end,
+            (false, true) => self.busy[i].0 = start,
+            (false, false) => self.busy.insert(i, (start, end)),
+        }
+        end
+    }
+
+    /// Forgets reservations that end at or before `t`; later requests never start before `t`.
+    pub fn forget_before(&mut self, t: SimTime) {
+        if t <= self.floor {
+            return;
+        }
+        self.floor = t;
+        while self.busy.front().is_some_and(|&(_, e)| e <= t) {
+            self.busy.pop_front();
+        }
+    }
+
+    /// The end of the last reservation.
+    pub fn busy_until(&self) -> SimTime {
+        self.busy.back().map_or(self.floor, |&(_, e)| e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +254,24 @@ mod tests {
         // Ready after it is free: starts at once.
         assert_eq!(r.occupy(SimTime(100), SimDuration(1)), SimTime(101));
         assert_eq!(r.busy_total, SimDuration(11));
+    }
+
+    #[test]
+    fn gap_resource_fills_gaps() {
+        let mut r = GapResource::default();
+        assert_eq!(r.occupy(SimTime(100), SimDuration(10)), SimTime(110));
+        // Ready earlier and fits before: served in the gap.
+        assert_eq!(r.occupy(SimTime(0), SimDuration(50)), SimTime(50));
+        // Does not fit in the remaining gap [50, 100): goes after 110.
+        assert_eq!(r.occupy(SimTime(60), SimDuration(45)), SimTime(155));
+        // Exactly fills [50, 100): merges everything into [0, 155).
+        assert_eq!(r.occupy(SimTime(50), SimDuration(50)), SimTime(100));
+        assert_eq!(r.busy.len(), 1);
+        assert_eq!(r.busy_until(), SimTime(155));
+        r.forget_before(SimTime(200));
+        assert!(r.busy.is_empty());
+        assert_eq!(r.occupy(SimTime(0), SimDuration(5)), SimTime(205));
+        assert_eq!(r.busy_total, SimDuration(160));
     }
 
     #[test]

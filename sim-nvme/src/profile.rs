@@ -1,0 +1,552 @@
+//! `DeviceProfile`: every number the hardware model uses, with its unit, default and source.
+//!
+//! A profile is a serde struct read from TOML (`deny_unknown_fields`: a misspelt key is an
+//! error, not a silent default) or taken from a built-in by name. Every field omitted from a
+//! TOML file takes the `pm1725` value, so a file can override just what it changes:
+//!
+//! ```toml
+//! name = "pm1725-slow-nand"
+//! [nand]
+//! read_ns = 90000
+//! ```
+//!
+//! # Calibration of `pm1725`
+//!
+//! Biscuit (ISCA'16) measured on the Samsung PM1725: 4 KiB `pread` latency 90.0 us
+//! (conventional) and 75.9 us with Biscuit's internal read. The model's paths are
+//!
+//! - internal 4 KiB read = firmware + tR + channel transfer of 4 KiB
+//! - host 4 KiB read     = host I/O stack + firmware + tR + channel transfer + PCIe transfer
+//!
+//! With the public channel rate (800 MB/s, NVMeVirt's 970 PRO profile: 5.12 us per 4 KiB) and
+//! the usable Gen3 x4 link from the Biscuit slides (3.2 GB/s: 1.28 us per 4 KiB), two numbers
+//! are **fitted**: tR = 65.0 us (between NVMeVirt's ~36 us and MQSim's 75 us defaults) and
+//! firmware = 5.78 us, so that the internal read is 75.90 us; then the host I/O stack is
+//! fitted to 12.82 us so that the host read is 90.00 us. Bandwidth and IOPS are not written
+//! in anywhere: they emerge from 16 channels x 4 dies, the link, and the firmware cores.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use thiserror::Error;
+
+use crate::time::SimDuration;
+
+/// Size of one logical block (LBA) in bytes. Fixed: the whole framework addresses 4 KiB blocks.
+pub const LBA_BYTES: u64 = 4096;
+
+/// Why a profile could not be used.
+#[derive(Debug, Error)]
+pub enum ProfileError {
+    /// No built-in profile has this name and no file exists at this path.
+    #[error("unknown device profile `{0}`: expected a built-in name (pm1725, tiny) or a path to a TOML file")]
+    Unknown(String),
+    /// The profile file could not be read.
+    #[error("cannot read device profile file {path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The profile file is not valid TOML for a `DeviceProfile` (unknown key, wrong type, ...).
+    #[error("device profile file {path} is not a valid profile: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What the TOML parser said.
+        message: String,
+    },
+    /// A field has a value the model cannot use.
+    #[error("device profile `{profile}`: field `{field}` is {value}, expected {expected}")]
+    Invalid {
+        /// The profile's name.
+        profile: String,
+        /// The dotted field name, e.g. `geometry.channels`.
+        field: &'static str,
+        /// The value found.
+        value: String,
+        /// What the model needs.
+        expected: &'static str,
+    },
+}
+
+/// A complete description of a simulated SSD. `Default` is the calibrated `pm1725`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceProfile {
+    /// Name shown in reports. Default: `"pm1725"`.
+    pub name: String,
+    /// NAND array layout.
+    pub geometry: Geometry,
+    /// NAND operation times and the channel bus.
+    pub nand: NandTiming,
+    /// The SSD controller's command processing.
+    pub controller: Controller,
+    /// The host's side of a conventional I/O.
+    pub host: HostStack,
+    /// The PCIe link between host and device.
+    pub pcie: PcieLink,
+    /// The embedded cores that run SSDlets.
+    pub arm: ArmCores,
+    /// Device memory.
+    pub memory: DeviceMemory,
+    /// The per-channel key-based pattern matchers.
+    pub matcher: MatcherLimits,
+}
+
+/// The NAND array: channels x dies x planes x blocks x pages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Geometry {
+    /// Independent NAND channels (buses), each with its own pattern matcher.
+    /// Unit: count. Default 16. Source: Biscuit slides / PM1725a spec (16 channels).
+    pub channels: u32,
+    /// Dies (ways) on each channel; each die performs one array operation at a time.
+    /// Unit: count. Default 4. Source: assumed (1 TB of 128 Gbit dies over 16 channels is 4/ch).
+    pub dies_per_channel: u32,
+    /// Planes per die. Geometry only: multi-plane operations are not modelled, a die is the unit
+    /// of array parallelism. Unit: count. Default 2. Source: typical 3D NAND.
+    pub planes_per_die: u32,
+    /// Erase blocks per plane. Unit: count. Default 1024. Source: chosen so that raw capacity is
+    /// 1 TiB with the other defaults.
+    pub blocks_per_plane: u32,
+    /// Pages per erase block. Unit: count. Default 512. Source: typical 3D NAND.
+    pub pages_per_block: u32,
+    /// NAND page size: the unit of tR and tPROG; holds `page_bytes / 4096` logical blocks.
+    /// Unit: bytes, a multiple of 4096. Default 16384. Source: typical 3D NAND.
+    pub page_bytes: u32,
+    /// Fraction of raw capacity hidden from the host for garbage collection.
+    /// Unit: fraction in [0.02, 0.5]. Default 0.09 (1 TiB raw, ~1 TB exported).
+    /// Source: assumed; enterprise drives use 7-28%.
+    pub over_provisioning: f64,
+}
+
+/// NAND array timing and the channel bus.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NandTiming {
+    /// tR: array read of one page into the die's page register. Unit: ns. Default 65000.
+    /// Source: **fitted** to Biscuit's 75.9 us internal 4 KiB read (see module docs).
+    pub read_ns: u64,
+    /// tPROG: programming one page. Unit: ns. Default 660000. Source: typical 3D TLC datasheet
+    /// value; not calibrated against a published PM1725 figure.
+    pub program_ns: u64,
+    /// tBERS: erasing one block. Unit: ns. Default 3500000. Source: typical 3D TLC datasheet
+    /// value; not calibrated.
+    pub erase_ns: u64,
+    /// Channel bus transfer rate, each direction shared. Unit: MB/s (10^6 bytes/s).
+    /// Default 800. Source: NVMeVirt's Samsung 970 PRO profile (800 MB/s per channel).
+    pub channel_mb_per_s: u64,
+}
+
+/// The SSD controller (firmware) that parses commands and runs the FTL.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Controller {
+    /// Firmware time per command (parse, FTL lookup, schedule, post completion).
+    /// Unit: ns. Default 5780. Source: **fitted** to Biscuit's 75.9 us internal read.
+    pub firmware_ns: u64,
+    /// Firmware cores processing commands in parallel (each is one busy-until resource).
+    /// Unit: count. Default 6. Source: assumed; with 5.78 us per command it caps the controller
+    /// at ~1.04 M commands/s, above PM1725a's 800 K random-read IOPS so the link limits first.
+    pub firmware_cores: u32,
+    /// Maximum data transfer size of one command (MDTS). Unit: bytes, a multiple of 4096.
+    /// Default 1048576 (1 MiB). Source: typical for NVMe 1.1 drives.
+    pub max_transfer_bytes: u32,
+    /// Maximum number of I/O queue pairs. Unit: count. Default 64.
+    pub max_io_queues: u16,
+    /// Maximum entries in one queue. Unit: count. Default 1024.
+    pub max_queue_depth: u16,
+}
+
+/// The host's software stack on the conventional path.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HostStack {
+    /// Host I/O stack time per command on the conventional path: `pread` syscall, block layer,
+    /// NVMe driver, doorbell, interrupt, wake-up. Charged as latency before the command reaches
+    /// the device; it is per host thread, not a shared resource, so it does not limit IOPS.
+    /// Unit: ns. Default 12820. Source: **fitted** to Biscuit's 90.0 us `pread` of 4 KiB.
+    pub io_stack_ns: u64,
+}
+
+/// The PCIe link, modelled as one resource per direction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PcieLink {
+    /// Usable payload bandwidth device-to-host. Unit: MB/s. Default 3200.
+    /// Source: Biscuit slides, "PCIe Gen.3 x4 (3.2GB/s)".
+    pub to_host_mb_per_s: u64,
+    /// Usable payload bandwidth host-to-device. Unit: MB/s. Default 3200. Source: as above.
+    pub to_device_mb_per_s: u64,
+}
+
+/// The embedded cores that run SSDlets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArmCores {
+    /// Cores available to SSDlets. Unit: count. Default 2. Source: Biscuit slides (two ARM
+    /// Cortex-R7 cores).
+    pub cores: u32,
+    /// Core clock. Unit: MHz. Default 750. Source: Biscuit slides.
+    pub clock_mhz: u32,
+    /// How much slower a device core runs the same code than the host core that measures it;
+    /// measured host CPU time is multiplied by this. Unit: factor. Default 10.0.
+    /// Source: DESIGN.md ("roughly an order of magnitude"); assumed, not measured.
+    pub arm_slowdown: f64,
+}
+
+/// Device memory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceMemory {
+    /// Device DRAM available to SSDlets (the per-device budget applications share).
+    /// Unit: bytes. Default 1073741824 (1 GiB). Source: Biscuit slides ("DRAM >= 1 GiB").
+    pub dram_bytes: u64,
+    /// On-chip SRAM. Unit: bytes. Default 786432 (768 KiB). Source: Biscuit slides (< 1 MiB).
+    pub sram_bytes: u64,
+    /// Copy bandwidth inside device DRAM (charged to messages between SSDlets).
+    /// Unit: MB/s. Default 4000. Source: assumed (a 32-bit DDR3 controller).
+    pub dram_copy_mb_per_s: u64,
+}
+
+/// Limits of the key-based pattern matcher on each channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatcherLimits {
+    /// Keys one scan may carry. Unit: count. Default 3. Source: assumed (the slides do not say).
+    pub max_keys: u32,
+    /// Longest key. Unit: bytes. Default 16. Source: assumed.
+    pub max_key_bytes: u32,
+    /// Extra time per page the matcher adds after the channel transfer. Unit: ns. Default 0:
+    /// the matcher works at channel line rate (Biscuit slides).
+    pub ns_per_page: u64,
+}
+
+impl Default for DeviceProfile {
+    fn default() -> Self {
+        DeviceProfile::pm1725()
+    }
+}
+
+macro_rules! default_from_pm1725 {
+    ($($ty:ident => $field:ident),* $(,)?) => {
+        $(impl Default for $ty {
+            fn default() -> Self {
+                DeviceProfile::pm1725().$field
+            }
+        })*
+    };
+}
+default_from_pm1725!(
+    Geometry => geometry,
+    NandTiming => nand,
+    Controller => controller,
+    HostStack => host,
+    PcieLink => pcie,
+    ArmCores => arm,
+    DeviceMemory => memory,
+    MatcherLimits => matcher,
+);
+
+impl DeviceProfile {
+    /// Names of the built-in profiles.
+    pub const BUILTINS: [&'static str; 2] = ["pm1725", "tiny"];
+
+    /// Samsung PM1725 as used by Biscuit (ISCA'16), calibrated to its published figures.
+    pub fn pm1725() -> Self {
+        DeviceProfile {
+            name: "pm1725".into(),
+            geometry: Geometry {
+                channels: 16,
+                dies_per_channel: 4,
+                planes_per_die: 2,
+                blocks_per_plane: 1024,
+                pages_per_block: 512,
+                page_bytes: 16384,
+                over_provisioning: 0.09,
+            },
+            nand: NandTiming {
+                read_ns: 65_000,
+                program_ns: 660_000,
+                erase_ns: 3_500_000,
+                channel_mb_per_s: 800,
+            },
+            controller: Controller {
+                firmware_ns: 5_780,
+                firmware_cores: 6,
+                max_transfer_bytes: 1 << 20,
+                max_io_queues: 64,
+                max_queue_depth: 1024,
+            },
+            host: HostStack { io_stack_ns: 12_820 },
+            pcie: PcieLink {
+                to_host_mb_per_s: 3200,
+                to_device_mb_per_s: 3200,
+            },
+            arm: ArmCores {
+                cores: 2,
+                clock_mhz: 750,
+                arm_slowdown: 10.0,
+            },
+            memory: DeviceMemory {
+                dram_bytes: 1 << 30,
+                sram_bytes: 768 << 10,
+                dram_copy_mb_per_s: 4000,
+            },
+            matcher: MatcherLimits {
+                max_keys: 3,
+                max_key_bytes: 16,
+                ns_per_page: 0,
+            },
+        }
+    }
+
+    /// A small, fast device for tests: 64 MiB raw, round timing numbers that are easy to derive
+    /// by hand (host 4 KiB read = 10 + 5 + 50 + 10.24 + 4.096 us = 79.336 us).
+    pub fn tiny() -> Self {
+        DeviceProfile {
+            name: "tiny".into(),
+            geometry: Geometry {
+                channels: 4,
+                dies_per_channel: 2,
+                planes_per_die: 1,
+                blocks_per_plane: 32,
+                pages_per_block: 16,
+                page_bytes: 16384,
+                over_provisioning: 0.25,
+            },
+            nand: NandTiming {
+                read_ns: 50_000,
+                program_ns: 500_000,
+                erase_ns: 3_000_000,
+                channel_mb_per_s: 400,
+            },
+            controller: Controller {
+                firmware_ns: 5_000,
+                firmware_cores: 2,
+                max_transfer_bytes: 128 << 10,
+                max_io_queues: 8,
+                max_queue_depth: 64,
+            },
+            host: HostStack { io_stack_ns: 10_000 },
+            pcie: PcieLink {
+                to_host_mb_per_s: 1000,
+                to_device_mb_per_s: 1000,
+            },
+            arm: ArmCores {
+                cores: 2,
+                clock_mhz: 750,
+                arm_slowdown: 10.0,
+            },
+            memory: DeviceMemory {
+                dram_bytes: 64 << 20,
+                sram_bytes: 256 << 10,
+                dram_copy_mb_per_s: 4000,
+            },
+            matcher: MatcherLimits {
+                max_keys: 3,
+                max_key_bytes: 16,
+                ns_per_page: 0,
+            },
+        }
+    }
+
+    /// A built-in profile by name (`pm1725`, `tiny`).
+    pub fn builtin(name: &str) -> Option<Self> {
+        match name {
+            "pm1725" => Some(Self::pm1725()),
+            "tiny" => Some(Self::tiny()),
+            _ => None,
+        }
+    }
+
+    /// A built-in name, or else a path to a TOML file. The result is validated.
+    pub fn load(name_or_path: &str) -> Result<Self, ProfileError> {
+        if let Some(p) = Self::builtin(name_or_path) {
+            return Ok(p);
+        }
+        let path = Path::new(name_or_path);
+        if !path.exists() {
+            return Err(ProfileError::Unknown(name_or_path.to_string()));
+        }
+        Self::from_toml_file(path)
+    }
+
+    /// Reads and validates a TOML profile file.
+    pub fn from_toml_file(path: &Path) -> Result<Self, ProfileError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml_str(&text).map_err(|e| match e {
+            ProfileError::Parse { message, .. } => ProfileError::Parse {
+                path: path.display().to_string(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses and validates a profile from TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Self, ProfileError> {
+        let profile: DeviceProfile = toml::from_str(text).map_err(|e| ProfileError::Parse {
+            path: "<string>".into(),
+            message: e.message().to_string(),
+        })?;
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// The profile as TOML text (every field written out).
+    pub fn to_toml_string(&self) -> String {
+        toml::to_string_pretty(self).expect("a DeviceProfile always serialises to TOML")
+    }
+
+    /// Checks every field the model divides by or sizes tables with.
+    pub fn validate(&self) -> Result<(), ProfileError> {
+        let bad = |field: &'static str, value: String, expected: &'static str| {
+            Err(ProfileError::Invalid {
+                profile: self.name.clone(),
+                field,
+                value,
+                expected,
+            })
+        };
+        let g = &self.geometry;
+        for (field, v) in [
+            ("geometry.channels", g.channels),
+            ("geometry.dies_per_channel", g.dies_per_channel),
+            ("geometry.planes_per_die", g.planes_per_die),
+            ("geometry.blocks_per_plane", g.blocks_per_plane),
+            ("geometry.pages_per_block", g.pages_per_block),
+            ("controller.firmware_cores", self.controller.firmware_cores),
+            ("arm.cores", self.arm.cores),
+            ("matcher.max_keys", self.matcher.max_keys),
+            ("matcher.max_key_bytes", self.matcher.max_key_bytes),
+        ] {
+            if v == 0 {
+                return bad(field, v.to_string(), "at least 1");
+            }
+        }
+        if g.page_bytes == 0 || u64::from(g.page_bytes) % LBA_BYTES != 0 || g.page_bytes > 65536 {
+            return bad(
+                "geometry.page_bytes",
+                g.page_bytes.to_string(),
+                "a multiple of 4096, at most 65536",
+            );
+        }
+        if !(0.02..=0.5).contains(&g.over_provisioning) {
+            return bad(
+                "geometry.over_provisioning",
+                g.over_provisioning.to_string(),
+                "a fraction between 0.02 and 0.5",
+            );
+        }
+        let blocks = u64::from(g.channels)
+            * u64::from(g.dies_per_channel)
+            * u64::from(g.planes_per_die)
+            * u64::from(g.blocks_per_plane);
+        let dies = u64::from(g.channels) * u64::from(g.dies_per_channel);
+        let sectors = blocks * u64::from(g.pages_per_block) * (u64::from(g.page_bytes) / LBA_BYTES);
+        if sectors >= u64::from(u32::MAX) {
+            return bad(
+                "geometry",
+                format!("{sectors} physical 4 KiB sectors"),
+                "fewer than 2^32 sectors (16 TiB raw)",
+            );
+        }
+        if blocks < dies * 4 {
+            return bad(
+                "geometry.blocks_per_plane",
+                g.blocks_per_plane.to_string(),
+                "at least 4 blocks per die in total (garbage collection needs spares)",
+            );
+        }
+        let mt = self.controller.max_transfer_bytes;
+        if mt == 0 || u64::from(mt) % LBA_BYTES != 0 {
+            return bad(
+                "controller.max_transfer_bytes",
+                mt.to_string(),
+                "a non-zero multiple of 4096",
+            );
+        }
+        if self.controller.max_queue_depth < 2 {
+            return bad(
+                "controller.max_queue_depth",
+                self.controller.max_queue_depth.to_string(),
+                "at least 2",
+            );
+        }
+        for (field, v) in [
+            ("nand.channel_mb_per_s", self.nand.channel_mb_per_s),
+            ("pcie.to_host_mb_per_s", self.pcie.to_host_mb_per_s),
+            ("pcie.to_device_mb_per_s", self.pcie.to_device_mb_per_s),
+            ("memory.dram_copy_mb_per_s", self.memory.dram_copy_mb_per_s),
+        ] {
+            if v == 0 {
+                return bad(field, v.to_string(), "a bandwidth of at least 1 MB/s");
+            }
+        }
+        if !(self.arm.arm_slowdown.is_finite() && self.arm.arm_slowdown > 0.0) {
+            return bad(
+                "arm.arm_slowdown",
+                self.arm.arm_slowdown.to_string(),
+                "a positive factor",
+            );
+        }
+        Ok(())
+    }
+
+    /// Logical blocks (4 KiB) in one NAND page.
+    pub fn sectors_per_page(&self) -> u32 {
+        self.geometry.page_bytes / LBA_BYTES as u32
+    }
+
+    /// Time to move `bytes` over one NAND channel.
+    pub fn channel_time(&self, bytes: u64) -> SimDuration {
+        SimDuration::for_bytes(bytes, self.nand.channel_mb_per_s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_validate() {
+        for name in DeviceProfile::BUILTINS {
+            DeviceProfile::builtin(name).unwrap().validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn toml_round_trip_and_partial_override() {
+        let p = DeviceProfile::tiny();
+        let back = DeviceProfile::from_toml_str(&p.to_toml_string()).unwrap();
+        assert_eq!(p, back);
+        let partial = DeviceProfile::from_toml_str("name = \"x\"\n[nand]\nread_ns = 1\n").unwrap();
+        assert_eq!(partial.nand.read_ns, 1);
+        assert_eq!(partial.nand.program_ns, DeviceProfile::pm1725().nand.program_ns);
+        assert_eq!(partial.geometry, DeviceProfile::pm1725().geometry);
+    }
+
+    #[test]
+    fn unknown_key_is_refused() {
+        let err = DeviceProfile::from_toml_str("[nand]\nread_us = 1\n").unwrap_err();
+        assert!(err.to_string().contains("read_us"), "{err}");
+    }
+
+    #[test]
+    fn invalid_value_names_field() {
+        let err = DeviceProfile::from_toml_str("[geometry]\npage_bytes = 5000\n").unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("geometry.page_bytes") && msg.contains("5000"), "{msg}");
+    }
+
+    #[test]
+    fn unknown_name_is_refused() {
+        let err = DeviceProfile::load("no-such-profile").unwrap_err();
+        assert!(matches!(err, ProfileError::Unknown(_)));
+    }
+}

@@ -34,6 +34,9 @@ pub struct Hardware {
     pub to_host: GapResource,
     /// PCIe, host to device.
     pub to_device: GapResource,
+    /// The latest instant a command was issued at: buses forget reservations that ended
+    /// before it, and serve nothing earlier.
+    floor: SimTime,
 }
 
 impl Hardware {
@@ -56,6 +59,7 @@ impl Hardware {
             firmware: vec![Resource::default(); p.controller.firmware_cores as usize],
             to_host: GapResource::default(),
             to_device: GapResource::default(),
+            floor: SimTime::ZERO,
         }
     }
 
@@ -63,7 +67,7 @@ impl Hardware {
     /// instant it is issued, so buses forget reservations older than it.
     #[inline]
     pub fn firmware(&mut self, ready: SimTime) -> SimTime {
-        self.advance(ready);
+        self.floor = self.floor.max(ready);
         let core = self
             .firmware
             .iter_mut()
@@ -85,9 +89,9 @@ impl Hardware {
         let (die, ch) = self.channel_of(page);
         let sensed = self.dies[die.0 as usize].occupy(ready, self.t_read);
         let bytes = u64::from(sectors) * LBA_BYTES;
-        let moved = self.channels[ch].occupy(sensed, SimDuration::for_bytes(bytes, self.channel_mb_per_s));
+        let moved = self.channels[ch].occupy_after(self.floor, sensed, SimDuration::for_bytes(bytes, self.channel_mb_per_s));
         if matcher && self.t_match > SimDuration::ZERO {
-            self.matchers[ch].occupy(moved, self.t_match)
+            self.matchers[ch].occupy_after(self.floor, moved, self.t_match)
         } else {
             moved
         }
@@ -99,7 +103,7 @@ impl Hardware {
     pub fn nand_program(&mut self, ready: SimTime, page: PhysPage, sectors: u32) -> (SimTime, SimTime) {
         let (die, ch) = self.channel_of(page);
         let bytes = u64::from(sectors) * LBA_BYTES;
-        let moved = self.channels[ch].occupy(ready, SimDuration::for_bytes(bytes, self.channel_mb_per_s));
+        let moved = self.channels[ch].occupy_after(self.floor, ready, SimDuration::for_bytes(bytes, self.channel_mb_per_s));
         let d = &mut self.dies[die.0 as usize];
         let start = moved.max(d.busy_until);
         (start, d.occupy(moved, self.t_prog))
@@ -115,24 +119,14 @@ impl Hardware {
     #[inline]
     pub fn pcie_to_host(&mut self, ready: SimTime, bytes: u64) -> SimTime {
         let d = SimDuration::for_bytes(bytes, self.to_host_mb_per_s);
-        self.to_host.occupy(ready, d)
+        self.to_host.occupy_after(self.floor, ready, d)
     }
 
     /// Moves `bytes` host-to-device over PCIe.
     #[inline]
     pub fn pcie_to_device(&mut self, ready: SimTime, bytes: u64) -> SimTime {
         let d = SimDuration::for_bytes(bytes, self.to_device_mb_per_s);
-        self.to_device.occupy(ready, d)
-    }
-
-    /// Tells the buses that no command will be issued before `t` any more, so reservations
-    /// that ended earlier can be forgotten.
-    pub fn advance(&mut self, t: SimTime) {
-        for r in self.channels.iter_mut().chain(&mut self.matchers) {
-            r.forget_before(t);
-        }
-        self.to_host.forget_before(t);
-        self.to_device.forget_before(t);
+        self.to_device.occupy_after(self.floor, ready, d)
     }
 
     /// The latest instant any resource is busy until.

@@ -184,6 +184,14 @@ pub struct GapResource {
 }
 
 impl GapResource {
+    /// Like [`GapResource::occupy`], after first forgetting reservations that end before
+    /// `floor` (the latest instant a command was issued).
+    #[inline]
+    pub fn occupy_after(&mut self, floor: SimTime, ready: SimTime, dur: SimDuration) -> SimTime {
+        self.forget_before(floor);
+        self.occupy(ready, dur)
+    }
+
     /// Reserves `dur` in the first gap at or after `ready`; returns the end of the reservation.
     pub fn occupy(&mut self, ready: SimTime, dur: SimDuration) -> SimTime {
         self.busy_total += dur;

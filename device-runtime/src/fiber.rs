@@ -1,0 +1,113 @@
+//! Fibers: stackful coroutines (corosensei) on which SSDlets run, so that a blocking `get`
+//! or `put` suspends the SSDlet, not the core.
+//!
+//! Each fiber has an `mmap`ed stack with a guard page; a fault on it is turned into
+//! [`FiberExit::Trapped`] by [`crate::trap`]. Never drop a fiber suspended inside module code
+//! if it can be avoided: corosensei would unwind it through `extern "C"` frames, which aborts
+//! the process. [`Fiber`]'s `Drop` therefore uses `force_reset` (skipping destructors and
+//! leaking what the stack owned) as a last resort; the driver aborts SSDlets through their
+//! ports first so their entry points return normally.
+
+use corosensei::stack::{DefaultStack, Stack};
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+use ssdlet_abi::Status;
+
+use crate::trap::{self, ActiveFiber, TrapKind, ACTIVE};
+
+/// How a fiber ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FiberExit {
+    /// The function returned this status.
+    Returned(Status),
+    /// A fault on the fiber's stack ended it.
+    Trapped(TrapKind),
+}
+
+/// Result of [`Fiber::resume`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resumed {
+    /// The fiber suspended itself and can be resumed again.
+    Suspended,
+    /// The fiber is done.
+    Finished(FiberExit),
+}
+
+/// Handle a fiber uses to suspend itself.
+pub struct Suspender<'a>(&'a Yielder<(), ()>);
+
+impl Suspender<'_> {
+    /// Suspends the fiber until the next [`Fiber::resume`].
+    pub fn suspend(&self) {
+        self.0.suspend(())
+    }
+
+    /// The raw yielder, for runtime services that must suspend from inside module calls.
+    pub(crate) fn raw(&self) -> *const Yielder<(), ()> {
+        self.0
+    }
+}
+
+/// A stackful coroutine with a guard page.
+pub struct Fiber {
+    coro: Coroutine<(), (), FiberExit, DefaultStack>,
+    active: ActiveFiber,
+    limit: usize,
+}
+
+impl Fiber {
+    /// Creates a fiber with at least `stack_size` bytes of stack running `f`.
+    pub fn new<F>(stack_size: usize, f: F) -> std::io::Result<Fiber>
+    where
+        F: FnOnce(&Suspender<'_>) -> FiberExit + 'static,
+    {
+        let stack = DefaultStack::new(stack_size)?;
+        let limit = stack.limit().get();
+        let page = page_size();
+        let coro = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| f(&Suspender(y)));
+        let active = ActiveFiber { handler: coro.trap_handler(), guard_lo: limit.saturating_sub(page), guard_hi: limit };
+        Ok(Fiber { coro, active, limit })
+    }
+
+    /// Lowest usable address of the stack (the guard page is just below).
+    pub fn stack_limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Whether the fiber has finished.
+    pub fn is_done(&self) -> bool {
+        self.coro.done()
+    }
+
+    /// Runs the fiber until it suspends or finishes. Resuming a finished fiber returns
+    /// [`Resumed::Finished`] with [`Status::INVALID_ARGUMENT`].
+    pub fn resume(&mut self) -> Resumed {
+        if self.coro.done() {
+            return Resumed::Finished(FiberExit::Returned(Status::INVALID_ARGUMENT));
+        }
+        trap::prepare_thread();
+        let outer = ACTIVE.with(|a| a.replace(Some(self.active)));
+        let r = self.coro.resume(());
+        ACTIVE.with(|a| a.set(outer));
+        match r {
+            CoroutineResult::Yield(()) => Resumed::Suspended,
+            CoroutineResult::Return(exit) => Resumed::Finished(exit),
+        }
+    }
+}
+
+impl Drop for Fiber {
+    fn drop(&mut self) {
+        if self.coro.started() && !self.coro.done() {
+            // SAFETY: last resort (module doc): the stack is discarded without running
+            // destructors, which leaks what it owned but never unwinds through the module's
+            // `extern "C"` frames. The driver only gets here for an SSDlet that ignored abort.
+            unsafe { self.coro.force_reset() };
+        }
+    }
+}
+
+fn page_size() -> usize {
+    // SAFETY: sysconf has no preconditions.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    usize::try_from(n).unwrap_or(4096)
+}

@@ -1,0 +1,164 @@
+//! Static checks of a module file: everything the loader verifies before `dlopen`, and all
+//! that `ndp inspect` does. Nothing here runs module code.
+
+use std::path::{Path, PathBuf};
+
+use goblin::elf::section_header::SHT_NOBITS;
+use goblin::elf::Elf;
+use serde::Serialize;
+use ssdlet_abi::meta::{read_header, SECTION_NAME};
+use ssdlet_abi::ABI_VERSION;
+
+use super::error::LoadError;
+use super::imports;
+use super::meta::ModuleMeta;
+
+/// `e_machine` of the architecture this runtime runs on.
+#[cfg(target_arch = "x86_64")]
+pub const HOST_MACHINE: u16 = goblin::elf::header::EM_X86_64;
+/// `e_machine` of the architecture this runtime runs on.
+#[cfg(target_arch = "aarch64")]
+pub const HOST_MACHINE: u16 = goblin::elf::header::EM_AARCH64;
+
+/// What the static checks found in a module that passed them.
+#[derive(Clone, Debug, Serialize)]
+pub struct Inspected {
+    /// The module file.
+    pub path: PathBuf,
+    /// Its metadata.
+    pub meta: ModuleMeta,
+    /// Name of its ELF machine.
+    pub machine: &'static str,
+    /// Its undefined dynamic symbols (imports), sorted.
+    pub imports: Vec<String>,
+    /// The raw metadata section bytes (compared with what the loaded module reports).
+    #[serde(skip)]
+    pub meta_bytes: Vec<u8>,
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_le_bytes([b[at], b[at + 1]])
+}
+
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Checks the ELF header by hand so each problem gets its own error.
+fn check_header(path: &Path, b: &[u8]) -> Result<(), LoadError> {
+    let p = || path.to_path_buf();
+    let len = b.len() as u64;
+    if b.len() < 4 || b[..4] != *b"\x7fELF" {
+        return Err(LoadError::NotElf { path: p(), found: b[..b.len().min(4)].to_vec() });
+    }
+    if b.len() < 6 {
+        return Err(LoadError::TruncatedElf { path: p(), what: "ELF identification bytes", needed: 16, len });
+    }
+    if b[4] != 2 || b[5] != 1 {
+        let class = match b[4] {
+            1 => "32-bit",
+            2 => "64-bit",
+            _ => "unknown-class",
+        };
+        let data = match b[5] {
+            1 => "little-endian",
+            2 => "big-endian",
+            _ => "unknown-endian",
+        };
+        return Err(LoadError::WrongClass { path: p(), found: format!("{class} {data}") });
+    }
+    if b.len() < 64 {
+        return Err(LoadError::TruncatedElf { path: p(), what: "ELF header bytes", needed: 64, len });
+    }
+    let machine = u16_at(b, 18);
+    if machine != HOST_MACHINE {
+        return Err(LoadError::WrongMachine {
+            path: p(),
+            found: goblin::elf::header::machine_to_str(machine),
+            machine,
+            expected: goblin::elf::header::machine_to_str(HOST_MACHINE),
+        });
+    }
+    let e_type = u16_at(b, 16);
+    if e_type != goblin::elf::header::ET_DYN {
+        return Err(LoadError::NotSharedObject { path: p(), found: e_type });
+    }
+    let tables = [
+        ("program headers", u64_at(b, 32), u16_at(b, 54), u16_at(b, 56)),
+        ("section headers", u64_at(b, 40), u16_at(b, 58), u16_at(b, 60)),
+    ];
+    for (what, off, entsize, num) in tables {
+        let end = u64::from(entsize).checked_mul(u64::from(num)).and_then(|n| n.checked_add(off));
+        match end {
+            Some(end) if end <= len => {}
+            Some(end) => return Err(LoadError::TruncatedElf { path: p(), what, needed: end, len }),
+            None => {
+                return Err(LoadError::MalformedElf { path: p(), reason: format!("{what} offset overflows") })
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs every static check on the bytes of a module file.
+pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> {
+    let p = || path.to_path_buf();
+    check_header(path, bytes)?;
+    let elf = Elf::parse(bytes).map_err(|e| LoadError::MalformedElf { path: p(), reason: e.to_string() })?;
+    let len = bytes.len() as u64;
+    for sh in elf.section_headers.iter().filter(|sh| sh.sh_type != SHT_NOBITS) {
+        let end = sh.sh_offset.checked_add(sh.sh_size).unwrap_or(u64::MAX);
+        if end > len {
+            return Err(LoadError::TruncatedElf { path: p(), what: "sections", needed: end, len });
+        }
+    }
+    let section = elf
+        .section_headers
+        .iter()
+        .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(SECTION_NAME))
+        .ok_or_else(|| LoadError::NoMetadata { path: p() })?;
+    if section.sh_type == SHT_NOBITS {
+        return Err(LoadError::CorruptMetadata { path: p(), reason: "the section has no file contents".into() });
+    }
+    // In bounds: checked for every non-NOBITS section above.
+    let start = section.sh_offset as usize;
+    let meta_bytes = &bytes[start..start + section.sh_size as usize];
+    let corrupt = |reason: String| LoadError::CorruptMetadata { path: p(), reason };
+    let header = read_header(meta_bytes).map_err(|e| corrupt(e.to_string()))?;
+    if header.abi_version != ABI_VERSION {
+        return Err(LoadError::AbiMismatch { path: p(), found: header.abi_version, expected: ABI_VERSION });
+    }
+    let meta = ModuleMeta::parse(meta_bytes).map_err(corrupt)?;
+
+    let mut imports: Vec<String> = elf
+        .dynsyms
+        .iter()
+        .filter(|s| s.st_shndx == 0)
+        .filter_map(|s| elf.dynstrtab.get_at(s.st_name))
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    imports.sort();
+    imports.dedup();
+    let denied: Vec<(String, &str)> =
+        imports.iter().filter_map(|s| imports::denied(s).map(|why| (s.clone(), why))).collect();
+    if !denied.is_empty() {
+        let list = denied.iter().map(|(s, why)| format!("`{s}` ({why})")).collect::<Vec<_>>().join(", ");
+        return Err(LoadError::ForbiddenImport { path: p(), symbols: denied.into_iter().map(|(s, _)| s).collect(), list });
+    }
+    Ok(Inspected {
+        path: p(),
+        meta,
+        machine: goblin::elf::header::machine_to_str(HOST_MACHINE),
+        imports,
+        meta_bytes: meta_bytes.to_vec(),
+    })
+}
+
+/// Reads `path` and runs every static check on it (what `ndp inspect` does).
+pub fn inspect(path: &Path) -> Result<Inspected, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    inspect_bytes(path, &bytes)
+}

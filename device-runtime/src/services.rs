@@ -1,0 +1,398 @@
+//! The runtime side of the module ABI: the `extern "C"` services in [`VTABLE`].
+//!
+//! Rules every service follows:
+//! - `ctx` is checked against the running instance ([`crate::instance`] invariant) before it
+//!   is dereferenced; anything else gets `INVALID_ARGUMENT`.
+//! - Nothing panics: a panic here would abort the process (it cannot unwind through the
+//!   module's `extern "C"` frames). `RefCell` borrows are never held across a suspension.
+//! - Runtime bookkeeping never runs within [`STACK_RESERVE`] bytes of the fiber's guard page:
+//!   services return `STACK_EXHAUSTED` instead, and the memory services switch to the parent
+//!   stack. So a stack-overflow trap can only interrupt module code (see [`crate::trap`]).
+//! - The file and matcher services are backed by the driver's in-memory files for now; a
+//!   device runtime backs them with `sim-nvme` internal reads and the per-channel matchers.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+
+use ssdlet_abi::{
+    ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable, Status,
+    ABI_VERSION,
+};
+
+use crate::instance::{InstanceState, Wait, CURRENT};
+use crate::world::LogLine;
+
+/// Stack headroom, in bytes, a service needs before it does any work on a fiber.
+pub const STACK_RESERVE: usize = 32 * 1024;
+
+/// The table handed to every module.
+pub static VTABLE: RuntimeVtable = RuntimeVtable {
+    abi_version: ABI_VERSION,
+    size: std::mem::size_of::<RuntimeVtable>() as u32,
+    port_get,
+    port_put,
+    port_close,
+    file_len,
+    file_read,
+    matcher_limits,
+    matcher_scan,
+    alloc,
+    dealloc,
+    realloc,
+    log,
+    yield_now,
+    set_error,
+};
+
+/// The running instance if `ctx` is it.
+fn state<'a>(ctx: *mut InstanceCtx) -> Option<&'a InstanceState> {
+    let cur = CURRENT.try_with(|c| c.get()).ok()?;
+    if cur.is_null() || cur != ctx as *const InstanceState {
+        return None;
+    }
+    // SAFETY: instance invariant: CURRENT points to a live, boxed InstanceState while its
+    // fiber runs, and services only run on that fiber.
+    Some(unsafe { &*cur })
+}
+
+/// The running instance regardless of `ctx` (memory services have none).
+fn current<'a>() -> Option<&'a InstanceState> {
+    let cur = CURRENT.try_with(|c| c.get()).ok()?;
+    // SAFETY: as in `state`.
+    (!cur.is_null()).then(|| unsafe { &*cur })
+}
+
+fn headroom(st: &InstanceState) -> usize {
+    let marker = 0u8;
+    let sp = std::ptr::addr_of!(marker) as usize;
+    sp.saturating_sub(st.stack_limit.get())
+}
+
+/// Common prologue of services that may suspend.
+fn enter(st: &InstanceState) -> Result<(), Status> {
+    if st.is_aborted() {
+        return Err(Status::ABORTED);
+    }
+    if headroom(st) < STACK_RESERVE {
+        return Err(Status::STACK_EXHAUSTED);
+    }
+    Ok(())
+}
+
+unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef) -> Status {
+    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    if out.is_null() {
+        return Status::INVALID_ARGUMENT;
+    }
+    loop {
+        if let Err(s) = enter(st) {
+            return s;
+        }
+        let ch = match st.inputs.get(port as usize) {
+            None => return Status::NO_SUCH_PORT,
+            Some(None) => return Status::CLOSED,
+            Some(Some(ch)) => *ch,
+        };
+        {
+            let mut chans = st.world.channels.borrow_mut();
+            let c = &mut chans[ch];
+            if let Some(msg) = c.queue.pop_front() {
+                let mut cur = st.current.borrow_mut();
+                let slot = &mut cur[port as usize];
+                let old = std::mem::replace(slot, msg);
+                c.recycle(old);
+                // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer. The bytes
+                // stay in `current` until this port's next get or the instance's end.
+                unsafe { out.write(MsgRef { ptr: slot.as_ptr(), len: slot.len() }) };
+                return Status::OK;
+            }
+            if c.sender_closed {
+                return Status::CLOSED;
+            }
+        }
+        st.suspend(Wait::Get(ch));
+    }
+}
+
+unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8, len: usize) -> Status {
+    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    if data.is_null() && len != 0 {
+        return Status::INVALID_ARGUMENT;
+    }
+    loop {
+        if let Err(s) = enter(st) {
+            return s;
+        }
+        let ch = match st.outputs.get(port as usize) {
+            None => return Status::NO_SUCH_PORT,
+            Some(None) => return Status::CLOSED,
+            Some(Some(ch)) => *ch,
+        };
+        {
+            let mut chans = st.world.channels.borrow_mut();
+            let c = &mut chans[ch];
+            if c.receiver_closed || c.sender_closed {
+                return Status::CLOSED;
+            }
+            if c.queue.len() < c.capacity {
+                let mut buf = c.pool.pop().unwrap_or_default();
+                if len != 0 {
+                    // SAFETY: ABI: `data` points to `len` readable bytes for this call.
+                    buf.extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
+                }
+                c.queue.push_back(buf);
+                c.messages += 1;
+                return Status::OK;
+            }
+        }
+        st.suspend(Wait::Put(ch));
+    }
+}
+
+unsafe extern "C" fn port_close(ctx: *mut InstanceCtx, dir: PortDir, port: u32) -> Status {
+    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let list = match dir {
+        PortDir::INPUT => &st.inputs,
+        PortDir::OUTPUT => &st.outputs,
+        _ => return Status::INVALID_ARGUMENT,
+    };
+    let ch = match list.get(port as usize) {
+        None => return Status::NO_SUCH_PORT,
+        Some(None) => return Status::OK,
+        Some(Some(ch)) => *ch,
+    };
+    let Ok(mut chans) = st.world.channels.try_borrow_mut() else { return Status::INVALID_ARGUMENT };
+    let c = &mut chans[ch];
+    if dir == PortDir::OUTPUT {
+        c.sender_closed = true;
+    } else {
+        c.receiver_closed = true;
+        while let Some(b) = c.queue.pop_front() {
+            c.recycle(b);
+        }
+    }
+    Status::OK
+}
+
+fn file_bytes_len(st: &InstanceState, file: FileHandle) -> Result<u64, Status> {
+    if !st.files.contains(&file.0) {
+        return Err(Status::NO_SUCH_FILE);
+    }
+    let files = st.world.files.borrow();
+    files.get(file.0 as usize).map(|f| f.len() as u64).ok_or(Status::NO_SUCH_FILE)
+}
+
+unsafe extern "C" fn file_len(ctx: *mut InstanceCtx, file: FileHandle, out_len: *mut u64) -> Status {
+    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    if let Err(s) = enter(st) {
+        return s;
+    }
+    if out_len.is_null() {
+        return Status::INVALID_ARGUMENT;
+    }
+    match file_bytes_len(st, file) {
+        // SAFETY: non-null out-pointer, valid by the ABI.
+        Ok(n) => unsafe { out_len.write(n) },
+        Err(s) => return s,
+    }
+    Status::OK
+}
+
+unsafe extern "C" fn file_read(
+    ctx: *mut InstanceCtx,
+    file: FileHandle,
+    offset: u64,
+    buf: *mut u8,
+    len: usize,
+    out_read: *mut usize,
+) -> Status {
+    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    if let Err(s) = enter(st) {
+        return s;
+    }
+    if out_read.is_null() || (buf.is_null() && len != 0) {
+        return Status::INVALID_ARGUMENT;
+    }
+    if let Err(s) = file_bytes_len(st, file) {
+        return s;
+    }
+    let files = st.world.files.borrow();
+    let data = &files[file.0 as usize];
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+    let n = len.min(data.len() - start);
+    // SAFETY: ABI: `buf` has room for `len` >= `n` bytes; `out_read` is a valid out-pointer;
+    // the source range is in bounds of `data` (clamped above).
+    unsafe {
+        std::ptr::copy_nonoverlapping(data[start..start + n].as_ptr(), buf, n);
+        out_read.write(n);
+    }
+    Status::OK
+}
+
+unsafe extern "C" fn matcher_limits(ctx: *mut InstanceCtx, out: *mut MatcherLimits) -> Status {
+    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    if out.is_null() {
+        return Status::INVALID_ARGUMENT;
+    }
+    // SAFETY: non-null out-pointer, valid by the ABI.
+    unsafe { out.write(st.world.matcher) };
+    Status::OK
+}
+
+unsafe extern "C" fn matcher_scan(
+    ctx: *mut InstanceCtx,
+    file: FileHandle,
+    keys: *const ByteSlice,
+    key_count: usize,
+    first_page: u64,
+    page_count: u64,
+    out_flags: *mut u8,
+) -> Status {
+    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    if let Err(s) = enter(st) {
+        return s;
+    }
+    let lim = st.world.matcher;
+    if key_count == 0 || key_count > lim.max_keys as usize {
+        return Status::OUT_OF_RANGE;
+    }
+    if keys.is_null() || (out_flags.is_null() && page_count != 0) {
+        return Status::INVALID_ARGUMENT;
+    }
+    let len = match file_bytes_len(st, file) {
+        Ok(n) => n,
+        Err(s) => return s,
+    };
+    let page = u64::from(lim.page_size.max(1));
+    let pages = len.div_ceil(page);
+    if first_page.checked_add(page_count).is_none_or(|end| end > pages) {
+        return Status::OUT_OF_RANGE;
+    }
+    // SAFETY: ABI: `keys` points to `key_count` ByteSlices.
+    let keys = unsafe { std::slice::from_raw_parts(keys, key_count) };
+    let mut ks: Vec<&[u8]> = Vec::with_capacity(key_count);
+    for k in keys {
+        if k.len == 0 || k.len > lim.max_key_len as usize || k.ptr.is_null() {
+            return Status::OUT_OF_RANGE;
+        }
+        // SAFETY: ABI: each ByteSlice describes `len` readable bytes for this call.
+        ks.push(unsafe { std::slice::from_raw_parts(k.ptr, k.len) });
+    }
+    let files = st.world.files.borrow();
+    let data = &files[file.0 as usize];
+    for i in 0..page_count {
+        let start = ((first_page + i) * page) as usize;
+        let end = (start + page as usize).min(data.len());
+        // A match is reported for the page it starts in, so look a key length past the end.
+        let tail = (end + lim.max_key_len as usize).min(data.len());
+        let hit = ks.iter().any(|k| {
+            memchr::memmem::find_iter(&data[start..tail], k).any(|pos| start + pos < end)
+        });
+        // SAFETY: ABI: `out_flags` has room for `page_count` bytes; `i < page_count`.
+        unsafe { out_flags.add(i as usize).write(u8::from(hit)) };
+    }
+    Status::OK
+}
+
+/// Runs a System allocator call, on the parent stack if the fiber is low on stack.
+fn on_safe_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if let Some(st) = current() {
+        let y = st.yielder.get();
+        if !y.is_null() && headroom(st) < STACK_RESERVE {
+            // SAFETY: `y` is the running fiber's own yielder (instance invariant).
+            return unsafe { (*y).on_parent_stack(f) };
+        }
+    }
+    f()
+}
+
+unsafe extern "C" fn alloc(size: usize, align: usize) -> *mut u8 {
+    let Ok(layout) = Layout::from_size_align(size, align) else { return std::ptr::null_mut() };
+    if size == 0 {
+        return align as *mut u8;
+    }
+    // SAFETY: non-zero size, valid layout. (Pointers cross as usize to satisfy `Send`.)
+    let p = on_safe_stack(move || unsafe { System.alloc(layout) } as usize) as *mut u8;
+    if !p.is_null() {
+        if let Some(st) = current() {
+            st.charge(size);
+        }
+    }
+    p
+}
+
+unsafe extern "C" fn dealloc(ptr: *mut u8, size: usize, align: usize) {
+    let Ok(layout) = Layout::from_size_align(size, align) else { return };
+    if size == 0 || ptr.is_null() {
+        return;
+    }
+    let addr = ptr as usize;
+    // SAFETY: ABI: `ptr` came from `alloc`/`realloc` (or the C allocator before module init,
+    // which System also frees) with this layout.
+    on_safe_stack(move || unsafe { System.dealloc(addr as *mut u8, layout) });
+    if let Some(st) = current() {
+        st.credit(size);
+    }
+}
+
+unsafe extern "C" fn realloc(ptr: *mut u8, size: usize, align: usize, new_size: usize) -> *mut u8 {
+    if ptr.is_null() || size == 0 {
+        // SAFETY: forwarding to our own alloc with the caller's arguments.
+        return unsafe { alloc(new_size, align) };
+    }
+    let Ok(layout) = Layout::from_size_align(size, align) else { return std::ptr::null_mut() };
+    if new_size == 0 {
+        // SAFETY: as in dealloc.
+        unsafe { dealloc(ptr, size, align) };
+        return align as *mut u8;
+    }
+    let addr = ptr as usize;
+    // SAFETY: ABI: `ptr` is a live block of `layout`; `new_size` is non-zero.
+    let p = on_safe_stack(move || unsafe { System.realloc(addr as *mut u8, layout, new_size) } as usize) as *mut u8;
+    if !p.is_null() {
+        if let Some(st) = current() {
+            st.credit(size);
+            st.charge(new_size);
+        }
+    }
+    p
+}
+
+fn text(msg: *const u8, len: usize) -> String {
+    if msg.is_null() || len == 0 {
+        return String::new();
+    }
+    // SAFETY: ABI: `msg` points to `len` readable bytes for this call.
+    String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(msg, len) }).into_owned()
+}
+
+unsafe extern "C" fn log(ctx: *mut InstanceCtx, level: LogLevel, msg: *const u8, len: usize) {
+    let Some(st) = state(ctx) else { return };
+    if headroom(st) < STACK_RESERVE {
+        return;
+    }
+    let line = LogLine { ssdlet: st.ssdlet.clone(), level, text: text(msg, len) };
+    if let Ok(mut logs) = st.world.logs.try_borrow_mut() {
+        logs.push(line);
+    }
+}
+
+unsafe extern "C" fn yield_now(ctx: *mut InstanceCtx) -> Status {
+    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    if let Err(s) = enter(st) {
+        return s;
+    }
+    st.suspend(Wait::Ready);
+    if st.is_aborted() {
+        Status::ABORTED
+    } else {
+        Status::OK
+    }
+}
+
+unsafe extern "C" fn set_error(ctx: *mut InstanceCtx, msg: *const u8, len: usize) {
+    let Some(st) = state(ctx) else { return };
+    let t = text(msg, len);
+    if let Ok(mut e) = st.error.try_borrow_mut() {
+        *e = Some(t);
+    }
+}

@@ -10,9 +10,11 @@
 //! to the next die in round-robin order (die `d` is on channel `d % channels`), so consecutive
 //! LBAs land `sectors_per_page` to a page, page after page across the channels, then the ways.
 //!
-//! Garbage collection is greedy: when free blocks fall below `dies + 2`, the full block with
-//! the fewest valid sectors is chosen, its valid sectors are read and rewritten through the
-//! normal placement path, and it is erased.
+//! Garbage collection is greedy: when free blocks fall below `dies + 2`, full blocks with the
+//! fewest valid sectors are chosen, their valid sectors read and rewritten through the normal
+//! placement path, and they are erased, until `2 * dies + 2` blocks are free (or waiting for
+//! a checkpoint). It never starts a victim with `dies` or fewer free blocks left, since
+//! relocating one block's data can open a new block on every die.
 //!
 //! Crash safety: with a persistent image, a block erased by GC is not reused until the next
 //! checkpoint ([`Ftl::release_pending`]), because the last checkpoint may still map sectors in
@@ -204,8 +206,14 @@ impl Ftl {
         self.free_count
     }
 
-    fn gc_trigger(&self) -> u32 {
+    /// GC starts below this many free (or pending) blocks.
+    fn gc_low(&self) -> u32 {
         self.layout.dies + 2
+    }
+
+    /// GC stops at this many free (or pending) blocks.
+    fn gc_high(&self) -> u32 {
+        2 * self.layout.dies + 2
     }
 
     /// Where an LBA's data lives, if it is mapped. The caller checks the range.
@@ -288,7 +296,7 @@ impl Ftl {
     }
 
     fn alloc_slot(&mut self, ops: &mut Vec<NandOp>) -> Result<PhysSector, FtlError> {
-        if self.open_page.is_none() && !self.in_gc && self.free_count + (self.pending.len() as u32) < self.gc_trigger() {
+        if self.open_page.is_none() && !self.in_gc && self.free_count + (self.pending.len() as u32) < self.gc_low() {
             self.collect(ops)?;
         }
         let mut page = match self.open_page {
@@ -364,7 +372,7 @@ impl Ftl {
 
     fn collect_inner(&mut self, ops: &mut Vec<NandOp>) -> Result<(), FtlError> {
         let spp = self.layout.sectors_per_page;
-        while self.free_count + (self.pending.len() as u32) <= self.gc_trigger() {
+        while self.free_count + (self.pending.len() as u32) < self.gc_high() && self.free_count > self.layout.dies {
             let Some(victim) = self.victim() else { break };
             self.counters.gc_runs += 1;
             let first = self.layout.first_sector(BlockId(victim)).0;
@@ -420,7 +428,7 @@ impl Ftl {
     /// True when blocks erased since the last checkpoint are needed for new writes: the device
     /// should checkpoint and then call [`Ftl::release_pending`].
     pub fn wants_checkpoint(&self) -> bool {
-        !self.pending.is_empty() && self.free_count < self.gc_trigger() + self.layout.dies
+        !self.pending.is_empty() && self.free_count < self.gc_low()
     }
 
     /// Makes blocks erased before the checkpoint that just committed reusable.

@@ -463,6 +463,16 @@ impl DeviceProfile {
                 "at least 4 blocks per die in total (garbage collection needs spares)",
             );
         }
+        // GC keeps up to 2 * dies + 2 blocks free and one block open per die: the spare
+        // capacity must cover that, with room to spare for victims with invalid data.
+        let spare = (blocks as f64 * g.over_provisioning) as u64;
+        if spare < 4 * dies + 2 {
+            return bad(
+                "geometry.over_provisioning",
+                g.over_provisioning.to_string(),
+                "enough spare blocks for garbage collection (at least 4 per die plus 2)",
+            );
+        }
         let mt = self.controller.max_transfer_bytes;
         if mt == 0 || u64::from(mt) % LBA_BYTES != 0 {
             return bad(

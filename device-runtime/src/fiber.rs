@@ -61,10 +61,12 @@ impl Fiber {
         F: FnOnce(&Suspender<'_>) -> FiberExit + 'static,
     {
         let stack = DefaultStack::new(stack_size)?;
-        let limit = stack.limit().get();
+        // corosensei's `limit()` is the start of the mapping, whose lowest page is the guard.
+        let guard_lo = stack.limit().get();
         let page = page_size();
+        let limit = guard_lo + page;
         let coro = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| f(&Suspender(y)));
-        let active = ActiveFiber { handler: coro.trap_handler(), guard_lo: limit.saturating_sub(page), guard_hi: limit };
+        let active = ActiveFiber { handler: coro.trap_handler(), guard_lo, guard_hi: limit };
         Ok(Fiber { coro, active, limit })
     }
 

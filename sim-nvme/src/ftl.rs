@@ -13,8 +13,9 @@
 //! Garbage collection is greedy: when free blocks fall below `dies + 2`, full blocks with the
 //! fewest valid sectors are chosen, their valid sectors read and rewritten through the normal
 //! placement path, and they are erased, until `2 * dies + 2` blocks are free (or waiting for
-//! a checkpoint). It never starts a victim with `dies` or fewer free blocks left, since
-//! relocating one block's data can open a new block on every die.
+//! a checkpoint). It never starts a victim whose valid data does not fit, with a page to
+//! spare, in the pages still writable (the rest of the open blocks and the free blocks), so a
+//! relocation cannot run out of space half way.
 //!
 //! Crash safety: with a persistent image, a block erased by GC is not reused until the next
 //! checkpoint ([`Ftl::release_pending`]), because the last checkpoint may still map sectors in
@@ -216,6 +217,15 @@ impl Ftl {
         2 * self.layout.dies + 2
     }
 
+    /// Pages that can be allocated without reclaiming anything: the rest of every open block and
+    /// every free block.
+    fn writable_pages(&self) -> u32 {
+        let spb = self.layout.sectors_per_block();
+        let spp = self.layout.sectors_per_page;
+        let open: u32 = self.open.iter().flatten().map(|&b| (spb - self.blocks[b as usize].write_ptr) / spp).sum();
+        open + self.free_count * self.layout.pages_per_block
+    }
+
     /// Where an LBA's data lives, if it is mapped. The caller checks the range.
     #[inline]
     pub fn lookup(&self, lba: Lba) -> Option<PhysSector> {
@@ -372,8 +382,11 @@ impl Ftl {
 
     fn collect_inner(&mut self, ops: &mut Vec<NandOp>) -> Result<(), FtlError> {
         let spp = self.layout.sectors_per_page;
-        while self.free_count + (self.pending.len() as u32) < self.gc_high() && self.free_count > self.layout.dies {
+        while self.free_count + (self.pending.len() as u32) < self.gc_high() {
             let Some(victim) = self.victim() else { break };
+            if self.blocks[victim as usize].valid.div_ceil(spp) >= self.writable_pages() {
+                break;
+            }
             self.counters.gc_runs += 1;
             let first = self.layout.first_sector(BlockId(victim)).0;
             let rev = self.rev[victim as usize].take();

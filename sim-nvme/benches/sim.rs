@@ -3,6 +3,7 @@
 //! Targets (issue 2): at least 2 million simulated 4 KiB reads per wall-second on one core, and
 //! the matcher scanning at least 3 GB of page data per wall-second on one core.
 //! Run: `cargo bench -p sim-nvme --bench sim`.
+#![allow(missing_docs)] // `criterion_group!` defines an undocumented `pub fn`
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sim_nvme::{Command, Controller, DeviceProfile, Lba, MatchMode, MatchRequest, SimTime, Ssd, LBA_BYTES};

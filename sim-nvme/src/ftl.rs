@@ -566,8 +566,8 @@ mod tests {
         let l = *ftl.layout();
         let mut ops = Vec::new();
         let sectors: Vec<_> = (0..16).map(|i| ftl.write(Lba(i), &mut ops).unwrap()).collect();
-        for i in 0..16usize {
-            let die = l.die_of_page(l.page_of(sectors[i]));
+        for (i, &s) in sectors.iter().enumerate() {
+            let die = l.die_of_page(l.page_of(s));
             assert_eq!(die.0 as usize, i / 4, "LBA {i}");
             assert_eq!(l.channel_of(die) as usize, (i / 4) % 4);
         }

@@ -9,7 +9,9 @@ use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use sim_nvme::{Command, Controller, DeviceProfile, IoError, Lba, Payload, QueueId, SimTime, Ssd, Status, LBA_BYTES};
+use sim_nvme::{
+    Command, Controller, DeviceProfile, IoError, Lba, Payload, QueueId, SimTime, Ssd, Status, LBA_BYTES,
+};
 
 /// Why a benchmark could not run.
 #[derive(Debug, thiserror::Error)]
@@ -130,7 +132,11 @@ impl Bench {
                 b[..8].copy_from_slice(&(lba + i as u64).to_le_bytes());
             }
             let data = buf[..n as usize].to_vec();
-            self.submit(Command::Write { nsid: 1, lba: Lba(lba), data })?;
+            self.submit(Command::Write {
+                nsid: 1,
+                lba: Lba(lba),
+                data,
+            })?;
             lba += n / LBA_BYTES;
         }
         self.submit(Command::Flush { nsid: 1 })?;
@@ -157,7 +163,14 @@ impl Bench {
     }
 
     fn read_at(&mut self, lba: u64, blocks: u32, at: SimTime) -> Result<SimTime, BenchError> {
-        self.submit_at(Command::Read { nsid: 1, lba: Lba(lba), blocks }, at)
+        self.submit_at(
+            Command::Read {
+                nsid: 1,
+                lba: Lba(lba),
+                blocks,
+            },
+            at,
+        )
     }
 
     fn internal_read_at(&mut self, lba: u64, buf: &mut [u8], at: SimTime) -> Result<SimTime, BenchError> {
@@ -206,10 +219,16 @@ pub fn latency(profile: DeviceProfile) -> Result<LatencyReport, BenchError> {
 
 /// Sequential bandwidth (128 KiB requests) and random 4 KiB IOPS at a deep queue, on both paths,
 /// over a working set of `working_set_bytes` written first (DESIGN: 1 GiB).
-pub fn bandwidth(profile: DeviceProfile, working_set_bytes: u64, queue_depth: usize) -> Result<BandwidthReport, BenchError> {
+pub fn bandwidth(
+    profile: DeviceProfile,
+    working_set_bytes: u64,
+    queue_depth: usize,
+) -> Result<BandwidthReport, BenchError> {
     const REQ: u64 = 128 << 10;
     let name = profile.name.clone();
-    let depth = u16::try_from(queue_depth).unwrap_or(u16::MAX).min(profile.controller.max_queue_depth);
+    let depth = u16::try_from(queue_depth)
+        .unwrap_or(u16::MAX)
+        .min(profile.controller.max_queue_depth);
     let mut b = Bench::new(profile, depth)?;
     let queue_depth = usize::from(depth);
     b.fill(working_set_bytes)?;
@@ -218,13 +237,17 @@ pub fn bandwidth(profile: DeviceProfile, working_set_bytes: u64, queue_depth: us
     let per_req = (REQ / LBA_BYTES) as u32;
 
     let start = b.now;
-    let end = run_queued(start, queue_depth, reqs, |i, t| b.read_at(i * u64::from(per_req), per_req, t))?;
+    let end = run_queued(start, queue_depth, reqs, |i, t| {
+        b.read_at(i * u64::from(per_req), per_req, t)
+    })?;
     let host_seq = (reqs * REQ) as f64 / (end - start).as_nanos() as f64;
     b.settle(end);
 
     let start = b.now;
     let mut buf = vec![0u8; REQ as usize];
-    let end = run_queued(start, queue_depth, reqs, |i, t| b.internal_read_at(i * u64::from(per_req), &mut buf, t))?;
+    let end = run_queued(start, queue_depth, reqs, |i, t| {
+        b.internal_read_at(i * u64::from(per_req), &mut buf, t)
+    })?;
     let internal_seq = (reqs * REQ) as f64 / (end - start).as_nanos() as f64;
     b.settle(end);
 
@@ -232,13 +255,17 @@ pub fn bandwidth(profile: DeviceProfile, working_set_bytes: u64, queue_depth: us
     let n_rand = blocks.min(200_000);
     let mut rng = SplitMix(0x5eed_0001);
     let start = b.now;
-    let end = run_queued(start, queue_depth, n_rand, |_, t| b.read_at(rng.below(blocks), 1, t))?;
+    let end = run_queued(start, queue_depth, n_rand, |_, t| {
+        b.read_at(rng.below(blocks), 1, t)
+    })?;
     let host_rand = n_rand as f64 / (end - start).as_secs_f64() / 1e3;
     b.settle(end);
 
     let start = b.now;
     let mut buf = vec![0u8; LBA_BYTES as usize];
-    let end = run_queued(start, queue_depth, n_rand, |_, t| b.internal_read_at(rng.below(blocks), &mut buf, t))?;
+    let end = run_queued(start, queue_depth, n_rand, |_, t| {
+        b.internal_read_at(rng.below(blocks), &mut buf, t)
+    })?;
     let internal_rand = n_rand as f64 / (end - start).as_secs_f64() / 1e3;
 
     Ok(BandwidthReport {

@@ -52,7 +52,9 @@ fn reads(c: &mut Criterion) {
         let mut t = ssd.hardware().horizon();
         g.bench_function(format!("internal_{set}"), |b| {
             b.iter(|| {
-                t = ssd.internal_read(t, Lba(rng.u64(0..blocks)), &mut buf).expect("read");
+                t = ssd
+                    .internal_read(t, Lba(rng.u64(0..blocks)), &mut buf)
+                    .expect("read");
                 t
             })
         });
@@ -69,7 +71,10 @@ fn matcher(c: &mut Criterion) {
     let mut t = ssd.hardware().horizon();
     for (name, keys) in [
         ("scan_64MiB_1key", vec![b"zqxjk".to_vec()]),
-        ("scan_64MiB_3keys", vec![b"zqxjk".to_vec(), b"QQQQQ".to_vec(), b"1995-01-17".to_vec()]),
+        (
+            "scan_64MiB_3keys",
+            vec![b"zqxjk".to_vec(), b"QQQQQ".to_vec(), b"1995-01-17".to_vec()],
+        ),
     ] {
         let req = MatchRequest {
             keys,

@@ -222,7 +222,12 @@ impl Ftl {
     fn writable_pages(&self) -> u32 {
         let spb = self.layout.sectors_per_block();
         let spp = self.layout.sectors_per_page;
-        let open: u32 = self.open.iter().flatten().map(|&b| (spb - self.blocks[b as usize].write_ptr) / spp).sum();
+        let open: u32 = self
+            .open
+            .iter()
+            .flatten()
+            .map(|&b| (spb - self.blocks[b as usize].write_ptr) / spp)
+            .sum();
         open + self.free_count * self.layout.pages_per_block
     }
 
@@ -306,7 +311,10 @@ impl Ftl {
     }
 
     fn alloc_slot(&mut self, ops: &mut Vec<NandOp>) -> Result<PhysSector, FtlError> {
-        if self.open_page.is_none() && !self.in_gc && self.free_count + (self.pending.len() as u32) < self.gc_low() {
+        if self.open_page.is_none()
+            && !self.in_gc
+            && self.free_count + (self.pending.len() as u32) < self.gc_low()
+        {
             self.collect(ops)?;
         }
         let mut page = match self.open_page {
@@ -363,7 +371,11 @@ impl Ftl {
         let mut best: Option<(u32, u32)> = None;
         for (i, b) in self.blocks.iter().enumerate() {
             let i = i as u32;
-            if b.state == BlockState::Full && b.valid < spb && Some(i) != busy && best.is_none_or(|(_, v)| b.valid < v) {
+            if b.state == BlockState::Full
+                && b.valid < spb
+                && Some(i) != busy
+                && best.is_none_or(|(_, v)| b.valid < v)
+            {
                 best = Some((i, b.valid));
                 if b.valid == 0 {
                     break;
@@ -418,7 +430,9 @@ impl Ftl {
             info.write_ptr = 0;
             info.erase_count += 1;
             self.counters.blocks_erased += 1;
-            ops.push(NandOp::Erase { block: BlockId(victim) });
+            ops.push(NandOp::Erase {
+                block: BlockId(victim),
+            });
             if self.defer_reuse {
                 info.state = BlockState::Pending;
                 self.pending.push(victim);
@@ -465,7 +479,11 @@ impl Ftl {
             .blocks
             .iter()
             .map(|b| {
-                let state = if b.state == BlockState::Pending { BlockState::Free } else { b.state };
+                let state = if b.state == BlockState::Pending {
+                    BlockState::Free
+                } else {
+                    b.state
+                };
                 (state, b.write_ptr, b.erase_count)
             })
             .collect();
@@ -571,7 +589,12 @@ mod tests {
             assert_eq!(die.0 as usize, i / 4, "LBA {i}");
             assert_eq!(l.channel_of(die) as usize, (i / 4) % 4);
         }
-        assert_eq!(ops.iter().filter(|o| matches!(o, NandOp::Program { sectors: 4, .. })).count(), 4);
+        assert_eq!(
+            ops.iter()
+                .filter(|o| matches!(o, NandOp::Program { sectors: 4, .. }))
+                .count(),
+            4
+        );
     }
 
     #[test]

@@ -89,7 +89,11 @@ impl Hardware {
         let (die, ch) = self.channel_of(page);
         let sensed = self.dies[die.0 as usize].occupy(ready, self.t_read);
         let bytes = u64::from(sectors) * LBA_BYTES;
-        let moved = self.channels[ch].occupy_after(self.floor, sensed, SimDuration::for_bytes(bytes, self.channel_mb_per_s));
+        let moved = self.channels[ch].occupy_after(
+            self.floor,
+            sensed,
+            SimDuration::for_bytes(bytes, self.channel_mb_per_s),
+        );
         if matcher && self.t_match > SimDuration::ZERO {
             self.matchers[ch].occupy_after(self.floor, moved, self.t_match)
         } else {
@@ -103,7 +107,11 @@ impl Hardware {
     pub fn nand_program(&mut self, ready: SimTime, page: PhysPage, sectors: u32) -> (SimTime, SimTime) {
         let (die, ch) = self.channel_of(page);
         let bytes = u64::from(sectors) * LBA_BYTES;
-        let moved = self.channels[ch].occupy_after(self.floor, ready, SimDuration::for_bytes(bytes, self.channel_mb_per_s));
+        let moved = self.channels[ch].occupy_after(
+            self.floor,
+            ready,
+            SimDuration::for_bytes(bytes, self.channel_mb_per_s),
+        );
         let d = &mut self.dies[die.0 as usize];
         let start = moved.max(d.busy_until);
         (start, d.occupy(moved, self.t_prog))

@@ -12,8 +12,9 @@
 //! A header slot is `magic (8) | length (u32 LE) | crc32 (u32 LE) | postcard(Header)`. A
 //! commit with generation `g` writes checkpoint slot `g % 2`, syncs, then header slot
 //! `g % 2`, and syncs again, so the other slot pair always holds the previous commit intact.
-//! On open the valid header with the highest generation whose checkpoint also passes its
-//! checksum wins. A file without the magic is *foreign*; one shorter than its header says is
+//! On open the valid header with the highest generation wins (a header torn by a crash during
+//! a commit falls back to the previous commit); its checkpoint must pass its checksum, or the
+//! image is refused as corrupt rather than silently rolled back. A file without the magic is *foreign*; one shorter than its header says is
 //! *truncated*; a file whose slots all fail their checksums is *corrupt*; each is refused with
 //! an [`ImageError`] that says which.
 
@@ -146,10 +147,17 @@ impl ImageFile {
             path: path.to_path_buf(),
             source,
         };
-        let file = match OpenOptions::new().read(true).write(true).create_new(true).open(path) {
+        let file = match OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+        {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(ImageError::Exists { path: path.to_path_buf() })
+                return Err(ImageError::Exists {
+                    path: path.to_path_buf(),
+                })
             }
             Err(e) => return Err(io_err(e)),
         };
@@ -179,11 +187,17 @@ impl ImageFile {
             path: path.to_path_buf(),
             what,
         };
-        let file = OpenOptions::new().read(true).write(true).open(path).map_err(io_err)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(io_err)?;
         let found = file.metadata().map_err(io_err)?.len();
         let mut magic = [0u8; 8];
         if found < 8 || file.read_exact_at(&mut magic, 0).is_err() || magic != MAGIC {
-            return Err(ImageError::Foreign { path: path.to_path_buf() });
+            return Err(ImageError::Foreign {
+                path: path.to_path_buf(),
+            });
         }
         if found < 2 * SLOT_BYTES {
             return Err(ImageError::Truncated {
@@ -192,7 +206,9 @@ impl ImageFile {
                 found,
             });
         }
-        let mut headers: Vec<Header> = (0..2u64).filter_map(|i| read_slot(&file, i * SLOT_BYTES)).collect();
+        let mut headers: Vec<Header> = (0..2u64)
+            .filter_map(|i| read_slot(&file, i * SLOT_BYTES))
+            .collect();
         if headers.is_empty() {
             return Err(corrupt("both header slots fail their checksum".into()));
         }
@@ -230,17 +246,17 @@ impl ImageFile {
             checkpoint_base: DATA_BASE + layout.raw_bytes(),
             slot_bytes: checkpoint_slot_bytes(&layout),
         };
-        let mut failures = Vec::new();
-        for h in &headers {
-            match img.read_checkpoint(h) {
-                Ok(state) => {
-                    img.generation = h.generation;
-                    return Ok((img, state));
-                }
-                Err(what) => failures.push(format!("generation {}: {what}", h.generation)),
+        // The newest valid header names the last completed commit: its checkpoint was synced
+        // before the header was written. If that checkpoint fails its checksum the file was
+        // damaged after the fact; falling back to an older generation would silently drop
+        // flushed data, so the image is refused instead.
+        match img.read_checkpoint(newest) {
+            Ok(state) => {
+                img.generation = newest.generation;
+                Ok((img, state))
             }
+            Err(what) => Err(corrupt(format!("generation {}: {what}", newest.generation))),
         }
-        Err(corrupt(failures.join("; ")))
     }
 
     fn read_checkpoint(&self, h: &Header) -> Result<Vec<u8>, String> {
@@ -252,7 +268,9 @@ impl ImageFile {
         }
         let mut buf = vec![0u8; h.checkpoint_len as usize];
         let off = self.checkpoint_base + (h.generation % 2) * self.slot_bytes;
-        self.file.read_exact_at(&mut buf, off).map_err(|e| e.to_string())?;
+        self.file
+            .read_exact_at(&mut buf, off)
+            .map_err(|e| e.to_string())?;
         if crc32fast::hash(&buf) != h.checkpoint_crc {
             return Err("checkpoint fails its checksum".into());
         }

@@ -52,7 +52,11 @@ pub struct MatchHints {
 impl MatchHints {
     /// Offsets (from the scan's start) of the blocks whose hint is set.
     pub fn hinted(&self) -> impl Iterator<Item = u64> + '_ {
-        self.hints.iter().enumerate().filter(|(_, &h)| h).map(|(i, _)| i as u64)
+        self.hints
+            .iter()
+            .enumerate()
+            .filter(|(_, &h)| h)
+            .map(|(i, _)| i as u64)
     }
 
     /// Number of hinted blocks.
@@ -112,12 +116,28 @@ mod tests {
     #[test]
     fn limits_are_enforced() {
         let l = DeviceProfile::tiny().matcher;
-        assert!(matches!(CompiledKeys::new(&[], MatchMode::Any, &l), Err(MatcherError::NoKeys { .. })));
+        assert!(matches!(
+            CompiledKeys::new(&[], MatchMode::Any, &l),
+            Err(MatcherError::NoKeys { .. })
+        ));
         let many = vec![b"a".to_vec(); 4];
-        assert!(matches!(CompiledKeys::new(&many, MatchMode::Any, &l), Err(MatcherError::TooManyKeys { given: 4, .. })));
+        assert!(matches!(
+            CompiledKeys::new(&many, MatchMode::Any, &l),
+            Err(MatcherError::TooManyKeys { given: 4, .. })
+        ));
         let long = vec![vec![b'x'; 17]];
-        assert!(matches!(CompiledKeys::new(&long, MatchMode::Any, &l), Err(MatcherError::KeyLength { index: 0, len: 17, .. })));
-        assert!(matches!(CompiledKeys::new(&[vec![]], MatchMode::Any, &l), Err(MatcherError::KeyLength { len: 0, .. })));
+        assert!(matches!(
+            CompiledKeys::new(&long, MatchMode::Any, &l),
+            Err(MatcherError::KeyLength {
+                index: 0,
+                len: 17,
+                ..
+            })
+        ));
+        assert!(matches!(
+            CompiledKeys::new(&[vec![]], MatchMode::Any, &l),
+            Err(MatcherError::KeyLength { len: 0, .. })
+        ));
     }
 
     #[test]

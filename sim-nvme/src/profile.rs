@@ -38,7 +38,9 @@ pub const LBA_BYTES: u64 = 4096;
 #[derive(Debug, Error)]
 pub enum ProfileError {
     /// No built-in profile has this name and no file exists at this path.
-    #[error("unknown device profile `{0}`: expected a built-in name (pm1725, tiny) or a path to a TOML file")]
+    #[error(
+        "unknown device profile `{0}`: expected a built-in name (pm1725, tiny) or a path to a TOML file"
+    )]
     Unknown(String),
     /// The profile file could not be read.
     #[error("cannot read device profile file {path}: {source}")]
@@ -551,7 +553,10 @@ mod tests {
     fn invalid_value_names_field() {
         let err = DeviceProfile::from_toml_str("[geometry]\npage_bytes = 5000\n").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("geometry.page_bytes") && msg.contains("5000"), "{msg}");
+        assert!(
+            msg.contains("geometry.page_bytes") && msg.contains("5000"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::ftl::{Ftl, FtlState, NandOp};
 use crate::hardware::Hardware;
 use crate::image::{ImageError, ImageFile};
 use crate::matcher::{CompiledKeys, MatchHints, MatchRequest};
-use crate::media::{MemMedia, Media};
+use crate::media::{Media, MemMedia};
 use crate::metrics::SsdStats;
 use crate::profile::{DeviceProfile, LBA_BYTES};
 use crate::time::SimTime;
@@ -48,7 +48,11 @@ impl Ssd {
     pub fn in_memory(profile: DeviceProfile) -> Result<Self, crate::profile::ProfileError> {
         profile.validate()?;
         let layout = Layout::new(&profile);
-        Ok(Self::assemble(profile, Box::new(MemMedia::new(&layout)), Ftl::new(layout, false)))
+        Ok(Self::assemble(
+            profile,
+            Box::new(MemMedia::new(&layout)),
+            Ftl::new(layout, false),
+        ))
     }
 
     /// Creates a new image file for the profile and opens it.
@@ -72,8 +76,10 @@ impl Ssd {
                 path: path.to_path_buf(),
                 what: what.to_string(),
             };
-            let st: FtlState = postcard::from_bytes(&state).map_err(|_| corrupt("the FTL checkpoint does not decode"))?;
-            Ftl::from_state(layout, st, true).ok_or_else(|| corrupt("the FTL checkpoint is inconsistent with the geometry"))?
+            let st: FtlState =
+                postcard::from_bytes(&state).map_err(|_| corrupt("the FTL checkpoint does not decode"))?;
+            Ftl::from_state(layout, st, true)
+                .ok_or_else(|| corrupt("the FTL checkpoint is inconsistent with the geometry"))?
         };
         let mut ssd = Self::assemble(profile, Box::new(img), ftl);
         ssd.stats.ftl = ssd.ftl.counters();
@@ -204,7 +210,9 @@ impl Ssd {
                     let mut run = 1u64;
                     while i + run < count {
                         match self.ftl.lookup(lba.offset(i + run)) {
-                            Some(s) if s.0 == first.0 + run as u32 && self.layout.page_of(s) == page => run += 1,
+                            Some(s) if s.0 == first.0 + run as u32 && self.layout.page_of(s) == page => {
+                                run += 1
+                            }
                             _ => break,
                         }
                     }

@@ -82,7 +82,10 @@ impl Command {
 
     /// Whether this is an admin command (queue 0 only).
     pub fn is_admin(&self) -> bool {
-        matches!(self, Command::Identify | Command::CreateIoQueue { .. } | Command::DeleteIoQueue { .. })
+        matches!(
+            self,
+            Command::Identify | Command::CreateIoQueue { .. } | Command::DeleteIoQueue { .. }
+        )
     }
 }
 

@@ -185,12 +185,21 @@ impl Controller {
     }
 
     /// Submits and immediately reaps one command (queue-depth-1 use).
-    pub fn submit_and_wait(&mut self, qid: QueueId, cmd: Command, at: SimTime) -> Result<Completion, SubmitError> {
+    pub fn submit_and_wait(
+        &mut self,
+        qid: QueueId,
+        cmd: Command,
+        at: SimTime,
+    ) -> Result<Completion, SubmitError> {
         let cid = self.submit(qid, cmd, at)?;
-        let q = self.queues[usize::from(qid.0)].as_mut().expect("queue checked at submission");
+        let q = self.queues[usize::from(qid.0)]
+            .as_mut()
+            .expect("queue checked at submission");
         // Take exactly this command's completion, leaving others queued.
         let depth = q.entries.len();
-        let entry = q.entries[usize::from(cid) % depth].take().expect("completion posted at submission");
+        let entry = q.entries[usize::from(cid) % depth]
+            .take()
+            .expect("completion posted at submission");
         q.pending.retain(|Reverse((_, _, c))| *c != cid);
         Ok(entry)
     }
@@ -221,7 +230,9 @@ impl Controller {
             });
         }
         let (status, result, payload, done_at) = self.execute(qid, cmd, at);
-        let q = self.queues[usize::from(qid.0)].as_mut().expect("queue checked above");
+        let q = self.queues[usize::from(qid.0)]
+            .as_mut()
+            .expect("queue checked above");
         let depth = q.entries.len();
         let mut cid = q.next_cid;
         while q.entries[usize::from(cid) % depth].is_some() {
@@ -264,7 +275,10 @@ impl Controller {
         // The conventional path: the host I/O stack before the device sees the command.
         let at = at + SimDuration(self.ssd.profile().host.io_stack_ns);
         let nsid = match &cmd {
-            Command::Read { nsid, .. } | Command::Write { nsid, .. } | Command::Flush { nsid } | Command::Deallocate { nsid, .. } => *nsid,
+            Command::Read { nsid, .. }
+            | Command::Write { nsid, .. }
+            | Command::Flush { nsid }
+            | Command::Deallocate { nsid, .. } => *nsid,
             _ => unreachable!("admin and vendor commands were dispatched above"),
         };
         if nsid != 1 {
@@ -272,7 +286,9 @@ impl Controller {
         }
         let outcome: Result<(Payload, SimTime), IoError> = match cmd {
             Command::Read { lba, blocks, .. } => self.read(at, lba, blocks),
-            Command::Write { lba, data, .. } => self.ssd.host_write(at, lba, &data).map(|t| (Payload::None, t)),
+            Command::Write { lba, data, .. } => {
+                self.ssd.host_write(at, lba, &data).map(|t| (Payload::None, t))
+            }
             Command::Flush { .. } => self.ssd.flush(at).map(|t| (Payload::None, t)),
             Command::Deallocate { ranges, .. } => self.deallocate(at, &ranges),
             _ => unreachable!("admin and vendor commands were dispatched above"),
@@ -350,11 +366,21 @@ impl Controller {
         }
     }
 
-    fn vendor(&mut self, at: SimTime, opcode: u8, payload: Vec<u8>, admin: bool) -> (Status, u32, Payload, SimTime) {
+    fn vendor(
+        &mut self,
+        at: SimTime,
+        opcode: u8,
+        payload: Vec<u8>,
+        admin: bool,
+    ) -> (Status, u32, Payload, SimTime) {
         let Some(h) = self.vendor.as_mut().filter(|_| VENDOR_OPCODES.contains(&opcode)) else {
             return (Status::INVALID_OPCODE, 0, Payload::None, at);
         };
-        let at = if admin { at } else { at + SimDuration(self.ssd.profile().host.io_stack_ns) };
+        let at = if admin {
+            at
+        } else {
+            at + SimDuration(self.ssd.profile().host.io_stack_ns)
+        };
         let sent = self.ssd.pcie_to_device(at, payload.len() as u64);
         let r = h.handle(&mut self.ssd, sent, opcode, payload);
         let done = self.ssd.pcie_to_host(r.done_at, r.payload.len() as u64);

@@ -41,7 +41,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {
-                println!("profile {}: 4 KiB read latency, queue depth 1 (median of {} reads)", r.profile, r.samples);
+                println!(
+                    "profile {}: 4 KiB read latency, queue depth 1 (median of {} reads)",
+                    r.profile, r.samples
+                );
                 println!("  host (pread path)  {:>8.2} us", r.host_read_4k_us);
                 println!("  internal           {:>8.2} us", r.internal_read_4k_us);
             }
@@ -58,8 +61,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
                     r.queue_depth
                 );
                 println!("                     host        internal");
-                println!("  seq read 128 KiB   {:>6.2} GB/s  {:>6.2} GB/s", r.host_seq_read_gbps, r.internal_seq_read_gbps);
-                println!("  rand read 4 KiB    {:>6.0} KIOPS {:>6.0} KIOPS", r.host_rand_read_kiops, r.internal_rand_read_kiops);
+                println!(
+                    "  seq read 128 KiB   {:>6.2} GB/s  {:>6.2} GB/s",
+                    r.host_seq_read_gbps, r.internal_seq_read_gbps
+                );
+                println!(
+                    "  rand read 4 KiB    {:>6.0} KIOPS {:>6.0} KIOPS",
+                    r.host_rand_read_kiops, r.internal_rand_read_kiops
+                );
             }
         }
     }

@@ -1,2 +1,90 @@
-//! placeholder
-fn main() {}
+//! Benches for the module ABI and fibers (issue targets: fiber switch <= 100 ns; small-message
+//! put + get between two SSDlets through the ABI <= 200 ns).
+//!
+//! - `fiber/resume_suspend`: one resume of a fiber that immediately suspends again: two stack
+//!   switches, plus the trap bookkeeping `Fiber::resume` does.
+//! - `abi/put_get`: `count` streams `n` u64s to `sum` through the driver (channel capacity
+//!   64): per message one `put` and one `get` through the C vtable, postcard encode/decode,
+//!   and the fiber switches the driver needs.
+//! - `abi/round_trip`: `ping` sends a u64 to `echo` and waits for it back: per iteration two
+//!   puts, two gets and at least two resumes of each fiber.
+//!
+//! Modules are built in release mode by `ssdlet-module-build` before measuring.
+//! Run: `cargo bench -p device-runtime --bench fiber_abi`.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn benches`.
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use device_runtime::driver::{ArgValue, DriverConfig, TestDriver};
+use device_runtime::fiber::{Fiber, FiberExit};
+use device_runtime::loader::{Loader, Module};
+use ssdlet_module_build::{build, Profile};
+
+fn testkit() -> Module {
+    let modules = match build(Profile::Release) {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
+    let loader = Loader::with_temp_staging().expect("staging dir");
+    loader.load(&modules.testkit()).expect("testkit loads")
+}
+
+fn fiber_switch(c: &mut Criterion) {
+    let mut fiber = Fiber::new(64 * 1024, |s| -> FiberExit {
+        loop {
+            s.suspend();
+        }
+    })
+    .expect("fiber");
+    c.bench_function("fiber/resume_suspend", |b| b.iter(|| fiber.resume()));
+}
+
+fn put_get(c: &mut Criterion) {
+    let m = testkit();
+    let (count, sum) = (m.ssdlet("count").unwrap(), m.ssdlet("sum").unwrap());
+    c.bench_function("abi/put_get", |b| {
+        b.iter_custom(|iters| {
+            let mut d = TestDriver::new(DriverConfig::default());
+            let src = d.spawn(&count, &[ArgValue::U64(iters)]).unwrap();
+            let dst = d.spawn(&sum, &[]).unwrap();
+            d.connect(src, "out", dst, "in").unwrap();
+            let total = d.sink(dst, "total").unwrap();
+            let start = Instant::now();
+            d.run().unwrap();
+            let t = start.elapsed();
+            assert_eq!(
+                d.take::<u64>(total).unwrap(),
+                vec![iters * iters.saturating_sub(1) / 2]
+            );
+            t
+        })
+    });
+}
+
+fn round_trip(c: &mut Criterion) {
+    let m = testkit();
+    let (ping, echo) = (m.ssdlet("ping").unwrap(), m.ssdlet("echo").unwrap());
+    c.bench_function("abi/round_trip", |b| {
+        b.iter_custom(|iters| {
+            let mut d = TestDriver::new(DriverConfig::default());
+            let p = d.spawn(&ping, &[ArgValue::U64(iters)]).unwrap();
+            let e = d.spawn(&echo, &[]).unwrap();
+            d.connect(p, "ping", e, "in").unwrap();
+            d.connect(e, "out", p, "pong").unwrap();
+            let start = Instant::now();
+            d.run().unwrap();
+            let t = start.elapsed();
+            assert_eq!(d.outcome(p), Some(&Ok(())));
+            t
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = fiber_switch, put_get, round_trip
+}
+criterion_main!(benches);

@@ -49,7 +49,11 @@ impl Default for DriverConfig {
             dram_budget: 64 << 20,
             max_resumes: 10_000_000,
             channel_capacity: 64,
-            matcher: MatcherLimits { max_keys: 3, max_key_len: 16, page_size: 4096 },
+            matcher: MatcherLimits {
+                max_keys: 3,
+                max_key_len: 16,
+                page_size: 4096,
+            },
         }
     }
 }
@@ -289,7 +293,11 @@ impl TestDriver {
             matcher: config.matcher,
             logs: RefCell::new(Vec::new()),
         });
-        TestDriver { config, world, instances: Vec::new() }
+        TestDriver {
+            config,
+            world,
+            instances: Vec::new(),
+        }
     }
 
     /// Adds an in-memory file and returns its id.
@@ -305,10 +313,16 @@ impl TestDriver {
         let meta = ssdlet.meta().clone();
         let module = &ssdlet.module().inner;
         if ssdlet.module().is_poisoned() {
-            return Err(DriverError::ModulePoisoned { module: module.meta.name.clone() });
+            return Err(DriverError::ModulePoisoned {
+                module: module.meta.name.clone(),
+            });
         }
         if args.len() != meta.args.len() {
-            return Err(DriverError::ArgCount { ssdlet: meta.id, expected: meta.args.len(), got: args.len() });
+            return Err(DriverError::ArgCount {
+                ssdlet: meta.id,
+                expected: meta.args.len(),
+                got: args.len(),
+            });
         }
         let mut encoded = Vec::new();
         let mut files = Vec::new();
@@ -327,9 +341,10 @@ impl TestDriver {
                 }
                 files.push(f.0);
             }
-            encoded = value
-                .encode(encoded)
-                .map_err(|e| DriverError::ArgEncode { ssdlet: meta.id.clone(), reason: e.to_string() })?;
+            encoded = value.encode(encoded).map_err(|e| DriverError::ArgEncode {
+                ssdlet: meta.id.clone(),
+                reason: e.to_string(),
+            })?;
         }
         let state = Box::new(InstanceState {
             ssdlet: meta.id.clone(),
@@ -357,12 +372,29 @@ impl TestDriver {
             unsafe { (*st).yielder.set(s.raw()) };
             // SAFETY: RunFn contract: static vtable, the instance's ctx (valid while the fiber
             // runs), and `encoded`, owned by this closure, for the whole call.
-            let status = unsafe { run(&VTABLE, st as *mut InstanceCtx, index, encoded.as_ptr(), encoded.len()) };
+            let status = unsafe {
+                run(
+                    &VTABLE,
+                    st as *mut InstanceCtx,
+                    index,
+                    encoded.as_ptr(),
+                    encoded.len(),
+                )
+            };
             FiberExit::Returned(status)
         })
-        .map_err(|source| DriverError::FiberStack { size: self.config.stack_size, source })?;
+        .map_err(|source| DriverError::FiberStack {
+            size: self.config.stack_size,
+            source,
+        })?;
         state.stack_limit.set(fiber.stack_limit());
-        self.instances.push(Instance { fiber: Some(fiber), state, ssdlet: ssdlet.clone(), resumes: 0, outcome: None });
+        self.instances.push(Instance {
+            fiber: Some(fiber),
+            state,
+            ssdlet: ssdlet.clone(),
+            resumes: 0,
+            outcome: None,
+        });
         Ok(InstanceId(self.instances.len() - 1))
     }
 
@@ -379,7 +411,11 @@ impl TestDriver {
                 ssdlet: meta.id.clone(),
                 dir,
                 port: name.to_owned(),
-                known: list.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+                known: list
+                    .iter()
+                    .map(|p| p.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }
@@ -390,7 +426,14 @@ impl TestDriver {
         chans.len() - 1
     }
 
-    fn attach(&mut self, id: InstanceId, output: bool, index: usize, port: &str, ch: ChannelId) -> Result<(), DriverError> {
+    fn attach(
+        &mut self,
+        id: InstanceId,
+        output: bool,
+        index: usize,
+        port: &str,
+        ch: ChannelId,
+    ) -> Result<(), DriverError> {
         let st = &mut self.instances[id.0].state;
         let list = if output { &mut st.outputs } else { &mut st.inputs };
         if list[index].is_some() {
@@ -406,19 +449,41 @@ impl TestDriver {
 
     /// Connects output `out` of `from` to input `input` of `to`, refusing mismatched message
     /// types with both type names.
-    pub fn connect(&mut self, from: InstanceId, out: &str, to: InstanceId, input: &str) -> Result<(), DriverError> {
+    pub fn connect(
+        &mut self,
+        from: InstanceId,
+        out: &str,
+        to: InstanceId,
+        input: &str,
+    ) -> Result<(), DriverError> {
         let (oi, oty) = self.port_index(from, true, out)?;
         let (ii, ity) = self.port_index(to, false, input)?;
         check_port_types(
-            PortDesc { ssdlet: &self.instances[from.0].state.ssdlet, port: out, ty: &oty },
-            PortDesc { ssdlet: &self.instances[to.0].state.ssdlet, port: input, ty: &ity },
+            PortDesc {
+                ssdlet: &self.instances[from.0].state.ssdlet,
+                port: out,
+                ty: &oty,
+            },
+            PortDesc {
+                ssdlet: &self.instances[to.0].state.ssdlet,
+                port: input,
+                ty: &ity,
+            },
         )?;
         let busy = |d: &Self, id: InstanceId, o: bool, i: usize| {
             let st = &d.instances[id.0].state;
-            if o { st.outputs[i].is_some() } else { st.inputs[i].is_some() }
+            if o {
+                st.outputs[i].is_some()
+            } else {
+                st.inputs[i].is_some()
+            }
         };
         if busy(self, from, true, oi) || busy(self, to, false, ii) {
-            let (id, o, port) = if busy(self, from, true, oi) { (from, true, out) } else { (to, false, input) };
+            let (id, o, port) = if busy(self, from, true, oi) {
+                (from, true, out)
+            } else {
+                (to, false, input)
+            };
             return Err(DriverError::PortInUse {
                 ssdlet: self.instances[id.0].state.ssdlet.clone(),
                 dir: if o { "output" } else { "input" },
@@ -432,7 +497,12 @@ impl TestDriver {
 
     /// Feeds `values` to input `input` of `to` from the host, then closes it. The values are
     /// encoded with postcard; their type is the caller's responsibility.
-    pub fn feed<T: Serialize>(&mut self, to: InstanceId, input: &str, values: &[T]) -> Result<(), DriverError> {
+    pub fn feed<T: Serialize>(
+        &mut self,
+        to: InstanceId,
+        input: &str,
+        values: &[T],
+    ) -> Result<(), DriverError> {
         let (ii, _) = self.port_index(to, false, input)?;
         let ch = self.new_channel(usize::MAX);
         self.attach(to, false, ii, input, ch)?;
@@ -463,7 +533,12 @@ impl TestDriver {
         let msgs: Vec<Vec<u8>> = self.world.channels.borrow_mut()[sink.0].queue.drain(..).collect();
         msgs.iter()
             .enumerate()
-            .map(|(index, m)| postcard::from_bytes(m).map_err(|e| DriverError::Decode { index, reason: e.to_string() }))
+            .map(|(index, m)| {
+                postcard::from_bytes(m).map_err(|e| DriverError::Decode {
+                    index,
+                    reason: e.to_string(),
+                })
+            })
             .collect()
     }
 
@@ -480,7 +555,9 @@ impl TestDriver {
             Wait::Ready => true,
             Wait::Get(ch) => !chans[ch].queue.is_empty() || chans[ch].sender_closed,
             Wait::Put(ch) => {
-                chans[ch].queue.len() < chans[ch].capacity || chans[ch].receiver_closed || chans[ch].sender_closed
+                chans[ch].queue.len() < chans[ch].capacity
+                    || chans[ch].receiver_closed
+                    || chans[ch].sender_closed
             }
         }
     }
@@ -517,24 +594,49 @@ impl TestDriver {
         }
         st.current.borrow_mut().clear();
         let ssdlet = st.ssdlet.clone();
-        let message = || st.error.borrow_mut().take().unwrap_or_else(|| "(no message)".to_owned());
+        let message = || {
+            st.error
+                .borrow_mut()
+                .take()
+                .unwrap_or_else(|| "(no message)".to_owned())
+        };
         let outcome = match exit {
             FiberExit::Returned(Status::OK) => Ok(()),
-            FiberExit::Returned(Status::PANICKED) => Err(SsdletError::Panicked { ssdlet, message: message() }),
-            FiberExit::Returned(Status::FAILED) => Err(SsdletError::Failed { ssdlet, message: message() }),
-            FiberExit::Returned(Status::BAD_ARGS) => Err(SsdletError::BadArgs { ssdlet, message: message() }),
+            FiberExit::Returned(Status::PANICKED) => Err(SsdletError::Panicked {
+                ssdlet,
+                message: message(),
+            }),
+            FiberExit::Returned(Status::FAILED) => Err(SsdletError::Failed {
+                ssdlet,
+                message: message(),
+            }),
+            FiberExit::Returned(Status::BAD_ARGS) => Err(SsdletError::BadArgs {
+                ssdlet,
+                message: message(),
+            }),
             FiberExit::Returned(Status::ABORTED) => Err(SsdletError::Aborted {
                 ssdlet,
                 reason: st.abort.borrow().clone().unwrap_or(AbortReason::Teardown),
             }),
-            FiberExit::Returned(other) => Err(SsdletError::Protocol { ssdlet, status: other.name() }),
+            FiberExit::Returned(other) => Err(SsdletError::Protocol {
+                ssdlet,
+                status: other.name(),
+            }),
             FiberExit::Trapped(kind) => {
-                inst.ssdlet.module().inner.poisoned.store(true, std::sync::atomic::Ordering::Relaxed);
+                inst.ssdlet
+                    .module()
+                    .inner
+                    .poisoned
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 match kind {
-                    TrapKind::StackOverflow { addr } => {
-                        Err(SsdletError::StackOverflow { ssdlet, stack_size: self.config.stack_size, addr })
+                    TrapKind::StackOverflow { addr } => Err(SsdletError::StackOverflow {
+                        ssdlet,
+                        stack_size: self.config.stack_size,
+                        addr,
+                    }),
+                    TrapKind::MemoryFault { signal, addr } => {
+                        Err(SsdletError::MemoryFault { ssdlet, signal, addr })
                     }
-                    TrapKind::MemoryFault { signal, addr } => Err(SsdletError::MemoryFault { ssdlet, signal, addr }),
                 }
             }
         };
@@ -570,7 +672,9 @@ impl TestDriver {
                     .map(|x| x.state.ssdlet.clone())
                     .collect();
                 self.abort_all(AbortReason::Deadlock);
-                return Err(DriverError::Deadlock { blocked: blocked.join(", ") });
+                return Err(DriverError::Deadlock {
+                    blocked: blocked.join(", "),
+                });
             }
         }
     }

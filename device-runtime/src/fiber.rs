@@ -66,7 +66,11 @@ impl Fiber {
         let page = page_size();
         let limit = guard_lo + page;
         let coro = Coroutine::with_stack(stack, move |y: &Yielder<(), ()>, ()| f(&Suspender(y)));
-        let active = ActiveFiber { handler: coro.trap_handler(), guard_lo, guard_hi: limit };
+        let active = ActiveFiber {
+            handler: coro.trap_handler(),
+            guard_lo,
+            guard_hi: limit,
+        };
         Ok(Fiber { coro, active, limit })
     }
 

@@ -37,7 +37,10 @@ impl std::fmt::Display for AbortReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AbortReason::DramBudget { used, budget } => {
-                write!(f, "it holds {used} bytes of device DRAM, over its budget of {budget} bytes")
+                write!(
+                    f,
+                    "it holds {used} bytes of device DRAM, over its budget of {budget} bytes"
+                )
             }
             AbortReason::Watchdog { limit } => {
                 write!(f, "the watchdog stopped it after {limit} scheduling rounds")
@@ -119,7 +122,10 @@ impl InstanceState {
             // `try_borrow_mut`: never panic inside the allocator.
             if let Ok(mut a) = self.abort.try_borrow_mut() {
                 if a.is_none() {
-                    *a = Some(AbortReason::DramBudget { used, budget: self.dram_budget });
+                    *a = Some(AbortReason::DramBudget {
+                        used,
+                        budget: self.dram_budget,
+                    });
                 }
             }
         }

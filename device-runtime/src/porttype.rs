@@ -14,21 +14,14 @@ pub struct PortDesc<'a> {
 
 /// Connecting two ports whose message types differ.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "cannot connect output `{from_ssdlet}.{from_port}` to input `{to_ssdlet}.{to_port}`: \
-     it sends `{from_type}` but the input expects `{to_type}`"
-)]
+#[error("cannot connect output `{from}` to input `{to}`: it sends `{from_type}` but the input expects `{to_type}`")]
 pub struct PortTypeMismatch {
-    /// Sending SSDlet.
-    pub from_ssdlet: String,
-    /// Sending port.
-    pub from_port: String,
+    /// Sending endpoint, `ssdlet.port`.
+    pub from: String,
     /// Sending message type.
     pub from_type: String,
-    /// Receiving SSDlet.
-    pub to_ssdlet: String,
-    /// Receiving port.
-    pub to_port: String,
+    /// Receiving endpoint, `ssdlet.port`.
+    pub to: String,
     /// Receiving message type.
     pub to_type: String,
 }
@@ -39,11 +32,9 @@ pub fn check_port_types(from: PortDesc<'_>, to: PortDesc<'_>) -> Result<(), Port
         return Ok(());
     }
     Err(PortTypeMismatch {
-        from_ssdlet: from.ssdlet.to_owned(),
-        from_port: from.port.to_owned(),
+        from: format!("{}.{}", from.ssdlet, from.port),
         from_type: from.ty.to_owned(),
-        to_ssdlet: to.ssdlet.to_owned(),
-        to_port: to.port.to_owned(),
+        to: format!("{}.{}", to.ssdlet, to.port),
         to_type: to.ty.to_owned(),
     })
 }
@@ -54,9 +45,21 @@ mod tests {
 
     #[test]
     fn equal_types_connect_and_different_ones_name_both() {
-        let a = PortDesc { ssdlet: "mapper", port: "words", ty: "(str,u32)" };
-        let b = PortDesc { ssdlet: "reducer", port: "in", ty: "(str,u32)" };
-        let c = PortDesc { ssdlet: "sum", port: "in", ty: "u64" };
+        let a = PortDesc {
+            ssdlet: "mapper",
+            port: "words",
+            ty: "(str,u32)",
+        };
+        let b = PortDesc {
+            ssdlet: "reducer",
+            port: "in",
+            ty: "(str,u32)",
+        };
+        let c = PortDesc {
+            ssdlet: "sum",
+            port: "in",
+            ty: "u64",
+        };
         assert!(check_port_types(a, b).is_ok());
         let err = check_port_types(a, c).unwrap_err().to_string();
         assert!(err.contains("`(str,u32)`") && err.contains("`u64`"), "{err}");

@@ -79,7 +79,9 @@ fn enter(st: &InstanceState) -> Result<(), Status> {
 }
 
 unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef) -> Status {
-    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
     if out.is_null() {
         return Status::INVALID_ARGUMENT;
     }
@@ -102,7 +104,12 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                 c.recycle(old);
                 // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer. The bytes
                 // stay in `current` until this port's next get or the instance's end.
-                unsafe { out.write(MsgRef { ptr: slot.as_ptr(), len: slot.len() }) };
+                unsafe {
+                    out.write(MsgRef {
+                        ptr: slot.as_ptr(),
+                        len: slot.len(),
+                    })
+                };
                 return Status::OK;
             }
             if c.sender_closed {
@@ -114,7 +121,9 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
 }
 
 unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8, len: usize) -> Status {
-    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
     if data.is_null() && len != 0 {
         return Status::INVALID_ARGUMENT;
     }
@@ -149,7 +158,9 @@ unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8,
 }
 
 unsafe extern "C" fn port_close(ctx: *mut InstanceCtx, dir: PortDir, port: u32) -> Status {
-    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
     let list = match dir {
         PortDir::INPUT => &st.inputs,
         PortDir::OUTPUT => &st.outputs,
@@ -160,7 +171,9 @@ unsafe extern "C" fn port_close(ctx: *mut InstanceCtx, dir: PortDir, port: u32) 
         Some(None) => return Status::OK,
         Some(Some(ch)) => *ch,
     };
-    let Ok(mut chans) = st.world.channels.try_borrow_mut() else { return Status::INVALID_ARGUMENT };
+    let Ok(mut chans) = st.world.channels.try_borrow_mut() else {
+        return Status::INVALID_ARGUMENT;
+    };
     let c = &mut chans[ch];
     if dir == PortDir::OUTPUT {
         c.sender_closed = true;
@@ -178,11 +191,16 @@ fn file_bytes_len(st: &InstanceState, file: FileHandle) -> Result<u64, Status> {
         return Err(Status::NO_SUCH_FILE);
     }
     let files = st.world.files.borrow();
-    files.get(file.0 as usize).map(|f| f.len() as u64).ok_or(Status::NO_SUCH_FILE)
+    files
+        .get(file.0 as usize)
+        .map(|f| f.len() as u64)
+        .ok_or(Status::NO_SUCH_FILE)
 }
 
 unsafe extern "C" fn file_len(ctx: *mut InstanceCtx, file: FileHandle, out_len: *mut u64) -> Status {
-    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
     if let Err(s) = enter(st) {
         return s;
     }
@@ -205,7 +223,9 @@ unsafe extern "C" fn file_read(
     len: usize,
     out_read: *mut usize,
 ) -> Status {
-    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
     if let Err(s) = enter(st) {
         return s;
     }
@@ -229,7 +249,9 @@ unsafe extern "C" fn file_read(
 }
 
 unsafe extern "C" fn matcher_limits(ctx: *mut InstanceCtx, out: *mut MatcherLimits) -> Status {
-    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
     if out.is_null() {
         return Status::INVALID_ARGUMENT;
     }
@@ -247,7 +269,9 @@ unsafe extern "C" fn matcher_scan(
     page_count: u64,
     out_flags: *mut u8,
 ) -> Status {
-    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
     if let Err(s) = enter(st) {
         return s;
     }
@@ -284,9 +308,9 @@ unsafe extern "C" fn matcher_scan(
         let end = (start + page as usize).min(data.len());
         // A match is reported for the page it starts in, so look a key length past the end.
         let tail = (end + lim.max_key_len as usize).min(data.len());
-        let hit = ks.iter().any(|k| {
-            memchr::memmem::find_iter(&data[start..tail], k).any(|pos| start + pos < end)
-        });
+        let hit = ks
+            .iter()
+            .any(|k| memchr::memmem::find_iter(&data[start..tail], k).any(|pos| start + pos < end));
         // SAFETY: ABI: `out_flags` has room for `page_count` bytes; `i < page_count`.
         unsafe { out_flags.add(i as usize).write(u8::from(hit)) };
     }
@@ -306,7 +330,9 @@ fn on_safe_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 }
 
 unsafe extern "C" fn alloc(size: usize, align: usize) -> *mut u8 {
-    let Ok(layout) = Layout::from_size_align(size, align) else { return std::ptr::null_mut() };
+    let Ok(layout) = Layout::from_size_align(size, align) else {
+        return std::ptr::null_mut();
+    };
     if size == 0 {
         return align as *mut u8;
     }
@@ -321,7 +347,9 @@ unsafe extern "C" fn alloc(size: usize, align: usize) -> *mut u8 {
 }
 
 unsafe extern "C" fn dealloc(ptr: *mut u8, size: usize, align: usize) {
-    let Ok(layout) = Layout::from_size_align(size, align) else { return };
+    let Ok(layout) = Layout::from_size_align(size, align) else {
+        return;
+    };
     if size == 0 || ptr.is_null() {
         return;
     }
@@ -339,7 +367,9 @@ unsafe extern "C" fn realloc(ptr: *mut u8, size: usize, align: usize, new_size: 
         // SAFETY: forwarding to our own alloc with the caller's arguments.
         return unsafe { alloc(new_size, align) };
     }
-    let Ok(layout) = Layout::from_size_align(size, align) else { return std::ptr::null_mut() };
+    let Ok(layout) = Layout::from_size_align(size, align) else {
+        return std::ptr::null_mut();
+    };
     if new_size == 0 {
         // SAFETY: as in dealloc.
         unsafe { dealloc(ptr, size, align) };
@@ -347,7 +377,8 @@ unsafe extern "C" fn realloc(ptr: *mut u8, size: usize, align: usize, new_size: 
     }
     let addr = ptr as usize;
     // SAFETY: ABI: `ptr` is a live block of `layout`; `new_size` is non-zero.
-    let p = on_safe_stack(move || unsafe { System.realloc(addr as *mut u8, layout, new_size) } as usize) as *mut u8;
+    let p = on_safe_stack(move || unsafe { System.realloc(addr as *mut u8, layout, new_size) } as usize)
+        as *mut u8;
     if !p.is_null() {
         if let Some(st) = current() {
             st.credit(size);
@@ -370,14 +401,20 @@ unsafe extern "C" fn log(ctx: *mut InstanceCtx, level: LogLevel, msg: *const u8,
     if headroom(st) < STACK_RESERVE {
         return;
     }
-    let line = LogLine { ssdlet: st.ssdlet.clone(), level, text: text(msg, len) };
+    let line = LogLine {
+        ssdlet: st.ssdlet.clone(),
+        level,
+        text: text(msg, len),
+    };
     if let Ok(mut logs) = st.world.logs.try_borrow_mut() {
         logs.push(line);
     }
 }
 
 unsafe extern "C" fn yield_now(ctx: *mut InstanceCtx) -> Status {
-    let Some(st) = state(ctx) else { return Status::INVALID_ARGUMENT };
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
     if let Err(s) = enter(st) {
         return s;
     }

@@ -72,8 +72,17 @@ static PREV: OnceLock<PrevActions> = OnceLock::new();
 /// Installs the process-wide fault handler (idempotent) and makes sure the calling thread
 /// has an alternate signal stack.
 pub(crate) fn prepare_thread() {
+    if PREPARED.get() {
+        return;
+    }
     PREV.get_or_init(install);
     ALT_STACK.with(|_| {});
+    PREPARED.set(true);
+}
+
+thread_local! {
+    /// Whether `prepare_thread` already ran on this thread (a cheap check per resume).
+    static PREPARED: Cell<bool> = const { Cell::new(false) };
 }
 
 fn install() -> PrevActions {
@@ -81,7 +90,8 @@ fn install() -> PrevActions {
     // is an `extern "C"` function with the SA_SIGINFO signature.
     unsafe {
         let mut act: libc::sigaction = std::mem::zeroed();
-        act.sa_sigaction = handler as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) as usize;
+        act.sa_sigaction =
+            handler as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) as usize;
         act.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
         libc::sigemptyset(&mut act.sa_mask);
         let mut segv: libc::sigaction = std::mem::zeroed();
@@ -123,12 +133,18 @@ impl AltStack {
             if ptr == libc::MAP_FAILED {
                 return AltStack { mapping: None };
             }
-            let st = libc::stack_t { ss_sp: ptr, ss_flags: 0, ss_size: size };
+            let st = libc::stack_t {
+                ss_sp: ptr,
+                ss_flags: 0,
+                ss_size: size,
+            };
             if libc::sigaltstack(&st, std::ptr::null_mut()) != 0 {
                 libc::munmap(ptr, size);
                 return AltStack { mapping: None };
             }
-            AltStack { mapping: Some((ptr, size)) }
+            AltStack {
+                mapping: Some((ptr, size)),
+            }
         }
     }
 }
@@ -139,7 +155,11 @@ impl Drop for AltStack {
             // SAFETY: we installed this mapping as the thread's signal stack; disable it
             // before unmapping so the kernel never delivers onto freed memory.
             unsafe {
-                let off = libc::stack_t { ss_sp: std::ptr::null_mut(), ss_flags: libc::SS_DISABLE, ss_size: 0 };
+                let off = libc::stack_t {
+                    ss_sp: std::ptr::null_mut(),
+                    ss_flags: libc::SS_DISABLE,
+                    ss_size: 0,
+                };
                 libc::sigaltstack(&off, std::ptr::null_mut());
                 libc::munmap(ptr, size);
             }
@@ -159,7 +179,13 @@ fn context_sp(uc: &libc::ucontext_t) -> usize {
 #[cfg(target_arch = "x86_64")]
 fn set_regs(uc: &mut libc::ucontext_t, regs: TrapHandlerRegs) {
     let g = &mut uc.uc_mcontext.gregs;
-    let TrapHandlerRegs { rip, rsp, rbp, rdi, rsi } = regs;
+    let TrapHandlerRegs {
+        rip,
+        rsp,
+        rbp,
+        rdi,
+        rsi,
+    } = regs;
     g[libc::REG_RIP as usize] = rip as i64;
     g[libc::REG_RSP as usize] = rsp as i64;
     g[libc::REG_RBP as usize] = rbp as i64;
@@ -175,7 +201,14 @@ fn context_sp(uc: &libc::ucontext_t) -> usize {
 #[cfg(target_arch = "aarch64")]
 fn set_regs(uc: &mut libc::ucontext_t, regs: TrapHandlerRegs) {
     let m = &mut uc.uc_mcontext;
-    let TrapHandlerRegs { pc, sp, x0, x1, x29, lr } = regs;
+    let TrapHandlerRegs {
+        pc,
+        sp,
+        x0,
+        x1,
+        x29,
+        lr,
+    } = regs;
     m.pc = pc;
     m.sp = sp;
     m.regs[0] = x0;
@@ -211,7 +244,11 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
 /// Passes a fault that is not ours to the handler that was installed before us.
 fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     let Some(prev) = PREV.get() else { return };
-    let prev = if sig == libc::SIGBUS { &prev.bus } else { &prev.segv };
+    let prev = if sig == libc::SIGBUS {
+        &prev.bus
+    } else {
+        &prev.segv
+    };
     let action = prev.sa_sigaction;
     if action == libc::SIG_DFL || action == libc::SIG_IGN {
         // Restore the default action and return: the faulting instruction runs again and the

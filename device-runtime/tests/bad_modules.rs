@@ -20,14 +20,22 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Vec<usize> {
-    hay.windows(needle.len()).enumerate().filter(|(_, w)| *w == needle).map(|(i, _)| i).collect()
+    hay.windows(needle.len())
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// The loader still works: load the good module and run count -> sum.
 fn still_works(loader: &Loader) {
-    let m = loader.load(&common::modules().testkit()).expect("good module loads after a refusal");
+    let m = loader
+        .load(&common::modules().testkit())
+        .expect("good module loads after a refusal");
     let mut d = TestDriver::new(DriverConfig::default());
-    let c = d.spawn(&m.ssdlet("count").unwrap(), &[ArgValue::U64(10)]).unwrap();
+    let c = d
+        .spawn(&m.ssdlet("count").unwrap(), &[ArgValue::U64(10)])
+        .unwrap();
     let s = d.spawn(&m.ssdlet("sum").unwrap(), &[]).unwrap();
     d.connect(c, "out", s, "in").unwrap();
     let total = d.sink(s, "total").unwrap();
@@ -53,7 +61,11 @@ fn refuse(tag: &str, name: &str, bytes: &[u8]) -> LoadError {
 }
 
 fn not_elf() -> LoadError {
-    refuse("notelf", "notelf.so", b"#!/bin/sh\necho this is not an ELF file\n")
+    refuse(
+        "notelf",
+        "notelf.so",
+        b"#!/bin/sh\necho this is not an ELF file\n",
+    )
 }
 
 fn truncated() -> LoadError {
@@ -168,7 +180,9 @@ fn abi_mismatch_is_refused() {
 #[test]
 fn forbidden_import_is_refused() {
     let e = forbidden_import();
-    let LoadError::ForbiddenImport { symbols, .. } = &e else { panic!("{e}") };
+    let LoadError::ForbiddenImport { symbols, .. } = &e else {
+        panic!("{e}")
+    };
     assert!(symbols.iter().any(|s| s == "socket"), "{e}");
     assert!(e.to_string().contains("`socket` (network access)"), "{e}");
 }
@@ -209,7 +223,10 @@ fn every_refusal_has_its_own_message() {
         .iter()
         .map(|e| {
             let s = e.to_string();
-            s.split_whitespace().filter(|w| !w.contains('/')).collect::<Vec<_>>().join(" ")
+            s.split_whitespace()
+                .filter(|w| !w.contains('/'))
+                .collect::<Vec<_>>()
+                .join(" ")
         })
         .collect();
     assert_eq!(texts.len(), errs.len());

@@ -20,8 +20,16 @@ fn separately_compiled_modules_agree_on_a_shared_type() {
         let expected = &s.input("counts").unwrap().1.ty;
         assert_eq!(expected, sent, "{id}");
         check_port_types(
-            PortDesc { ssdlet: "words", port: "words", ty: sent },
-            PortDesc { ssdlet: id, port: "counts", ty: expected },
+            PortDesc {
+                ssdlet: "words",
+                port: "words",
+                ty: sent,
+            },
+            PortDesc {
+                ssdlet: id,
+                port: "counts",
+                ty: expected,
+            },
         )
         .unwrap();
     }
@@ -29,8 +37,16 @@ fn separately_compiled_modules_agree_on_a_shared_type() {
     let wide_ty = &wide.input("counts").unwrap().1.ty;
     assert_eq!(wide_ty, "WordCount{word:str,count:u64}");
     let err = check_port_types(
-        PortDesc { ssdlet: "words", port: "words", ty: sent },
-        PortDesc { ssdlet: "counts_wide", port: "counts", ty: wide_ty },
+        PortDesc {
+            ssdlet: "words",
+            port: "words",
+            ty: sent,
+        },
+        PortDesc {
+            ssdlet: "counts_wide",
+            port: "counts",
+            ty: wide_ty,
+        },
     )
     .unwrap_err();
     let msg = err.to_string();
@@ -40,8 +56,12 @@ fn separately_compiled_modules_agree_on_a_shared_type() {
 
 #[test]
 fn connecting_mismatched_ports_is_refused_with_both_type_names() {
-    let kit = common::loader("sig-kit").load(&common::modules().testkit()).unwrap();
-    let peer = common::loader("sig-peer").load(&common::modules().peer()).unwrap();
+    let kit = common::loader("sig-kit")
+        .load(&common::modules().testkit())
+        .unwrap();
+    let peer = common::loader("sig-peer")
+        .load(&common::modules().peer())
+        .unwrap();
     let mut d = TestDriver::new(DriverConfig::default());
     let w = d.spawn(&kit.ssdlet("echo").unwrap(), &[]).unwrap();
     let c = d.spawn(&peer.ssdlet("counts_wide").unwrap(), &[]).unwrap();

@@ -80,7 +80,15 @@ mod tests {
         assert_eq!(denied("socket"), Some(NET));
         assert_eq!(denied("execve@GLIBC_2.2.5"), Some(PROC));
         // What every std cdylib imports by itself passes.
-        for ok in ["open64", "mmap64", "syscall", "malloc", "write", "read", "pthread_key_create"] {
+        for ok in [
+            "open64",
+            "mmap64",
+            "syscall",
+            "malloc",
+            "write",
+            "read",
+            "pthread_key_create",
+        ] {
             assert_eq!(denied(ok), None, "{ok}");
         }
     }

@@ -51,10 +51,18 @@ fn check_header(path: &Path, b: &[u8]) -> Result<(), LoadError> {
     let p = || path.to_path_buf();
     let len = b.len() as u64;
     if b.len() < 4 || b[..4] != *b"\x7fELF" {
-        return Err(LoadError::NotElf { path: p(), found: b[..b.len().min(4)].to_vec() });
+        return Err(LoadError::NotElf {
+            path: p(),
+            found: b[..b.len().min(4)].to_vec(),
+        });
     }
     if b.len() < 6 {
-        return Err(LoadError::TruncatedElf { path: p(), what: "ELF identification bytes", needed: 16, len });
+        return Err(LoadError::TruncatedElf {
+            path: p(),
+            what: "ELF identification bytes",
+            needed: 16,
+            len,
+        });
     }
     if b[4] != 2 || b[5] != 1 {
         let class = match b[4] {
@@ -67,10 +75,18 @@ fn check_header(path: &Path, b: &[u8]) -> Result<(), LoadError> {
             2 => "big-endian",
             _ => "unknown-endian",
         };
-        return Err(LoadError::WrongClass { path: p(), found: format!("{class} {data}") });
+        return Err(LoadError::WrongClass {
+            path: p(),
+            found: format!("{class} {data}"),
+        });
     }
     if b.len() < 64 {
-        return Err(LoadError::TruncatedElf { path: p(), what: "ELF header bytes", needed: 64, len });
+        return Err(LoadError::TruncatedElf {
+            path: p(),
+            what: "ELF header bytes",
+            needed: 64,
+            len,
+        });
     }
     let machine = u16_at(b, 18);
     if machine != HOST_MACHINE {
@@ -83,19 +99,34 @@ fn check_header(path: &Path, b: &[u8]) -> Result<(), LoadError> {
     }
     let e_type = u16_at(b, 16);
     if e_type != goblin::elf::header::ET_DYN {
-        return Err(LoadError::NotSharedObject { path: p(), found: e_type });
+        return Err(LoadError::NotSharedObject {
+            path: p(),
+            found: e_type,
+        });
     }
     let tables = [
         ("program headers", u64_at(b, 32), u16_at(b, 54), u16_at(b, 56)),
         ("section headers", u64_at(b, 40), u16_at(b, 58), u16_at(b, 60)),
     ];
     for (what, off, entsize, num) in tables {
-        let end = u64::from(entsize).checked_mul(u64::from(num)).and_then(|n| n.checked_add(off));
+        let end = u64::from(entsize)
+            .checked_mul(u64::from(num))
+            .and_then(|n| n.checked_add(off));
         match end {
             Some(end) if end <= len => {}
-            Some(end) => return Err(LoadError::TruncatedElf { path: p(), what, needed: end, len }),
+            Some(end) => {
+                return Err(LoadError::TruncatedElf {
+                    path: p(),
+                    what,
+                    needed: end,
+                    len,
+                })
+            }
             None => {
-                return Err(LoadError::MalformedElf { path: p(), reason: format!("{what} offset overflows") })
+                return Err(LoadError::MalformedElf {
+                    path: p(),
+                    reason: format!("{what} offset overflows"),
+                })
             }
         }
     }
@@ -106,12 +137,20 @@ fn check_header(path: &Path, b: &[u8]) -> Result<(), LoadError> {
 pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> {
     let p = || path.to_path_buf();
     check_header(path, bytes)?;
-    let elf = Elf::parse(bytes).map_err(|e| LoadError::MalformedElf { path: p(), reason: e.to_string() })?;
+    let elf = Elf::parse(bytes).map_err(|e| LoadError::MalformedElf {
+        path: p(),
+        reason: e.to_string(),
+    })?;
     let len = bytes.len() as u64;
     for sh in elf.section_headers.iter().filter(|sh| sh.sh_type != SHT_NOBITS) {
-        let end = sh.sh_offset.checked_add(sh.sh_size).unwrap_or(u64::MAX);
+        let end = sh.sh_offset.saturating_add(sh.sh_size);
         if end > len {
-            return Err(LoadError::TruncatedElf { path: p(), what: "sections", needed: end, len });
+            return Err(LoadError::TruncatedElf {
+                path: p(),
+                what: "sections",
+                needed: end,
+                len,
+            });
         }
     }
     let section = elf
@@ -120,7 +159,10 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
         .find(|sh| elf.shdr_strtab.get_at(sh.sh_name) == Some(SECTION_NAME))
         .ok_or_else(|| LoadError::NoMetadata { path: p() })?;
     if section.sh_type == SHT_NOBITS {
-        return Err(LoadError::CorruptMetadata { path: p(), reason: "the section has no file contents".into() });
+        return Err(LoadError::CorruptMetadata {
+            path: p(),
+            reason: "the section has no file contents".into(),
+        });
     }
     // In bounds: checked for every non-NOBITS section above.
     let start = section.sh_offset as usize;
@@ -128,7 +170,11 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
     let corrupt = |reason: String| LoadError::CorruptMetadata { path: p(), reason };
     let header = read_header(meta_bytes).map_err(|e| corrupt(e.to_string()))?;
     if header.abi_version != ABI_VERSION {
-        return Err(LoadError::AbiMismatch { path: p(), found: header.abi_version, expected: ABI_VERSION });
+        return Err(LoadError::AbiMismatch {
+            path: p(),
+            found: header.abi_version,
+            expected: ABI_VERSION,
+        });
     }
     let meta = ModuleMeta::parse(meta_bytes).map_err(corrupt)?;
 
@@ -142,11 +188,21 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
         .collect();
     imports.sort();
     imports.dedup();
-    let denied: Vec<(String, &str)> =
-        imports.iter().filter_map(|s| imports::denied(s).map(|why| (s.clone(), why))).collect();
+    let denied: Vec<(String, &str)> = imports
+        .iter()
+        .filter_map(|s| imports::denied(s).map(|why| (s.clone(), why)))
+        .collect();
     if !denied.is_empty() {
-        let list = denied.iter().map(|(s, why)| format!("`{s}` ({why})")).collect::<Vec<_>>().join(", ");
-        return Err(LoadError::ForbiddenImport { path: p(), symbols: denied.into_iter().map(|(s, _)| s).collect(), list });
+        let list = denied
+            .iter()
+            .map(|(s, why)| format!("`{s}` ({why})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(LoadError::ForbiddenImport {
+            path: p(),
+            symbols: denied.into_iter().map(|(s, _)| s).collect(),
+            list,
+        });
     }
     Ok(Inspected {
         path: p(),
@@ -159,6 +215,9 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
 
 /// Reads `path` and runs every static check on it (what `ndp inspect` does).
 pub fn inspect(path: &Path) -> Result<Inspected, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     inspect_bytes(path, &bytes)
 }

@@ -49,7 +49,10 @@ impl ModuleMeta {
             let line = i + 1;
             let rec = rec.map_err(|e| e.to_string())?;
             let bad = |what: &str| Err(format!("payload line {line}: {what}"));
-            let slot = |name: &str, ty: &str| Slot { name: name.to_owned(), ty: ty.to_owned() };
+            let slot = |name: &str, ty: &str| Slot {
+                name: name.to_owned(),
+                ty: ty.to_owned(),
+            };
             match (rec, module.as_mut()) {
                 (Record::Module { name, version }, None) => {
                     module = Some(ModuleMeta {
@@ -65,7 +68,12 @@ impl ModuleMeta {
                     if m.ssdlets.iter().any(|s| s.id == id) {
                         return bad(&format!("SSDlet id `{id}` appears twice"));
                     }
-                    m.ssdlets.push(SsdletMeta { id: id.to_owned(), args: vec![], inputs: vec![], outputs: vec![] });
+                    m.ssdlets.push(SsdletMeta {
+                        id: id.to_owned(),
+                        args: vec![],
+                        inputs: vec![],
+                        outputs: vec![],
+                    });
                 }
                 (rec, Some(m)) => {
                     let Some(s) = m.ssdlets.last_mut() else {

@@ -64,11 +64,16 @@ impl Loader {
 
     /// Checks and loads the module at `path`.
     pub fn load(&self, path: &Path) -> Result<Module, LoadError> {
-        let bytes = std::fs::read(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let inspected = inspect_bytes(path, &bytes)?;
         let seq = NEXT_STAGED.fetch_add(1, Ordering::Relaxed);
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
-        let staged = self.staging.join(format!("{stem}-{}-{seq}.so", std::process::id()));
+        let staged = self
+            .staging
+            .join(format!("{stem}-{}-{seq}.so", std::process::id()));
         std::fs::write(&staged, &bytes).map_err(|source| LoadError::Staging {
             path: path.to_path_buf(),
             staged: staged.clone(),
@@ -88,20 +93,28 @@ fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<Modul
     // SAFETY: loading a library runs its initialisers. The file passed the static checks
     // (it is a well-formed ET_DYN for this machine carrying SSDlet metadata and no denied
     // imports); running its constructors is the trust we extend to any module we load.
-    let lib = unsafe { libloading::os::unix::Library::open(Some(staged), flags) }
-        .map_err(|e| LoadError::Dlopen { path: p(), reason: error_chain(&e) })?;
-    let missing = |symbol: &'static str| move |e: libloading::Error| LoadError::MissingEntryPoint {
-        path: p(),
-        symbol,
-        reason: error_chain(&e),
+    let lib = unsafe { libloading::os::unix::Library::open(Some(staged), flags) }.map_err(|e| {
+        LoadError::Dlopen {
+            path: p(),
+            reason: error_chain(&e),
+        }
+    })?;
+    let missing = |symbol: &'static str| {
+        move |e: libloading::Error| LoadError::MissingEntryPoint {
+            path: p(),
+            symbol,
+            reason: error_chain(&e),
+        }
     };
     // SAFETY: the symbols are declared by the ABI with exactly these C signatures, and the
     // module's metadata (checked above) says it was built against this ABI version.
     let (init, run, metadata) = unsafe {
         (
-            *lib.get::<ModuleInitFn>(SYM_MODULE_INIT).map_err(missing("ssdlet_module_init"))?,
+            *lib.get::<ModuleInitFn>(SYM_MODULE_INIT)
+                .map_err(missing("ssdlet_module_init"))?,
             *lib.get::<RunFn>(SYM_RUN).map_err(missing("ssdlet_run"))?,
-            *lib.get::<MetadataFn>(SYM_METADATA).map_err(missing("ssdlet_metadata"))?,
+            *lib.get::<MetadataFn>(SYM_METADATA)
+                .map_err(missing("ssdlet_metadata"))?,
         )
     };
     let mut len = 0usize;
@@ -121,7 +134,10 @@ fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<Modul
     // SAFETY: ModuleInitFn contract: the vtable is a static valid for the process lifetime.
     let status = unsafe { init(&crate::services::VTABLE) };
     if status != Status::OK {
-        return Err(LoadError::InitFailed { path: p(), status: status.name() });
+        return Err(LoadError::InitFailed {
+            path: p(),
+            status: status.name(),
+        });
     }
     Ok(Module {
         inner: Arc::new(ModuleInner {
@@ -226,7 +242,10 @@ impl Module {
     /// The SSDlet registered under `id`.
     pub fn ssdlet(&self, id: &str) -> Result<SsdletRef, LoadError> {
         match self.inner.meta.ssdlet(id) {
-            Some((index, _)) => Ok(SsdletRef { module: self.clone(), index }),
+            Some((index, _)) => Ok(SsdletRef {
+                module: self.clone(),
+                index,
+            }),
             None => Err(LoadError::UnknownSsdlet {
                 module: self.inner.meta.name.clone(),
                 id: id.to_owned(),

@@ -23,7 +23,9 @@ pub mod status;
 pub mod vtable;
 
 pub use status::Status;
-pub use vtable::{ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable};
+pub use vtable::{
+    ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable,
+};
 
 /// Version of the module ABI. A module built against another version is refused by the loader.
 ///

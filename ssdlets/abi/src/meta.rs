@@ -76,7 +76,10 @@ const fn str_eq(a: &str, b: &str) -> bool {
 }
 
 const fn put_record(buf: &mut [u8], pos: usize, kind: &[u8], name: &str, ty: &TypeSig) -> usize {
-    assert!(is_valid_name(name), "SSDlet argument and port names must be plain identifiers");
+    assert!(
+        is_valid_name(name),
+        "SSDlet argument and port names must be plain identifiers"
+    );
     let p = put(buf, pos, kind);
     let p = put(buf, p, b"\t");
     let p = put(buf, p, name.as_bytes());
@@ -85,14 +88,11 @@ const fn put_record(buf: &mut [u8], pos: usize, kind: &[u8], name: &str, ty: &Ty
     put(buf, p, b"\n")
 }
 
-const fn put_list(
-    buf: &mut [u8],
-    mut pos: usize,
-    kind: &[u8],
-    names: &[&str],
-    types: &[TypeSig],
-) -> usize {
-    assert!(names.len() == types.len(), "an SSDlet's name list and type list differ in length");
+const fn put_list(buf: &mut [u8], mut pos: usize, kind: &[u8], names: &[&str], types: &[TypeSig]) -> usize {
+    assert!(
+        names.len() == types.len(),
+        "an SSDlet's name list and type list differ in length"
+    );
     let mut i = 0;
     while i < names.len() {
         pos = put_record(buf, pos, kind, names[i], &types[i]);
@@ -104,7 +104,10 @@ const fn put_list(
 /// Writes the payload (or measures it, with an empty `buf`); returns its length.
 const fn payload(buf: &mut [u8], d: &ModuleDesc) -> usize {
     assert!(is_valid_name(d.name), "module name must be a plain identifier");
-    assert!(is_valid_name(d.version), "module version must be a plain identifier");
+    assert!(
+        is_valid_name(d.version),
+        "module version must be a plain identifier"
+    );
     let mut p = put(buf, 0, b"module\t");
     p = put(buf, p, d.name.as_bytes());
     p = put(buf, p, b"\t");
@@ -116,7 +119,10 @@ const fn payload(buf: &mut [u8], d: &ModuleDesc) -> usize {
         assert!(is_valid_name(s.id), "SSDlet ids must be plain identifiers");
         let mut j = 0;
         while j < i {
-            assert!(!str_eq(d.ssdlets[j].id, s.id), "two SSDlets are registered under the same id");
+            assert!(
+                !str_eq(d.ssdlets[j].id, s.id),
+                "two SSDlets are registered under the same id"
+            );
             j += 1;
         }
         p = put(buf, p, b"ssdlet\t");
@@ -139,7 +145,10 @@ pub const fn encoded_len(d: &ModuleDesc) -> usize {
 /// Invalid names, duplicate ids or mismatched list lengths fail constant evaluation, i.e. the
 /// module does not compile.
 pub const fn encode<const N: usize>(d: &ModuleDesc, abi_version: u32) -> [u8; N] {
-    assert!(N == encoded_len(d), "metadata buffer length must equal encoded_len");
+    assert!(
+        N == encoded_len(d),
+        "metadata buffer length must equal encoded_len"
+    );
     assert!(N - HEADER_LEN <= u32::MAX as usize, "metadata payload too large");
     let mut out = [0u8; N];
     let mut i = 0;
@@ -210,14 +219,23 @@ impl core::fmt::Display for MetaError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             MetaError::TooShort { len } => {
-                write!(f, "{len} bytes, shorter than the {HEADER_LEN}-byte metadata header")
+                write!(
+                    f,
+                    "{len} bytes, shorter than the {HEADER_LEN}-byte metadata header"
+                )
             }
             MetaError::BadMagic => write!(f, "does not start with the magic \"SSDLMETA\""),
             MetaError::LengthMismatch { declared, available } => {
-                write!(f, "header declares a {declared}-byte payload but only {available} bytes follow")
+                write!(
+                    f,
+                    "header declares a {declared}-byte payload but only {available} bytes follow"
+                )
             }
             MetaError::Checksum { stored, computed } => {
-                write!(f, "payload checksum {computed:#010x} does not match the header's {stored:#010x}")
+                write!(
+                    f,
+                    "payload checksum {computed:#010x} does not match the header's {stored:#010x}"
+                )
             }
             MetaError::NotUtf8 { offset } => write!(f, "payload is not UTF-8 (byte {offset})"),
             MetaError::BadRecord { line, reason } => write!(f, "payload line {line}: {reason}"),
@@ -250,7 +268,11 @@ pub fn read_header(bytes: &[u8]) -> Result<Header, MetaError> {
     if bytes[..8] != MAGIC {
         return Err(MetaError::BadMagic);
     }
-    Ok(Header { abi_version: le_u32(bytes, 8), payload_len: le_u32(bytes, 12), crc: le_u32(bytes, 16) })
+    Ok(Header {
+        abi_version: le_u32(bytes, 8),
+        payload_len: le_u32(bytes, 12),
+        crc: le_u32(bytes, 16),
+    })
 }
 
 /// Checked metadata: header, checksum and UTF-8 verified. Bytes after the declared payload
@@ -275,9 +297,14 @@ pub fn parse(bytes: &[u8]) -> Result<MetaView<'_>, MetaError> {
     let body = &bytes[HEADER_LEN..HEADER_LEN + declared];
     let computed = crc32(body);
     if computed != header.crc {
-        return Err(MetaError::Checksum { stored: header.crc, computed });
+        return Err(MetaError::Checksum {
+            stored: header.crc,
+            computed,
+        });
     }
-    let payload = core::str::from_utf8(body).map_err(|e| MetaError::NotUtf8 { offset: e.valid_up_to() })?;
+    let payload = core::str::from_utf8(body).map_err(|e| MetaError::NotUtf8 {
+        offset: e.valid_up_to(),
+    })?;
     Ok(MetaView { header, payload })
 }
 
@@ -322,7 +349,10 @@ pub enum Record<'a> {
 impl<'a> MetaView<'a> {
     /// The payload's records in order; each item is a record or the reason its line is bad.
     pub fn records(&self) -> Records<'a> {
-        Records { lines: self.payload.split_terminator('\n'), line: 0 }
+        Records {
+            lines: self.payload.split_terminator('\n'),
+            line: 0,
+        }
     }
 }
 
@@ -405,12 +435,24 @@ mod tests {
     fn round_trip() {
         let view = parse(&BYTES).expect("valid metadata");
         assert_eq!(view.header.abi_version, crate::ABI_VERSION);
-        assert_eq!(view.payload, "module\twc\t0.1.0\nssdlet\tidMapper\narg\tfile\tfile\nout\twords\t(str,u32)\n");
+        assert_eq!(
+            view.payload,
+            "module\twc\t0.1.0\nssdlet\tidMapper\narg\tfile\tfile\nout\twords\t(str,u32)\n"
+        );
         let recs: [Record<'_>; 4] = [
-            Record::Module { name: "wc", version: "0.1.0" },
+            Record::Module {
+                name: "wc",
+                version: "0.1.0",
+            },
             Record::Ssdlet { id: "idMapper" },
-            Record::Arg { name: "file", ty: "file" },
-            Record::Output { name: "words", ty: "(str,u32)" },
+            Record::Arg {
+                name: "file",
+                ty: "file",
+            },
+            Record::Output {
+                name: "words",
+                ty: "(str,u32)",
+            },
         ];
         let mut it = view.records();
         for r in recs {
@@ -428,7 +470,10 @@ mod tests {
         let mut b = BYTES;
         b[HEADER_LEN + 3] ^= 0x20;
         assert!(matches!(parse(&b).unwrap_err(), MetaError::Checksum { .. }));
-        assert!(matches!(parse(&BYTES[..LEN - 1]).unwrap_err(), MetaError::LengthMismatch { .. }));
+        assert!(matches!(
+            parse(&BYTES[..LEN - 1]).unwrap_err(),
+            MetaError::LengthMismatch { .. }
+        ));
     }
 
     #[test]

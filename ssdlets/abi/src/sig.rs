@@ -164,7 +164,10 @@ pub(crate) const fn render(buf: &mut [u8], pos: usize, sig: &TypeSig) -> usize {
             put(buf, p, b")")
         }
         TypeSig::Struct { name, fields } => {
-            assert!(is_valid_name(name), "struct name in a TypeSig must be a plain identifier");
+            assert!(
+                is_valid_name(name),
+                "struct name in a TypeSig must be a plain identifier"
+            );
             let mut p = put(buf, pos, name.as_bytes());
             p = put(buf, p, b"{");
             let mut i = 0;
@@ -172,7 +175,10 @@ pub(crate) const fn render(buf: &mut [u8], pos: usize, sig: &TypeSig) -> usize {
                 if i > 0 {
                     p = put(buf, p, b",");
                 }
-                assert!(is_valid_name(fields[i].name), "field name in a TypeSig must be a plain identifier");
+                assert!(
+                    is_valid_name(fields[i].name),
+                    "field name in a TypeSig must be a plain identifier"
+                );
                 p = put(buf, p, fields[i].name.as_bytes());
                 p = put(buf, p, b":");
                 p = render(buf, p, &fields[i].ty);
@@ -181,7 +187,10 @@ pub(crate) const fn render(buf: &mut [u8], pos: usize, sig: &TypeSig) -> usize {
             put(buf, p, b"}")
         }
         TypeSig::Named(name) => {
-            assert!(is_valid_name(name), "a TypeSig::Named name must be a plain identifier");
+            assert!(
+                is_valid_name(name),
+                "a TypeSig::Named name must be a plain identifier"
+            );
             put(buf, pos, name.as_bytes())
         }
     }
@@ -217,7 +226,16 @@ mod tests {
     const PAIR: TypeSig = TypeSig::Tuple(&[TypeSig::Str, TypeSig::U32]);
     const WC: TypeSig = TypeSig::Struct {
         name: "WordCount",
-        fields: &[Field { name: "word", ty: TypeSig::Str }, Field { name: "counts", ty: TypeSig::Seq(&PAIR) }],
+        fields: &[
+            Field {
+                name: "word",
+                ty: TypeSig::Str,
+            },
+            Field {
+                name: "counts",
+                ty: TypeSig::Seq(&PAIR),
+            },
+        ],
     };
 
     fn check(s: &TypeSig, want: &str) {
@@ -231,7 +249,10 @@ mod tests {
         check(&PAIR, "(str,u32)");
         check(&WC, "WordCount{word:str,counts:seq<(str,u32)>}");
         check(&TypeSig::Tuple(&[TypeSig::U8]), "(u8,)");
-        check(&TypeSig::Map(&TypeSig::Str, &TypeSig::Option(&TypeSig::I64)), "map<str,option<i64>>");
+        check(
+            &TypeSig::Map(&TypeSig::Str, &TypeSig::Option(&TypeSig::I64)),
+            "map<str,option<i64>>",
+        );
     }
 
     #[test]

@@ -103,7 +103,11 @@ fn build_now(profile: Profile) -> Result<Modules, BuildError> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let target = target_dir();
     let mut cmd = Command::new(&cargo);
-    cmd.current_dir(workspace_root()).arg("build").arg("--quiet").arg("--target-dir").arg(&target);
+    cmd.current_dir(workspace_root())
+        .arg("build")
+        .arg("--quiet")
+        .arg("--target-dir")
+        .arg(&target);
     if profile == Profile::Release {
         cmd.arg("--release");
     }
@@ -111,10 +115,19 @@ fn build_now(profile: Profile) -> Result<Modules, BuildError> {
         cmd.arg("-p").arg(krate);
     }
     // The outer cargo's jobserver and target settings must not leak into the nested build.
-    for var in ["CARGO_TARGET_DIR", "CARGO_MAKEFLAGS", "MAKEFLAGS", "MFLAGS", "CARGO_BUILD_TARGET_DIR"] {
+    for var in [
+        "CARGO_TARGET_DIR",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+        "CARGO_BUILD_TARGET_DIR",
+    ] {
         cmd.env_remove(var);
     }
-    let out = cmd.output().map_err(|e| BuildError::Spawn { cargo: cargo.clone(), reason: e.to_string() })?;
+    let out = cmd.output().map_err(|e| BuildError::Spawn {
+        cargo: cargo.clone(),
+        reason: e.to_string(),
+    })?;
     if !out.status.success() {
         return Err(BuildError::Cargo {
             status: out.status.to_string(),
@@ -129,7 +142,10 @@ fn build_now(profile: Profile) -> Result<Modules, BuildError> {
     for krate in MODULE_CRATES {
         let path = modules.path(krate);
         if !path.is_file() {
-            return Err(BuildError::Missing { krate: (*krate).to_owned(), path });
+            return Err(BuildError::Missing {
+                krate: (*krate).to_owned(),
+                path,
+            });
         }
     }
     Ok(modules)
@@ -143,5 +159,7 @@ pub fn build(profile: Profile) -> Result<&'static Modules, BuildError> {
         Profile::Debug => &DEBUG,
         Profile::Release => &RELEASE,
     };
-    cell.get_or_init(|| build_now(profile)).as_ref().map_err(Clone::clone)
+    cell.get_or_init(|| build_now(profile))
+        .as_ref()
+        .map_err(Clone::clone)
 }

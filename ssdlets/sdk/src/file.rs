@@ -35,7 +35,9 @@ impl File {
 
     /// Length of the file in bytes.
     pub fn len(&self) -> io::Result<u64> {
-        self.rt.file_len(self.handle).map_err(|s| io_err("file length", s))
+        self.rt
+            .file_len(self.handle)
+            .map_err(|s| io_err("file length", s))
     }
 
     /// Whether the file is empty.
@@ -45,7 +47,9 @@ impl File {
 
     /// Reads up to `buf.len()` bytes at `offset`; returns how many were read (0 at the end).
     pub fn read_at(&self, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
-        self.rt.file_read(self.handle, offset, buf).map_err(|s| io_err("file read", s))
+        self.rt
+            .file_read(self.handle, offset, buf)
+            .map_err(|s| io_err("file read", s))
     }
 
     /// Reads exactly `buf.len()` bytes at `offset`, or fails with `UnexpectedEof`.
@@ -53,7 +57,10 @@ impl File {
         while !buf.is_empty() {
             let n = self.read_at(offset, buf)?;
             if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "file ended before the buffer was filled"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file ended before the buffer was filled",
+                ));
             }
             offset += n as u64;
             buf = &mut buf[n..];
@@ -98,7 +105,13 @@ impl FileStream {
 
     /// A stream from the start of `file` with a `capacity`-byte buffer (at least 1).
     pub fn with_capacity(file: File, capacity: usize) -> Self {
-        FileStream { file, next_offset: 0, buf: vec![0; capacity.max(1)], start: 0, end: 0 }
+        FileStream {
+            file,
+            next_offset: 0,
+            buf: vec![0; capacity.max(1)],
+            start: 0,
+            end: 0,
+        }
     }
 
     /// File offset of the next byte the stream will return.

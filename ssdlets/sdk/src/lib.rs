@@ -88,7 +88,12 @@ pub trait Ssdlet {
     const OUTPUT_NAMES: &'static [&'static str] = &[];
 
     /// Runs the SSDlet to completion. Returning (or dropping a port) closes its ports.
-    fn run(ctx: &Context, args: Self::Args, inputs: Self::Inputs, outputs: Self::Outputs) -> Result<(), SsdletError>;
+    fn run(
+        ctx: &Context,
+        args: Self::Args,
+        inputs: Self::Inputs,
+        outputs: Self::Outputs,
+    ) -> Result<(), SsdletError>;
 }
 
 /// Renders a signature as a `String` (for messages).
@@ -133,9 +138,13 @@ macro_rules! register_module {
             $crate::abi::meta::encode::<__SSDLET_META_LEN>(&__SSDLET_MODULE, $crate::abi::ABI_VERSION);
 
         /// Entry point: the metadata bytes (also keeps the section alive through linker GC).
+        ///
+        /// # Safety
+        /// See `ssdlet_abi::entry::MetadataFn`.
         #[unsafe(no_mangle)]
-        pub extern "C" fn ssdlet_metadata(out_len: *mut usize) -> *const u8 {
-            $crate::private::metadata(&__SSDLET_META, out_len)
+        pub unsafe extern "C" fn ssdlet_metadata(out_len: *mut usize) -> *const u8 {
+            // SAFETY: the runtime upholds MetadataFn's contract, which metadata requires.
+            unsafe { $crate::private::metadata(&__SSDLET_META, out_len) }
         }
 
         /// Entry point: called once after loading.

@@ -88,7 +88,11 @@ impl<T: Message> Input<T> {
         if self.closed {
             return Ok(None);
         }
-        let err = |detail: String| RecvError { port: self.name, expected: T::SIG, detail };
+        let err = |detail: String| RecvError {
+            port: self.name,
+            expected: T::SIG,
+            detail,
+        };
         match self.rt.port_get(self.index) {
             Ok(None) => Ok(None),
             Ok(Some(bytes)) => match postcard::take_from_bytes::<T>(bytes) {
@@ -158,7 +162,11 @@ impl<T: Message> Output<T> {
         match status {
             Status::OK => Ok(()),
             Status::CLOSED => Err(Closed(v)),
-            other => self.rt.fail(&format!("the runtime refused a put on output port `{}`: {}", self.name, other.name())),
+            other => self.rt.fail(&format!(
+                "the runtime refused a put on output port `{}`: {}",
+                self.name,
+                other.name()
+            )),
         }
     }
 

@@ -38,9 +38,12 @@ pub const fn describe<T: Ssdlet>(id: &'static str) -> SsdletDesc {
 }
 
 /// Body of the generated `ssdlet_metadata`.
-pub fn metadata(bytes: &'static [u8], out_len: *mut usize) -> *const u8 {
+///
+/// # Safety
+/// `out_len` must be null or valid for a write of one `usize`.
+pub unsafe fn metadata(bytes: &'static [u8], out_len: *mut usize) -> *const u8 {
     if !out_len.is_null() {
-        // SAFETY: the ABI requires `out_len` to be null or a valid out-pointer.
+        // SAFETY: caller contract: `out_len` is null (checked) or a valid out-pointer.
         unsafe { out_len.write(bytes.len()) };
     }
     bytes.as_ptr()

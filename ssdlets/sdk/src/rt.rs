@@ -8,7 +8,9 @@
 
 use std::panic;
 
-use ssdlet_abi::{ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable, Status};
+use ssdlet_abi::{
+    ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable, Status,
+};
 
 /// Panic payload used to unwind an SSDlet that the runtime aborted.
 pub(crate) struct Aborted;
@@ -50,7 +52,10 @@ impl Rt {
 
     /// Next message on input `port`: `Ok(Some(bytes))`, `Ok(None)` at end of stream.
     pub(crate) fn port_get(&self, port: u32) -> Result<Option<&[u8]>, Status> {
-        let mut msg = MsgRef { ptr: std::ptr::null(), len: 0 };
+        let mut msg = MsgRef {
+            ptr: std::ptr::null(),
+            len: 0,
+        };
         // SAFETY: module invariant; `msg` is a valid out-pointer for the call's duration.
         let st = Self::check(unsafe { (self.vt().port_get)(self.ctx, port, &mut msg) });
         match st {
@@ -89,7 +94,8 @@ impl Rt {
         let mut got = 0usize;
         // SAFETY: module invariant; `buf` is a valid writable slice of `buf.len()` bytes and
         // `got` a valid out-pointer.
-        let st = unsafe { (self.vt().file_read)(self.ctx, file, offset, buf.as_mut_ptr(), buf.len(), &mut got) };
+        let st =
+            unsafe { (self.vt().file_read)(self.ctx, file, offset, buf.as_mut_ptr(), buf.len(), &mut got) };
         match Self::check(st) {
             Status::OK if got <= buf.len() => Ok(got),
             Status::OK => Err(Status::INVALID_ARGUMENT),
@@ -106,8 +112,20 @@ impl Rt {
         }
     }
 
-    pub(crate) fn matcher_scan(&self, file: FileHandle, keys: &[&[u8]], first: u64, flags: &mut [u8]) -> Status {
-        let slices: Vec<ByteSlice> = keys.iter().map(|k| ByteSlice { ptr: k.as_ptr(), len: k.len() }).collect();
+    pub(crate) fn matcher_scan(
+        &self,
+        file: FileHandle,
+        keys: &[&[u8]],
+        first: u64,
+        flags: &mut [u8],
+    ) -> Status {
+        let slices: Vec<ByteSlice> = keys
+            .iter()
+            .map(|k| ByteSlice {
+                ptr: k.as_ptr(),
+                len: k.len(),
+            })
+            .collect();
         // SAFETY: module invariant; `slices` describes valid slices that outlive the call and
         // `flags` has room for the `flags.len()` page flags requested.
         let st = unsafe {

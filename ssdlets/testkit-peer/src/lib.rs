@@ -47,7 +47,12 @@ impl Ssdlet for Counts {
     type Outputs = (Output<u64>,);
     const INPUT_NAMES: &'static [&'static str] = &["counts"];
     const OUTPUT_NAMES: &'static [&'static str] = &["total"];
-    fn run(_: &Context, (): (), (mut input,): Self::Inputs, (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+    fn run(
+        _: &Context,
+        (): (),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
         let total: u64 = input.iter().map(|wc| u64::from(wc.count)).sum();
         out.put(total)?;
         Ok(())
@@ -62,7 +67,12 @@ impl Ssdlet for CountsLocal {
     type Outputs = (Output<u64>,);
     const INPUT_NAMES: &'static [&'static str] = &["counts"];
     const OUTPUT_NAMES: &'static [&'static str] = &["total"];
-    fn run(_: &Context, (): (), (mut input,): Self::Inputs, (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+    fn run(
+        _: &Context,
+        (): (),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
         let total: u64 = input.iter().map(|wc| u64::from(wc.count)).sum();
         out.put(total)?;
         Ok(())
@@ -77,7 +87,12 @@ impl Ssdlet for CountsWide {
     type Outputs = (Output<u64>,);
     const INPUT_NAMES: &'static [&'static str] = &["counts"];
     const OUTPUT_NAMES: &'static [&'static str] = &["total"];
-    fn run(_: &Context, (): (), (mut input,): Self::Inputs, (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+    fn run(
+        _: &Context,
+        (): (),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
         let total: u64 = input.iter().map(|wc| wc.count).sum();
         out.put(total)?;
         Ok(())

@@ -25,7 +25,12 @@ impl Ssdlet for Echo {
     type Outputs = (Output<u64>,);
     const INPUT_NAMES: &'static [&'static str] = &["in"];
     const OUTPUT_NAMES: &'static [&'static str] = &["out"];
-    fn run(_: &Context, (): (), (mut input,): Self::Inputs, (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+    fn run(
+        _: &Context,
+        (): (),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
         while let Some(v) = input.get() {
             if out.put(v).is_err() {
                 break;
@@ -43,7 +48,12 @@ impl Ssdlet for Sum {
     type Outputs = (Output<u64>,);
     const INPUT_NAMES: &'static [&'static str] = &["in"];
     const OUTPUT_NAMES: &'static [&'static str] = &["total"];
-    fn run(_: &Context, (): (), (mut input,): Self::Inputs, (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+    fn run(
+        _: &Context,
+        (): (),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
         let total = input.iter().fold(0u64, u64::wrapping_add);
         out.put(total)?;
         Ok(())
@@ -75,7 +85,12 @@ impl Ssdlet for Ping {
     const ARG_NAMES: &'static [&'static str] = &["n"];
     const INPUT_NAMES: &'static [&'static str] = &["pong"];
     const OUTPUT_NAMES: &'static [&'static str] = &["ping"];
-    fn run(_: &Context, (n,): (u64,), (mut pong,): Self::Inputs, (mut ping,): Self::Outputs) -> Result<(), SsdletError> {
+    fn run(
+        _: &Context,
+        (n,): (u64,),
+        (mut pong,): Self::Inputs,
+        (mut ping,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
         for i in 0..n {
             ping.put(i)?;
             match pong.get() {
@@ -120,7 +135,12 @@ impl Ssdlet for Grep {
     type Outputs = (Output<u64>,);
     const ARG_NAMES: &'static [&'static str] = &["file", "key"];
     const OUTPUT_NAMES: &'static [&'static str] = &["pages"];
-    fn run(ctx: &Context, (file, key): (File, String), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+    fn run(
+        ctx: &Context,
+        (file, key): (File, String),
+        (): (),
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
         let page = u64::from(ctx.matcher_limits()?.page_size);
         let pages = file.len()?.div_ceil(page);
         let hints = file.scan_pages(&[key.as_bytes()], 0..pages)?;

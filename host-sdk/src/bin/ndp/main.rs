@@ -3,6 +3,7 @@
 //! Subcommands each live in their own file beside this one.
 
 mod bench;
+mod inspect;
 
 use clap::{Parser, Subcommand};
 
@@ -18,11 +19,14 @@ struct Cli {
 enum Command {
     /// Measure the simulated device: `latency` or `bandwidth`.
     Bench(bench::BenchArgs),
+    /// Print an SSDlet module's metadata without running it; refuse a bad module.
+    Inspect(inspect::InspectArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Bench(args) => bench::run(args),
+        Command::Inspect(args) => inspect::run(args),
     }
 }

@@ -1,0 +1,450 @@
+//! The device's file namespace: names to extents of LBAs, persisted on the device itself.
+//!
+//! Host and device must agree on where a file lives, so the table lives in the namespace's
+//! first blocks, in two copies (LBAs `0..64` and `64..128`). A commit writes the copy
+//! `generation % 2` with internal writes and flushes, so the other copy always holds the
+//! previous table intact; on load the valid copy with the highest generation wins. A copy is
+//! `magic "NDPFSTAB" | generation u64 | length u32 | crc32 u32 | postcard(table)`, padded to
+//! whole blocks. File data lives from LBA 128 on, in extents allocated first-fit.
+//!
+//! A file handed to an SSDlet is a capability: the runtime resolves it to these extents, and
+//! an SSDlet can read nothing else.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+use sim_nvme::{IoError, Lba, SimTime, Ssd, LBA_BYTES};
+
+const MAGIC: [u8; 8] = *b"NDPFSTAB";
+/// Blocks in one copy of the table.
+pub const TABLE_BLOCKS: u64 = 64;
+/// First block available to file data.
+pub const DATA_START: u64 = 2 * TABLE_BLOCKS;
+const HEADER: usize = 24;
+/// Longest file name, in bytes.
+pub const MAX_NAME: usize = 255;
+
+/// Why a namespace operation failed.
+#[derive(Debug, Error)]
+pub enum NamespaceError {
+    /// No file has this name.
+    #[error("no file named `{0}` on the device")]
+    NotFound(String),
+    /// A file with this name exists already.
+    #[error("a file named `{0}` already exists on the device")]
+    Exists(String),
+    /// The name cannot be used.
+    #[error("file name `{name}` is invalid: expected {expected}")]
+    BadName {
+        /// The name.
+        name: String,
+        /// What a name must be.
+        expected: &'static str,
+    },
+    /// Not enough free blocks.
+    #[error("no space for `{name}`: it needs {need} blocks, {free} are free")]
+    NoSpace {
+        /// The file.
+        name: String,
+        /// Blocks needed.
+        need: u64,
+        /// Blocks free.
+        free: u64,
+    },
+    /// The table no longer fits its reserved blocks.
+    #[error("the file table needs {bytes} bytes, more than its {max} reserved bytes (too many files or extents)")]
+    TableFull {
+        /// Encoded size.
+        bytes: usize,
+        /// Reserved size.
+        max: usize,
+    },
+    /// Neither copy of the table is valid, and the blocks are not blank.
+    #[error("the device file table is corrupt: {0}")]
+    Corrupt(String),
+    /// A byte range outside a file.
+    #[error("range {offset}..{end} is outside file `{name}` of {size} bytes", end = offset + len)]
+    OutOfBounds {
+        /// The file.
+        name: String,
+        /// Start of the range.
+        offset: u64,
+        /// Length of the range.
+        len: u64,
+        /// File size.
+        size: u64,
+    },
+    /// The device refused an I/O.
+    #[error("device I/O on the file table failed: {0}")]
+    Io(#[from] IoError),
+}
+
+/// A run of consecutive blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extent {
+    /// First block.
+    pub start: Lba,
+    /// Blocks in the run.
+    pub blocks: u64,
+}
+
+/// A file: its name, size and where its blocks are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// The name.
+    pub name: String,
+    /// Size in bytes (the last block may be partly used).
+    pub size: u64,
+    /// Extents in file order.
+    pub extents: Vec<Extent>,
+}
+
+impl FileEntry {
+    /// Blocks allocated to the file.
+    pub fn blocks(&self) -> u64 {
+        self.extents.iter().map(|e| e.blocks).sum()
+    }
+
+    /// The device block holding file block `i` (block-sized offset), if inside the file.
+    pub fn block(&self, mut i: u64) -> Option<Lba> {
+        for e in &self.extents {
+            if i < e.blocks {
+                return Some(e.start.offset(i));
+            }
+            i -= e.blocks;
+        }
+        None
+    }
+
+    /// The device runs covering bytes `offset..offset + len` of the file, as (first block,
+    /// blocks) in file order; the caller reads whole blocks and slices.
+    pub fn runs(&self, offset: u64, len: u64) -> Result<Vec<Extent>, NamespaceError> {
+        if offset.checked_add(len).is_none_or(|end| end > self.size) {
+            return Err(NamespaceError::OutOfBounds {
+                name: self.name.clone(),
+                offset,
+                len,
+                size: self.size,
+            });
+        }
+        let mut out: Vec<Extent> = Vec::new();
+        if len == 0 {
+            return Ok(out);
+        }
+        let (first, last) = (offset / LBA_BYTES, (offset + len - 1) / LBA_BYTES);
+        let mut base = 0;
+        for e in &self.extents {
+            let (lo, hi) = (first.max(base), last.min(base + e.blocks - 1));
+            if lo <= hi {
+                out.push(Extent {
+                    start: e.start.offset(lo - base),
+                    blocks: hi - lo + 1,
+                });
+            }
+            base += e.blocks;
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Table {
+    files: BTreeMap<String, FileEntry>,
+}
+
+/// The file namespace of one device.
+#[derive(Debug)]
+pub struct Namespace {
+    table: Table,
+    generation: u64,
+    capacity: u64,
+}
+
+impl Namespace {
+    /// Loads the table from the device (a blank device has an empty namespace). Returns the
+    /// namespace and the instant the reads completed.
+    pub fn load(ssd: &mut Ssd, at: SimTime) -> Result<(Self, SimTime), NamespaceError> {
+        let capacity = ssd.capacity_lbas();
+        if capacity <= DATA_START {
+            return Err(NamespaceError::Corrupt(format!(
+                "the device has {capacity} blocks, fewer than the {DATA_START} the table reserves"
+            )));
+        }
+        let mut best: Option<(u64, Table)> = None;
+        let mut blank = true;
+        let mut problems = Vec::new();
+        let mut done = at;
+        for copy in 0..2 {
+            let mut buf = vec![0u8; (TABLE_BLOCKS * LBA_BYTES) as usize];
+            done = done.max(ssd.internal_read(at, Lba(copy * TABLE_BLOCKS), &mut buf)?);
+            if buf[..HEADER].iter().all(|&b| b == 0) {
+                continue;
+            }
+            blank = false;
+            match decode(&buf) {
+                Ok((generation, table)) => {
+                    if best.as_ref().is_none_or(|(g, _)| generation > *g) {
+                        best = Some((generation, table));
+                    }
+                }
+                Err(what) => problems.push(format!("copy {copy}: {what}")),
+            }
+        }
+        let (generation, table) = match best {
+            Some(b) => b,
+            None if blank => (0, Table::default()),
+            None => return Err(NamespaceError::Corrupt(problems.join("; "))),
+        };
+        Ok((
+            Namespace {
+                table,
+                generation,
+                capacity,
+            },
+            done,
+        ))
+    }
+
+    /// The file with this name.
+    pub fn get(&self, name: &str) -> Result<&FileEntry, NamespaceError> {
+        self.table.files.get(name).ok_or_else(|| NamespaceError::NotFound(name.to_string()))
+    }
+
+    /// All files, by name.
+    pub fn list(&self) -> impl Iterator<Item = &FileEntry> {
+        self.table.files.values()
+    }
+
+    /// Blocks not allocated to any file.
+    pub fn free_blocks(&self) -> u64 {
+        self.free_extents().iter().map(|e| e.blocks).sum()
+    }
+
+    fn free_extents(&self) -> Vec<Extent> {
+        let mut used: Vec<Extent> = self.table.files.values().flat_map(|f| f.extents.iter().copied()).collect();
+        used.sort_by_key(|e| e.start);
+        let mut free = Vec::new();
+        let mut next = DATA_START;
+        for e in used {
+            if e.start.0 > next {
+                free.push(Extent {
+                    start: Lba(next),
+                    blocks: e.start.0 - next,
+                });
+            }
+            next = next.max(e.start.0 + e.blocks);
+        }
+        if self.capacity > next {
+            free.push(Extent {
+                start: Lba(next),
+                blocks: self.capacity - next,
+            });
+        }
+        free
+    }
+
+    /// Allocates a file of `size` bytes (not yet committed: call [`Namespace::commit`]).
+    /// One contiguous extent when a free run is large enough, else several.
+    pub fn create(&mut self, name: &str, size: u64) -> Result<&FileEntry, NamespaceError> {
+        check_name(name)?;
+        if self.table.files.contains_key(name) {
+            return Err(NamespaceError::Exists(name.to_string()));
+        }
+        let need = size.div_ceil(LBA_BYTES);
+        let free = self.free_extents();
+        let total: u64 = free.iter().map(|e| e.blocks).sum();
+        if need > total {
+            return Err(NamespaceError::NoSpace {
+                name: name.to_string(),
+                need,
+                free: total,
+            });
+        }
+        let extents = match free.iter().find(|e| e.blocks >= need) {
+            Some(e) if need > 0 => vec![Extent {
+                start: e.start,
+                blocks: need,
+            }],
+            Some(_) => Vec::new(),
+            None => {
+                let mut left = need;
+                let mut out = Vec::new();
+                for e in free {
+                    let take = e.blocks.min(left);
+                    out.push(Extent {
+                        start: e.start,
+                        blocks: take,
+                    });
+                    left -= take;
+                    if left == 0 {
+                        break;
+                    }
+                }
+                out
+            }
+        };
+        let entry = FileEntry {
+            name: name.to_string(),
+            size,
+            extents,
+        };
+        Ok(self.table.files.entry(name.to_string()).or_insert(entry))
+    }
+
+    /// Removes a file from the table and deallocates its blocks on the device.
+    pub fn remove(&mut self, ssd: &mut Ssd, at: SimTime, name: &str) -> Result<(FileEntry, SimTime), NamespaceError> {
+        let entry = self.table.files.remove(name).ok_or_else(|| NamespaceError::NotFound(name.to_string()))?;
+        let mut done = at;
+        for e in &entry.extents {
+            done = done.max(ssd.trim(at, e.start, e.blocks)?);
+        }
+        Ok((entry, done))
+    }
+
+    /// Writes the table to the device (the copy for the next generation) and flushes, so it
+    /// survives a restart. Returns the completion instant.
+    pub fn commit(&mut self, ssd: &mut Ssd, at: SimTime) -> Result<SimTime, NamespaceError> {
+        let body = postcard::to_stdvec(&self.table).map_err(|e| NamespaceError::Corrupt(e.to_string()))?;
+        let max = (TABLE_BLOCKS * LBA_BYTES) as usize - HEADER;
+        if body.len() > max {
+            return Err(NamespaceError::TableFull { bytes: body.len(), max });
+        }
+        let generation = self.generation + 1;
+        let mut buf = Vec::with_capacity(HEADER + body.len());
+        buf.extend_from_slice(&MAGIC);
+        buf.extend_from_slice(&generation.to_le_bytes());
+        buf.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        buf.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        buf.extend_from_slice(&body);
+        buf.resize(buf.len().div_ceil(LBA_BYTES as usize) * LBA_BYTES as usize, 0);
+        let lba = Lba((generation % 2) * TABLE_BLOCKS);
+        let written = ssd.internal_write(at, lba, &buf)?;
+        let done = ssd.flush(written)?;
+        self.generation = generation;
+        Ok(done)
+    }
+}
+
+fn check_name(name: &str) -> Result<(), NamespaceError> {
+    let expected = "1 to 255 bytes of printable characters, no '/' and no NUL";
+    if name.is_empty() || name.len() > MAX_NAME || name.chars().any(|c| c == '/' || c.is_control()) {
+        return Err(NamespaceError::BadName {
+            name: name.to_string(),
+            expected,
+        });
+    }
+    Ok(())
+}
+
+fn decode(buf: &[u8]) -> Result<(u64, Table), String> {
+    if buf[..8] != MAGIC {
+        return Err("no table magic".into());
+    }
+    let generation = u64::from_le_bytes(buf[8..16].try_into().expect("8 bytes"));
+    let len = u32::from_le_bytes(buf[16..20].try_into().expect("4 bytes")) as usize;
+    let crc = u32::from_le_bytes(buf[20..24].try_into().expect("4 bytes"));
+    let body = buf.get(HEADER..HEADER + len).ok_or("length beyond the table blocks")?;
+    if crc32fast::hash(body) != crc {
+        return Err("checksum mismatch".into());
+    }
+    let table = postcard::from_bytes(body).map_err(|e| format!("does not decode: {e}"))?;
+    Ok((generation, table))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_nvme::DeviceProfile;
+
+    fn device() -> Ssd {
+        Ssd::in_memory(DeviceProfile::tiny()).unwrap()
+    }
+
+    #[test]
+    fn create_commit_reload() {
+        let mut ssd = device();
+        let (mut ns, t) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
+        assert_eq!(ns.list().count(), 0);
+        ns.create("a.txt", 10_000).unwrap();
+        ns.create("b.bin", 4096).unwrap();
+        let t = ns.commit(&mut ssd, t).unwrap();
+        let (ns2, _) = Namespace::load(&mut ssd, t).unwrap();
+        assert_eq!(ns2.get("a.txt").unwrap(), ns.get("a.txt").unwrap());
+        assert_eq!(ns2.get("a.txt").unwrap().blocks(), 3);
+        assert_eq!(ns2.list().count(), 2);
+        assert_eq!(ns2.generation, 1);
+    }
+
+    #[test]
+    fn extents_do_not_overlap_and_reuse_freed_space() {
+        let mut ssd = device();
+        let (mut ns, t) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
+        ns.create("x", 8 * 4096).unwrap();
+        ns.create("y", 8 * 4096).unwrap();
+        let x = ns.get("x").unwrap().extents.clone();
+        let y = ns.get("y").unwrap().extents.clone();
+        assert_eq!(x[0].start, Lba(DATA_START));
+        assert_eq!(y[0].start, Lba(DATA_START + 8));
+        ns.remove(&mut ssd, t, "x").unwrap();
+        // A 12-block file does not fit the 8-block hole.
+        ns.create("z", 12 * 4096).unwrap();
+        let z = ns.get("z").unwrap();
+        assert_eq!(z.extents.len(), 1, "first fit takes the tail run that is large enough");
+        assert_eq!(z.extents[0].start, Lba(DATA_START + 16));
+        let free = ns.free_blocks();
+        ns.create("big", free * 4096).unwrap();
+        let big = ns.get("big").unwrap();
+        assert_eq!(big.extents[0], Extent { start: Lba(DATA_START), blocks: 8 });
+        assert_eq!(big.blocks(), free);
+        assert!(matches!(ns.create("more", 1), Err(NamespaceError::NoSpace { need: 1, free: 0, .. })));
+    }
+
+    #[test]
+    fn runs_map_byte_ranges() {
+        let f = FileEntry {
+            name: "f".into(),
+            size: 5 * 4096,
+            extents: vec![Extent { start: Lba(200), blocks: 2 }, Extent { start: Lba(500), blocks: 3 }],
+        };
+        assert_eq!(f.block(3), Some(Lba(501)));
+        assert_eq!(f.block(5), None);
+        let r = f.runs(4000, 5000).unwrap();
+        assert_eq!(r, vec![Extent { start: Lba(200), blocks: 2 }, Extent { start: Lba(500), blocks: 1 }]);
+        assert!(matches!(f.runs(5 * 4096 - 1, 2), Err(NamespaceError::OutOfBounds { .. })));
+        assert!(f.runs(0, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_names_and_duplicates_are_refused() {
+        let mut ssd = device();
+        let (mut ns, _) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
+        for bad in ["", "a/b", "nul\0", &"x".repeat(256)] {
+            assert!(matches!(ns.create(bad, 1), Err(NamespaceError::BadName { .. })), "{bad:?}");
+        }
+        ns.create("dup", 1).unwrap();
+        assert!(matches!(ns.create("dup", 1), Err(NamespaceError::Exists(_))));
+        assert!(matches!(ns.get("nope"), Err(NamespaceError::NotFound(_))));
+    }
+
+    #[test]
+    fn a_torn_newest_copy_falls_back_and_garbage_is_corrupt() {
+        let mut ssd = device();
+        let (mut ns, t) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
+        ns.create("one", 1).unwrap();
+        let t = ns.commit(&mut ssd, t).unwrap(); // generation 1 -> copy 1
+        ns.create("two", 1).unwrap();
+        let t = ns.commit(&mut ssd, t).unwrap(); // generation 2 -> copy 0
+        // Tear copy 0 (the newest): flip a byte of its body.
+        let mut block = vec![0u8; 4096];
+        ssd.internal_read(t, Lba(0), &mut block).unwrap();
+        block[HEADER + 2] ^= 0xff;
+        let t = ssd.internal_write(t, Lba(0), &block).unwrap();
+        let (old, t) = Namespace::load(&mut ssd, t).unwrap();
+        assert!(old.get("one").is_ok() && old.get("two").is_err());
+        // Both copies garbage: refused.
+        let t = ssd.internal_write(t, Lba(TABLE_BLOCKS), &[0xAB; 4096]).unwrap();
+        let err = Namespace::load(&mut ssd, t).unwrap_err();
+        assert!(matches!(err, NamespaceError::Corrupt(_)), "{err}");
+    }
+}

@@ -2,8 +2,8 @@
 //!
 //! So far: the module [`loader`] (static checks with goblin, then libloading), the
 //! runtime side of the module ABI ([`services`]), fibers with fault trapping ([`fiber`],
-//! [`trap`]), port type checks ([`porttype`]) and a minimal round-robin [`driver`] for tests
-//! and benches. The scheduler on simulated cores, virtual time and the NVMe command path
+//! [`trap`]), port type checks ([`porttype`]), the device file [`namespace`] (persisted in the
+//! device's first blocks) and a minimal round-robin [`driver`] for tests and benches. The scheduler on simulated cores, virtual time and the NVMe command path
 //! (through the vendor-specific opcode range `sim_nvme::nvme` reserves) arrive with the
 //! device-runtime issue.
 //!
@@ -28,6 +28,7 @@ pub mod driver;
 pub mod fiber;
 mod instance;
 pub mod loader;
+pub mod namespace;
 pub mod porttype;
 pub mod services;
 pub mod trap;

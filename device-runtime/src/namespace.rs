@@ -53,7 +53,9 @@ pub enum NamespaceError {
         free: u64,
     },
     /// The table no longer fits its reserved blocks.
-    #[error("the file table needs {bytes} bytes, more than its {max} reserved bytes (too many files or extents)")]
+    #[error(
+        "the file table needs {bytes} bytes, more than its {max} reserved bytes (too many files or extents)"
+    )]
     TableFull {
         /// Encoded size.
         bytes: usize,
@@ -208,7 +210,10 @@ impl Namespace {
 
     /// The file with this name.
     pub fn get(&self, name: &str) -> Result<&FileEntry, NamespaceError> {
-        self.table.files.get(name).ok_or_else(|| NamespaceError::NotFound(name.to_string()))
+        self.table
+            .files
+            .get(name)
+            .ok_or_else(|| NamespaceError::NotFound(name.to_string()))
     }
 
     /// All files, by name.
@@ -222,7 +227,12 @@ impl Namespace {
     }
 
     fn free_extents(&self) -> Vec<Extent> {
-        let mut used: Vec<Extent> = self.table.files.values().flat_map(|f| f.extents.iter().copied()).collect();
+        let mut used: Vec<Extent> = self
+            .table
+            .files
+            .values()
+            .flat_map(|f| f.extents.iter().copied())
+            .collect();
         used.sort_by_key(|e| e.start);
         let mut free = Vec::new();
         let mut next = DATA_START;
@@ -293,8 +303,17 @@ impl Namespace {
     }
 
     /// Removes a file from the table and deallocates its blocks on the device.
-    pub fn remove(&mut self, ssd: &mut Ssd, at: SimTime, name: &str) -> Result<(FileEntry, SimTime), NamespaceError> {
-        let entry = self.table.files.remove(name).ok_or_else(|| NamespaceError::NotFound(name.to_string()))?;
+    pub fn remove(
+        &mut self,
+        ssd: &mut Ssd,
+        at: SimTime,
+        name: &str,
+    ) -> Result<(FileEntry, SimTime), NamespaceError> {
+        let entry = self
+            .table
+            .files
+            .remove(name)
+            .ok_or_else(|| NamespaceError::NotFound(name.to_string()))?;
         let mut done = at;
         for e in &entry.extents {
             done = done.max(ssd.trim(at, e.start, e.blocks)?);
@@ -308,7 +327,10 @@ impl Namespace {
         let body = postcard::to_stdvec(&self.table).map_err(|e| NamespaceError::Corrupt(e.to_string()))?;
         let max = (TABLE_BLOCKS * LBA_BYTES) as usize - HEADER;
         if body.len() > max {
-            return Err(NamespaceError::TableFull { bytes: body.len(), max });
+            return Err(NamespaceError::TableFull {
+                bytes: body.len(),
+                max,
+            });
         }
         let generation = self.generation + 1;
         let mut buf = Vec::with_capacity(HEADER + body.len());
@@ -344,7 +366,9 @@ fn decode(buf: &[u8]) -> Result<(u64, Table), String> {
     let generation = u64::from_le_bytes(buf[8..16].try_into().expect("8 bytes"));
     let len = u32::from_le_bytes(buf[16..20].try_into().expect("4 bytes")) as usize;
     let crc = u32::from_le_bytes(buf[20..24].try_into().expect("4 bytes"));
-    let body = buf.get(HEADER..HEADER + len).ok_or("length beyond the table blocks")?;
+    let body = buf
+        .get(HEADER..HEADER + len)
+        .ok_or("length beyond the table blocks")?;
     if crc32fast::hash(body) != crc {
         return Err("checksum mismatch".into());
     }
@@ -390,14 +414,27 @@ mod tests {
         // A 12-block file does not fit the 8-block hole.
         ns.create("z", 12 * 4096).unwrap();
         let z = ns.get("z").unwrap();
-        assert_eq!(z.extents.len(), 1, "first fit takes the tail run that is large enough");
+        assert_eq!(
+            z.extents.len(),
+            1,
+            "first fit takes the tail run that is large enough"
+        );
         assert_eq!(z.extents[0].start, Lba(DATA_START + 16));
         let free = ns.free_blocks();
         ns.create("big", free * 4096).unwrap();
         let big = ns.get("big").unwrap();
-        assert_eq!(big.extents[0], Extent { start: Lba(DATA_START), blocks: 8 });
+        assert_eq!(
+            big.extents[0],
+            Extent {
+                start: Lba(DATA_START),
+                blocks: 8
+            }
+        );
         assert_eq!(big.blocks(), free);
-        assert!(matches!(ns.create("more", 1), Err(NamespaceError::NoSpace { need: 1, free: 0, .. })));
+        assert!(matches!(
+            ns.create("more", 1),
+            Err(NamespaceError::NoSpace { need: 1, free: 0, .. })
+        ));
     }
 
     #[test]
@@ -405,13 +442,37 @@ mod tests {
         let f = FileEntry {
             name: "f".into(),
             size: 5 * 4096,
-            extents: vec![Extent { start: Lba(200), blocks: 2 }, Extent { start: Lba(500), blocks: 3 }],
+            extents: vec![
+                Extent {
+                    start: Lba(200),
+                    blocks: 2,
+                },
+                Extent {
+                    start: Lba(500),
+                    blocks: 3,
+                },
+            ],
         };
         assert_eq!(f.block(3), Some(Lba(501)));
         assert_eq!(f.block(5), None);
         let r = f.runs(4000, 5000).unwrap();
-        assert_eq!(r, vec![Extent { start: Lba(200), blocks: 2 }, Extent { start: Lba(500), blocks: 1 }]);
-        assert!(matches!(f.runs(5 * 4096 - 1, 2), Err(NamespaceError::OutOfBounds { .. })));
+        assert_eq!(
+            r,
+            vec![
+                Extent {
+                    start: Lba(200),
+                    blocks: 2
+                },
+                Extent {
+                    start: Lba(500),
+                    blocks: 1
+                }
+            ]
+        );
+        assert!(matches!(
+            f.runs(5 * 4096 - 1, 2),
+            Err(NamespaceError::OutOfBounds { .. })
+        ));
         assert!(f.runs(0, 0).unwrap().is_empty());
     }
 
@@ -420,7 +481,10 @@ mod tests {
         let mut ssd = device();
         let (mut ns, _) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
         for bad in ["", "a/b", "nul\0", &"x".repeat(256)] {
-            assert!(matches!(ns.create(bad, 1), Err(NamespaceError::BadName { .. })), "{bad:?}");
+            assert!(
+                matches!(ns.create(bad, 1), Err(NamespaceError::BadName { .. })),
+                "{bad:?}"
+            );
         }
         ns.create("dup", 1).unwrap();
         assert!(matches!(ns.create("dup", 1), Err(NamespaceError::Exists(_))));
@@ -435,7 +499,7 @@ mod tests {
         let t = ns.commit(&mut ssd, t).unwrap(); // generation 1 -> copy 1
         ns.create("two", 1).unwrap();
         let t = ns.commit(&mut ssd, t).unwrap(); // generation 2 -> copy 0
-        // Tear copy 0 (the newest): flip a byte of its body.
+                                                 // Tear copy 0 (the newest): flip a byte of its body.
         let mut block = vec![0u8; 4096];
         ssd.internal_read(t, Lba(0), &mut block).unwrap();
         block[HEADER + 2] ^= 0xff;

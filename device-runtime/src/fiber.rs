@@ -79,6 +79,11 @@ impl Fiber {
         self.limit
     }
 
+    /// Whether the fiber has been resumed at least once.
+    pub fn is_started(&self) -> bool {
+        self.coro.started()
+    }
+
     /// Whether the fiber has finished.
     pub fn is_done(&self) -> bool {
         self.coro.done()

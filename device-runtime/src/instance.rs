@@ -9,8 +9,10 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use corosensei::Yielder;
+use sim_nvme::{SimDuration, SimTime, SsdStats};
 
-use crate::world::{ChannelId, World};
+use crate::compute::{thread_cpu_ns, ComputeModel};
+use crate::world::{ChannelId, Slot, World};
 
 /// Why the runtime aborted an SSDlet.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,6 +29,20 @@ pub enum AbortReason {
         /// The limit on resumes.
         limit: u64,
     },
+    /// It ran longer than the time slice without suspending (port wait, I/O, yield).
+    TimeSlice {
+        /// Simulated time it had run when the watchdog saw it.
+        ran: SimDuration,
+        /// The time slice.
+        slice: SimDuration,
+    },
+    /// Another SSDlet of its application failed, so the application was aborted.
+    ApplicationFailed {
+        /// The SSDlet that failed first.
+        ssdlet: String,
+    },
+    /// The host aborted its application.
+    HostAbort,
     /// Every unfinished SSDlet was blocked on a port.
     Deadlock,
     /// The driver was dropped while it ran.
@@ -39,12 +55,22 @@ impl std::fmt::Display for AbortReason {
             AbortReason::DramBudget { used, budget } => {
                 write!(
                     f,
-                    "it holds {used} bytes of device DRAM, over its budget of {budget} bytes"
+                    "its application holds {used} bytes of device DRAM, over its budget of {budget} bytes"
                 )
             }
             AbortReason::Watchdog { limit } => {
                 write!(f, "the watchdog stopped it after {limit} scheduling rounds")
             }
+            AbortReason::TimeSlice { ran, slice } => write!(
+                f,
+                "the watchdog stopped it after it ran {} ns of simulated time without yielding \
+                 (time slice {} ns)",
+                ran.0, slice.0
+            ),
+            AbortReason::ApplicationFailed { ssdlet } => {
+                write!(f, "SSDlet `{ssdlet}` of its application failed first")
+            }
+            AbortReason::HostAbort => write!(f, "the host aborted its application"),
             AbortReason::Deadlock => write!(f, "every SSDlet was blocked on a port (deadlock)"),
             AbortReason::Teardown => write!(f, "its application was torn down"),
         }
@@ -60,11 +86,68 @@ pub(crate) enum Wait {
     Get(ChannelId),
     /// Room (or the receiver gone) on this channel.
     Put(ChannelId),
+    /// An I/O completion at this instant (the core is free meanwhile).
+    Until(SimTime),
+}
+
+/// What one Application holds and has done, shared by its instances.
+#[derive(Debug, Default)]
+pub(crate) struct AppAccount {
+    pub(crate) dram: Cell<u64>,
+    pub(crate) dram_peak: Cell<u64>,
+    /// Device DRAM budget in bytes.
+    pub(crate) budget: u64,
+    /// Device counters attributed to this application's operations.
+    pub(crate) io: Cell<IoCounters>,
+}
+
+/// Device work attributed to one application.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct IoCounters {
+    pub(crate) nand_pages_read: u64,
+    pub(crate) pcie_bytes_to_host: u64,
+    pub(crate) pcie_bytes_to_device: u64,
+    pub(crate) matcher_pages_scanned: u64,
+    pub(crate) matcher_pages_hinted: u64,
+}
+
+impl AppAccount {
+    /// Adds what the device did between two stats snapshots.
+    pub(crate) fn add_io(&self, before: &SsdStats, after: &SsdStats) {
+        let mut c = self.io.get();
+        c.nand_pages_read += after.nand_pages_read - before.nand_pages_read;
+        c.pcie_bytes_to_host += after.pcie_bytes_to_host - before.pcie_bytes_to_host;
+        c.pcie_bytes_to_device += after.pcie_bytes_to_device - before.pcie_bytes_to_device;
+        c.matcher_pages_scanned += after.matcher_pages_scanned - before.matcher_pages_scanned;
+        c.matcher_pages_hinted += after.matcher_pages_hinted - before.matcher_pages_hinted;
+        self.io.set(c);
+    }
+}
+
+/// Read-ahead state of a sequential reader: a window of a file read at once.
+pub(crate) struct Readahead {
+    pub(crate) file: u64,
+    /// File offset of `data[0]`.
+    pub(crate) start: u64,
+    pub(crate) data: Vec<u8>,
+    /// `(end offset, completion instant)` of each chunk of the window, in order.
+    pub(crate) chunks: Vec<(u64, SimTime)>,
 }
 
 /// The state behind one instance's `ctx`.
 pub(crate) struct InstanceState {
     pub(crate) ssdlet: String,
+    /// Its slot in the runtime.
+    pub(crate) slot: Slot,
+    /// Its application's account.
+    pub(crate) account: Rc<AppAccount>,
+    /// Its virtual clock.
+    pub(crate) clock: Cell<SimTime>,
+    /// When it was last resumed (the watchdog's time slice starts here).
+    pub(crate) slice_start: Cell<SimTime>,
+    /// Thread CPU time at its last charge (Measured mode).
+    pub(crate) cpu_mark: Cell<u64>,
+    pub(crate) readahead: RefCell<Option<Readahead>>,
     pub(crate) world: Rc<World>,
     pub(crate) inputs: Vec<Option<ChannelId>>,
     pub(crate) outputs: Vec<Option<ChannelId>>,
@@ -78,7 +161,6 @@ pub(crate) struct InstanceState {
     pub(crate) error: RefCell<Option<String>>,
     pub(crate) dram: Cell<u64>,
     pub(crate) dram_peak: Cell<u64>,
-    pub(crate) dram_budget: u64,
     pub(crate) stack_limit: Cell<usize>,
 }
 
@@ -99,6 +181,42 @@ impl InstanceState {
         }
     }
 
+    /// Advances the clock by `d`.
+    pub(crate) fn advance(&self, d: SimDuration) {
+        self.clock.set(self.clock.get() + d);
+    }
+
+    /// Charges compute since the last runtime call (module [`crate::compute`]), then applies
+    /// the time-slice watchdog.
+    pub(crate) fn charge_call(&self) {
+        match self.world.config.compute {
+            ComputeModel::Modeled(c) => self.advance(c.call),
+            ComputeModel::Measured { slowdown } => {
+                let now = thread_cpu_ns();
+                let used = now.saturating_sub(self.cpu_mark.get());
+                self.cpu_mark.set(now);
+                self.advance(SimDuration((used as f64 * slowdown) as u64));
+            }
+        }
+        self.check_slice();
+    }
+
+    /// The modeled cost of `messages` messages and `bytes` payload bytes (Measured mode
+    /// measures them as CPU time instead).
+    pub(crate) fn charge_payload(&self, messages: u64, bytes: u64) {
+        if let ComputeModel::Modeled(c) = self.world.config.compute {
+            self.advance(SimDuration(c.message.0 * messages + c.bytes(bytes).0));
+        }
+    }
+
+    fn check_slice(&self) {
+        let slice = self.world.config.time_slice;
+        let ran = self.clock.get().saturating_since(self.slice_start.get());
+        if ran > slice {
+            self.abort_with(AbortReason::TimeSlice { ran, slice });
+        }
+    }
+
     /// Suspends the instance's fiber. Only called from services running on that fiber.
     pub(crate) fn suspend(&self, wait: Wait) {
         self.wait.set(wait);
@@ -111,6 +229,13 @@ impl InstanceState {
         self.wait.set(Wait::Ready);
     }
 
+    /// Suspends until the simulated instant `t` (an I/O completion); the core is free meanwhile.
+    pub(crate) fn wait_until(&self, t: SimTime) {
+        if t > self.clock.get() {
+            self.suspend(Wait::Until(t));
+        }
+    }
+
     /// Charges `size` bytes of module allocation; over budget aborts at the next service.
     pub(crate) fn charge(&self, size: usize) {
         let used = self.dram.get().saturating_add(size as u64);
@@ -118,13 +243,19 @@ impl InstanceState {
         if used > self.dram_peak.get() {
             self.dram_peak.set(used);
         }
-        if used > self.dram_budget {
+        let acc = &self.account;
+        let app = acc.dram.get().saturating_add(size as u64);
+        acc.dram.set(app);
+        if app > acc.dram_peak.get() {
+            acc.dram_peak.set(app);
+        }
+        if app > acc.budget {
             // `try_borrow_mut`: never panic inside the allocator.
             if let Ok(mut a) = self.abort.try_borrow_mut() {
                 if a.is_none() {
                     *a = Some(AbortReason::DramBudget {
-                        used,
-                        budget: self.dram_budget,
+                        used: app,
+                        budget: acc.budget,
                     });
                 }
             }
@@ -133,5 +264,7 @@ impl InstanceState {
 
     pub(crate) fn credit(&self, size: usize) {
         self.dram.set(self.dram.get().saturating_sub(size as u64));
+        let acc = &self.account;
+        acc.dram.set(acc.dram.get().saturating_sub(size as u64));
     }
 }

@@ -1,11 +1,15 @@
 //! The on-device runtime.
 //!
-//! So far: the module [`loader`] (static checks with goblin, then libloading), the
-//! runtime side of the module ABI ([`services`]), fibers with fault trapping ([`fiber`],
-//! [`trap`]), port type checks ([`porttype`]), the device file [`namespace`] (persisted in the
-//! device's first blocks) and a minimal round-robin [`driver`] for tests and benches. The scheduler on simulated cores, virtual time and the NVMe command path
-//! (through the vendor-specific opcode range `sim_nvme::nvme` reserves) arrive with the
-//! device-runtime issue.
+//! - [`runtime`]: the [`runtime::Runtime`] (owns the simulated SSD and its file namespace;
+//!   Applications of SSDlet instances on the simulated ARM cores, a discrete-event scheduler,
+//!   timestamped ports, internal file I/O, per-Application limits and run reports);
+//! - [`loader`] (static checks with goblin, then libloading) and the runtime side of the
+//!   module ABI ([`services`], with [`fileio`] behind the file services);
+//! - fibers with fault trapping ([`fiber`], [`trap`]), port type checks ([`porttype`]), the
+//!   compute models ([`compute`]), the device file [`namespace`];
+//! - [`driver`]: a convenience layer over the runtime for tests and benches.
+//!
+//! The NVMe command path (vendor-specific opcodes) is not built yet.
 //!
 //! ```no_run
 //! use device_runtime::driver::{ArgValue, DriverConfig, TestDriver};
@@ -24,12 +28,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod compute;
 pub mod driver;
 pub mod fiber;
+mod fileio;
 mod instance;
 pub mod loader;
 pub mod namespace;
 pub mod porttype;
+pub mod runtime;
 pub mod services;
 pub mod trap;
 mod world;

@@ -8,8 +8,14 @@
 //! - Runtime bookkeeping never runs within [`STACK_RESERVE`] bytes of the fiber's guard page:
 //!   services return `STACK_EXHAUSTED` instead, and the memory services switch to the parent
 //!   stack. So a stack-overflow trap can only interrupt module code (see [`crate::trap`]).
-//! - The file and matcher services are backed by the driver's in-memory files for now; a
-//!   device runtime backs them with `sim-nvme` internal reads and the per-channel matchers.
+//! - Every call first charges the compute since the previous call to the SSDlet's clock
+//!   ([`crate::compute`]) and applies the time-slice watchdog.
+//! - Messages are timestamped: a put is available to the receiver at the sender's clock plus the
+//!   DRAM copy time (plus the PCIe transfer for a host receiver); a get moves the receiver's
+//!   clock to `max(own, message)`. A blocked `get`/`put` registers the SSDlet as the channel's
+//!   waiter; the other side wakes it ([`crate::world::World::wake`]).
+//! - File and matcher services go through [`crate::fileio`] and suspend the SSDlet until the
+//!   simulated completion instant.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
@@ -18,8 +24,11 @@ use ssdlet_abi::{
     ABI_VERSION,
 };
 
+use sim_nvme::SimDuration;
+
+use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
-use crate::world::LogLine;
+use crate::world::{HostEnd, LogLine, Msg};
 
 /// Stack headroom, in bytes, a service needs before it does any work on a fiber.
 pub const STACK_RESERVE: usize = 32 * 1024;
@@ -69,6 +78,7 @@ fn headroom(st: &InstanceState) -> usize {
 
 /// Common prologue of services that may suspend.
 fn enter(st: &InstanceState) -> Result<(), Status> {
+    st.charge_call();
     if st.is_aborted() {
         return Err(Status::ABORTED);
     }
@@ -98,9 +108,16 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
             if let Some(msg) = c.queue.pop_front() {
+                if msg.at > st.clock.get() {
+                    st.clock.set(msg.at);
+                }
+                if let Some(w) = c.tx_waiter.take() {
+                    st.world.wake(w, st.clock.get());
+                }
+                let len = msg.bytes.len() as u64;
                 let mut cur = st.current.borrow_mut();
                 let slot = &mut cur[port as usize];
-                let old = std::mem::replace(slot, msg);
+                let old = std::mem::replace(slot, msg.bytes);
                 c.recycle(old);
                 // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer. The bytes
                 // stay in `current` until this port's next get or the instance's end.
@@ -110,11 +127,13 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                         len: slot.len(),
                     })
                 };
+                st.charge_payload(1, len);
                 return Status::OK;
             }
             if c.sender_closed {
                 return Status::CLOSED;
             }
+            c.rx_waiter = Some(st.slot);
         }
         st.suspend(Wait::Get(ch));
     }
@@ -148,10 +167,29 @@ unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8,
                     // SAFETY: ABI: `data` points to `len` readable bytes for this call.
                     buf.extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
                 }
-                c.queue.push_back(buf);
+                st.charge_payload(1, len as u64);
+                let now = st.clock.get();
+                let at = if c.host == HostEnd::Receiver {
+                    let Ok(mut ssd) = st.world.ssd.try_borrow_mut() else {
+                        return Status::INVALID_ARGUMENT;
+                    };
+                    let before = ssd.stats();
+                    let t = ssd.pcie_to_host(now, len as u64);
+                    st.account.add_io(&before, &ssd.stats());
+                    t
+                } else {
+                    now + SimDuration::for_bytes(len as u64, st.world.config.dram_copy_mb_per_s)
+                };
+                c.queue.push_back(Msg { at, bytes: buf });
                 c.messages += 1;
+                c.bytes += len as u64;
+                c.last_at = c.last_at.max(at);
+                if let Some(w) = c.rx_waiter.take() {
+                    st.world.wake(w, at);
+                }
                 return Status::OK;
             }
+            c.tx_waiter = Some(st.slot);
         }
         st.suspend(Wait::Put(ch));
     }
@@ -177,10 +215,14 @@ unsafe extern "C" fn port_close(ctx: *mut InstanceCtx, dir: PortDir, port: u32) 
     let c = &mut chans[ch];
     if dir == PortDir::OUTPUT {
         c.sender_closed = true;
+        if let Some(w) = c.rx_waiter.take() {
+            st.world.wake(w, st.clock.get());
+        }
     } else {
         c.receiver_closed = true;
-        while let Some(b) = c.queue.pop_front() {
-            c.recycle(b);
+        c.drain();
+        if let Some(w) = c.tx_waiter.take() {
+            st.world.wake(w, st.clock.get());
         }
     }
     Status::OK
@@ -193,7 +235,7 @@ fn file_bytes_len(st: &InstanceState, file: FileHandle) -> Result<u64, Status> {
     let files = st.world.files.borrow();
     files
         .get(file.0 as usize)
-        .map(|f| f.len() as u64)
+        .map(|f| f.len())
         .ok_or(Status::NO_SUCH_FILE)
 }
 
@@ -235,17 +277,28 @@ unsafe extern "C" fn file_read(
     if let Err(s) = file_bytes_len(st, file) {
         return s;
     }
-    let files = st.world.files.borrow();
-    let data = &files[file.0 as usize];
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
-    let n = len.min(data.len() - start);
-    // SAFETY: ABI: `buf` has room for `len` >= `n` bytes; `out_read` is a valid out-pointer;
-    // the source range is in bounds of `data` (clamped above).
-    unsafe {
-        std::ptr::copy_nonoverlapping(data[start..start + n].as_ptr(), buf, n);
-        out_read.write(n);
+    // SAFETY: ABI: `buf` has room for `len` writable bytes for this call (checked non-null
+    // above unless `len` is 0).
+    let out = unsafe {
+        std::slice::from_raw_parts_mut(
+            if len == 0 {
+                std::ptr::NonNull::dangling().as_ptr()
+            } else {
+                buf
+            },
+            len,
+        )
+    };
+    match fileio::read(st, file.0, offset, out) {
+        Ok((n, done)) => {
+            st.charge_payload(0, n as u64);
+            st.wait_until(done);
+            // SAFETY: `out_read` is a valid out-pointer by the ABI (checked non-null).
+            unsafe { out_read.write(n) };
+            Status::OK
+        }
+        Err(s) => s,
     }
-    Status::OK
 }
 
 unsafe extern "C" fn matcher_limits(ctx: *mut InstanceCtx, out: *mut MatcherLimits) -> Status {
@@ -286,11 +339,13 @@ unsafe extern "C" fn matcher_scan(
         Ok(n) => n,
         Err(s) => return s,
     };
-    let page = u64::from(lim.page_size.max(1));
-    let pages = len.div_ceil(page);
+    let pages = len.div_ceil(u64::from(lim.page_size.max(1)));
     if first_page.checked_add(page_count).is_none_or(|end| end > pages) {
         return Status::OUT_OF_RANGE;
     }
+    let Ok(count) = usize::try_from(page_count) else {
+        return Status::OUT_OF_RANGE;
+    };
     // SAFETY: ABI: `keys` points to `key_count` ByteSlices.
     let keys = unsafe { std::slice::from_raw_parts(keys, key_count) };
     let mut ks: Vec<&[u8]> = Vec::with_capacity(key_count);
@@ -301,20 +356,18 @@ unsafe extern "C" fn matcher_scan(
         // SAFETY: ABI: each ByteSlice describes `len` readable bytes for this call.
         ks.push(unsafe { std::slice::from_raw_parts(k.ptr, k.len) });
     }
-    let files = st.world.files.borrow();
-    let data = &files[file.0 as usize];
-    for i in 0..page_count {
-        let start = ((first_page + i) * page) as usize;
-        let end = (start + page as usize).min(data.len());
-        // A match is reported for the page it starts in, so look a key length past the end.
-        let tail = (end + lim.max_key_len as usize).min(data.len());
-        let hit = ks
-            .iter()
-            .any(|k| memchr::memmem::find_iter(&data[start..tail], k).any(|pos| start + pos < end));
-        // SAFETY: ABI: `out_flags` has room for `page_count` bytes; `i < page_count`.
-        unsafe { out_flags.add(i as usize).write(u8::from(hit)) };
+    let mut flags = vec![0u8; count];
+    match fileio::scan(st, file.0, &ks, first_page, &mut flags) {
+        Ok(done) => {
+            st.wait_until(done);
+            if count != 0 {
+                // SAFETY: ABI: `out_flags` has room for `page_count` bytes (non-null, checked).
+                unsafe { std::ptr::copy_nonoverlapping(flags.as_ptr(), out_flags, count) };
+            }
+            Status::OK
+        }
+        Err(s) => s,
     }
-    Status::OK
 }
 
 /// Runs a System allocator call, on the parent stack if the fiber is low on stack.

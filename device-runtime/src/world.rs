@@ -1,18 +1,46 @@
-//! State shared by the SSDlet instances of one driver: channels, the in-memory file fake,
-//! matcher limits and the log. Single-threaded: every instance runs on the driver's thread.
+//! State shared by every SSDlet instance of one runtime: channels (with their waiters and
+//! counters), files (capabilities resolve to these), the simulated SSD, the ready queue of the
+//! scheduler, the compute model and the log. Single-threaded: every instance runs on the
+//! runtime's thread, and no `RefCell` borrow is held across a fiber suspension.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
+use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
+use sim_nvme::{SimDuration, SimTime, Ssd};
 use ssdlet_abi::{LogLevel, MatcherLimits};
+
+use crate::compute::ComputeModel;
+use crate::namespace::FileEntry;
 
 /// Index of a channel in [`World::channels`].
 pub(crate) type ChannelId = usize;
 
+/// Index of an instance slot in the runtime.
+pub(crate) type Slot = usize;
+
+/// One message in flight: its bytes and the instant it is available to the receiver.
+#[derive(Debug)]
+pub(crate) struct Msg {
+    pub(crate) at: SimTime,
+    pub(crate) bytes: Vec<u8>,
+}
+
+/// Which kind of endpoint a channel has on the host side, if any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HostEnd {
+    /// Both ends are SSDlets.
+    None,
+    /// The host sends (host-to-device over PCIe).
+    Sender,
+    /// The host receives (device-to-host over PCIe).
+    Receiver,
+}
+
 /// A bounded FIFO of encoded messages between two endpoints.
 #[derive(Debug)]
 pub(crate) struct Channel {
-    pub(crate) queue: VecDeque<Vec<u8>>,
+    pub(crate) queue: VecDeque<Msg>,
     /// Most messages queued at once; `usize::MAX` for host-fed inputs and host sinks.
     pub(crate) capacity: usize,
     /// The sender closed (or finished): the receiver sees end-of-stream once drained.
@@ -23,10 +51,24 @@ pub(crate) struct Channel {
     pub(crate) pool: Vec<Vec<u8>>,
     /// Messages accepted so far.
     pub(crate) messages: u64,
+    /// Payload bytes accepted so far.
+    pub(crate) bytes: u64,
+    /// Availability instant of the latest message accepted.
+    pub(crate) last_at: SimTime,
+    /// The instance blocked in `get` on this channel.
+    pub(crate) rx_waiter: Option<Slot>,
+    /// The instance blocked in `put` on this channel.
+    pub(crate) tx_waiter: Option<Slot>,
+    /// Host side of the channel.
+    pub(crate) host: HostEnd,
+    /// `sender.port -> receiver.port`, for reports.
+    pub(crate) name: String,
+    /// Applications at either end (for reports), as runtime app indices.
+    pub(crate) apps: [Option<usize>; 2],
 }
 
 impl Channel {
-    pub(crate) fn new(capacity: usize) -> Channel {
+    pub(crate) fn new(capacity: usize, host: HostEnd, name: String, apps: [Option<usize>; 2]) -> Channel {
         Channel {
             queue: VecDeque::new(),
             capacity,
@@ -34,6 +76,13 @@ impl Channel {
             receiver_closed: false,
             pool: Vec::new(),
             messages: 0,
+            bytes: 0,
+            last_at: SimTime::ZERO,
+            rx_waiter: None,
+            tx_waiter: None,
+            host,
+            name,
+            apps,
         }
     }
 
@@ -41,6 +90,13 @@ impl Channel {
         if self.pool.len() < 64 && buf.capacity() <= 64 * 1024 {
             buf.clear();
             self.pool.push(buf);
+        }
+    }
+
+    /// Drops every queued message (the receiver is gone or its application aborted).
+    pub(crate) fn drain(&mut self) {
+        while let Some(m) = self.queue.pop_front() {
+            self.recycle(m.bytes);
         }
     }
 }
@@ -56,11 +112,75 @@ pub struct LogLine {
     pub text: String,
 }
 
+/// Where a file's bytes live.
+pub(crate) enum FileBacking {
+    /// In host memory (the [`crate::driver::TestDriver`]'s files): no device time.
+    Memory(Vec<u8>),
+    /// On the simulated SSD, at the extents of its namespace entry.
+    Device(FileEntry),
+}
+
+impl FileBacking {
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            FileBacking::Memory(b) => b.len() as u64,
+            FileBacking::Device(e) => e.size,
+        }
+    }
+}
+
+/// Settings the services read on every call.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ServiceConfig {
+    pub(crate) compute: ComputeModel,
+    /// Simulated time an SSDlet may run without suspending.
+    pub(crate) time_slice: SimDuration,
+    /// Device DRAM copy bandwidth (MB/s) charged to inter-SSDlet messages.
+    pub(crate) dram_copy_mb_per_s: u64,
+    /// Bytes one internal read command moves at most (reads are split into such chunks).
+    pub(crate) read_chunk: u64,
+    /// Bytes read ahead of a sequential reader, issued at once (0: no read-ahead).
+    pub(crate) readahead: u64,
+}
+
 /// Everything instances share.
 pub(crate) struct World {
     pub(crate) channels: RefCell<Vec<Channel>>,
-    /// In-memory stand-in for device files (a real runtime backs this with sim-nvme).
-    pub(crate) files: RefCell<Vec<Vec<u8>>>,
+    pub(crate) files: RefCell<Vec<FileBacking>>,
     pub(crate) matcher: MatcherLimits,
     pub(crate) logs: RefCell<Vec<LogLine>>,
+    /// The simulated drive. Services borrow it for one call at a time.
+    pub(crate) ssd: RefCell<Ssd>,
+    /// Runnable instances by the instant they may run: `(time, sequence, slot)`.
+    pub(crate) ready: RefCell<BinaryHeap<Reverse<(SimTime, u64, Slot)>>>,
+    pub(crate) seq: Cell<u64>,
+    /// Per slot: whether it is in `ready` (an instance is queued at most once).
+    pub(crate) queued: RefCell<Vec<bool>>,
+    pub(crate) config: ServiceConfig,
+    /// Scratch buffer for unaligned reads.
+    pub(crate) scratch: RefCell<Vec<u8>>,
+}
+
+impl World {
+    /// Makes `slot` runnable at `at` (the scheduler runs it no earlier than its own clock).
+    /// An instance already queued keeps its place.
+    pub(crate) fn wake(&self, slot: Slot, at: SimTime) {
+        let Ok(mut q) = self.queued.try_borrow_mut() else {
+            return;
+        };
+        match q.get_mut(slot) {
+            Some(flag) if !*flag => *flag = true,
+            _ => return,
+        }
+        self.push(slot, at);
+    }
+
+    /// Queues `slot` at `at` unconditionally (the scheduler re-queues a popped instance).
+    pub(crate) fn push(&self, slot: Slot, at: SimTime) {
+        let seq = self.seq.get();
+        self.seq.set(seq + 1);
+        if let Ok(mut r) = self.ready.try_borrow_mut() {
+            r.push(Reverse((at, seq, slot)));
+        }
+    }
 }

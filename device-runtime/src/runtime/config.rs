@@ -1,0 +1,74 @@
+//! Settings of a [`super::Runtime`] and of each Application.
+
+use sim_nvme::SimDuration;
+use ssdlet_abi::MatcherLimits;
+
+use crate::compute::ComputeModel;
+
+/// Settings of a [`super::Runtime`].
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// How SSDlet compute is charged. Default [`ComputeModel::Modeled`] with the default costs.
+    pub compute: ComputeModel,
+    /// Fiber stack size in bytes (one mapping per SSDlet; only touched pages are resident).
+    /// Default 256 KiB.
+    pub stack_size: usize,
+    /// Capacity of inter-SSDlet ports in messages (a full port blocks its sender). Default 64.
+    pub channel_capacity: usize,
+    /// Watchdog: simulated time an SSDlet may run without suspending before its Application
+    /// is aborted. Checked at every runtime call (a loop that never calls the runtime cannot
+    /// be preempted: see [`AppConfig::max_resumes`]). Default 1 s.
+    pub time_slice: SimDuration,
+    /// Most bytes one internal read command moves; larger reads are split into such chunks
+    /// issued at the same instant. Default 128 KiB.
+    pub read_chunk: u64,
+    /// Read-ahead window in bytes for small sequential reads (0 disables). Default 1 MiB.
+    pub readahead: u64,
+    /// What the matcher service reports and accepts. Default `None`: the profile's keys and
+    /// key length, 4 KiB pages (the matchers' unit).
+    pub matcher: Option<MatcherLimits>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            compute: ComputeModel::default(),
+            stack_size: 256 * 1024,
+            channel_capacity: 64,
+            time_slice: SimDuration(1_000_000_000),
+            read_chunk: 128 * 1024,
+            readahead: 1 << 20,
+            matcher: None,
+        }
+    }
+}
+
+/// Limits of one Application.
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// Device DRAM the Application's SSDlets may hold at once, in bytes; over it the
+    /// Application fails with [`crate::AbortReason::DramBudget`]. Default 64 MiB.
+    pub dram_budget: u64,
+    /// Watchdog: most resumes of one SSDlet (catches an SSDlet that yields forever). Default
+    /// 10 million.
+    pub max_resumes: u64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            dram_budget: 64 << 20,
+            max_resumes: 10_000_000,
+        }
+    }
+}
+
+/// Where to place an SSDlet instance.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Placement {
+    /// The next core, round robin over the runtime's spawns. Default.
+    #[default]
+    RoundRobin,
+    /// This core (an index below the profile's `arm.cores`).
+    Core(u32),
+}

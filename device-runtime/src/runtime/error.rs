@@ -1,0 +1,242 @@
+//! Errors of the runtime: [`SsdletError`] (how one instance failed) and [`RuntimeError`]
+//! (a refused request, or a run that failed as a whole).
+
+use sim_nvme::IoError;
+
+use crate::instance::AbortReason;
+use crate::namespace::NamespaceError;
+use crate::porttype::PortTypeMismatch;
+
+use super::{AppId, FileId, InstanceId};
+
+/// How an SSDlet instance failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SsdletError {
+    /// It panicked.
+    #[error("SSDlet `{ssdlet}` panicked: {message}")]
+    Panicked {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// The panic message and location.
+        message: String,
+    },
+    /// Its `run` returned an error.
+    #[error("SSDlet `{ssdlet}` failed: {message}")]
+    Failed {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// Its error message.
+        message: String,
+    },
+    /// Its arguments did not decode.
+    #[error("SSDlet `{ssdlet}` rejected its arguments: {message}")]
+    BadArgs {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// Why.
+        message: String,
+    },
+    /// It overflowed its fiber stack.
+    #[error("SSDlet `{ssdlet}` overflowed its {stack_size}-byte stack (fault at {addr:#x}); its module is poisoned")]
+    StackOverflow {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// The configured stack size.
+        stack_size: usize,
+        /// The faulting address.
+        addr: usize,
+    },
+    /// It made an invalid memory access.
+    #[error("SSDlet `{ssdlet}` made an invalid memory access (signal {signal} at {addr:#x}); its module is poisoned")]
+    MemoryFault {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// The signal.
+        signal: i32,
+        /// The faulting address.
+        addr: usize,
+    },
+    /// The runtime aborted it.
+    #[error("SSDlet `{ssdlet}` was aborted: {reason}")]
+    Aborted {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// Why.
+        reason: AbortReason,
+    },
+    /// Its entry point returned something the ABI does not allow.
+    #[error("SSDlet `{ssdlet}` broke the module ABI: its entry point returned `{status}`")]
+    Protocol {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// The status name.
+        status: &'static str,
+    },
+}
+
+/// Why the runtime refused a request or a run failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// Wrong number of arguments.
+    #[error("SSDlet `{ssdlet}` takes {expected} arguments, got {got}")]
+    ArgCount {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// Its argument count.
+        expected: usize,
+        /// Given.
+        got: usize,
+    },
+    /// An argument of the wrong type.
+    #[error("argument `{arg}` of SSDlet `{ssdlet}` has type `{expected}`, got a `{got}`")]
+    ArgType {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// The argument name.
+        arg: String,
+        /// Its type.
+        expected: String,
+        /// The given value's type.
+        got: &'static str,
+    },
+    /// An argument could not be encoded.
+    #[error("cannot encode the arguments of SSDlet `{ssdlet}`: {reason}")]
+    ArgEncode {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// Why.
+        reason: String,
+    },
+    /// A file id this runtime did not hand out.
+    #[error("no file {0:?} on this runtime")]
+    NoSuchFile(FileId),
+    /// A file operation on the device namespace failed.
+    #[error(transparent)]
+    Namespace(#[from] NamespaceError),
+    /// Writing a file's data to the device failed.
+    #[error("cannot write file `{name}` to the device: {source}")]
+    FileWrite {
+        /// The file name.
+        name: String,
+        /// The device error.
+        source: IoError,
+    },
+    /// An application id this runtime does not know (or already removed).
+    #[error("no application {0:?} on this runtime")]
+    NoSuchApp(AppId),
+    /// An instance id this runtime does not know.
+    #[error("no SSDlet instance {0:?} on this runtime")]
+    NoSuchInstance(InstanceId),
+    /// The application has started: its graph can no longer change.
+    #[error("application {app:?} has already started; {what} must happen before `start`")]
+    AlreadyStarted {
+        /// The application.
+        app: AppId,
+        /// What was attempted.
+        what: &'static str,
+    },
+    /// A core index beyond the profile's cores.
+    #[error("placement hint: core {core} does not exist (the device has {cores} cores)")]
+    NoSuchCore {
+        /// The requested core.
+        core: u32,
+        /// Cores of the profile.
+        cores: u32,
+    },
+    /// A host port id this runtime did not hand out, or of the wrong direction.
+    #[error("no host {dir} {id} on this runtime")]
+    NoSuchHostPort {
+        /// `sender` or `receiver`.
+        dir: &'static str,
+        /// The id.
+        id: usize,
+    },
+    /// A host sender was used after it was closed.
+    #[error("host sender {0} is closed")]
+    HostSenderClosed(usize),
+    /// A host value did not encode.
+    #[error("cannot encode a host message: {0}")]
+    Encode(String),
+    /// The device profile is unusable.
+    #[error("device profile `{name}` is invalid: {reason}")]
+    Profile {
+        /// The profile name.
+        name: String,
+        /// Why.
+        reason: String,
+    },
+    /// An Application failed: the first SSDlet error.
+    #[error("application `{app}` failed: {source}")]
+    AppFailed {
+        /// The application's name.
+        app: String,
+        /// The first failure.
+        source: SsdletError,
+    },
+    /// An Application cannot finish: some of its SSDlets wait for host input that is still open.
+    #[error(
+        "application `{app}` is waiting for host input ({waiting}); send more or close the host senders"
+    )]
+    WaitingForHost {
+        /// The application's name.
+        app: String,
+        /// The SSDlets waiting.
+        waiting: String,
+    },
+    /// The device profile has no cores for SSDlets.
+    #[error("device profile `{0}` has no ARM cores for SSDlets (arm.cores = 0)")]
+    NoCores(String),
+    /// A port name the SSDlet does not have.
+    #[error("SSDlet `{ssdlet}` has no {dir} port `{port}` (it has: {known})")]
+    NoSuchPort {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// `input` or `output`.
+        dir: &'static str,
+        /// The requested name.
+        port: String,
+        /// Its ports of that direction.
+        known: String,
+    },
+    /// The port is already connected.
+    #[error("{dir} port `{ssdlet}.{port}` is already connected")]
+    PortInUse {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// `input` or `output`.
+        dir: &'static str,
+        /// The port.
+        port: String,
+    },
+    /// Message types differ.
+    #[error(transparent)]
+    PortType(#[from] PortTypeMismatch),
+    /// The module was poisoned by a trap.
+    #[error("module `{module}` is poisoned by an earlier trap in one of its SSDlets; reload it")]
+    ModulePoisoned {
+        /// The module name.
+        module: String,
+    },
+    /// A fiber stack could not be allocated.
+    #[error("cannot allocate a {size}-byte fiber stack: {source}")]
+    FiberStack {
+        /// Requested size.
+        size: usize,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// Every unfinished instance was blocked on a port.
+    #[error("deadlock: every unfinished SSDlet was blocked on a port ({blocked}); they were aborted")]
+    Deadlock {
+        /// The blocked SSDlets.
+        blocked: String,
+    },
+    /// A host message did not decode.
+    #[error("message {index} on a host receiver does not decode: {reason}")]
+    Decode {
+        /// Its position.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+}

@@ -1,0 +1,502 @@
+//! [`Runtime`]: the device runtime. It owns the simulated SSD and its file namespace, runs
+//! Applications (graphs of SSDlet instances) on the profile's simulated ARM cores with a
+//! discrete-event scheduler ([`sched`]), and reports on each run ([`report`]).
+//!
+//! Lifecycle: create files from the host side ([`Runtime::create_file`]), create an
+//! Application ([`Runtime::create_app`]), spawn instances into it, connect ports (inside
+//! the Application, to another Application, or to the host), [`Runtime::start`] it,
+//! [`Runtime::run`] the device until it is idle, and read the [`RunReport`].
+//!
+//! ```no_run
+//! use device_runtime::runtime::{AppConfig, ArgValue, Runtime, RuntimeConfig};
+//! use device_runtime::loader::Loader;
+//! use sim_nvme::DeviceProfile;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let loader = Loader::with_temp_staging()?;
+//! let module = loader.load("target/modules/debug/libssdlet_testkit.so".as_ref())?;
+//! let mut rt = Runtime::in_memory(DeviceProfile::tiny(), RuntimeConfig::default())?;
+//! let file = rt.create_file("notes.txt", b"to be or not to be")?;
+//! let app = rt.create_app("words", AppConfig::default());
+//! let words = rt.spawn(app, &module.ssdlet("words")?, &[ArgValue::File(file)])?;
+//! let out = rt.host_receiver(words, "words")?;
+//! rt.start(app)?;
+//! let report = rt.wait(app)?;
+//! println!("{} words in {} ns", rt.recv::<(String, u32)>(out)?.len(), report.elapsed.0);
+//! # Ok(()) }
+//! ```
+
+mod args;
+mod config;
+mod error;
+mod report;
+mod sched;
+mod spawn;
+
+use std::cell::{Cell, RefCell};
+use std::collections::BinaryHeap;
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sim_nvme::{DeviceProfile, Lba, SimDuration, SimTime, Ssd, LBA_BYTES};
+use ssdlet_abi::MatcherLimits;
+
+use crate::fiber::Fiber;
+use crate::instance::{AppAccount, InstanceState};
+use crate::loader::SsdletRef;
+use crate::namespace::Namespace;
+use crate::world::{Channel, ChannelId, FileBacking, HostEnd, LogLine, Msg, ServiceConfig, Slot, World};
+
+pub use args::ArgValue;
+pub use config::{AppConfig, Placement, RuntimeConfig};
+pub use error::{RuntimeError, SsdletError};
+pub use report::{PortReport, RunReport};
+
+/// A file the runtime can hand to SSDlets as an argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileId(pub(crate) u64);
+
+/// An SSDlet instance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceId(pub(crate) usize);
+
+/// An Application: a group of instances started, limited, aborted and reported together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AppId(pub(crate) usize);
+
+/// A host-to-device port feeding an SSDlet input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HostSender(pub(crate) ChannelId);
+
+/// A device-to-host port collecting an SSDlet output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct HostReceiver(pub(crate) ChannelId);
+
+/// Lifecycle of an Application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AppState {
+    Building,
+    Running,
+    Done,
+}
+
+// Field order matters: the fiber is dropped before the state it points to, and before the
+// module (library) whose code may be on its stack.
+pub(crate) struct Instance {
+    pub(crate) fiber: Option<Fiber>,
+    pub(crate) state: Box<InstanceState>,
+    pub(crate) ssdlet: SsdletRef,
+    pub(crate) app: usize,
+    pub(crate) core: usize,
+    pub(crate) resumes: u64,
+    pub(crate) outcome: Option<Result<(), SsdletError>>,
+}
+
+pub(crate) struct App {
+    pub(crate) name: String,
+    pub(crate) config: AppConfig,
+    pub(crate) account: Rc<AppAccount>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) channels: Vec<ChannelId>,
+    pub(crate) state: AppState,
+    pub(crate) started_at: SimTime,
+    pub(crate) finished_at: SimTime,
+    pub(crate) unfinished: usize,
+    pub(crate) failure: Option<SsdletError>,
+    pub(crate) core_busy: Vec<SimDuration>,
+}
+
+/// The device runtime (module docs).
+pub struct Runtime {
+    // Instances first: their fibers go before the world their states point into.
+    pub(crate) instances: Vec<Instance>,
+    pub(crate) apps: Vec<App>,
+    pub(crate) world: Rc<World>,
+    pub(crate) namespace: Namespace,
+    pub(crate) config: RuntimeConfig,
+    /// Per core: the instant it is free.
+    pub(crate) cores: Vec<SimTime>,
+    pub(crate) next_core: usize,
+    /// The host's clock: advanced by host-side operations (file creation, sends).
+    pub(crate) host_now: SimTime,
+}
+
+impl Runtime {
+    /// A runtime on `ssd`, loading its file namespace.
+    pub fn new(mut ssd: Ssd, config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
+        let profile = ssd.profile().clone();
+        if profile.arm.cores == 0 {
+            return Err(RuntimeError::NoCores(profile.name));
+        }
+        let (namespace, host_now) = Namespace::load(&mut ssd, SimTime::ZERO)?;
+        let compute = config.compute;
+        let matcher = config.matcher.unwrap_or(MatcherLimits {
+            max_keys: profile.matcher.max_keys,
+            max_key_len: profile.matcher.max_key_bytes,
+            page_size: LBA_BYTES as u32,
+        });
+        let world = Rc::new(World {
+            channels: RefCell::new(Vec::new()),
+            files: RefCell::new(Vec::new()),
+            matcher,
+            logs: RefCell::new(Vec::new()),
+            ssd: RefCell::new(ssd),
+            ready: RefCell::new(BinaryHeap::new()),
+            seq: Cell::new(0),
+            queued: RefCell::new(Vec::new()),
+            config: ServiceConfig {
+                compute,
+                time_slice: config.time_slice,
+                dram_copy_mb_per_s: profile.memory.dram_copy_mb_per_s,
+                read_chunk: config.read_chunk,
+                readahead: config.readahead,
+            },
+            scratch: RefCell::new(Vec::new()),
+        });
+        Ok(Runtime {
+            instances: Vec::new(),
+            apps: Vec::new(),
+            world,
+            namespace,
+            cores: vec![host_now; profile.arm.cores as usize],
+            next_core: 0,
+            config,
+            host_now,
+        })
+    }
+
+    /// A runtime on a fresh in-memory device with `profile`.
+    pub fn in_memory(profile: DeviceProfile, config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
+        let name = profile.name.clone();
+        let ssd = Ssd::in_memory(profile).map_err(|e| RuntimeError::Profile {
+            name,
+            reason: e.to_string(),
+        })?;
+        Runtime::new(ssd, config)
+    }
+
+    /// The host's simulated clock.
+    pub fn now(&self) -> SimTime {
+        self.host_now
+    }
+
+    /// The simulated drive (for its stats and profile).
+    pub fn ssd(&self) -> std::cell::Ref<'_, Ssd> {
+        self.world.ssd.borrow()
+    }
+
+    /// The file namespace.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    /// Creates file `name` in the device namespace, writes `data` with host writes (over
+    /// PCIe, from the host's clock) and commits the namespace. Returns the file's capability.
+    pub fn create_file(&mut self, name: &str, data: &[u8]) -> Result<FileId, RuntimeError> {
+        let entry = self.namespace.create(name, data.len() as u64)?.clone();
+        let mut ssd = self.world.ssd.borrow_mut();
+        let max = u64::from(ssd.profile().controller.max_transfer_bytes.max(LBA_BYTES as u32));
+        // Every write is issued at the host's clock (a deep queue); PCIe and NAND serialize.
+        let at = self.host_now;
+        let mut done = at;
+        let mut off = 0u64;
+        let mut block = Vec::new();
+        let write_err = |source| RuntimeError::FileWrite {
+            name: name.to_owned(),
+            source,
+        };
+        for e in &entry.extents {
+            let mut b = 0u64;
+            while b < e.blocks {
+                let n = (e.blocks - b).min(max / LBA_BYTES);
+                let lo = off as usize;
+                let hi = ((off + n * LBA_BYTES) as usize).min(data.len());
+                let t = if hi - lo == (n * LBA_BYTES) as usize {
+                    ssd.host_write(at, Lba(e.start.0 + b), &data[lo..hi])
+                } else {
+                    block.clear();
+                    block.extend_from_slice(&data[lo..hi]);
+                    block.resize((n * LBA_BYTES) as usize, 0);
+                    ssd.host_write(at, Lba(e.start.0 + b), &block)
+                }
+                .map_err(write_err)?;
+                done = done.max(t);
+                off += n * LBA_BYTES;
+                b += n;
+            }
+        }
+        drop(ssd);
+        let t = self.namespace.commit(&mut self.world.ssd.borrow_mut(), done)?;
+        self.host_now = t;
+        Ok(self.push_file(FileBacking::Device(entry)))
+    }
+
+    /// The capability of an existing file of the namespace (e.g. one persisted earlier).
+    pub fn open_file(&mut self, name: &str) -> Result<FileId, RuntimeError> {
+        let entry = self.namespace.get(name)?.clone();
+        Ok(self.push_file(FileBacking::Device(entry)))
+    }
+
+    /// A file held in host memory, read without device time (for the test driver).
+    pub(crate) fn add_memory_file(&mut self, bytes: Vec<u8>) -> FileId {
+        self.push_file(FileBacking::Memory(bytes))
+    }
+
+    fn push_file(&mut self, f: FileBacking) -> FileId {
+        let mut files = self.world.files.borrow_mut();
+        files.push(f);
+        FileId(files.len() as u64 - 1)
+    }
+
+    /// A new, empty Application.
+    pub fn create_app(&mut self, name: &str, config: AppConfig) -> AppId {
+        let account = Rc::new(AppAccount {
+            budget: config.dram_budget,
+            ..AppAccount::default()
+        });
+        self.apps.push(App {
+            name: name.to_owned(),
+            config,
+            account,
+            slots: Vec::new(),
+            channels: Vec::new(),
+            state: AppState::Building,
+            started_at: SimTime::ZERO,
+            finished_at: SimTime::ZERO,
+            unfinished: 0,
+            failure: None,
+            core_busy: vec![SimDuration::ZERO; self.cores.len()],
+        });
+        AppId(self.apps.len() - 1)
+    }
+
+    pub(crate) fn app(&self, app: AppId) -> Result<&App, RuntimeError> {
+        self.apps.get(app.0).ok_or(RuntimeError::NoSuchApp(app))
+    }
+
+    pub(crate) fn inst(&self, id: InstanceId) -> Result<&Instance, RuntimeError> {
+        self.instances.get(id.0).ok_or(RuntimeError::NoSuchInstance(id))
+    }
+
+    fn building(&self, id: InstanceId, what: &'static str) -> Result<usize, RuntimeError> {
+        let app = self.inst(id)?.app;
+        if self.apps[app].state != AppState::Building {
+            return Err(RuntimeError::AlreadyStarted {
+                app: AppId(app),
+                what,
+            });
+        }
+        Ok(app)
+    }
+
+    fn new_channel(
+        &mut self,
+        capacity: usize,
+        host: HostEnd,
+        name: String,
+        apps: [Option<usize>; 2],
+    ) -> ChannelId {
+        let mut chans = self.world.channels.borrow_mut();
+        chans.push(Channel::new(capacity, host, name, apps));
+        let ch = chans.len() - 1;
+        for a in apps.into_iter().flatten() {
+            self.apps[a].channels.push(ch);
+        }
+        ch
+    }
+
+    /// Connects output `out` of `from` to input `input` of `to` (the instances may belong to
+    /// different Applications: an inter-application port). Refuses mismatched message types
+    /// with both type names, and ports already connected.
+    pub fn connect(
+        &mut self,
+        from: InstanceId,
+        out: &str,
+        to: InstanceId,
+        input: &str,
+    ) -> Result<(), RuntimeError> {
+        let a_from = self.building(from, "connecting its ports")?;
+        let a_to = self.building(to, "connecting its ports")?;
+        let (oi, oty) = self.port_index(from, true, out)?;
+        let (ii, ity) = self.port_index(to, false, input)?;
+        crate::porttype::check_port_types(
+            crate::porttype::PortDesc {
+                ssdlet: &self.instances[from.0].state.ssdlet,
+                port: out,
+                ty: &oty,
+            },
+            crate::porttype::PortDesc {
+                ssdlet: &self.instances[to.0].state.ssdlet,
+                port: input,
+                ty: &ity,
+            },
+        )?;
+        self.check_free(from, true, oi, out)?;
+        self.check_free(to, false, ii, input)?;
+        let name = format!(
+            "{}.{out} -> {}.{input}",
+            self.instances[from.0].state.ssdlet, self.instances[to.0].state.ssdlet
+        );
+        let apps = [Some(a_from), (a_to != a_from).then_some(a_to)];
+        let ch = self.new_channel(self.config.channel_capacity, HostEnd::None, name, apps);
+        self.instances[from.0].state.outputs[oi] = Some(ch);
+        self.instances[to.0].state.inputs[ii] = Some(ch);
+        Ok(())
+    }
+
+    fn check_free(&self, id: InstanceId, output: bool, index: usize, port: &str) -> Result<(), RuntimeError> {
+        let st = &self.instances[id.0].state;
+        let taken = if output {
+            st.outputs[index]
+        } else {
+            st.inputs[index]
+        };
+        if taken.is_some() {
+            return Err(RuntimeError::PortInUse {
+                ssdlet: st.ssdlet.clone(),
+                dir: if output { "output" } else { "input" },
+                port: port.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A host-to-device port feeding input `input` of `to`. Messages cross PCIe.
+    pub fn host_sender(&mut self, to: InstanceId, input: &str) -> Result<HostSender, RuntimeError> {
+        let app = self.building(to, "connecting its ports")?;
+        let (ii, _) = self.port_index(to, false, input)?;
+        self.check_free(to, false, ii, input)?;
+        let name = format!("host -> {}.{input}", self.instances[to.0].state.ssdlet);
+        let ch = self.new_channel(usize::MAX, HostEnd::Sender, name, [Some(app), None]);
+        self.instances[to.0].state.inputs[ii] = Some(ch);
+        Ok(HostSender(ch))
+    }
+
+    /// A device-to-host port collecting output `out` of `from`. Messages cross PCIe.
+    pub fn host_receiver(&mut self, from: InstanceId, out: &str) -> Result<HostReceiver, RuntimeError> {
+        let app = self.building(from, "connecting its ports")?;
+        let (oi, _) = self.port_index(from, true, out)?;
+        self.check_free(from, true, oi, out)?;
+        let name = format!("{}.{out} -> host", self.instances[from.0].state.ssdlet);
+        let ch = self.new_channel(usize::MAX, HostEnd::Receiver, name, [Some(app), None]);
+        self.instances[from.0].state.outputs[oi] = Some(ch);
+        Ok(HostReceiver(ch))
+    }
+
+    fn host_channel(&self, ch: ChannelId, want: HostEnd) -> Result<(), RuntimeError> {
+        let ok = self
+            .world
+            .channels
+            .borrow()
+            .get(ch)
+            .is_some_and(|c| c.host == want);
+        if ok {
+            Ok(())
+        } else {
+            let dir = if want == HostEnd::Sender {
+                "sender"
+            } else {
+                "receiver"
+            };
+            Err(RuntimeError::NoSuchHostPort { dir, id: ch })
+        }
+    }
+
+    /// Sends `value` from the host at the host's clock; it reaches the device after its PCIe
+    /// transfer. Sends to an SSDlet that has finished are dropped.
+    pub fn send<T: Serialize>(&mut self, port: HostSender, value: &T) -> Result<(), RuntimeError> {
+        self.host_channel(port.0, HostEnd::Sender)?;
+        let bytes = postcard::to_stdvec(value).map_err(|e| RuntimeError::Encode(e.to_string()))?;
+        let len = bytes.len() as u64;
+        let mut chans = self.world.channels.borrow_mut();
+        let c = &mut chans[port.0];
+        if c.sender_closed {
+            return Err(RuntimeError::HostSenderClosed(port.0));
+        }
+        if c.receiver_closed {
+            return Ok(());
+        }
+        let at = {
+            let mut ssd = self.world.ssd.borrow_mut();
+            let before = ssd.stats();
+            let t = ssd.pcie_to_device(self.host_now, len);
+            if let Some(a) = c.apps[0] {
+                self.apps[a].account.add_io(&before, &ssd.stats());
+            }
+            t
+        };
+        c.queue.push_back(Msg { at, bytes });
+        c.messages += 1;
+        c.bytes += len;
+        c.last_at = c.last_at.max(at);
+        if let Some(w) = c.rx_waiter.take() {
+            self.world.wake(w, at);
+        }
+        Ok(())
+    }
+
+    /// Closes a host sender: the SSDlet sees end of stream once it has drained it.
+    pub fn close_sender(&mut self, port: HostSender) -> Result<(), RuntimeError> {
+        self.host_channel(port.0, HostEnd::Sender)?;
+        let mut chans = self.world.channels.borrow_mut();
+        let c = &mut chans[port.0];
+        c.sender_closed = true;
+        if let Some(w) = c.rx_waiter.take() {
+            self.world.wake(w, self.host_now);
+        }
+        Ok(())
+    }
+
+    /// Takes and decodes what a host receiver has received so far; the host's clock moves to
+    /// the arrival of the last message taken.
+    pub fn recv<T: DeserializeOwned>(&mut self, port: HostReceiver) -> Result<Vec<T>, RuntimeError> {
+        self.host_channel(port.0, HostEnd::Receiver)?;
+        let msgs: Vec<Msg> = self.world.channels.borrow_mut()[port.0].queue.drain(..).collect();
+        if let Some(last) = msgs.iter().map(|m| m.at).max() {
+            self.host_now = self.host_now.max(last);
+        }
+        msgs.iter()
+            .enumerate()
+            .map(|(index, m)| {
+                postcard::from_bytes(&m.bytes).map_err(|e| RuntimeError::Decode {
+                    index,
+                    reason: e.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    /// How instance `id` ended, once it has.
+    pub fn outcome(&self, id: InstanceId) -> Option<&Result<(), SsdletError>> {
+        self.instances.get(id.0).and_then(|i| i.outcome.as_ref())
+    }
+
+    /// Bytes of device DRAM instance `id` holds now (after it ended: what it leaked).
+    pub fn dram_used(&self, id: InstanceId) -> u64 {
+        self.instances.get(id.0).map_or(0, |i| i.state.dram.get())
+    }
+
+    /// Most bytes of device DRAM instance `id` held at once.
+    pub fn dram_peak(&self, id: InstanceId) -> u64 {
+        self.instances.get(id.0).map_or(0, |i| i.state.dram_peak.get())
+    }
+
+    /// Lines logged so far.
+    pub fn logs(&self) -> Vec<LogLine> {
+        self.world.logs.borrow().clone()
+    }
+
+    /// The core instance `id` runs on.
+    pub fn core_of(&self, id: InstanceId) -> Option<u32> {
+        self.instances.get(id.0).map(|i| i.core as u32)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        // Let unfinished SSDlets return through their entry points; a fiber that still has
+        // not finished is force-reset by `Fiber::drop` (leaking what its stack owned).
+        self.teardown();
+    }
+}

@@ -1,0 +1,99 @@
+//! [`RunReport`]: what one Application did, in simulated time and device work.
+//!
+//! Device counters are attributed per operation (a stats snapshot around each internal read,
+//! matcher scan and PCIe transfer the Application caused), so two Applications running at
+//! once each see only their own work.
+
+use serde::Serialize;
+use sim_nvme::{SimDuration, SimTime};
+
+use super::{AppId, AppState, Runtime, RuntimeError};
+
+/// Messages and bytes through one port.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PortReport {
+    /// `sender.port -> receiver.port` (`host` for a host end).
+    pub name: String,
+    /// Messages accepted.
+    pub messages: u64,
+    /// Payload bytes accepted.
+    pub bytes: u64,
+}
+
+/// The report of one Application run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunReport {
+    /// The Application's name.
+    pub app: String,
+    /// `None` if every SSDlet succeeded, else the first failure.
+    pub error: Option<String>,
+    /// SSDlet instances.
+    pub instances: usize,
+    /// When it was started (host clock).
+    pub started_at: SimTime,
+    /// When its last SSDlet finished or its last message reached the host.
+    pub finished_at: SimTime,
+    /// `finished_at - started_at`.
+    pub elapsed: SimDuration,
+    /// Time each core spent running its SSDlets, indexed by core.
+    pub core_busy: Vec<SimDuration>,
+    /// Every port with an end in this Application.
+    pub ports: Vec<PortReport>,
+    /// NAND page reads its file reads and matcher scans caused.
+    pub nand_pages_read: u64,
+    /// Bytes it sent device-to-host over PCIe.
+    pub pcie_bytes_to_host: u64,
+    /// Bytes the host sent it over PCIe.
+    pub pcie_bytes_to_device: u64,
+    /// Pages its matcher scans covered.
+    pub matcher_pages_scanned: u64,
+    /// Pages the matchers hinted.
+    pub matcher_pages_hinted: u64,
+    /// Most device DRAM its SSDlets held at once, in bytes.
+    pub dram_peak: u64,
+    /// Device DRAM still charged to it when the report was made (what it leaked, once done).
+    pub dram_held: u64,
+    /// Whether every SSDlet has finished.
+    pub done: bool,
+}
+
+impl Runtime {
+    /// The report of `app` so far (final once the Application is done).
+    pub fn report(&self, app: AppId) -> Result<RunReport, RuntimeError> {
+        let a = self.app(app)?;
+        let chans = self.world.channels.borrow();
+        let mut finished_at = a.finished_at;
+        let ports = a
+            .channels
+            .iter()
+            .map(|&ch| {
+                let c = &chans[ch];
+                finished_at = finished_at.max(c.last_at);
+                PortReport {
+                    name: c.name.clone(),
+                    messages: c.messages,
+                    bytes: c.bytes,
+                }
+            })
+            .collect();
+        let io = a.account.io.get();
+        Ok(RunReport {
+            app: a.name.clone(),
+            error: a.failure.as_ref().map(|e| e.to_string()),
+            instances: a.slots.len(),
+            started_at: a.started_at,
+            finished_at,
+            elapsed: finished_at.saturating_since(a.started_at),
+            core_busy: a.core_busy.clone(),
+            ports,
+            nand_pages_read: io.nand_pages_read,
+            pcie_bytes_to_host: io.pcie_bytes_to_host,
+            pcie_bytes_to_device: io.pcie_bytes_to_device,
+            matcher_pages_scanned: io.matcher_pages_scanned,
+            matcher_pages_hinted: io.matcher_pages_hinted,
+            dram_peak: a.account.dram_peak.get(),
+            dram_held: a.account.dram.get(),
+            done: a.state == AppState::Done,
+        })
+    }
+}

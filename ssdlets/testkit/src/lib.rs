@@ -13,6 +13,7 @@
 //! | `alloc_hog` | `chunk: u64` | | | allocates `chunk` bytes per step, forever |
 //! | `endless` | | | | yields forever |
 //! | `recurse` | `depth: u64` | | `out: u64` | recurses `depth` frames of 1 KiB |
+//! | `scan` | `file: file` | | `bytes: u64` | reads the file with a `FileStream`, sends its length |
 
 use ssdlet_sdk::{Context, File, FileStream, Input, Output, Ssdlet, SsdletError};
 use ssdlet_testkit_types::WordCount;
@@ -242,6 +243,31 @@ impl Ssdlet for Recurse {
     }
 }
 
+/// Reads the whole file sequentially through a `FileStream` and sends the bytes it read.
+pub struct Scan;
+impl Ssdlet for Scan {
+    type Args = (File,);
+    type Inputs = ();
+    type Outputs = (Output<u64>,);
+    const ARG_NAMES: &'static [&'static str] = &["file"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["bytes"];
+    fn run(_: &Context, (file,): (File,), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        use std::io::BufRead;
+        let mut stream = FileStream::new(file);
+        let mut total = 0u64;
+        loop {
+            let n = stream.fill_buf()?.len();
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            stream.consume(n);
+        }
+        out.put(total)?;
+        Ok(())
+    }
+}
+
 ssdlet_sdk::register_module! {
     name: "testkit",
     ssdlets: {
@@ -256,5 +282,6 @@ ssdlet_sdk::register_module! {
         "alloc_hog" => AllocHog,
         "endless" => Endless,
         "recurse" => Recurse,
+        "scan" => Scan,
     },
 }

@@ -1,0 +1,301 @@
+//! The device runtime end to end on a simulated SSD: files through the namespace and internal
+//! reads, the matcher, determinism under the modeled compute, isolation of Applications (one
+//! test per fault), inter-application ports, placement, and a 10,000-instance chain.
+
+mod common;
+
+use device_runtime::loader::Module;
+use device_runtime::runtime::{
+    AppConfig, AppId, ArgValue, HostReceiver, Placement, RunReport, Runtime, RuntimeConfig, RuntimeError,
+    SsdletError,
+};
+use device_runtime::AbortReason;
+use sim_nvme::{DeviceProfile, SimDuration};
+use ssdlet_testkit_types::WordCount;
+
+fn testkit(tag: &str) -> Module {
+    common::loader(tag)
+        .load(&common::modules().testkit())
+        .expect("testkit loads")
+}
+
+fn runtime(config: RuntimeConfig) -> Runtime {
+    Runtime::in_memory(DeviceProfile::tiny(), config).expect("tiny runtime")
+}
+
+/// count(n) -> echo -> sum -> host, in its own Application.
+fn healthy(rt: &mut Runtime, m: &Module, n: u64) -> (AppId, HostReceiver) {
+    let app = rt.create_app("healthy", AppConfig::default());
+    let c = rt
+        .spawn(app, &m.ssdlet("count").unwrap(), &[ArgValue::U64(n)])
+        .unwrap();
+    let e = rt.spawn(app, &m.ssdlet("echo").unwrap(), &[]).unwrap();
+    let s = rt.spawn(app, &m.ssdlet("sum").unwrap(), &[]).unwrap();
+    rt.connect(c, "out", e, "in").unwrap();
+    rt.connect(e, "out", s, "in").unwrap();
+    let out = rt.host_receiver(s, "total").unwrap();
+    (app, out)
+}
+
+fn words_text() -> String {
+    "the quick brown fox jumps over the lazy dog\n".repeat(2000)
+}
+
+/// words(file) on the device -> host; returns the report and the words.
+fn words_run(m: &Module) -> (RunReport, Vec<WordCount>) {
+    let mut rt = runtime(RuntimeConfig::default());
+    let f = rt.create_file("text", words_text().as_bytes()).unwrap();
+    let app = rt.create_app("words", AppConfig::default());
+    let w = rt
+        .spawn(app, &m.ssdlet("words").unwrap(), &[ArgValue::File(f)])
+        .unwrap();
+    let e = rt.spawn(app, &m.ssdlet("echo").unwrap(), &[]);
+    assert!(e.is_ok());
+    let out = rt.host_receiver(w, "words").unwrap();
+    // The echo has no input: it ends at once (its output is unconnected).
+    rt.start(app).unwrap();
+    let report = rt.wait(app).unwrap();
+    (report, rt.recv(out).unwrap())
+}
+
+#[test]
+fn files_are_read_through_internal_reads_and_runs_are_deterministic() {
+    let m = testkit("rt-words");
+    let (r1, w1) = words_run(&m);
+    let (r2, w2) = words_run(&m);
+    assert_eq!(w1.len(), 9 * 2000);
+    assert_eq!(w1[3].word, "fox");
+    assert_eq!(r1, r2, "same run, same report");
+    assert_eq!(w1, w2);
+    assert!(r1.elapsed > SimDuration::ZERO);
+    assert!(r1.nand_pages_read > 0, "{r1:?}");
+    assert_eq!(r1.pcie_bytes_to_host, r1.ports[0].bytes);
+    assert_eq!(r1.ports[0].messages, 9 * 2000);
+    assert!(r1.core_busy.iter().any(|b| *b > SimDuration::ZERO));
+}
+
+#[test]
+fn the_matcher_scans_device_pages_and_reports_them() {
+    let m = testkit("rt-grep");
+    let mut rt = runtime(RuntimeConfig::default());
+    let mut data = vec![b'.'; 4096 * 8];
+    data[4096 + 100..4096 + 106].copy_from_slice(b"needle");
+    data[5 * 4096 + 7..5 * 4096 + 13].copy_from_slice(b"needle");
+    let f = rt.create_file("hay", &data).unwrap();
+    let app = rt.create_app("grep", AppConfig::default());
+    let g = rt
+        .spawn(
+            app,
+            &m.ssdlet("grep").unwrap(),
+            &[ArgValue::File(f), ArgValue::Str("needle".into())],
+        )
+        .unwrap();
+    let out = rt.host_receiver(g, "pages").unwrap();
+    rt.start(app).unwrap();
+    let report = rt.wait(app).unwrap();
+    assert_eq!(rt.recv::<u64>(out).unwrap(), vec![1, 5]);
+    assert_eq!(report.matcher_pages_scanned, 8);
+    assert_eq!(report.matcher_pages_hinted, 2);
+}
+
+#[test]
+fn a_file_must_exist_to_be_passed() {
+    let m = testkit("rt-cap");
+    let mut rt = runtime(RuntimeConfig::default());
+    let app = rt.create_app("cap", AppConfig::default());
+    let other = runtime(RuntimeConfig::default()).create_file("x", b"x").unwrap();
+    // A file id from another runtime that this one never handed out.
+    let e = rt.spawn(app, &m.ssdlet("words").unwrap(), &[ArgValue::File(other)]);
+    assert!(matches!(e, Err(RuntimeError::NoSuchFile(_))), "{e:?}");
+    let e = rt.open_file("missing").unwrap_err();
+    assert_eq!(e.to_string(), "no file named `missing` on the device");
+}
+
+/// Runs a healthy Application beside a faulty one; returns the faulty one's error.
+fn beside_a_fault(
+    tag: &str,
+    config: RuntimeConfig,
+    faulty: impl FnOnce(&mut Runtime, &Module, AppId),
+) -> SsdletError {
+    let m = testkit(tag);
+    let mut rt = runtime(config);
+    let (good, out) = healthy(&mut rt, &m, 1000);
+    let bad = rt.create_app(
+        "faulty",
+        AppConfig {
+            dram_budget: 4 << 20,
+            max_resumes: 20_000,
+        },
+    );
+    faulty(&mut rt, &m, bad);
+    rt.start(good).unwrap();
+    rt.start(bad).unwrap();
+    let err = rt.wait(bad).unwrap_err();
+    let report = rt.wait(good).expect("the healthy application completes");
+    assert_eq!(rt.recv::<u64>(out).unwrap(), vec![499_500]);
+    assert_eq!(report.error, None);
+    let bad_report = rt.report(bad).unwrap();
+    assert!(bad_report.done && bad_report.error.is_some());
+    let RuntimeError::AppFailed { app, source } = err else {
+        panic!("{err}")
+    };
+    assert_eq!(app, "faulty");
+    source
+}
+
+#[test]
+fn isolation_a_panic_fails_only_its_application() {
+    let err = beside_a_fault("rt-iso-panic", RuntimeConfig::default(), |rt, m, app| {
+        rt.spawn(
+            app,
+            &m.ssdlet("panicking").unwrap(),
+            &[ArgValue::Str("kaboom".into())],
+        )
+        .unwrap();
+        rt.spawn(app, &m.ssdlet("endless").unwrap(), &[]).unwrap();
+    });
+    assert!(
+        matches!(&err, SsdletError::Panicked { message, .. } if message.contains("kaboom")),
+        "{err}"
+    );
+}
+
+#[test]
+fn isolation_a_dram_hog_fails_only_its_application() {
+    let err = beside_a_fault("rt-iso-dram", RuntimeConfig::default(), |rt, m, app| {
+        rt.spawn(app, &m.ssdlet("alloc_hog").unwrap(), &[ArgValue::U64(1 << 20)])
+            .unwrap();
+    });
+    assert!(
+        matches!(
+            &err,
+            SsdletError::Aborted {
+                reason: AbortReason::DramBudget { budget: 4194304, .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("over its budget of 4194304 bytes"),
+        "{err}"
+    );
+}
+
+#[test]
+fn isolation_an_endless_yielder_fails_only_its_application() {
+    let err = beside_a_fault("rt-iso-spin", RuntimeConfig::default(), |rt, m, app| {
+        rt.spawn(app, &m.ssdlet("endless").unwrap(), &[]).unwrap();
+    });
+    assert_eq!(
+        err,
+        SsdletError::Aborted {
+            ssdlet: "endless".into(),
+            reason: AbortReason::Watchdog { limit: 20_000 }
+        }
+    );
+}
+
+#[test]
+fn isolation_a_time_slice_overrun_fails_only_its_application() {
+    // `count` into the host never blocks; with 1 ms slices it is stopped part way.
+    let config = RuntimeConfig {
+        time_slice: SimDuration(1_000_000),
+        ..RuntimeConfig::default()
+    };
+    let err = beside_a_fault("rt-iso-slice", config, |rt, m, app| {
+        let c = rt
+            .spawn(app, &m.ssdlet("count").unwrap(), &[ArgValue::U64(1 << 40)])
+            .unwrap();
+        rt.host_receiver(c, "out").unwrap();
+    });
+    let SsdletError::Aborted {
+        reason: AbortReason::TimeSlice { ran, slice },
+        ..
+    } = &err
+    else {
+        panic!("{err}")
+    };
+    assert!(ran > slice && slice.0 == 1_000_000);
+    assert!(err.to_string().contains("without yielding"), "{err}");
+}
+
+#[test]
+fn an_output_of_one_application_feeds_another() {
+    let m = testkit("rt-inter");
+    let mut rt = runtime(RuntimeConfig::default());
+    let a = rt.create_app("producer", AppConfig::default());
+    let b = rt.create_app("consumer", AppConfig::default());
+    let c = rt
+        .spawn(a, &m.ssdlet("count").unwrap(), &[ArgValue::U64(100)])
+        .unwrap();
+    let s = rt.spawn(b, &m.ssdlet("sum").unwrap(), &[]).unwrap();
+    rt.connect(c, "out", s, "in").unwrap();
+    let out = rt.host_receiver(s, "total").unwrap();
+    rt.start(a).unwrap();
+    rt.start(b).unwrap();
+    let ra = rt.wait(a).unwrap();
+    let rb = rt.wait(b).unwrap();
+    assert_eq!(rt.recv::<u64>(out).unwrap(), vec![4950]);
+    assert_eq!(ra.ports[0].messages, 100);
+    assert_eq!(ra.ports[0], rb.ports[0], "both ends report the shared port");
+}
+
+#[test]
+fn host_ports_cross_pcie_and_placement_hints_pick_cores() {
+    let m = testkit("rt-host");
+    let mut rt = runtime(RuntimeConfig::default());
+    let app = rt.create_app("echo", AppConfig::default());
+    let e = rt
+        .spawn_on(app, &m.ssdlet("echo").unwrap(), &[], Placement::Core(1))
+        .unwrap();
+    assert_eq!(rt.core_of(e), Some(1));
+    let e2 = rt.spawn_on(app, &m.ssdlet("echo").unwrap(), &[], Placement::Core(9));
+    assert!(
+        matches!(e2, Err(RuntimeError::NoSuchCore { core: 9, cores: 2 })),
+        "{e2:?}"
+    );
+    let tx = rt.host_sender(e, "in").unwrap();
+    let rx = rt.host_receiver(e, "out").unwrap();
+    rt.start(app).unwrap();
+    for v in [5u64, 6, 7] {
+        rt.send(tx, &v).unwrap();
+    }
+    assert!(matches!(rt.wait(app), Err(RuntimeError::WaitingForHost { .. })));
+    rt.close_sender(tx).unwrap();
+    let report = rt.wait(app).unwrap();
+    assert_eq!(rt.recv::<u64>(rx).unwrap(), vec![5, 6, 7]);
+    assert_eq!(report.pcie_bytes_to_device, 3);
+    assert_eq!(report.pcie_bytes_to_host, 3);
+    assert_eq!(report.core_busy[0], SimDuration::ZERO);
+    assert!(report.core_busy[1] > SimDuration::ZERO);
+    assert!(rt.start(app).is_err(), "an application starts once");
+}
+
+#[test]
+fn a_chain_of_ten_thousand_instances_runs_to_completion() {
+    let m = testkit("rt-scale");
+    let mut rt = runtime(RuntimeConfig {
+        stack_size: 64 * 1024,
+        channel_capacity: 4,
+        ..RuntimeConfig::default()
+    });
+    let app = rt.create_app("chain", AppConfig::default());
+    let first = rt
+        .spawn(app, &m.ssdlet("count").unwrap(), &[ArgValue::U64(10)])
+        .unwrap();
+    let mut prev = first;
+    for _ in 0..9_998 {
+        let e = rt.spawn(app, &m.ssdlet("echo").unwrap(), &[]).unwrap();
+        rt.connect(prev, "out", e, "in").unwrap();
+        prev = e;
+    }
+    let sum = rt.spawn(app, &m.ssdlet("sum").unwrap(), &[]).unwrap();
+    rt.connect(prev, "out", sum, "in").unwrap();
+    let out = rt.host_receiver(sum, "total").unwrap();
+    rt.start(app).unwrap();
+    let report = rt.wait(app).unwrap();
+    assert_eq!(rt.recv::<u64>(out).unwrap(), vec![45]);
+    assert_eq!(report.instances, 10_000);
+    assert_eq!(report.ports.len(), 10_000);
+}

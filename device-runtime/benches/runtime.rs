@@ -1,0 +1,111 @@
+//! Benches of the device runtime (issue targets: at least 10 million small messages per
+//! wall-second between SSDlets on one core; a FileStream scan of a 1 GiB file by one SSDlet
+//! simulates in at most 1 s of wall time).
+//!
+//! - `runtime/messages_one_core`: `count` streams `n` u64s to `sum`, both placed on core 0,
+//!   under `ComputeModel::Modeled`; one element is one message (put + get + timestamps +
+//!   scheduler wake-ups).
+//! - `runtime/filestream_scan_1GiB`: `scan` reads a 1 GiB file of an in-memory `pm1725` device
+//!   through a 64 KiB `FileStream` (internal reads timed by sim-nvme, 1 MiB read-ahead); one
+//!   iteration is the whole scan. The simulated time of the scan is printed once.
+//!
+//! Run: `cargo bench -p device-runtime --bench runtime`.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented `pub fn benches`.
+
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use device_runtime::loader::{Loader, Module};
+use device_runtime::runtime::{AppConfig, ArgValue, Placement, Runtime, RuntimeConfig};
+use sim_nvme::DeviceProfile;
+use ssdlet_module_build::{build, Profile};
+
+fn testkit() -> Module {
+    let modules = match build(Profile::Release) {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
+    let loader = Loader::with_temp_staging().expect("staging dir");
+    loader.load(&modules.testkit()).expect("testkit loads")
+}
+
+fn messages_one_core(c: &mut Criterion) {
+    let m = testkit();
+    let (count, sum) = (m.ssdlet("count").unwrap(), m.ssdlet("sum").unwrap());
+    let mut g = c.benchmark_group("runtime");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("messages_one_core", |b| {
+        b.iter_custom(|iters| {
+            let mut rt = Runtime::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).unwrap();
+            let app = rt.create_app("msgs", AppConfig::default());
+            let src = rt
+                .spawn_on(app, &count, &[ArgValue::U64(iters)], Placement::Core(0))
+                .unwrap();
+            let dst = rt.spawn_on(app, &sum, &[], Placement::Core(0)).unwrap();
+            rt.connect(src, "out", dst, "in").unwrap();
+            let total = rt.host_receiver(dst, "total").unwrap();
+            rt.start(app).unwrap();
+            let start = Instant::now();
+            rt.run().unwrap();
+            let t = start.elapsed();
+            assert_eq!(
+                rt.recv::<u64>(total).unwrap(),
+                vec![iters * iters.saturating_sub(1) / 2]
+            );
+            t
+        })
+    });
+    g.finish();
+}
+
+fn filestream_scan(c: &mut Criterion) {
+    const GIB: usize = 1 << 30;
+    let m = testkit();
+    let scan = m.ssdlet("scan").unwrap();
+    let mut rt = Runtime::in_memory(DeviceProfile::pm1725(), RuntimeConfig::default()).unwrap();
+    let file = {
+        let mut data = vec![0u8; GIB];
+        for (i, b) in data.iter_mut().enumerate() {
+            *b = b'a' + (i % 26) as u8;
+        }
+        rt.create_file("big", &data).unwrap()
+    };
+    let mut printed = false;
+    let mut g = c.benchmark_group("runtime");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(GIB as u64));
+    g.bench_function("filestream_scan_1GiB", |b| {
+        b.iter_custom(|iters| {
+            let mut wall = Duration::ZERO;
+            for _ in 0..iters {
+                let app = rt.create_app("scan", AppConfig::default());
+                let s = rt.spawn(app, &scan, &[ArgValue::File(file)]).unwrap();
+                let out = rt.host_receiver(s, "bytes").unwrap();
+                rt.start(app).unwrap();
+                let start = Instant::now();
+                let report = rt.wait(app).unwrap();
+                wall += start.elapsed();
+                assert_eq!(rt.recv::<u64>(out).unwrap(), vec![GIB as u64]);
+                if !printed {
+                    printed = true;
+                    eprintln!(
+                        "scan of 1 GiB: simulated {:.3} s, {} NAND pages read, core busy {:?} ns",
+                        report.elapsed.as_secs_f64(),
+                        report.nand_pages_read,
+                        report.core_busy.iter().map(|d| d.0).collect::<Vec<_>>()
+                    );
+                }
+            }
+            wall
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = messages_one_core, filestream_scan
+}
+criterion_main!(benches);

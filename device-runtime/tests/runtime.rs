@@ -4,6 +4,7 @@
 
 mod common;
 
+use device_runtime::compute::ComputeModel;
 use device_runtime::loader::Module;
 use device_runtime::runtime::{
     AppConfig, AppId, ArgValue, HostReceiver, Placement, RunReport, Runtime, RuntimeConfig, RuntimeError,
@@ -116,7 +117,7 @@ fn beside_a_fault(
     tag: &str,
     config: RuntimeConfig,
     faulty: impl FnOnce(&mut Runtime, &Module, AppId),
-) -> SsdletError {
+) -> (SsdletError, RunReport) {
     let m = testkit(tag);
     let mut rt = runtime(config);
     let (good, out) = healthy(&mut rt, &m, 1000);
@@ -140,12 +141,12 @@ fn beside_a_fault(
         panic!("{err}")
     };
     assert_eq!(app, "faulty");
-    source
+    (source, bad_report)
 }
 
 #[test]
 fn isolation_a_panic_fails_only_its_application() {
-    let err = beside_a_fault("rt-iso-panic", RuntimeConfig::default(), |rt, m, app| {
+    let (err, _) = beside_a_fault("rt-iso-panic", RuntimeConfig::default(), |rt, m, app| {
         rt.spawn(
             app,
             &m.ssdlet("panicking").unwrap(),
@@ -162,7 +163,7 @@ fn isolation_a_panic_fails_only_its_application() {
 
 #[test]
 fn isolation_a_dram_hog_fails_only_its_application() {
-    let err = beside_a_fault("rt-iso-dram", RuntimeConfig::default(), |rt, m, app| {
+    let (err, report) = beside_a_fault("rt-iso-dram", RuntimeConfig::default(), |rt, m, app| {
         rt.spawn(app, &m.ssdlet("alloc_hog").unwrap(), &[ArgValue::U64(1 << 20)])
             .unwrap();
     });
@@ -180,11 +181,30 @@ fn isolation_a_dram_hog_fails_only_its_application() {
         err.to_string().contains("over its budget of 4194304 bytes"),
         "{err}"
     );
+    // Aborting unwound the hog: what stays charged to the application is small.
+    assert!(
+        report.dram_peak > 4 << 20 && report.dram_held < 1 << 20,
+        "{report:?}"
+    );
+}
+
+#[test]
+fn measured_compute_runs_and_charges_time() {
+    let m = testkit("rt-measured");
+    let mut rt = runtime(RuntimeConfig {
+        compute: ComputeModel::Measured { slowdown: 10.0 },
+        ..RuntimeConfig::default()
+    });
+    let (app, out) = healthy(&mut rt, &m, 1000);
+    rt.start(app).unwrap();
+    let report = rt.wait(app).unwrap();
+    assert_eq!(rt.recv::<u64>(out).unwrap(), vec![499_500]);
+    assert!(report.elapsed > SimDuration::ZERO);
 }
 
 #[test]
 fn isolation_an_endless_yielder_fails_only_its_application() {
-    let err = beside_a_fault("rt-iso-spin", RuntimeConfig::default(), |rt, m, app| {
+    let (err, _) = beside_a_fault("rt-iso-spin", RuntimeConfig::default(), |rt, m, app| {
         rt.spawn(app, &m.ssdlet("endless").unwrap(), &[]).unwrap();
     });
     assert_eq!(
@@ -203,7 +223,7 @@ fn isolation_a_time_slice_overrun_fails_only_its_application() {
         time_slice: SimDuration(1_000_000),
         ..RuntimeConfig::default()
     };
-    let err = beside_a_fault("rt-iso-slice", config, |rt, m, app| {
+    let (err, _) = beside_a_fault("rt-iso-slice", config, |rt, m, app| {
         let c = rt
             .spawn(app, &m.ssdlet("count").unwrap(), &[ArgValue::U64(1 << 40)])
             .unwrap();

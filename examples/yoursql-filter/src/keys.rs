@@ -33,7 +33,7 @@ use sim_nvme::profile::MatcherLimits;
 use sim_nvme::{Lba, MatchMode, MatchRequest};
 
 use crate::error::NotOffloadable;
-use crate::predicate::{score, BoundPredicate, CmpOp, LikeKind, Node};
+use crate::predicate::{node_score, score, BoundPredicate, CmpOp, LikeKind, Node};
 use crate::row::{encode_value, fixed_width, tag};
 use crate::value::{ColumnType, Decimal, Schema, Value};
 
@@ -154,7 +154,7 @@ fn constraints(schema: &Schema, leaves: &[&Node]) -> Vec<Constraint> {
                     col: *col,
                     kind: *kind,
                     text: text.as_bytes().to_vec(),
-                    score: crate::predicate::BoundPredicate::leaf_score(leaf),
+                    score: node_score(leaf),
                 });
                 continue;
             }
@@ -359,18 +359,6 @@ fn constraint_keys(
 }
 
 impl BoundPredicate {
-    pub(crate) fn leaf_score(n: &Node) -> u32 {
-        match n {
-            Node::Like { kind, .. } => match kind {
-                LikeKind::Exact => score::EQUAL,
-                LikeKind::Prefix => score::LIKE_PREFIX,
-                LikeKind::Suffix => score::LIKE_SUFFIX,
-                LikeKind::Contains => score::LIKE_CONTAINS,
-            },
-            _ => 0,
-        }
-    }
-
     /// Matcher keys and mode for this predicate within `limits`, or why it cannot be offloaded.
     /// See the module docs for the rules.
     pub fn match_plan(&self, limits: &MatcherLimits) -> Result<MatchPlan, NotOffloadable> {

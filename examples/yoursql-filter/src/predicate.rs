@@ -293,7 +293,7 @@ pub mod score {
     pub const THRESHOLD: u32 = 5;
 }
 
-fn node_score(n: &Node) -> u32 {
+pub(crate) fn node_score(n: &Node) -> u32 {
     match n {
         Node::Cmp { op: CmpOp::Eq, .. } => score::EQUAL,
         Node::Cmp { .. } => score::INEQUALITY,

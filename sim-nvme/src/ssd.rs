@@ -36,6 +36,29 @@ pub struct Ssd {
     programs_done: SimTime,
 }
 
+/// Where read data is copied: into a caller's buffer, or appended to a vector.
+enum Dest<'a> {
+    Slice(&'a mut [u8]),
+    Append(&'a mut Vec<u8>),
+}
+
+impl Dest<'_> {
+    /// Places a sector's data at byte offset `off` (appends are always at the end, in order).
+    fn put(&mut self, off: usize, data: &[u8]) {
+        match self {
+            Dest::Slice(buf) => buf[off..off + data.len()].copy_from_slice(data),
+            Dest::Append(v) => v.extend_from_slice(data),
+        }
+    }
+
+    fn zeros(&mut self, off: usize, len: usize) {
+        match self {
+            Dest::Slice(buf) => buf[off..off + len].fill(0),
+            Dest::Append(v) => v.resize(v.len() + len, 0),
+        }
+    }
+}
+
 /// Which way read data goes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Route {
@@ -107,6 +130,12 @@ impl Ssd {
     /// Derived geometry.
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+
+    /// One command's processing on the first free firmware core, from `at`; returns when it
+    /// is done. For firmware-side components (the vendor commands of the device runtime).
+    pub fn firmware(&mut self, at: SimTime) -> SimTime {
+        self.hw.firmware(at)
     }
 
     /// LBAs in the namespace.
@@ -186,9 +215,30 @@ impl Ssd {
         self.read(at, lba, buf, Route::Internal)
     }
 
+    /// The device side of a host read into a new buffer: like [`Ssd::host_read`], but the data
+    /// is appended to a vector as it is copied out of the media (no zeroing pass first).
+    pub fn host_read_vec(&mut self, at: SimTime, lba: Lba, count: u64) -> Result<(Vec<u8>, SimTime), IoError> {
+        self.check_range(lba, count, true)?;
+        self.stats.host_reads += 1;
+        let mut out = Vec::with_capacity(count as usize * SECTOR);
+        let done = self.read_to(at, lba, count, &mut Dest::Append(&mut out), Route::Host)?;
+        Ok((out, done))
+    }
+
     fn read(&mut self, at: SimTime, lba: Lba, buf: &mut [u8], path: Route) -> Result<SimTime, IoError> {
         let count = (buf.len() / SECTOR) as u64;
         Self::check_buf(count, buf.len())?;
+        self.read_to(at, lba, count, &mut Dest::Slice(buf), path)
+    }
+
+    fn read_to(
+        &mut self,
+        at: SimTime,
+        lba: Lba,
+        count: u64,
+        dest: &mut Dest<'_>,
+        path: Route,
+    ) -> Result<SimTime, IoError> {
         self.check_range(lba, count, path == Route::Host)?;
         let fw = self.hw.firmware(at);
         let mut done = fw;
@@ -201,7 +251,7 @@ impl Ssd {
                     while i + run < count && self.ftl.lookup(lba.offset(i + run)).is_none() {
                         run += 1;
                     }
-                    buf[i as usize * SECTOR..(i + run) as usize * SECTOR].fill(0);
+                    dest.zeros(i as usize * SECTOR, run as usize * SECTOR);
                     (fw, run)
                 }
                 Some(first) => {
@@ -219,7 +269,7 @@ impl Ssd {
                     for k in 0..run {
                         let off = (i + k) as usize * SECTOR;
                         let s = crate::addr::PhysSector(first.0 + k as u32);
-                        self.media.read(s, &mut buf[off..off + SECTOR])?;
+                        self.media.scan(s, &mut |data| dest.put(off, data))?;
                     }
                     self.stats.nand_pages_read += 1;
                     (self.hw.nand_read(fw, page, run as u32, false), run)

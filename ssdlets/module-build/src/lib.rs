@@ -13,7 +13,14 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The module crates this helper builds.
-pub const MODULE_CRATES: &[&str] = &["ssdlet-testkit", "ssdlet-testkit-peer", "ssdlet-testkit-net"];
+pub const MODULE_CRATES: &[&str] = &[
+    "ssdlet-testkit",
+    "ssdlet-testkit-peer",
+    "ssdlet-testkit-net",
+    "ssdlet-wordcount",
+    "ssdlet-grep",
+    "ssdlet-pointer-chase",
+];
 
 /// Which cargo profile to build the modules with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -38,6 +38,22 @@ pub fn grep_lines<'a>(text: &'a [u8], pattern: &[u8]) -> Vec<(u64, &'a [u8])> {
         .collect()
 }
 
+/// [`grep_lines`] with each line identified by the byte offset where it starts (the NDP
+/// grep's output: line numbers would need every page's newlines).
+pub fn grep_offsets<'a>(text: &'a [u8], pattern: &[u8]) -> Vec<(u64, &'a [u8])> {
+    let mut starts = vec![0u64];
+    starts.extend(
+        text.iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'\n')
+            .map(|(i, _)| i as u64 + 1),
+    );
+    grep_lines(text, pattern)
+        .into_iter()
+        .map(|(n, line)| (starts[n as usize], line))
+        .collect()
+}
+
 /// A deliberately naive substring test (windows), independent of the matcher's `memmem`.
 fn naive_find(pattern: &[u8]) -> impl Fn(&[u8]) -> bool + '_ {
     move |hay: &[u8]| pattern.is_empty() || hay.windows(pattern.len()).any(|w| w == pattern)
@@ -73,6 +89,8 @@ mod tests {
     fn grep_numbers_lines() {
         let hits = grep_lines(b"foo\nbar\nxfoox\n", b"foo");
         assert_eq!(hits, vec![(0, &b"foo"[..]), (2, &b"xfoox"[..])]);
+        let hits = grep_offsets(b"foo\nbar\nxfoox\n", b"foo");
+        assert_eq!(hits, vec![(0, &b"foo"[..]), (8, &b"xfoox"[..])]);
     }
 
     #[test]

@@ -1,9 +1,15 @@
 //! Biscuit's application suite: wordcount, pointer chasing and string search.
 //!
-//! So far this crate holds what every example needs besides the device: seeded data
-//! generators ([`gen`]) and the plain native computations the examples are checked against
-//! ([`baseline`]). The SSDlets and the host programs that run each example the conventional
-//! way and the near-data way arrive with the application-suite issue.
+//! - [`gen`]: seeded data generators (Zipf text, power-law adjacency-page graph);
+//! - [`baseline`]: the plain native computations the examples are checked against;
+//! - [`conv`]: the conventional runs on a simulated device (host reads over NVMe + host
+//!   compute), with their simulated time;
+//! - [`ndp`]: the near-data runs of the suite's SSDlet modules (`ssdlets/wordcount`,
+//!   `ssdlets/grep`, `ssdlets/pointer-chase`) through the device runtime.
+//!
+//! `cargo run --release -p ndp-examples --example figures` prints the comparison on `pm1725`.
 
 pub mod baseline;
+pub mod conv;
 pub mod gen;
+pub mod ndp;

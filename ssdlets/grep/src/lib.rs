@@ -73,7 +73,7 @@ fn find_all(hay: &[u8], needle: &[u8]) -> Vec<usize> {
     out
 }
 
-/// The start of the line holding byte `off` (searching backwards from `off`).
+/// The start of the line holding byte `off - 1`'s successor (searching backwards from `off`).
 fn line_start(file: &File, off: u64, buf: &mut Vec<u8>) -> Result<u64, SsdletError> {
     let mut end = off; // search [.., end)
     while end > 0 {
@@ -171,8 +171,18 @@ impl Ssdlet for Grep {
                     if at >= hi || at < next_free {
                         continue;
                     }
-                    let start = line_start(&file, at, &mut scratch)?;
-                    let (line, end) = line_from(&file, start, len)?;
+                    // Complete the line from the window when it holds the whole line.
+                    let start = match window[..s].iter().rposition(|&b| b == b'\n') {
+                        Some(i) => lo + i as u64 + 1,
+                        None => line_start(&file, lo, &mut scratch)?,
+                    };
+                    let (line, end) = match window[s..].iter().position(|&b| b == b'\n') {
+                        Some(i) if start >= lo => (
+                            window[(start - lo) as usize..s + i].to_vec(),
+                            lo + (s + i) as u64 + 1,
+                        ),
+                        _ => line_from(&file, start, len)?,
+                    };
                     next_free = end;
                     found.entry(start).or_insert(line);
                 }

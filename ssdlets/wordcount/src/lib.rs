@@ -10,8 +10,11 @@
 //!
 //! A word is a maximal run of bytes that are not ASCII whitespace (the rule of
 //! `ndp_examples::baseline::word_count`); a non-UTF-8 word is converted lossily, as there.
-//! Mappers combine counts locally per batch of about [`BATCH_BYTES`] of text, so a message
-//! carries each distinct word of its batch once. Each reducer owns the words whose hash it is
+//! Mappers combine counts locally (a MapReduce combiner) until they hold [`COMBINE_WORDS`]
+//! distinct words or their range ends, then send the pairs in messages of [`OUT_BATCH`]
+//! pairs. With a natural-language vocabulary the combiner holds every distinct word, so the
+//! shuffle moves each word about once per mapper: allocations and message encoding, not the
+//! text, would otherwise dominate (every device allocation is a runtime call). Each reducer owns the words whose hash it is
 //! given, so the reducers' outputs are disjoint and together are the file's word count.
 //!
 //! Splitting a file over mappers: `mapper_range` owns the lines that start inside its range
@@ -26,11 +29,14 @@ use ssdlet_sdk::{Context, File, Input, Output, Ssdlet, SsdletError};
 /// A batch of `(word, count)` pairs: the message type of every port of this module.
 pub type Pairs = Vec<(String, u64)>;
 
-/// Text a mapper reads and combines before it sends a batch: 1 MiB.
-pub const BATCH_BYTES: usize = 1 << 20;
+/// Text a mapper reads per internal read: 1 MiB.
+pub const READ_BYTES: usize = 1 << 20;
 
-/// Pairs per message a reducer sends.
-const OUT_BATCH: usize = 4096;
+/// Distinct words a mapper combines before it sends them (bounds its DRAM to ~16 MiB).
+pub const COMBINE_WORDS: usize = 1 << 18;
+
+/// Pairs per message a mapper or reducer sends.
+pub const OUT_BATCH: usize = 4096;
 
 /// Where the line containing offset `off - 1`'s successor starts: `0` for `0`, else the first
 /// offset after a `\n` at or after `off - 1` (the file length if there is none).
@@ -57,9 +63,9 @@ fn line_start_at_or_after(file: &File, off: u64, len: u64) -> Result<u64, Ssdlet
 }
 
 /// Counts the words in `[start, end)` of `file` (both already at line starts) and sends a
-/// combined batch per [`BATCH_BYTES`] of text.
+/// the combined counts (module docs).
 fn map_range(file: &File, start: u64, end: u64, out: &mut Output<Pairs>) -> Result<(), SsdletError> {
-    let mut buf = vec![0u8; BATCH_BYTES];
+    let mut buf = vec![0u8; READ_BYTES];
     let mut carry = 0usize; // bytes of an unfinished word at the front of `buf`
     let mut pos = start;
     let mut counts: FxHashMap<Vec<u8>, u64> = FxHashMap::default();
@@ -86,13 +92,19 @@ fn map_range(file: &File, start: u64, end: u64, out: &mut Output<Pairs>) -> Resu
         count_words(&buf[..cut], &mut counts);
         buf.copy_within(cut..filled, 0);
         carry = filled - cut;
-        if !counts.is_empty() && (cut > 0 || pos >= end) {
-            let batch: Pairs = counts
-                .drain()
-                .map(|(w, c)| (String::from_utf8(w).unwrap_or_else(|e| lossy(e.as_bytes())), c))
-                .collect();
-            if out.put(batch).is_err() {
-                return Ok(()); // the consumer is gone
+        if counts.len() >= COMBINE_WORDS || pos >= end {
+            let mut batch = Vec::with_capacity(OUT_BATCH.min(counts.len()));
+            for (w, c) in counts.drain() {
+                batch.push((String::from_utf8(w).unwrap_or_else(|e| lossy(e.as_bytes())), c));
+                if batch.len() == OUT_BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(OUT_BATCH));
+                    if out.put(full).is_err() {
+                        return Ok(()); // the consumer is gone
+                    }
+                }
+            }
+            if !batch.is_empty() && out.put(batch).is_err() {
+                return Ok(());
             }
         }
     }

@@ -88,7 +88,7 @@ pub(crate) fn read(
     }
     let n = (out.len() as u64).min(entry.size - offset) as usize;
     let cfg = st.world.config;
-    let mut ssd = st.world.ssd.borrow_mut();
+    let mut ssd = st.world.ssd();
     let before = ssd.stats();
     let chunk = cfg.read_chunk.max(LBA_BYTES);
     let end = offset + n as u64;
@@ -186,7 +186,7 @@ pub(crate) fn scan(
     if count == 0 {
         return Ok(now);
     }
-    let mut ssd = st.world.ssd.borrow_mut();
+    let mut ssd = st.world.ssd();
     let before = ssd.stats();
     let off = first * LBA_BYTES;
     let in_file = (count * LBA_BYTES).min(entry.size - off);

@@ -112,6 +112,13 @@ pub(crate) struct IoCounters {
 }
 
 impl AppAccount {
+    /// Adds bytes the host sent this application over PCIe (charged by the controller).
+    pub(crate) fn add_pcie_to_device(&self, bytes: u64) {
+        let mut c = self.io.get();
+        c.pcie_bytes_to_device += bytes;
+        self.io.set(c);
+    }
+
     /// Adds what the device did between two stats snapshots.
     pub(crate) fn add_io(&self, before: &SsdStats, after: &SsdStats) {
         let mut c = self.io.get();

@@ -9,7 +9,9 @@
 //!   compute models ([`compute`]), the device file [`namespace`];
 //! - [`driver`]: a convenience layer over the runtime for tests and benches.
 //!
-//! The NVMe command path (vendor-specific opcodes) is not built yet.
+//! - [`isc`]: the in-storage-computing commands (NVMe vendor opcodes `0xC0..=0xC8`) and the
+//!   [`isc::Firmware`] that serves every NVMe command in front of the runtime: the only way
+//!   a host reaches the device.
 //!
 //! ```no_run
 //! use device_runtime::driver::{ArgValue, DriverConfig, TestDriver};
@@ -33,6 +35,7 @@ pub mod driver;
 pub mod fiber;
 mod fileio;
 mod instance;
+pub mod isc;
 pub mod loader;
 pub mod namespace;
 pub mod porttype;

@@ -66,7 +66,7 @@ pub enum NamespaceError {
     #[error("the device file table is corrupt: {0}")]
     Corrupt(String),
     /// A byte range outside a file.
-    #[error("range {offset}..{end} is outside file `{name}` of {size} bytes", end = offset + len)]
+    #[error("range {offset}..{end} is outside file `{name}` of {size} bytes", end = offset.saturating_add(*len))]
     OutOfBounds {
         /// The file.
         name: String,

@@ -170,7 +170,7 @@ unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8,
                 st.charge_payload(1, len as u64);
                 let now = st.clock.get();
                 let at = if c.host == HostEnd::Receiver {
-                    let Ok(mut ssd) = st.world.ssd.try_borrow_mut() else {
+                    let Some(mut ssd) = st.world.try_ssd() else {
                         return Status::INVALID_ARGUMENT;
                     };
                     let before = ssd.stats();

@@ -3,11 +3,11 @@
 //! scheduler, the compute model and the log. Single-threaded: every instance runs on the
 //! runtime's thread, and no `RefCell` borrow is held across a fiber suspension.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, RefCell, RefMut};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use sim_nvme::{SimDuration, SimTime, Ssd};
+use sim_nvme::{Controller, SimDuration, SimTime, Ssd};
 use ssdlet_abi::{LogLevel, MatcherLimits};
 
 use crate::compute::ComputeModel;
@@ -149,8 +149,9 @@ pub(crate) struct World {
     pub(crate) files: RefCell<Vec<FileBacking>>,
     pub(crate) matcher: MatcherLimits,
     pub(crate) logs: RefCell<Vec<LogLine>>,
-    /// The simulated drive. Services borrow it for one call at a time.
-    pub(crate) ssd: RefCell<Ssd>,
+    /// The NVMe controller in front of the simulated drive (the runtime is its firmware).
+    /// Services borrow the drive for one call at a time, through [`World::ssd`].
+    pub(crate) ctrl: RefCell<Controller>,
     /// Runnable instances by the instant they may run: `(time, sequence, slot)`.
     pub(crate) ready: RefCell<BinaryHeap<Reverse<(SimTime, u64, Slot)>>>,
     pub(crate) seq: Cell<u64>,
@@ -162,6 +163,19 @@ pub(crate) struct World {
 }
 
 impl World {
+    /// The simulated drive, borrowed for one operation.
+    pub(crate) fn ssd(&self) -> RefMut<'_, Ssd> {
+        RefMut::map(self.ctrl.borrow_mut(), Controller::ssd_mut)
+    }
+
+    /// The simulated drive, unless it is borrowed already.
+    pub(crate) fn try_ssd(&self) -> Option<RefMut<'_, Ssd>> {
+        self.ctrl
+            .try_borrow_mut()
+            .ok()
+            .map(|c| RefMut::map(c, Controller::ssd_mut))
+    }
+
     /// Makes `slot` runnable at `at` (the scheduler runs it no earlier than its own clock).
     /// An instance already queued keeps its place.
     pub(crate) fn wake(&self, slot: Slot, at: SimTime) {

@@ -217,7 +217,12 @@ impl Ssd {
 
     /// The device side of a host read into a new buffer: like [`Ssd::host_read`], but the data
     /// is appended to a vector as it is copied out of the media (no zeroing pass first).
-    pub fn host_read_vec(&mut self, at: SimTime, lba: Lba, count: u64) -> Result<(Vec<u8>, SimTime), IoError> {
+    pub fn host_read_vec(
+        &mut self,
+        at: SimTime,
+        lba: Lba,
+        count: u64,
+    ) -> Result<(Vec<u8>, SimTime), IoError> {
         self.check_range(lba, count, true)?;
         self.stats.host_reads += 1;
         let mut out = Vec::with_capacity(count as usize * SECTOR);

@@ -594,3 +594,57 @@ fn matcher_errors_map_to_invalid_field() {
     };
     assert_eq!(Status::from(&e), Status::LBA_OUT_OF_RANGE);
 }
+
+#[test]
+fn dispatch_hands_vendor_commands_back_and_holds_their_queue_slot() {
+    use sim_nvme::nvme::Dispatched;
+    let mut c = Controller::new(Ssd::in_memory(DeviceProfile::tiny()).unwrap());
+    let q = c.create_io_queue(2).unwrap();
+    let at = SimTime(1_000);
+    let Ok(Dispatched::Vendor(v)) = c.dispatch(
+        q,
+        Command::Vendor {
+            opcode: 0xC4,
+            payload: vec![1; 64],
+        },
+        at,
+    ) else {
+        panic!("a vendor opcode is handed back");
+    };
+    assert_eq!((v.opcode, v.payload.len()), (0xC4, 64));
+    assert!(v.arrived_at > at, "host stack, PCIe and firmware are charged");
+    assert_eq!(c.outstanding(q), 1, "the deferred command holds its slot");
+    // A standard command still executes inside the controller.
+    let Ok(Dispatched::Completed(cid)) = c.dispatch(q, Command::Flush { nsid: 1 }, at) else {
+        panic!("a flush completes in the controller");
+    };
+    assert!(matches!(
+        c.dispatch(q, Command::Flush { nsid: 1 }, at),
+        Err(SubmitError::QueueFull { depth: 2, .. })
+    ));
+    assert!(c.take(q, cid).unwrap().status.is_success());
+    let done = v.arrived_at + sim_nvme::SimDuration(500);
+    let reply = VendorReply {
+        status: Status::SUCCESS,
+        result: 7,
+        payload: vec![0; 100],
+        done_at: done,
+    };
+    let cid = c.complete_vendor(v, reply, 100);
+    let comp = c.reap(q).unwrap();
+    assert_eq!((comp.cid, comp.result, comp.submitted_at), (cid, 7, at));
+    assert_eq!(comp.done_at, done, "prepaid reply bytes do not cross PCIe again");
+    assert_eq!(c.outstanding(q), 0);
+    // Outside the vendor range, dispatch completes with Invalid Command Opcode.
+    let Ok(Dispatched::Completed(cid)) = c.dispatch(
+        q,
+        Command::Vendor {
+            opcode: 0x90,
+            payload: vec![],
+        },
+        at,
+    ) else {
+        panic!("a non-vendor unknown opcode is not handed back");
+    };
+    assert_eq!(c.take(q, cid).unwrap().status, Status::INVALID_OPCODE);
+}

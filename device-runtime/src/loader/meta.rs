@@ -1,10 +1,10 @@
 //! [`ModuleMeta`]: the owned, validated form of a module's metadata section.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ssdlet_abi::meta::{self, Record};
 
 /// A module's metadata, as read from its `.ssdlet_meta` section.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModuleMeta {
     /// Module name.
     pub name: String,
@@ -17,7 +17,7 @@ pub struct ModuleMeta {
 }
 
 /// One SSDlet's metadata.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SsdletMeta {
     /// The id it is registered under.
     pub id: String,
@@ -30,7 +30,7 @@ pub struct SsdletMeta {
 }
 
 /// A named, typed argument or port.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
     /// Its name.
     pub name: String,

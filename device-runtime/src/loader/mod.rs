@@ -68,13 +68,20 @@ impl Loader {
             path: path.to_path_buf(),
             source,
         })?;
-        let inspected = inspect_bytes(path, &bytes)?;
+        self.load_bytes(path, &bytes)
+    }
+
+    /// Checks and loads a module from its bytes (e.g. sent by a host that does not share this
+    /// filesystem); `name` stands for its path in errors and names the staged copy.
+    pub fn load_bytes(&self, name: &Path, bytes: &[u8]) -> Result<Module, LoadError> {
+        let path = name;
+        let inspected = inspect_bytes(path, bytes)?;
         let seq = NEXT_STAGED.fetch_add(1, Ordering::Relaxed);
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
         let staged = self
             .staging
             .join(format!("{stem}-{}-{seq}.so", std::process::id()));
-        std::fs::write(&staged, &bytes).map_err(|source| LoadError::Staging {
+        std::fs::write(&staged, bytes).map_err(|source| LoadError::Staging {
             path: path.to_path_buf(),
             staged: staged.clone(),
             source,

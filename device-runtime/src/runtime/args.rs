@@ -1,9 +1,10 @@
 //! SSDlet arguments: values checked against the SSDlet's metadata and encoded with postcard.
 
 use super::FileId;
+use serde::{Deserialize, Serialize};
 
 /// An argument value for [`super::Runtime::spawn`], checked against the SSDlet's metadata.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ArgValue {
     /// A file (signature `file`): the SSDlet's capability to read it.
     File(FileId),

@@ -1,5 +1,6 @@
 //! Settings of a [`super::Runtime`] and of each Application.
 
+use serde::{Deserialize, Serialize};
 use sim_nvme::SimDuration;
 use ssdlet_abi::MatcherLimits;
 
@@ -44,7 +45,7 @@ impl Default for RuntimeConfig {
 }
 
 /// Limits of one Application.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppConfig {
     /// Device DRAM the Application's SSDlets may hold at once, in bytes; over it the
     /// Application fails with [`crate::AbortReason::DramBudget`]. Default 64 MiB.
@@ -64,7 +65,7 @@ impl Default for AppConfig {
 }
 
 /// Where to place an SSDlet instance.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Placement {
     /// The next core, round robin over the runtime's spawns. Default.
     #[default]

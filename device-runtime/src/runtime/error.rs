@@ -121,6 +121,14 @@ pub enum RuntimeError {
         /// The device error.
         source: IoError,
     },
+    /// Reading a file's data on the device failed.
+    #[error("cannot read file `{name}` on the device: {source}")]
+    FileRead {
+        /// The file name.
+        name: String,
+        /// The device error.
+        source: IoError,
+    },
     /// An application id this runtime does not know (or already removed).
     #[error("no application {0:?} on this runtime")]
     NoSuchApp(AppId),

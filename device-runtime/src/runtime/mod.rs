@@ -1,4 +1,4 @@
-//! [`Runtime`]: the device runtime. It owns the simulated SSD and its file namespace, runs
+//! [`Runtime`]: the device runtime. It owns the simulated SSD (behind its NVMe controller) and its file namespace, runs
 //! Applications (graphs of SSDlet instances) on the profile's simulated ARM cores with a
 //! discrete-event scheduler ([`sched`]), and reports on each run ([`report`]).
 //!
@@ -29,6 +29,7 @@
 mod args;
 mod config;
 mod error;
+mod hostio;
 mod report;
 mod sched;
 mod spawn;
@@ -38,8 +39,8 @@ use std::collections::BinaryHeap;
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
-use sim_nvme::{DeviceProfile, Lba, SimDuration, SimTime, Ssd, LBA_BYTES};
+use serde::{Deserialize, Serialize};
+use sim_nvme::{Controller, DeviceProfile, Lba, SimDuration, SimTime, Ssd, LBA_BYTES};
 use ssdlet_abi::MatcherLimits;
 
 use crate::fiber::Fiber;
@@ -51,26 +52,27 @@ use crate::world::{Channel, ChannelId, FileBacking, HostEnd, LogLine, Msg, Servi
 pub use args::ArgValue;
 pub use config::{AppConfig, Placement, RuntimeConfig};
 pub use error::{RuntimeError, SsdletError};
+pub use hostio::Received;
 pub use report::{PortReport, RunReport};
 
 /// A file the runtime can hand to SSDlets as an argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FileId(pub(crate) u64);
 
 /// An SSDlet instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct InstanceId(pub(crate) usize);
 
 /// An Application: a group of instances started, limited, aborted and reported together.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct AppId(pub(crate) usize);
 
 /// A host-to-device port feeding an SSDlet input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HostSender(pub(crate) ChannelId);
 
 /// A device-to-host port collecting an SSDlet output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct HostReceiver(pub(crate) ChannelId);
 
 /// Lifecycle of an Application.
@@ -141,7 +143,7 @@ impl Runtime {
             files: RefCell::new(Vec::new()),
             matcher,
             logs: RefCell::new(Vec::new()),
-            ssd: RefCell::new(ssd),
+            ctrl: RefCell::new(Controller::new(ssd)),
             ready: RefCell::new(BinaryHeap::new()),
             seq: Cell::new(0),
             queued: RefCell::new(Vec::new()),
@@ -183,7 +185,7 @@ impl Runtime {
 
     /// The simulated drive (for its stats and profile).
     pub fn ssd(&self) -> std::cell::Ref<'_, Ssd> {
-        self.world.ssd.borrow()
+        std::cell::Ref::map(self.world.ctrl.borrow(), Controller::ssd)
     }
 
     /// The file namespace.
@@ -195,7 +197,7 @@ impl Runtime {
     /// PCIe, from the host's clock) and commits the namespace. Returns the file's capability.
     pub fn create_file(&mut self, name: &str, data: &[u8]) -> Result<FileId, RuntimeError> {
         let entry = self.namespace.create(name, data.len() as u64)?.clone();
-        let mut ssd = self.world.ssd.borrow_mut();
+        let mut ssd = self.world.ssd();
         let max = u64::from(ssd.profile().controller.max_transfer_bytes.max(LBA_BYTES as u32));
         // Every write is issued at the host's clock (a deep queue); PCIe and NAND serialize.
         let at = self.host_now;
@@ -227,7 +229,7 @@ impl Runtime {
             }
         }
         drop(ssd);
-        let t = self.namespace.commit(&mut self.world.ssd.borrow_mut(), done)?;
+        let t = self.namespace.commit(&mut self.world.ssd(), done)?;
         self.host_now = t;
         Ok(self.push_file(FileBacking::Device(entry)))
     }
@@ -418,7 +420,7 @@ impl Runtime {
             return Ok(());
         }
         let at = {
-            let mut ssd = self.world.ssd.borrow_mut();
+            let mut ssd = self.world.ssd();
             let before = ssd.stats();
             let t = ssd.pcie_to_device(self.host_now, len);
             if let Some(a) = c.apps[0] {

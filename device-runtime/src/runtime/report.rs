@@ -4,13 +4,13 @@
 //! matcher scan and PCIe transfer the Application caused), so two Applications running at
 //! once each see only their own work.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sim_nvme::{SimDuration, SimTime};
 
 use super::{AppId, AppState, Runtime, RuntimeError};
 
 /// Messages and bytes through one port.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortReport {
     /// `sender.port -> receiver.port` (`host` for a host end).
     pub name: String,
@@ -21,7 +21,7 @@ pub struct PortReport {
 }
 
 /// The report of one Application run.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunReport {
     /// The Application's name.
     pub app: String,

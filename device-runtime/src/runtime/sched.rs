@@ -134,7 +134,7 @@ impl Runtime {
     }
 
     /// Whether an unfinished instance of `app` waits on an open host sender.
-    fn waits_for_host(&self, app: usize) -> bool {
+    pub(crate) fn waits_for_host(&self, app: usize) -> bool {
         let chans = self.world.channels.borrow();
         self.apps[app].slots.iter().any(|&s| {
             let inst = &self.instances[s];
@@ -154,6 +154,19 @@ impl Runtime {
             self.world.queued.borrow_mut()[slot] = false;
             self.step(slot, key);
         }
+    }
+
+    /// Resumes at most `steps` runnable instances; returns whether any is still runnable.
+    pub(crate) fn run_some(&mut self, steps: usize) -> bool {
+        for _ in 0..steps {
+            let next = self.world.ready.borrow_mut().pop();
+            let Some(Reverse((key, _, slot))) = next else {
+                return false;
+            };
+            self.world.queued.borrow_mut()[slot] = false;
+            self.step(slot, key);
+        }
+        !self.world.ready.borrow().is_empty()
     }
 
     fn requeue(&self, slot: Slot, at: SimTime) {

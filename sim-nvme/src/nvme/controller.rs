@@ -112,6 +112,8 @@ pub trait VendorHandler: Send {
 
 struct QueuePair {
     depth: u16,
+    /// Vendor commands dispatched to an external firmware and not yet completed.
+    deferred: usize,
     next_cid: u16,
     pending: BinaryHeap<Reverse<(SimTime, u64, u16)>>,
     entries: Vec<Option<Completion>>,
@@ -122,6 +124,7 @@ impl QueuePair {
     fn new(depth: u16) -> Self {
         QueuePair {
             depth,
+            deferred: 0,
             next_cid: 0,
             pending: BinaryHeap::new(),
             entries: (0..depth).map(|_| None).collect(),
@@ -130,8 +133,33 @@ impl QueuePair {
     }
 
     fn outstanding(&self) -> usize {
-        self.pending.len()
+        self.pending.len() + self.deferred
     }
+}
+
+/// A vendor command [`Controller::dispatch`] hands to firmware outside the controller. It holds
+/// a slot of its queue until [`Controller::complete_vendor`] posts its completion.
+#[must_use = "a deferred vendor command holds a queue slot until it is completed"]
+#[derive(Debug)]
+pub struct DeferredVendor {
+    qid: QueueId,
+    submitted_at: SimTime,
+    /// The opcode (within [`VENDOR_OPCODES`]).
+    pub opcode: u8,
+    /// The command data, now in device DRAM.
+    pub payload: Vec<u8>,
+    /// When the payload is in device DRAM and a firmware core has parsed the command.
+    pub arrived_at: SimTime,
+}
+
+/// What [`Controller::dispatch`] did with a command.
+#[derive(Debug)]
+pub enum Dispatched {
+    /// The controller executed it (a standard command, a rejected opcode): its completion is
+    /// queued under this command id.
+    Completed(u16),
+    /// A vendor opcode: the caller executes it and calls [`Controller::complete_vendor`].
+    Vendor(DeferredVendor),
 }
 
 /// An NVMe controller in front of a simulated SSD.
@@ -192,16 +220,18 @@ impl Controller {
         at: SimTime,
     ) -> Result<Completion, SubmitError> {
         let cid = self.submit(qid, cmd, at)?;
-        let q = self.queues[usize::from(qid.0)]
-            .as_mut()
-            .expect("queue checked at submission");
+        Ok(self.take(qid, cid).expect("completion posted at submission"))
+    }
+
+    /// Takes the completion of command `cid` on `qid`, leaving others queued (`None` if it is
+    /// not there: never submitted, or reaped already).
+    pub fn take(&mut self, qid: QueueId, cid: u16) -> Option<Completion> {
+        let q = self.queues.get_mut(usize::from(qid.0))?.as_mut()?;
         // Take exactly this command's completion, leaving others queued.
         let depth = q.entries.len();
-        let entry = q.entries[usize::from(cid) % depth]
-            .take()
-            .expect("completion posted at submission");
+        let entry = q.entries[usize::from(cid) % depth].take()?;
         q.pending.retain(|Reverse((_, _, c))| *c != cid);
-        Ok(entry)
+        Some(entry)
     }
 
     /// Commands submitted on a queue and not yet reaped.
@@ -230,9 +260,92 @@ impl Controller {
             });
         }
         let (status, result, payload, done_at) = self.execute(qid, cmd, at);
-        let q = self.queues[usize::from(qid.0)]
-            .as_mut()
-            .expect("queue checked above");
+        Ok(self.post(qid, at, status, result, payload, done_at))
+    }
+
+    /// Like [`Controller::submit`], except that a command with a vendor opcode
+    /// (`0xC0..=0xFF`) is not given to the installed [`VendorHandler`] but handed back, for
+    /// firmware that lives outside the controller (the device runtime, which owns the
+    /// controller and so cannot be called back from inside it). The controller charges what it
+    /// charges every vendor command: the host I/O stack on an I/O queue, the PCIe transfer of
+    /// the payload to the device, then one firmware-core command time. The command holds its
+    /// queue slot until [`Controller::complete_vendor`].
+    pub fn dispatch(&mut self, qid: QueueId, cmd: Command, at: SimTime) -> Result<Dispatched, SubmitError> {
+        let Command::Vendor { opcode, payload } = cmd else {
+            return self.submit(qid, cmd, at).map(Dispatched::Completed);
+        };
+        if !VENDOR_OPCODES.contains(&opcode) {
+            let cmd = Command::Vendor { opcode, payload };
+            return self.submit(qid, cmd, at).map(Dispatched::Completed);
+        }
+        let Some(q) = self.queues.get_mut(usize::from(qid.0)).and_then(Option::as_mut) else {
+            return Err(SubmitError::InvalidQueue {
+                qid: qid.0,
+                command: Box::new(Command::Vendor { opcode, payload }),
+            });
+        };
+        if q.outstanding() >= usize::from(q.depth) {
+            return Err(SubmitError::QueueFull {
+                qid: qid.0,
+                depth: q.depth,
+                command: Box::new(Command::Vendor { opcode, payload }),
+            });
+        }
+        q.deferred += 1;
+        let issued = if qid == ADMIN_QUEUE {
+            at
+        } else {
+            at + SimDuration(self.ssd.profile().host.io_stack_ns)
+        };
+        let sent = self.ssd.pcie_to_device(issued, payload.len() as u64);
+        let arrived_at = self.ssd.firmware(sent);
+        Ok(Dispatched::Vendor(DeferredVendor {
+            qid,
+            submitted_at: at,
+            opcode,
+            payload,
+            arrived_at,
+        }))
+    }
+
+    /// Posts the completion of a vendor command from [`Controller::dispatch`]: the reply
+    /// crosses PCIe to the host after `reply.done_at`, except `prepaid` of its bytes, which the
+    /// firmware already moved to host memory by DMA (and charged) before. Returns its command id.
+    pub fn complete_vendor(&mut self, cmd: DeferredVendor, reply: VendorReply, prepaid: u64) -> u16 {
+        let charged = (reply.payload.len() as u64).saturating_sub(prepaid);
+        let done = self.ssd.pcie_to_host(reply.done_at.max(cmd.arrived_at), charged);
+        if let Some(q) = self
+            .queues
+            .get_mut(usize::from(cmd.qid.0))
+            .and_then(Option::as_mut)
+        {
+            q.deferred = q.deferred.saturating_sub(1);
+        }
+        let payload = Payload::Data(reply.payload);
+        self.post(
+            cmd.qid,
+            cmd.submitted_at,
+            reply.status,
+            reply.result,
+            payload,
+            done,
+        )
+    }
+
+    /// Queues a completion; the queue exists and has a free entry (checked at submission).
+    fn post(
+        &mut self,
+        qid: QueueId,
+        at: SimTime,
+        status: Status,
+        result: u32,
+        payload: Payload,
+        done_at: SimTime,
+    ) -> u16 {
+        let Some(q) = self.queues.get_mut(usize::from(qid.0)).and_then(Option::as_mut) else {
+            // The queue was deleted while a deferred command was outstanding: nothing to post.
+            return 0;
+        };
         let depth = q.entries.len();
         let mut cid = q.next_cid;
         while q.entries[usize::from(cid) % depth].is_some() {
@@ -250,7 +363,7 @@ impl Controller {
         });
         q.seq += 1;
         q.pending.push(Reverse((done_at, q.seq, cid)));
-        Ok(cid)
+        cid
     }
 
     /// The next completion on a queue (the one that finishes first), if any is outstanding.

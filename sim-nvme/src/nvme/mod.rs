@@ -9,6 +9,10 @@
 //! Opcodes `0xC0..=0xFF` are reserved for vendor-specific **in-storage-computing** commands; a
 //! [`VendorHandler`] installed by the device runtime serves them. Without one, or for any other
 //! opcode the device does not know, the command completes with *Invalid Command Opcode*.
+//! Firmware that owns the controller (the device runtime) cannot be called back from inside
+//! it; it uses [`Controller::dispatch`] instead, which executes standard commands and hands
+//! vendor commands back (charged the host I/O stack, the payload's PCIe transfer and a
+//! firmware-core command time) until [`Controller::complete_vendor`] posts their completion.
 //! Bad commands never panic: they complete with the NVMe status that names the fault.
 
 mod command;
@@ -16,5 +20,8 @@ mod controller;
 mod status;
 
 pub use command::{Command, Identify, Payload, VENDOR_OPCODES};
-pub use controller::{Completion, Controller, QueueId, SubmitError, VendorHandler, VendorReply, ADMIN_QUEUE};
+pub use controller::{
+    Completion, Controller, DeferredVendor, Dispatched, QueueId, SubmitError, VendorHandler, VendorReply,
+    ADMIN_QUEUE,
+};
 pub use status::Status;

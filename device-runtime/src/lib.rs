@@ -11,7 +11,9 @@
 //!
 //! - [`isc`]: the in-storage-computing commands (NVMe vendor opcodes `0xC0..=0xC8`) and the
 //!   [`isc::Firmware`] that serves every NVMe command in front of the runtime: the only way
-//!   a host reaches the device.
+//!   a host reaches the device;
+//! - [`device`]: the firmware on its own OS thread, reached from any host thread through a
+//!   `Send + Clone` [`device::DeviceHandle`].
 //!
 //! ```no_run
 //! use device_runtime::driver::{ArgValue, DriverConfig, TestDriver};
@@ -31,6 +33,7 @@
 //! ```
 
 pub mod compute;
+pub mod device;
 pub mod driver;
 pub mod fiber;
 mod fileio;

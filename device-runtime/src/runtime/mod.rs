@@ -1,6 +1,6 @@
-//! [`Runtime`]: the device runtime. It owns the simulated SSD (behind its NVMe controller) and its file namespace, runs
-//! Applications (graphs of SSDlet instances) on the profile's simulated ARM cores with a
-//! discrete-event scheduler ([`sched`]), and reports on each run ([`report`]).
+//! [`Runtime`]: the device runtime. It owns the simulated SSD (behind its NVMe controller)
+//! and its file namespace, runs Applications (graphs of SSDlet instances) on the profile's
+//! simulated ARM cores with a discrete-event scheduler ([`sched`]), and reports on each run ([`report`]).
 //!
 //! Lifecycle: create files from the host side ([`Runtime::create_file`]), create an
 //! Application ([`Runtime::create_app`]), spawn instances into it, connect ports (inside

@@ -1,0 +1,348 @@
+//! A device on its own OS thread: the [`Firmware`] (and the single-threaded [`Runtime`] in
+//! it) lives on the thread; host threads reach it only through NVMe commands sent via a
+//! [`DeviceHandle`] (`Send + Clone`).
+//!
+//! The hand-off is `std::sync::mpsc`: one request channel into the device thread, and a reply
+//! channel per command. It needs no dependency, the device thread is a plain blocking loop
+//! (it must own the `!Send` runtime, so it is not an async task anyway), and `Sender` is
+//! `Send + Sync + Clone`. A tokio daemon can call a handle from `spawn_blocking`.
+//!
+//! Between requests the thread keeps running Applications in short slices
+//! ([`Firmware::run_some`]), checking for requests in between. Before it serves a command it
+//! runs the device until nothing is runnable, so what a command sees (and when it completes,
+//! in simulated time) depends only on the commands before it, never on wall-clock timing.
+//! A blocking `Wait` or `Recv` ([`IscRequest`]) that cannot be answered yet is parked and
+//! served once later commands (from any host thread) let it complete.
+//!
+//! Each handle keeps its host's simulated clock: a command is submitted at the handle's
+//! `now`, and `now` moves to the command's completion instant.
+
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sim_nvme::nvme::{Command, Completion, QueueId, ADMIN_QUEUE};
+use sim_nvme::{DeviceProfile, SimTime};
+
+use crate::isc::{response_of, Firmware, IscError, IscRequest, IscResponse};
+use crate::loader::Loader;
+use crate::runtime::{HostReceiver, HostSender, Runtime, RuntimeConfig};
+
+/// Resumptions the device thread runs between two looks at its request channel.
+const SLICE: usize = 256;
+/// Depth of the I/O queue host commands use (each is reaped before the next on a handle).
+const IO_DEPTH: u16 = 64;
+
+/// Why a command through a [`DeviceHandle`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// The device thread is gone (shut down, or it failed).
+    #[error("the device thread has stopped; expected a running device (shut down or failed)")]
+    Stopped,
+    /// The device could not be started.
+    #[error("cannot start the device: {0}")]
+    Start(String),
+    /// The controller did not queue the command.
+    #[error("the device did not queue the command: {0}")]
+    Submit(String),
+    /// The ISC exchange failed (a refusal carries the device's typed error text).
+    #[error(transparent)]
+    Isc(#[from] IscError),
+    /// The response is not the kind the request asks for.
+    #[error("unexpected ISC response to {request}: {response}")]
+    Unexpected {
+        /// The request kind.
+        request: &'static str,
+        /// The response, debug-printed.
+        response: String,
+    },
+    /// A host message did not encode.
+    #[error("cannot encode a host message: {0}")]
+    Encode(String),
+    /// A received message did not decode as the expected type.
+    #[error("message {index} from the device does not decode: {reason}")]
+    Decode {
+        /// Its position in the stream.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+}
+
+enum Request {
+    Submit {
+        cmd: Command,
+        at: SimTime,
+        reply: mpsc::Sender<Result<Completion, DeviceError>>,
+    },
+    Shutdown,
+}
+
+/// The device thread's owner. Dropping it stops the thread (handles then get
+/// [`DeviceError::Stopped`]) and joins it.
+pub struct Device {
+    handle: DeviceHandle,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Device {
+    /// A device thread with a fresh in-memory SSD of `profile`, staging modules in a
+    /// directory of its own under `$TMPDIR`.
+    pub fn in_memory(profile: DeviceProfile, config: RuntimeConfig) -> Result<Device, DeviceError> {
+        Device::start(move || {
+            let rt = Runtime::in_memory(profile, config).map_err(|e| e.to_string())?;
+            let dir = std::env::temp_dir().join(format!(
+                "ssdlet-device-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos())
+            ));
+            let loader = Loader::new(dir).map_err(|e| e.to_string())?;
+            Ok(Firmware::new(rt, loader))
+        })
+    }
+
+    /// A device thread running the firmware `build` makes (on the thread: the runtime is not
+    /// `Send`).
+    pub fn start<F>(build: F) -> Result<Device, DeviceError>
+    where
+        F: FnOnce() -> Result<Firmware, String> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel::<Request>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+        let thread = std::thread::Builder::new()
+            .name("ssd-device".into())
+            .spawn(move || {
+                let mut fw = match build() {
+                    Ok(fw) => fw,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let q = match fw.create_io_queue(IO_DEPTH) {
+                    Ok(q) => q,
+                    Err(s) => {
+                        let _ = ready_tx.send(Err(format!("cannot create the host I/O queue: {s}")));
+                        return;
+                    }
+                };
+                let _ = ready_tx.send(Ok(()));
+                serve(fw, q, rx);
+            })
+            .map_err(|e| DeviceError::Start(e.to_string()))?;
+        match ready_rx.recv() {
+            Ok(Ok(())) => Ok(Device {
+                handle: DeviceHandle {
+                    tx,
+                    now: SimTime::ZERO,
+                },
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => {
+                let _ = thread.join();
+                Err(DeviceError::Start(e))
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(DeviceError::Start(
+                    "the device thread failed while starting".into(),
+                ))
+            }
+        }
+    }
+
+    /// A handle for a host thread (its clock starts at zero).
+    pub fn handle(&self) -> DeviceHandle {
+        self.handle.clone()
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        let _ = self.handle.tx.send(Request::Shutdown);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A parked command and where its completion goes.
+struct Parked {
+    cmd: Command,
+    at: SimTime,
+    reply: mpsc::Sender<Result<Completion, DeviceError>>,
+}
+
+/// The device thread's loop.
+fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>) {
+    let mut parked: Vec<Parked> = Vec::new();
+    let mut busy = false;
+    loop {
+        let next = if busy {
+            match rx.try_recv() {
+                Ok(r) => Some(r),
+                Err(mpsc::TryRecvError::Empty) => None,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        } else {
+            match rx.recv() {
+                Ok(r) => Some(r),
+                Err(_) => return,
+            }
+        };
+        let Some(req) = next else {
+            busy = fw.run_some(SLICE);
+            continue;
+        };
+        let Request::Submit { cmd, at, reply } = req else {
+            return;
+        };
+        if fw.would_block(&cmd) {
+            parked.push(Parked { cmd, at, reply });
+            continue;
+        }
+        execute(&mut fw, q, cmd, at, &reply);
+        // The command may have unblocked parked ones (oldest first).
+        let mut i = 0;
+        while i < parked.len() {
+            if fw.would_block(&parked[i].cmd) {
+                i += 1;
+            } else {
+                let p = parked.remove(i);
+                execute(&mut fw, q, p.cmd, p.at, &p.reply);
+                i = 0;
+            }
+        }
+        busy = true;
+    }
+}
+
+fn execute(
+    fw: &mut Firmware,
+    q: QueueId,
+    cmd: Command,
+    at: SimTime,
+    reply: &mpsc::Sender<Result<Completion, DeviceError>>,
+) {
+    let qid = if cmd.is_admin() { ADMIN_QUEUE } else { q };
+    let result = fw
+        .submit_and_wait(qid, cmd, at)
+        .map_err(|e| DeviceError::Submit(e.to_string()));
+    // A host that gave up waiting is not the device's concern.
+    let _ = reply.send(result);
+}
+
+/// A host thread's way to the device: submits NVMe commands (standard and ISC) and gets
+/// their completions. `Send + Clone`; each clone keeps its own simulated host clock.
+#[derive(Clone)]
+pub struct DeviceHandle {
+    tx: mpsc::Sender<Request>,
+    now: SimTime,
+}
+
+impl DeviceHandle {
+    /// This host's simulated clock: the instant its next command is issued.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Moves this host's clock (e.g. past host-side compute); it never goes back.
+    pub fn advance_to(&mut self, at: SimTime) {
+        self.now = self.now.max(at);
+    }
+
+    /// Submits `cmd` at this host's clock and waits for its completion; the clock moves to
+    /// the completion instant. Admin commands go to the admin queue, others to an I/O queue.
+    pub fn submit(&mut self, cmd: Command) -> Result<Completion, DeviceError> {
+        let (reply, rx) = mpsc::channel();
+        let req = Request::Submit {
+            cmd,
+            at: self.now,
+            reply,
+        };
+        self.tx.send(req).map_err(|_| DeviceError::Stopped)?;
+        let c = rx.recv().map_err(|_| DeviceError::Stopped)??;
+        self.now = self.now.max(c.done_at);
+        Ok(c)
+    }
+
+    /// Sends an ISC request and decodes its response (a refusal is
+    /// [`IscError::Refused`] with the device's typed error text).
+    pub fn call(&mut self, req: &IscRequest) -> Result<IscResponse, DeviceError> {
+        let c = self.submit(req.to_command()?)?;
+        Ok(response_of(&c)?)
+    }
+
+    /// Sends `items` on a host sender as one `Send` command.
+    pub fn send<T: Serialize>(&mut self, port: HostSender, items: &[T]) -> Result<(), DeviceError> {
+        let messages = items
+            .iter()
+            .map(|v| postcard::to_stdvec(v).map_err(|e| DeviceError::Encode(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.expect_done(&IscRequest::Send { port, messages }, "Send")
+    }
+
+    /// Closes a host sender.
+    pub fn close(&mut self, port: HostSender) -> Result<(), DeviceError> {
+        self.expect_done(&IscRequest::CloseSender { port }, "CloseSender")
+    }
+
+    /// Receives up to `max` messages, blocking until there is one or the stream has ended;
+    /// returns them and whether the stream has ended.
+    pub fn recv<T: DeserializeOwned>(
+        &mut self,
+        port: HostReceiver,
+        max: u32,
+    ) -> Result<(Vec<T>, bool), DeviceError> {
+        let req = IscRequest::Recv {
+            port,
+            max,
+            block: true,
+        };
+        match self.call(&req)? {
+            IscResponse::Messages { messages, end } => {
+                let items = messages
+                    .iter()
+                    .enumerate()
+                    .map(|(index, m)| {
+                        postcard::from_bytes(m).map_err(|e| DeviceError::Decode {
+                            index,
+                            reason: e.to_string(),
+                        })
+                    })
+                    .collect::<Result<Vec<T>, _>>()?;
+                Ok((items, end))
+            }
+            r => Err(unexpected("Recv", &r)),
+        }
+    }
+
+    /// Receives every message until the end of the stream.
+    pub fn recv_all<T: DeserializeOwned>(&mut self, port: HostReceiver) -> Result<Vec<T>, DeviceError> {
+        let mut out = Vec::new();
+        loop {
+            let (items, end) = self.recv(port, 4096)?;
+            out.extend(items);
+            if end {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn expect_done(&mut self, req: &IscRequest, what: &'static str) -> Result<(), DeviceError> {
+        match self.call(req)? {
+            IscResponse::Done => Ok(()),
+            r => Err(unexpected(what, &r)),
+        }
+    }
+}
+
+fn unexpected(request: &'static str, r: &IscResponse) -> DeviceError {
+    DeviceError::Unexpected {
+        request,
+        response: format!("{r:?}"),
+    }
+}

@@ -1,0 +1,335 @@
+//! The device on its own thread, reached from host threads only through `DeviceHandle`
+//! (NVMe commands): complete Applications built, started, fed and drained from other threads,
+//! typed refusals after which the device keeps serving, two host threads at once, and
+//! determinism of simulated times for one host thread's sequence.
+
+mod common;
+
+use device_runtime::device::{Device, DeviceError, DeviceHandle};
+use device_runtime::isc::{ErrorKind, IscError, IscRequest, IscResponse, ModuleId, ModuleSource};
+use device_runtime::runtime::{
+    AppConfig, AppId, ArgValue, FileId, HostReceiver, HostSender, InstanceId, Placement, RunReport,
+    RuntimeConfig,
+};
+use sim_nvme::nvme::{Command, Status};
+use sim_nvme::{DeviceProfile, SimTime};
+use ssdlet_testkit_types::WordCount;
+
+fn device() -> Device {
+    Device::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).expect("device starts")
+}
+
+/// Thin typed helpers over `DeviceHandle::call`, as a host SDK would have.
+struct Host(DeviceHandle);
+
+impl Host {
+    fn ok(&mut self, req: IscRequest) -> IscResponse {
+        match self.0.call(&req) {
+            Ok(r) => r,
+            Err(e) => panic!("{req:?}: {e}"),
+        }
+    }
+
+    fn refused(&mut self, req: IscRequest, kind: ErrorKind) -> String {
+        match self.0.call(&req) {
+            Err(DeviceError::Isc(IscError::Refused { kind: k, message })) if k == kind => message,
+            other => panic!("expected a {kind:?} refusal, got {other:?}"),
+        }
+    }
+
+    fn load_testkit(&mut self) -> ModuleId {
+        let path = common::modules().testkit();
+        let bytes = std::fs::read(&path).unwrap();
+        let source = ModuleSource::Bytes {
+            name: path.display().to_string(),
+            bytes,
+        };
+        match self.ok(IscRequest::LoadModule { source }) {
+            IscResponse::Module(m) => m.id,
+            r => panic!("{r:?}"),
+        }
+    }
+
+    fn app(&mut self, name: &str) -> AppId {
+        let config = AppConfig::default();
+        match self.ok(IscRequest::CreateApp {
+            name: name.into(),
+            config,
+        }) {
+            IscResponse::App(a) => a,
+            r => panic!("{r:?}"),
+        }
+    }
+
+    fn spawn(&mut self, app: AppId, module: ModuleId, id: &str, args: Vec<ArgValue>) -> InstanceId {
+        let placement = Placement::RoundRobin;
+        match self.ok(IscRequest::Spawn {
+            app,
+            module,
+            ssdlet: id.into(),
+            args,
+            placement,
+        }) {
+            IscResponse::Instance(i) => i,
+            r => panic!("{r:?}"),
+        }
+    }
+
+    fn connect(&mut self, from: InstanceId, output: &str, to: InstanceId, input: &str) {
+        let (output, input) = (output.into(), input.into());
+        self.ok(IscRequest::Connect {
+            from,
+            output,
+            to,
+            input,
+        });
+    }
+
+    fn receiver(&mut self, from: InstanceId, output: &str) -> HostReceiver {
+        match self.ok(IscRequest::HostReceiver {
+            from,
+            output: output.into(),
+        }) {
+            IscResponse::Receiver(r) => r,
+            r => panic!("{r:?}"),
+        }
+    }
+
+    fn sender(&mut self, to: InstanceId, input: &str) -> HostSender {
+        match self.ok(IscRequest::HostSender {
+            to,
+            input: input.into(),
+        }) {
+            IscResponse::Sender(s) => s,
+            r => panic!("{r:?}"),
+        }
+    }
+
+    fn file(&mut self, name: &str, data: &[u8]) -> FileId {
+        let size = data.len() as u64;
+        self.ok(IscRequest::FileCreate {
+            name: name.into(),
+            size,
+        });
+        self.ok(IscRequest::FileWrite {
+            name: name.into(),
+            offset: 0,
+            data: data.to_vec(),
+        });
+        match self.ok(IscRequest::FileOpen { name: name.into() }) {
+            IscResponse::File(f) => f,
+            r => panic!("{r:?}"),
+        }
+    }
+
+    fn wait(&mut self, app: AppId) -> RunReport {
+        match self.ok(IscRequest::Wait { app, block: true }) {
+            IscResponse::Report(r) => r,
+            r => panic!("{r:?}"),
+        }
+    }
+}
+
+/// count(n) -> echo -> sum -> host.
+fn pipeline(h: &mut Host, m: ModuleId, n: u64) -> (AppId, HostReceiver) {
+    let app = h.app("pipeline");
+    let c = h.spawn(app, m, "count", vec![ArgValue::U64(n)]);
+    let e = h.spawn(app, m, "echo", vec![]);
+    let s = h.spawn(app, m, "sum", vec![]);
+    h.connect(c, "out", e, "in");
+    h.connect(e, "out", s, "in");
+    (app, h.receiver(s, "total"))
+}
+
+fn text() -> String {
+    "the quick brown fox jumps over the lazy dog\n".repeat(200)
+}
+
+#[test]
+fn applications_are_built_fed_and_drained_from_other_threads() {
+    let dev = device();
+    let h = dev.handle();
+    std::thread::spawn(move || {
+        let mut h = Host(h);
+        let m = h.load_testkit();
+        // count -> echo -> sum.
+        let (app, total) = pipeline(&mut h, m, 1000);
+        h.ok(IscRequest::Start { app });
+        assert_eq!(h.0.recv_all::<u64>(total).unwrap(), vec![499_500]);
+        let r = h.wait(app);
+        assert_eq!(r.ports.len(), 3);
+        // words over a device file.
+        let f = h.file("text", text().as_bytes());
+        let app = h.app("words");
+        let w = h.spawn(app, m, "words", vec![ArgValue::File(f)]);
+        let words = h.receiver(w, "words");
+        h.ok(IscRequest::Start { app });
+        let got: Vec<WordCount> = h.0.recv_all(words).unwrap();
+        assert_eq!(got.len(), 9 * 200);
+        assert_eq!(got[3].word, "fox");
+        assert!(h.wait(app).nand_pages_read > 0);
+
+        // A host-fed echo: one thread feeds it, another drains it, a third waits for it.
+        let app = h.app("echo");
+        let e = h.spawn(app, m, "echo", vec![]);
+        let tx = h.sender(e, "in");
+        let rx = h.receiver(e, "out");
+        h.ok(IscRequest::Start { app });
+        let mut drain = Host(h.0.clone());
+        let drainer = std::thread::spawn(move || drain.0.recv_all::<u64>(rx).unwrap());
+        let mut waiter = Host(h.0.clone());
+        let waiting = std::thread::spawn(move || waiter.wait(app));
+        let mut feed = h.0.clone();
+        let feeder = std::thread::spawn(move || {
+            for chunk in (0..1000u64).collect::<Vec<_>>().chunks(100) {
+                feed.send(tx, chunk).unwrap();
+            }
+            feed.close(tx).unwrap();
+            feed.now()
+        });
+        let fed_until = feeder.join().unwrap();
+        let got = drainer.join().unwrap();
+        assert_eq!(got, (0..1000).collect::<Vec<u64>>());
+        let report = waiting.join().unwrap();
+        assert_eq!(report.ports[0].messages, 1000);
+        assert!(
+            fed_until > SimTime::ZERO,
+            "the feeder's clock moved with its commands"
+        );
+        assert!(report.pcie_bytes_to_device > 0 && report.pcie_bytes_to_host > 0);
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn bad_input_gives_typed_errors_and_the_device_keeps_serving() {
+    let dev = device();
+    let mut h = Host(dev.handle());
+    let m = h.load_testkit();
+    let junk = ModuleSource::Bytes {
+        name: "junk.so".into(),
+        bytes: vec![0x7f, b'E', b'L', b'F', 9, 9],
+    };
+    let msg = h.refused(IscRequest::LoadModule { source: junk }, ErrorKind::Load);
+    assert!(msg.contains("junk.so"), "{msg}");
+    let app = h.app("bad");
+    let placement = Placement::RoundRobin;
+    let spawn = IscRequest::Spawn {
+        app,
+        module: m,
+        ssdlet: "nope".into(),
+        args: vec![],
+        placement,
+    };
+    let msg = h.refused(spawn, ErrorKind::NotFound);
+    assert!(msg.contains("`nope`"), "{msg}");
+    let c = h.spawn(app, m, "count", vec![ArgValue::U64(3)]);
+    let f = h.file("t", b"a b c");
+    let w = h.spawn(app, m, "words", vec![ArgValue::File(f)]);
+    let req = IscRequest::Connect {
+        from: w,
+        output: "words".into(),
+        to: c,
+        input: "in".into(),
+    };
+    let msg = h.refused(req, ErrorKind::NotFound);
+    assert!(msg.contains("no input port `in`"), "{msg}");
+    let s = h.spawn(app, m, "sum", vec![]);
+    let req = IscRequest::Connect {
+        from: w,
+        output: "words".into(),
+        to: s,
+        input: "in".into(),
+    };
+    let msg = h.refused(req, ErrorKind::PortType);
+    assert!(msg.contains("u64") && msg.contains("WordCount"), "{msg}");
+    let msg = h.refused(
+        IscRequest::FileOpen {
+            name: "absent".into(),
+        },
+        ErrorKind::NotFound,
+    );
+    assert!(msg.contains("absent"), "{msg}");
+    let ghost: AppId = postcard::from_bytes(&[0x2A]).unwrap();
+    let msg = h.refused(
+        IscRequest::Wait {
+            app: ghost,
+            block: true,
+        },
+        ErrorKind::NotFound,
+    );
+    assert!(msg.contains("42"), "{msg}");
+    let c =
+        h.0.submit(Command::Vendor {
+            opcode: 0xC2,
+            payload: vec![1, 0xFF, 0xFF, 0xFF],
+        })
+        .unwrap();
+    assert_eq!(c.status, Status::INVALID_FIELD);
+    // Still serving.
+    let (app, total) = pipeline(&mut h, m, 4);
+    h.ok(IscRequest::Start { app });
+    assert_eq!(h.0.recv_all::<u64>(total).unwrap(), vec![6]);
+}
+
+#[test]
+fn two_host_threads_run_their_own_applications_at_once() {
+    let dev = device();
+    let mut setup = Host(dev.handle());
+    let m = setup.load_testkit();
+    let threads: Vec<_> = (0..2u64)
+        .map(|k| {
+            let mut h = Host(dev.handle());
+            std::thread::spawn(move || {
+                let n = 500 + k * 250;
+                let (app, total) = pipeline(&mut h, m, n);
+                h.ok(IscRequest::Start { app });
+                let got = h.0.recv_all::<u64>(total).unwrap();
+                let report = h.wait(app);
+                (got, n, report)
+            })
+        })
+        .collect();
+    for t in threads {
+        let (got, n, report) = t.join().unwrap();
+        assert_eq!(got, vec![n * (n - 1) / 2]);
+        assert_eq!(report.ports[0].messages, n);
+        assert!(report.error.is_none());
+    }
+}
+
+/// One host thread's fixed sequence; returns every completion instant and the reports.
+fn sequence() -> (Vec<SimTime>, Vec<RunReport>) {
+    let dev = device();
+    let mut h = Host(dev.handle());
+    let mut times = Vec::new();
+    let m = h.load_testkit();
+    times.push(h.0.now());
+    let f = h.file("text", text().as_bytes());
+    let (a, total) = pipeline(&mut h, m, 300);
+    let b = h.app("words");
+    let w = h.spawn(b, m, "words", vec![ArgValue::File(f)]);
+    let words = h.receiver(w, "words");
+    times.push(h.0.now());
+    h.ok(IscRequest::Start { app: a });
+    h.ok(IscRequest::Start { app: b });
+    times.push(h.0.now());
+    let _: Vec<WordCount> = h.0.recv_all(words).unwrap();
+    times.push(h.0.now());
+    let sum: Vec<u64> = h.0.recv_all(total).unwrap();
+    assert_eq!(sum, vec![44_850]);
+    times.push(h.0.now());
+    let reports = vec![h.wait(a), h.wait(b)];
+    times.push(h.0.now());
+    (times, reports)
+}
+
+#[test]
+fn simulated_times_are_deterministic_for_a_single_host_thread() {
+    let (t1, r1) = sequence();
+    let (t2, r2) = sequence();
+    assert_eq!(t1, t2);
+    assert_eq!(r1, r2);
+    println!("host clock after the sequence: {} ns", t1.last().unwrap().0);
+}

@@ -1,0 +1,231 @@
+//! [`Application`]: a group of SSDlet instances wired into a dataflow graph (Biscuit's
+//! `Application`): spawn, connect (between SSDlets, also of other Applications, and to and
+//! from the host), start, wait, abort.
+//!
+//! The device-side Application is created by the first request that needs it, so
+//! [`Application::new`] cannot fail, as in Biscuit.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use device_runtime::isc::{ErrorKind, IscRequest, IscResponse};
+use device_runtime::runtime::{AppConfig, AppId, ArgValue, Placement, RunReport};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::arg::{Arg, IntoArgs};
+use crate::device::{unexpected, Device};
+use crate::error::{Error, Result};
+use crate::files::not_found;
+use crate::module::Module;
+use crate::port::{HostReceiver, HostSender};
+use crate::ssdlet::{InPort, OutPort, SsdLet};
+
+/// An Application on a device.
+pub struct Application {
+    device: Device,
+    name: String,
+    config: AppConfig,
+    id: Mutex<Option<AppId>>,
+}
+
+impl Application {
+    /// An empty Application named `app` with the default limits.
+    pub fn new(device: &Device) -> Application {
+        Application::with_config(device, "app", AppConfig::default())
+    }
+
+    /// An empty Application with a name (in reports and errors) and limits.
+    pub fn with_config(device: &Device, name: &str, config: AppConfig) -> Application {
+        Application {
+            device: device.clone(),
+            name: name.to_owned(),
+            config,
+            id: Mutex::new(None),
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The device it runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    fn id(&self) -> Result<AppId> {
+        let mut id = self.id.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(a) = *id {
+            return Ok(a);
+        }
+        let req = IscRequest::CreateApp {
+            name: self.name.clone(),
+            config: self.config.clone(),
+        };
+        match self.device.call(&req)? {
+            IscResponse::App(a) => {
+                *id = Some(a);
+                Ok(a)
+            }
+            r => Err(unexpected(&req, &r)),
+        }
+    }
+
+    /// An instance of SSDlet `id` of `module`, with arguments (`()`, a tuple or a list; files
+    /// as [`Device::file`]), placed round robin over the device's cores.
+    pub fn ssdlet(&self, module: &Module, id: &str, args: impl IntoArgs) -> Result<SsdLet> {
+        self.ssdlet_on(module, id, args, Placement::RoundRobin)
+    }
+
+    /// [`Application::ssdlet`] with an explicit placement.
+    pub fn ssdlet_on(
+        &self,
+        module: &Module,
+        id: &str,
+        args: impl IntoArgs,
+        placement: Placement,
+    ) -> Result<SsdLet> {
+        let unknown = |message: String| Error::UnknownSsdlet {
+            module: module.meta.name.clone(),
+            id: id.to_owned(),
+            message,
+        };
+        let Some((_, meta)) = module.meta.ssdlet(id) else {
+            return Err(unknown(format!("the module has SSDlets {}", module.meta.ids())));
+        };
+        let meta = Arc::new(meta.clone());
+        let args = args
+            .into_args()
+            .into_iter()
+            .map(|a| self.arg_value(a))
+            .collect::<Result<Vec<_>>>()?;
+        let req = IscRequest::Spawn {
+            app: self.id()?,
+            module: module.id,
+            ssdlet: id.to_owned(),
+            args,
+            placement,
+        };
+        match self.device.call(&req) {
+            Ok(IscResponse::Instance(instance)) => Ok(SsdLet { instance, meta }),
+            Ok(r) => Err(unexpected(&req, &r)),
+            Err(Error::Refused {
+                kind: ErrorKind::NotFound,
+                message,
+                ..
+            }) if message.contains(id) => Err(unknown(message)),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn arg_value(&self, a: Arg) -> Result<ArgValue> {
+        Ok(match a {
+            Arg::File(name) => {
+                let req = IscRequest::FileOpen { name: name.clone() };
+                match self.device.call(&req).map_err(|e| not_found(e, &name))? {
+                    IscResponse::File(f) => ArgValue::File(f),
+                    r => return Err(unexpected(&req, &r)),
+                }
+            }
+            Arg::U64(v) => ArgValue::U64(v),
+            Arg::U32(v) => ArgValue::U32(v),
+            Arg::I64(v) => ArgValue::I64(v),
+            Arg::Bool(v) => ArgValue::Bool(v),
+            Arg::Str(v) => ArgValue::Str(v),
+        })
+    }
+
+    /// Connects an output to an input (their message types must be equal). The two SSDlets
+    /// may belong to different Applications (an inter-application port).
+    pub fn connect(&self, from: OutPort, to: InPort) -> Result<()> {
+        let (o, i) = (from.resolve()?, to.resolve()?);
+        let req = IscRequest::Connect {
+            from: o.instance,
+            output: o.name,
+            to: i.instance,
+            input: i.name,
+        };
+        self.device.call_done(&req).map_err(|e| match e {
+            Error::Refused {
+                kind: ErrorKind::PortType,
+                message,
+                ..
+            } => Error::PortType {
+                from: o.label,
+                to: i.label,
+                message,
+            },
+            e => e,
+        })
+    }
+
+    /// A host receiver on output `from` (Biscuit's `connectTo<T>`): `T` is the port's
+    /// message type on the host.
+    pub fn connect_to<T: DeserializeOwned>(&self, from: OutPort) -> Result<HostReceiver<T>> {
+        let o = from.resolve()?;
+        let req = IscRequest::HostReceiver {
+            from: o.instance,
+            output: o.name,
+        };
+        match self.device.call(&req)? {
+            IscResponse::Receiver(port) => Ok(HostReceiver::new(&self.device, port, o.label)),
+            r => Err(unexpected(&req, &r)),
+        }
+    }
+
+    /// A host sender into input `to` (Biscuit's `connectFrom<T>`).
+    pub fn connect_from<T: Serialize>(&self, to: InPort) -> Result<HostSender<T>> {
+        let i = to.resolve()?;
+        let req = IscRequest::HostSender {
+            to: i.instance,
+            input: i.name,
+        };
+        match self.device.call(&req)? {
+            IscResponse::Sender(port) => Ok(HostSender::new(&self.device, port, i.label)),
+            r => Err(unexpected(&req, &r)),
+        }
+    }
+
+    /// Starts every SSDlet of the Application.
+    pub fn start(&self) -> Result<()> {
+        self.device.call_done(&IscRequest::Start { app: self.id()? })
+    }
+
+    /// Waits until every SSDlet has finished and returns the run's report. An Application
+    /// waiting on a host sender waits until another thread feeds or closes it; read host
+    /// receivers first or from another thread, as their messages stay queued until taken.
+    pub fn wait(&self) -> Result<RunReport> {
+        let req = IscRequest::Wait {
+            app: self.id()?,
+            block: true,
+        };
+        match self.device.call(&req) {
+            Ok(IscResponse::Report(r)) => Ok(r),
+            Ok(r) => Err(unexpected(&req, &r)),
+            Err(Error::Refused {
+                kind: ErrorKind::AppFailed | ErrorKind::Deadlock,
+                message,
+                ..
+            }) => Err(Error::AppFailed {
+                app: self.name.clone(),
+                message,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The report so far.
+    pub fn report(&self) -> Result<RunReport> {
+        let req = IscRequest::Report { app: self.id()? };
+        match self.device.call(&req)? {
+            IscResponse::Report(r) => Ok(r),
+            r => Err(unexpected(&req, &r)),
+        }
+    }
+
+    /// Aborts the Application: its SSDlets stop at their next runtime call, its ports close.
+    pub fn abort(&self) -> Result<()> {
+        self.device.call_done(&IscRequest::Abort { app: self.id()? })
+    }
+}

@@ -1,0 +1,195 @@
+//! Files on the device: [`Device::put_file`] and friends, through the ISC file commands
+//! (`0xC8`). Data moves in [`CHUNK`]-byte commands; a put ends with an NVMe flush, so a file
+//! on an image survives the process.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use device_runtime::isc::{ErrorKind, IscRequest, IscResponse};
+use sim_nvme::nvme::Command;
+
+use crate::device::{unexpected, Device};
+use crate::error::{Error, Result};
+
+pub use device_runtime::isc::FileInfo;
+
+/// Bytes per file command: 1 MiB.
+pub const CHUNK: usize = 1 << 20;
+
+impl Device {
+    /// Creates device file `name` with the contents of host file `host_path`.
+    pub fn put_file(&self, name: &str, host_path: impl AsRef<Path>) -> Result<FileInfo> {
+        let path = host_path.as_ref();
+        let io = |source| Error::HostIo {
+            path: path.to_path_buf(),
+            source,
+        };
+        let f = std::fs::File::open(path).map_err(io)?;
+        let size = f.metadata().map_err(io)?.len();
+        self.put_sized(name, size, f).map_err(|e| match e {
+            PutError::Host(source) => io(source),
+            PutError::Device(e) => e,
+        })
+    }
+
+    /// Creates device file `name` from a stream. The device sizes a file when it is created,
+    /// so the stream is read to its end first.
+    pub fn put_reader(&self, name: &str, mut reader: impl Read) -> Result<FileInfo> {
+        let mut data = Vec::new();
+        reader.read_to_end(&mut data).map_err(|source| Error::HostIo {
+            path: "<stream>".into(),
+            source,
+        })?;
+        self.put_bytes(name, &data)
+    }
+
+    /// Creates device file `name` holding `data`.
+    pub fn put_bytes(&self, name: &str, data: &[u8]) -> Result<FileInfo> {
+        self.put_sized(name, data.len() as u64, data)
+            .map_err(|e| match e {
+                PutError::Host(source) => Error::HostIo {
+                    path: "<memory>".into(),
+                    source,
+                },
+                PutError::Device(e) => e,
+            })
+    }
+
+    fn put_sized(&self, name: &str, size: u64, mut src: impl Read) -> Result<FileInfo, PutError> {
+        let create = IscRequest::FileCreate {
+            name: name.to_owned(),
+            size,
+        };
+        match self.call(&create)? {
+            IscResponse::File(_) => {}
+            r => return Err(unexpected(&create, &r).into()),
+        }
+        let mut offset = 0u64;
+        let mut buf = vec![0u8; CHUNK];
+        while offset < size {
+            let want = (size - offset).min(CHUNK as u64) as usize;
+            src.read_exact(&mut buf[..want]).map_err(PutError::Host)?;
+            self.call_done(&IscRequest::FileWrite {
+                name: name.to_owned(),
+                offset,
+                data: buf[..want].to_vec(),
+            })?;
+            offset += want as u64;
+        }
+        let c = self.submit(Command::Flush { nsid: 1 })?;
+        if !c.status.is_success() {
+            return Err(Error::Nvme {
+                command: "Flush",
+                status: c.status.to_string(),
+            }
+            .into());
+        }
+        Ok(FileInfo {
+            name: name.to_owned(),
+            size,
+        })
+    }
+
+    /// The contents of device file `name`.
+    pub fn get_bytes(&self, name: &str) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.get_to(name, &mut out)?;
+        Ok(out)
+    }
+
+    /// Writes device file `name` to host file `host_path` (created or truncated).
+    pub fn get_file(&self, name: &str, host_path: impl AsRef<Path>) -> Result<u64> {
+        let path = host_path.as_ref();
+        let f = std::fs::File::create(path).map_err(|source| Error::HostIo {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let mut w = std::io::BufWriter::new(f);
+        let n = self.get_to(name, &mut w)?;
+        w.flush().map_err(|source| Error::HostIo {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(n)
+    }
+
+    /// Writes device file `name` to `out`; returns its size.
+    pub fn get_to(&self, name: &str, mut out: impl Write) -> Result<u64> {
+        let size = self.file_info(name)?.size;
+        let mut offset = 0;
+        while offset < size {
+            let len = (size - offset).min(CHUNK as u64);
+            let req = IscRequest::FileRead {
+                name: name.to_owned(),
+                offset,
+                len,
+            };
+            match self.call(&req).map_err(|e| not_found(e, name))? {
+                IscResponse::Data(d) => out.write_all(&d).map_err(|source| Error::HostIo {
+                    path: "<writer>".into(),
+                    source,
+                })?,
+                r => return Err(unexpected(&req, &r)),
+            }
+            offset += len;
+        }
+        Ok(size)
+    }
+
+    /// Every device file, by name.
+    pub fn list_files(&self) -> Result<Vec<FileInfo>> {
+        match self.call(&IscRequest::FileList)? {
+            IscResponse::Files(f) => Ok(f),
+            r => Err(unexpected(&IscRequest::FileList, &r)),
+        }
+    }
+
+    /// The device file `name`.
+    pub fn file_info(&self, name: &str) -> Result<FileInfo> {
+        let files = self.list_files()?;
+        let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+        let message = format!("the device holds: {}", names.join(", "));
+        files
+            .iter()
+            .find(|f| f.name == name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownFile {
+                name: name.to_owned(),
+                message,
+            })
+    }
+
+    /// Removes device file `name`.
+    pub fn remove_file(&self, name: &str) -> Result<()> {
+        self.call_done(&IscRequest::FileRemove {
+            name: name.to_owned(),
+        })
+        .map_err(|e| not_found(e, name))
+    }
+}
+
+/// A `NotFound` refusal about file `name` as [`Error::UnknownFile`].
+pub(crate) fn not_found(e: Error, name: &str) -> Error {
+    match e {
+        Error::Refused {
+            kind: ErrorKind::NotFound,
+            message,
+            ..
+        } => Error::UnknownFile {
+            name: name.to_owned(),
+            message,
+        },
+        e => e,
+    }
+}
+
+enum PutError {
+    Host(std::io::Error),
+    Device(Error),
+}
+
+impl From<Error> for PutError {
+    fn from(e: Error) -> PutError {
+        PutError::Device(e)
+    }
+}

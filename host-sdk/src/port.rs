@@ -1,0 +1,169 @@
+//! Host ends of ports: [`HostReceiver`] (device to host, Biscuit's `connectTo` port with
+//! `get`) and [`HostSender`] (host to device, `put` and `close`). Messages are postcard,
+//! the encoding SSDlets use.
+
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+
+use device_runtime::isc::{IscRequest, IscResponse};
+use device_runtime::runtime;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::device::{unexpected, Device};
+use crate::error::{Error, Result};
+
+/// Most messages one `Recv` command takes.
+pub const RECV_BATCH: u32 = 4096;
+
+/// Messages from an SSDlet output to the host.
+pub struct HostReceiver<T> {
+    device: Device,
+    port: runtime::HostReceiver,
+    label: String,
+    buf: VecDeque<T>,
+    taken: u64,
+    ended: bool,
+    error: Option<Error>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> HostReceiver<T> {
+    pub(crate) fn new(device: &Device, port: runtime::HostReceiver, label: String) -> Self {
+        HostReceiver {
+            device: device.clone(),
+            port,
+            label: format!("{label} -> host"),
+            buf: VecDeque::new(),
+            taken: 0,
+            ended: false,
+            error: None,
+            _t: PhantomData,
+        }
+    }
+
+    /// The next message, waiting for it; `None` at the end of the stream (Biscuit's
+    /// `while (port.get(value))`). `None` also ends the loop on an error, which
+    /// [`HostReceiver::take_error`] then returns.
+    #[allow(clippy::should_implement_trait)]
+    pub fn get(&mut self) -> Option<T> {
+        match self.try_get() {
+            Ok(v) => v,
+            Err(e) => {
+                self.error = Some(e);
+                None
+            }
+        }
+    }
+
+    /// The error that ended a [`HostReceiver::get`] loop early, if any.
+    pub fn take_error(&mut self) -> Option<Error> {
+        self.error.take()
+    }
+
+    /// The next message, waiting for it; `Ok(None)` at the end of the stream.
+    pub fn try_get(&mut self) -> Result<Option<T>> {
+        loop {
+            if let Some(v) = self.buf.pop_front() {
+                return Ok(Some(v));
+            }
+            if self.ended {
+                return Ok(None);
+            }
+            if let Some(e) = self.error.take() {
+                return Err(e);
+            }
+            self.fetch()?;
+        }
+    }
+
+    /// Every remaining message, until the end of the stream.
+    pub fn collect_all(&mut self) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        while let Some(v) = self.try_get()? {
+            out.push(v);
+        }
+        Ok(out)
+    }
+
+    fn fetch(&mut self) -> Result<()> {
+        let req = IscRequest::Recv {
+            port: self.port,
+            max: RECV_BATCH,
+            block: true,
+        };
+        match self.device.call(&req)? {
+            IscResponse::Messages { messages, end } => {
+                for m in messages {
+                    let v = postcard::from_bytes(&m).map_err(|e| Error::Decode {
+                        port: self.label.clone(),
+                        ty: std::any::type_name::<T>(),
+                        index: self.taken,
+                        reason: e.to_string(),
+                    })?;
+                    self.taken += 1;
+                    self.buf.push_back(v);
+                }
+                self.ended = end;
+                Ok(())
+            }
+            r => Err(unexpected(&req, &r)),
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Iterator for HostReceiver<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.get()
+    }
+}
+
+/// Messages from the host to an SSDlet input.
+pub struct HostSender<T> {
+    device: Device,
+    port: runtime::HostSender,
+    label: String,
+    _t: PhantomData<fn(T)>,
+}
+
+impl<T: Serialize> HostSender<T> {
+    pub(crate) fn new(device: &Device, port: runtime::HostSender, label: String) -> Self {
+        HostSender {
+            device: device.clone(),
+            port,
+            label: format!("host -> {label}"),
+            _t: PhantomData,
+        }
+    }
+
+    /// Sends one message (one command).
+    pub fn put(&self, value: &T) -> Result<()> {
+        self.put_all(std::slice::from_ref(value))
+    }
+
+    /// Sends several messages in one command, in order.
+    pub fn put_all(&self, values: &[T]) -> Result<()> {
+        let messages = values
+            .iter()
+            .map(|v| {
+                postcard::to_stdvec(v).map_err(|e| Error::Encode {
+                    port: self.label.clone(),
+                    ty: std::any::type_name::<T>(),
+                    reason: e.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.device.call_done(&IscRequest::Send {
+            port: self.port,
+            messages,
+        })
+    }
+
+    /// Closes the port: the SSDlet sees the end of its input stream.
+    pub fn close(self) -> Result<()> {
+        self.device
+            .call_done(&IscRequest::CloseSender { port: self.port })
+    }
+}

@@ -91,10 +91,6 @@ impl Application {
             id: id.to_owned(),
             message,
         };
-        let Some((_, meta)) = module.meta.ssdlet(id) else {
-            return Err(unknown(format!("the module has SSDlets {}", module.meta.ids())));
-        };
-        let meta = Arc::new(meta.clone());
         let args = args
             .into_args()
             .into_iter()
@@ -108,7 +104,16 @@ impl Application {
             placement,
         };
         match self.device.call(&req) {
-            Ok(IscResponse::Instance(instance)) => Ok(SsdLet { instance, meta }),
+            Ok(IscResponse::Instance(instance)) => match module.meta.ssdlet(id) {
+                Some((_, meta)) => Ok(SsdLet {
+                    instance,
+                    meta: Arc::new(meta.clone()),
+                }),
+                None => Err(unknown(format!(
+                    "the device spawned it, but the module's metadata has SSDlets {}",
+                    module.meta.ids()
+                ))),
+            },
             Ok(r) => Err(unexpected(&req, &r)),
             Err(Error::Refused {
                 kind: ErrorKind::NotFound,

@@ -1,0 +1,300 @@
+//! The host API test suite: each check takes a [`Device`], so the same suite runs against an
+//! embedded device (`embedded.rs`) and, later, against `ndp serve`. Checks use their own file
+//! names, so they can share one device.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use host_sdk::{Application, Device, Error, ErrorKind, ReadAhead};
+use ndp_examples::baseline;
+use ndp_examples::gen::text::{generate_vec, TextSpec};
+use ssdlet_module_build::{build, Modules, Profile};
+
+/// The built modules (once per process).
+pub fn modules() -> &'static Modules {
+    match build(Profile::Debug) {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn wordcount_path() -> std::path::PathBuf {
+    modules().path("ssdlet-wordcount")
+}
+
+type Pairs = Vec<(String, u64)>;
+
+/// Runs the wordcount module over device file `name`: mapper -> shuffler2 -> two reducers.
+pub fn device_word_count(dev: &Device, name: &str) -> anyhow::Result<HashMap<String, u64>> {
+    let mid = dev.load_module(wordcount_path())?;
+    let app = Application::new(dev);
+    let mapper = app.ssdlet(&mid, "mapper", (dev.file(name),))?;
+    let shuffler = app.ssdlet(&mid, "shuffler2", ())?;
+    let reducers = [app.ssdlet(&mid, "reducer", ())?, app.ssdlet(&mid, "reducer", ())?];
+    app.connect(mapper.out(0), shuffler.input("in"))?;
+    app.connect(shuffler.out("out0"), reducers[0].input(0))?;
+    app.connect(shuffler.out(1), reducers[1].input(0))?;
+    let mut ports = Vec::new();
+    for r in &reducers {
+        ports.push(app.connect_to::<Pairs>(r.out(0))?);
+    }
+    app.start()?;
+    let mut counts = HashMap::new();
+    for port in &mut ports {
+        while let Some(batch) = port.get() {
+            for (w, c) in batch {
+                assert!(counts.insert(w, c).is_none(), "reducer outputs overlap");
+            }
+        }
+        if let Some(e) = port.take_error() {
+            return Err(e.into());
+        }
+    }
+    let report = app.wait()?;
+    assert!(report.error.is_none(), "{report:?}");
+    assert!(report.done);
+    dev.unload_module(mid)?;
+    Ok(counts)
+}
+
+/// Wordcount end to end equals the native baseline.
+pub fn wordcount_matches_baseline(dev: &Device) {
+    let text = generate_vec(&TextSpec::new(300_000, 7));
+    dev.put_bytes("wc-input.txt", &text).unwrap();
+    let got = device_word_count(dev, "wc-input.txt").unwrap();
+    assert_eq!(got, baseline::word_count(&text));
+    dev.remove_file("wc-input.txt").unwrap();
+}
+
+/// Files put (bytes, host file, stream), listed, got back (bytes, host file), removed.
+pub fn files_round_trip(dev: &Device) {
+    let dir = std::env::temp_dir().join(format!("host-sdk-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data: Vec<u8> = (0..2_500_000u32).map(|i| (i * 7 + i / 4096) as u8).collect();
+    let host = dir.join("in.bin");
+    std::fs::write(&host, &data).unwrap();
+
+    let a = dev.put_file("rt-a.bin", &host).unwrap();
+    assert_eq!(a.size, data.len() as u64);
+    dev.put_reader("rt-b.txt", &b"hello device\n"[..]).unwrap();
+    dev.put_bytes("rt-empty", &[]).unwrap();
+
+    let files = dev.list_files().unwrap();
+    for (name, size) in [("rt-a.bin", data.len() as u64), ("rt-b.txt", 13), ("rt-empty", 0)] {
+        assert!(
+            files.iter().any(|f| f.name == name && f.size == size),
+            "{name} in {files:?}"
+        );
+    }
+    assert_eq!(dev.get_bytes("rt-b.txt").unwrap(), b"hello device\n");
+    assert_eq!(dev.get_bytes("rt-empty").unwrap(), b"");
+    let out = dir.join("out.bin");
+    assert_eq!(dev.get_file("rt-a.bin", &out).unwrap(), data.len() as u64);
+    assert_eq!(std::fs::read(&out).unwrap(), data);
+
+    for name in ["rt-a.bin", "rt-b.txt", "rt-empty"] {
+        dev.remove_file(name).unwrap();
+    }
+    let left = dev.list_files().unwrap();
+    assert!(!left.iter().any(|f| f.name.starts_with("rt-")), "{left:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// count -> sum inside one Application, total read on the host: the device still serves.
+pub fn still_serving(dev: &Device, n: u64) {
+    let m = dev.load_module(modules().testkit()).unwrap();
+    let app = Application::new(dev);
+    let count = app.ssdlet(&m, "count", (n,)).unwrap();
+    let sum = app.ssdlet(&m, "sum", ()).unwrap();
+    app.connect(count.out(0), sum.input(0)).unwrap();
+    let mut total = app.connect_to::<u64>(sum.out("total")).unwrap();
+    app.start().unwrap();
+    assert_eq!(total.collect_all().unwrap(), vec![n * n.saturating_sub(1) / 2]);
+    app.wait().unwrap();
+    dev.unload_module(m).unwrap();
+}
+
+/// Bad input gives typed errors naming the thing, and the device keeps serving.
+pub fn bad_input_typed_errors(dev: &Device) {
+    let m = dev.load_module(modules().testkit()).unwrap();
+    dev.put_bytes("bad-words.txt", b"a b c\n").unwrap();
+
+    // Mismatched port types: both types named.
+    let app = Application::new(dev);
+    let words = app.ssdlet(&m, "words", (dev.file("bad-words.txt"),)).unwrap();
+    let sum = app.ssdlet(&m, "sum", ()).unwrap();
+    match app.connect(words.out(0), sum.input(0)) {
+        Err(Error::PortType { from, to, message }) => {
+            assert_eq!((from.as_str(), to.as_str()), ("words.words", "sum.in"));
+            assert!(message.contains("u64"), "{message}");
+            assert!(
+                message.contains("WordCount") || message.contains("str"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a port type error, got {other:?}"),
+    }
+    still_serving(dev, 10);
+
+    // Unknown SSDlet id: the device's message lists the ids.
+    match app.ssdlet(&m, "no_such_ssdlet", ()) {
+        Err(e @ Error::UnknownSsdlet { .. }) => {
+            assert_eq!(e.kind(), Some(ErrorKind::NotFound));
+            let Error::UnknownSsdlet { id, message, .. } = e else {
+                unreachable!()
+            };
+            assert_eq!(id, "no_such_ssdlet");
+            assert!(message.contains("echo"), "{message}");
+        }
+        other => panic!("expected an unknown SSDlet error, got {other:?}"),
+    }
+
+    // Unknown file: as an argument, and for get and remove.
+    for r in [
+        app.ssdlet(&m, "words", (dev.file("no-such-file"),)).map(|_| ()),
+        dev.get_bytes("no-such-file").map(|_| ()),
+        dev.remove_file("no-such-file"),
+        dev.host_file("no-such-file").map(|_| ()),
+    ] {
+        match r {
+            Err(Error::UnknownFile { name, .. }) => assert_eq!(name, "no-such-file"),
+            other => panic!("expected an unknown file error, got {other:?}"),
+        }
+    }
+
+    // Missing module path, and a file that is not a module.
+    match dev.load_module("/no/such/dir/libmissing.so") {
+        Err(Error::ModulePath { path, .. }) => assert!(path.ends_with("libmissing.so")),
+        other => panic!("expected a module path error, got {other:?}"),
+    }
+    let junk = std::env::temp_dir().join(format!("host-sdk-junk-{}.so", std::process::id()));
+    std::fs::write(&junk, b"not an ELF file").unwrap();
+    match dev.load_module(&junk) {
+        Err(Error::Load { path, message }) => {
+            assert_eq!(path, junk);
+            assert!(!message.is_empty());
+        }
+        other => panic!("expected a load error, got {other:?}"),
+    }
+    let _ = std::fs::remove_file(&junk);
+
+    // Ports that do not exist, by index and by name.
+    for r in [
+        app.connect(sum.out(3), sum.input(0)),
+        app.connect(words.out("nope"), sum.input(0)),
+    ] {
+        match r {
+            Err(Error::NoSuchPort {
+                ssdlet, available, ..
+            }) => {
+                assert!(ssdlet == "sum" || ssdlet == "words");
+                assert!(!available.is_empty());
+            }
+            other => panic!("expected a no-such-port error, got {other:?}"),
+        }
+    }
+    // Wrong argument type.
+    let e = app.ssdlet(&m, "count", ("ten",)).unwrap_err();
+    assert_eq!(e.kind(), Some(ErrorKind::InvalidArgument), "{e}");
+
+    // A failing SSDlet fails its own Application with its message.
+    let failing = Application::new(dev);
+    failing.ssdlet(&m, "failing", ("boom on purpose",)).unwrap();
+    failing.start().unwrap();
+    match failing.wait() {
+        Err(Error::AppFailed { message, .. }) => assert!(message.contains("boom on purpose"), "{message}"),
+        other => panic!("expected the Application to fail, got {other:?}"),
+    }
+
+    app.abort().unwrap();
+    dev.unload_module(m).unwrap();
+    dev.remove_file("bad-words.txt").unwrap();
+    still_serving(dev, 100);
+}
+
+/// Host sender into an SSDlet, host receiver out of it; and ports between two Applications.
+pub fn host_ports_and_inter_application(dev: &Device) {
+    let m = dev.load_module(modules().testkit()).unwrap();
+    let app = Application::new(dev);
+    let echo = app.ssdlet(&m, "echo", ()).unwrap();
+    let tx = app.connect_from::<u64>(echo.input(0)).unwrap();
+    let mut rx = app.connect_to::<u64>(echo.out(0)).unwrap();
+    app.start().unwrap();
+    tx.put(&1).unwrap();
+    tx.put_all(&[2, 3, 4]).unwrap();
+    tx.close().unwrap();
+    let got: Vec<u64> = rx.by_ref().collect();
+    assert_eq!(got, vec![1, 2, 3, 4]);
+    assert!(rx.take_error().is_none());
+    app.wait().unwrap();
+
+    // count (Application A) -> sum (Application B).
+    let a = Application::new(dev);
+    let b = Application::new(dev);
+    let count = a.ssdlet(&m, "count", (50u64,)).unwrap();
+    let sum = b.ssdlet(&m, "sum", ()).unwrap();
+    a.connect(count.out(0), sum.input(0)).unwrap();
+    let mut total = b.connect_to::<u64>(sum.out(0)).unwrap();
+    b.start().unwrap();
+    a.start().unwrap();
+    assert_eq!(total.collect_all().unwrap(), vec![(0..50).sum::<u64>()]);
+    a.wait().unwrap();
+    b.wait().unwrap();
+    dev.unload_module(m).unwrap();
+}
+
+/// Two threads, each with its own host clock and Application, at once.
+pub fn two_threads(dev: &Device) {
+    let text = generate_vec(&TextSpec::new(60_000, 11));
+    dev.put_bytes("tt-input.txt", &text).unwrap();
+    let want = baseline::word_count(&text);
+    std::thread::scope(|s| {
+        let t1 = s.spawn(|| device_word_count(&dev.with_own_clock(), "tt-input.txt").unwrap());
+        let t2 = s.spawn(|| {
+            let d = dev.with_own_clock();
+            for n in [10, 1000, 5000] {
+                still_serving(&d, n);
+            }
+        });
+        assert_eq!(t1.join().unwrap(), want);
+        t2.join().unwrap();
+    });
+    dev.remove_file("tt-input.txt").unwrap();
+}
+
+/// Conventional reads: QD1 and deep reads return the file's bytes and move the host clock;
+/// host compute is charged to it.
+pub fn conventional_reads(dev: &Device) {
+    let data: Vec<u8> = (0..1_000_003u32).map(|i| (i % 251) as u8).collect();
+    dev.put_bytes("conv.bin", &data).unwrap();
+    let f = dev.host_file("conv.bin").unwrap();
+    assert_eq!(f.size(), data.len() as u64);
+
+    let t0 = dev.now();
+    assert_eq!(f.pread(4000, 300).unwrap(), &data[4000..4300]);
+    assert_eq!(f.pread(999_000, 1003).unwrap(), &data[999_000..]);
+    assert!(dev.now() > t0);
+    match f.pread(999_000, 5000) {
+        Err(Error::OutOfRange { size, .. }) => assert_eq!(size, data.len() as u64),
+        other => panic!("expected out of range, got {other:?}"),
+    }
+
+    let t1 = dev.now();
+    let deep = ReadAhead::default();
+    assert_eq!(f.read_all(deep).unwrap(), data);
+    let mut n = 0u64;
+    let report = f.scan(deep, |chunk| n += chunk.len() as u64).unwrap();
+    assert_eq!(n, data.len() as u64);
+    assert!(report.started_at >= t1 && report.finished_at == dev.now());
+    assert!(report.io.0 > 0 && report.commands >= 8);
+
+    // Deep reads finish no later than the same reads at depth 1.
+    let qd1 = f.scan(ReadAhead { depth: 1, ..deep }, |_| {}).unwrap();
+    assert!(report.io <= qd1.io, "deep {:?} vs QD1 {:?}", report.io, qd1.io);
+
+    let before = dev.now();
+    dev.charge(std::time::Duration::from_micros(5));
+    assert_eq!(dev.now().saturating_since(before).0, 5_000);
+    dev.remove_file("conv.bin").unwrap();
+}

@@ -3,7 +3,8 @@
 //!
 //! [`Device::host_file`] finds a file's extents the way a host filesystem would: it reads the
 //! device's file table (LBAs `0..128`, two copies, format in `device_runtime::namespace`) over
-//! NVMe. Then:
+//! NVMe (the copy with the highest generation that decodes wins; the header's CRC is not
+//! checked on the host). Then:
 //! - [`HostFile::pread`]: queue depth 1, each command issued when the last completed;
 //! - [`HostFile::scan`]: a sequential reader keeping [`ReadAhead::depth`] requests of
 //!   [`ReadAhead::request_bytes`] outstanding; the host processes chunks in order as they
@@ -16,7 +17,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::time::{Duration, Instant};
 
-use device_runtime::namespace::{FileEntry, DATA_START, TABLE_BLOCKS};
+use device_runtime::namespace::{FileEntry, TABLE_BLOCKS};
 use serde::Deserialize;
 use sim_nvme::nvme::{Command, Completion, Payload};
 use sim_nvme::{Lba, SimDuration, SimTime, LBA_BYTES};
@@ -266,6 +267,3 @@ impl HostFile {
         Ok(out)
     }
 }
-
-/// First block any file can hold (the table lives below it).
-pub const FIRST_DATA_BLOCK: u64 = DATA_START;

@@ -79,7 +79,7 @@ mod transport;
 
 pub use app::Application;
 pub use arg::{Arg, IntoArgs};
-pub use conv::{HostFile, ReadAhead, ScanReport, FIRST_DATA_BLOCK};
+pub use conv::{HostFile, ReadAhead, ScanReport};
 pub use device::{Device, ImageSpec};
 pub use error::{Error, Result};
 pub use files::{FileInfo, CHUNK};

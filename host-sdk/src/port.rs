@@ -45,7 +45,6 @@ impl<T: DeserializeOwned> HostReceiver<T> {
     /// The next message, waiting for it; `None` at the end of the stream (Biscuit's
     /// `while (port.get(value))`). `None` also ends the loop on an error, which
     /// [`HostReceiver::take_error`] then returns.
-    #[allow(clippy::should_implement_trait)]
     pub fn get(&mut self) -> Option<T> {
         match self.try_get() {
             Ok(v) => v,

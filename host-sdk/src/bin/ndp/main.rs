@@ -3,6 +3,7 @@
 //! Subcommands each live in their own file beside this one.
 
 mod bench;
+mod files;
 mod inspect;
 
 use clap::{Parser, Subcommand};
@@ -21,6 +22,16 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Print an SSDlet module's metadata without running it; refuse a bad module.
     Inspect(inspect::InspectArgs),
+    /// Create a device image for a profile.
+    Init(files::InitArgs),
+    /// Copy a host file onto the device.
+    Put(files::PutArgs),
+    /// Copy a device file to the host.
+    Get(files::GetArgs),
+    /// List the device's files.
+    Ls(files::LsArgs),
+    /// Remove a device file.
+    Rm(files::RmArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,5 +39,10 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Init(args) => files::init(args),
+        Command::Put(args) => files::put(args),
+        Command::Get(args) => files::get(args),
+        Command::Ls(args) => files::ls(args),
+        Command::Rm(args) => files::rm(args),
     }
 }

@@ -333,3 +333,30 @@ fn simulated_times_are_deterministic_for_a_single_host_thread() {
     assert_eq!(r1, r2);
     println!("host clock after the sequence: {} ns", t1.last().unwrap().0);
 }
+
+#[test]
+fn a_wait_from_one_thread_never_aborts_a_consumer_whose_producer_has_not_started() {
+    let dev = device();
+    let mut h = Host(dev.handle());
+    let m = h.load_testkit();
+    let producer = h.app("producer");
+    let consumer = h.app("consumer");
+    let c = h.spawn(producer, m, "count", vec![ArgValue::U64(100)]);
+    let s = h.spawn(consumer, m, "sum", vec![]);
+    h.connect(c, "out", s, "in");
+    let total = h.receiver(s, "total");
+    h.ok(IscRequest::Start { app: consumer });
+    // Another host thread waits for the consumer: parked until the producer has started.
+    let mut waiter = Host(h.0.clone());
+    let waiting = std::thread::spawn(move || waiter.wait(consumer));
+    // A third runs and waits for its own Application meanwhile.
+    let mut other = Host(h.0.clone());
+    let (app, out) = pipeline(&mut other, m, 10);
+    other.ok(IscRequest::Start { app });
+    other.wait(app);
+    assert_eq!(other.0.recv_all::<u64>(out).unwrap(), vec![45]);
+    h.ok(IscRequest::Start { app: producer });
+    let report = waiting.join().unwrap();
+    assert_eq!(report.ports[0].messages, 100);
+    assert_eq!(h.0.recv_all::<u64>(total).unwrap(), vec![4950]);
+}

@@ -1,6 +1,7 @@
 //! The device runtime end to end on a simulated SSD: files through the namespace and internal
 //! reads, the matcher, determinism under the modeled compute, isolation of Applications (one
-//! test per fault), inter-application ports, placement, and a 10,000-instance chain.
+//! test per fault), inter-application ports, placement, a 10,000-instance chain, and deadlock
+//! detection that names the deadlocked SSDlets and leaves live Applications alone.
 
 mod common;
 
@@ -318,4 +319,121 @@ fn a_chain_of_ten_thousand_instances_runs_to_completion() {
     assert_eq!(rt.recv::<u64>(out).unwrap(), vec![45]);
     assert_eq!(report.instances, 10_000);
     assert_eq!(report.ports.len(), 10_000);
+}
+
+#[test]
+fn waiting_on_one_application_leaves_a_consumer_of_an_unstarted_producer_alone() {
+    let m = testkit("rt-live");
+    let mut rt = runtime(RuntimeConfig::default());
+    let producer = rt.create_app("producer", AppConfig::default());
+    let consumer = rt.create_app("consumer", AppConfig::default());
+    let c = rt
+        .spawn(producer, &m.ssdlet("count").unwrap(), &[ArgValue::U64(100)])
+        .unwrap();
+    let s = rt.spawn(consumer, &m.ssdlet("sum").unwrap(), &[]).unwrap();
+    rt.connect(c, "out", s, "in").unwrap();
+    let total = rt.host_receiver(s, "total").unwrap();
+    let (other, out) = healthy(&mut rt, &m, 10);
+    rt.start(consumer).unwrap();
+    rt.start(other).unwrap();
+    // The consumer is blocked on a port its unstarted producer feeds: not a deadlock.
+    rt.wait(other).unwrap();
+    assert_eq!(rt.recv::<u64>(out).unwrap(), vec![45]);
+    assert!(rt.run().is_ok());
+    let err = rt.wait(consumer).unwrap_err();
+    assert!(matches!(err, RuntimeError::WaitingForApps { .. }), "{err}");
+    assert!(err.to_string().contains("`producer`"), "{err}");
+    assert_eq!(rt.outcome(s), None, "the consumer is still running");
+    rt.start(producer).unwrap();
+    rt.wait(consumer).unwrap();
+    rt.wait(producer).unwrap();
+    assert_eq!(rt.recv::<u64>(total).unwrap(), vec![4950]);
+}
+
+/// Two echoes feeding each other: neither can ever receive.
+fn echo_cycle(rt: &mut Runtime, m: &Module, apps: [AppId; 2]) -> [device_runtime::runtime::InstanceId; 2] {
+    let a = rt.spawn(apps[0], &m.ssdlet("echo").unwrap(), &[]).unwrap();
+    let b = rt.spawn(apps[1], &m.ssdlet("echo").unwrap(), &[]).unwrap();
+    rt.connect(a, "out", b, "in").unwrap();
+    rt.connect(b, "out", a, "in").unwrap();
+    [a, b]
+}
+
+#[test]
+fn a_true_deadlock_is_detected_and_named_and_only_it_is_aborted() {
+    let m = testkit("rt-deadlock");
+    let mut rt = runtime(RuntimeConfig::default());
+    let stuck = rt.create_app("stuck", AppConfig::default());
+    let [a, b] = echo_cycle(&mut rt, &m, [stuck, stuck]);
+    // An unrelated Application waiting for host input, and one whose producer is unbuilt.
+    let host_fed = rt.create_app("host-fed", AppConfig::default());
+    let e = rt.spawn(host_fed, &m.ssdlet("echo").unwrap(), &[]).unwrap();
+    let tx = rt.host_sender(e, "in").unwrap();
+    let rx = rt.host_receiver(e, "out").unwrap();
+    let producer = rt.create_app("producer", AppConfig::default());
+    let consumer = rt.create_app("consumer", AppConfig::default());
+    let c = rt
+        .spawn(producer, &m.ssdlet("count").unwrap(), &[ArgValue::U64(4)])
+        .unwrap();
+    let s = rt.spawn(consumer, &m.ssdlet("sum").unwrap(), &[]).unwrap();
+    rt.connect(c, "out", s, "in").unwrap();
+    let total = rt.host_receiver(s, "total").unwrap();
+    for app in [stuck, host_fed, consumer] {
+        rt.start(app).unwrap();
+    }
+    let err = rt.wait(stuck).unwrap_err();
+    let RuntimeError::Deadlock { blocked } = &err else {
+        panic!("expected a deadlock, got {err}");
+    };
+    assert!(blocked.contains("`echo` of application `stuck`"), "{err}");
+    assert!(
+        !blocked.contains("host-fed") && !blocked.contains("consumer"),
+        "{err}"
+    );
+    for id in [a, b] {
+        assert!(
+            matches!(
+                rt.outcome(id),
+                Some(Err(SsdletError::Aborted {
+                    reason: AbortReason::Deadlock,
+                    ..
+                }))
+            ),
+            "{:?}",
+            rt.outcome(id)
+        );
+    }
+    assert!(matches!(rt.wait(stuck), Err(RuntimeError::AppFailed { .. })));
+    // The others were left alone and complete.
+    assert_eq!(rt.outcome(e), None);
+    assert_eq!(rt.outcome(s), None);
+    rt.send(tx, &7u64).unwrap();
+    rt.close_sender(tx).unwrap();
+    rt.wait(host_fed).unwrap();
+    assert_eq!(rt.recv::<u64>(rx).unwrap(), vec![7]);
+    rt.start(producer).unwrap();
+    rt.wait(consumer).unwrap();
+    assert_eq!(rt.recv::<u64>(total).unwrap(), vec![6]);
+}
+
+#[test]
+fn a_deadlock_across_two_running_applications_is_detected_by_a_wait_on_either() {
+    let m = testkit("rt-deadlock2");
+    let mut rt = runtime(RuntimeConfig::default());
+    let x = rt.create_app("x", AppConfig::default());
+    let y = rt.create_app("y", AppConfig::default());
+    echo_cycle(&mut rt, &m, [x, y]);
+    rt.start(x).unwrap();
+    // `y` has not started: `x` may still be fed, so this is no deadlock yet.
+    assert!(matches!(rt.wait(x), Err(RuntimeError::WaitingForApps { .. })));
+    rt.start(y).unwrap();
+    let err = rt.wait(y).unwrap_err();
+    let RuntimeError::Deadlock { blocked } = &err else {
+        panic!("expected a deadlock, got {err}");
+    };
+    assert!(
+        blocked.contains("application `x`") && blocked.contains("application `y`"),
+        "{err}"
+    );
+    assert!(rt.run().is_ok(), "nothing is left to abort");
 }

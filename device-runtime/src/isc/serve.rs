@@ -55,7 +55,7 @@ fn runtime_kind(e: &RuntimeError) -> ErrorKind {
         E::AlreadyStarted { .. } | E::HostSenderClosed(_) | E::PortInUse { .. } => ErrorKind::State,
         E::PortType(_) => ErrorKind::PortType,
         E::AppFailed { .. } => ErrorKind::AppFailed,
-        E::WaitingForHost { .. } => ErrorKind::WaitingForHost,
+        E::WaitingForHost { .. } | E::WaitingForApps { .. } => ErrorKind::WaitingForHost,
         E::Deadlock { .. } => ErrorKind::Deadlock,
         _ => ErrorKind::Device,
     }
@@ -162,7 +162,7 @@ impl Firmware {
         self.rt.run_idle();
         match req {
             IscRequest::Wait { app, block: true } => {
-                self.rt.is_running(app).unwrap_or(false) && self.rt.waits_for_host(app.0)
+                self.rt.is_running(app).unwrap_or(false) && self.rt.waits_for_others(app.0)
             }
             IscRequest::Recv {
                 port, block: true, ..

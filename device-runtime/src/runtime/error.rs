@@ -191,6 +191,20 @@ pub enum RuntimeError {
         /// The SSDlets waiting.
         waiting: String,
     },
+    /// An Application cannot finish yet: it is connected by ports to Applications that have
+    /// not started (they may still feed or drain it).
+    #[error(
+        "application `{app}` is waiting for connected applications that have not started ({building}); \
+         its SSDlets {waiting} are blocked on ports to them: start them first"
+    )]
+    WaitingForApps {
+        /// The application's name.
+        app: String,
+        /// Its blocked SSDlets.
+        waiting: String,
+        /// The connected Applications still being built.
+        building: String,
+    },
     /// The device profile has no cores for SSDlets.
     #[error("device profile `{0}` has no ARM cores for SSDlets (arm.cores = 0)")]
     NoCores(String),
@@ -234,7 +248,10 @@ pub enum RuntimeError {
         source: std::io::Error,
     },
     /// Every unfinished instance was blocked on a port.
-    #[error("deadlock: every unfinished SSDlet was blocked on a port ({blocked}); they were aborted")]
+    #[error(
+        "deadlock: SSDlets blocked on ports that nothing can feed or drain ({blocked}); \
+         their applications were aborted"
+    )]
     Deadlock {
         /// The blocked SSDlets.
         blocked: String,

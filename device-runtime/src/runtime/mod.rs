@@ -30,6 +30,7 @@ mod args;
 mod config;
 mod error;
 mod hostio;
+mod liveness;
 mod report;
 mod sched;
 mod spawn;

@@ -18,6 +18,8 @@
 //! another core's next start: runs are not interleaved within a slice (they share nothing but
 //! timestamped messages and the SSD, which orders requests by their issue instants).
 //!
+//! Deadlocks: see [`super::liveness`].
+//!
 //! Faults: an instance whose entry point fails (panic, error, trap, abort) fails its
 //! Application: the others of that Application are aborted (their next runtime call returns
 //! `ABORTED`, the SDK unwinds them), their input queues are dropped, and the Application's
@@ -33,7 +35,7 @@ use crate::compute::{thread_cpu_ns, ComputeModel};
 use crate::fiber::{FiberExit, Resumed};
 use crate::instance::{AbortReason, Wait, CURRENT};
 use crate::trap::TrapKind;
-use crate::world::{HostEnd, Slot};
+use crate::world::Slot;
 
 impl Runtime {
     /// Starts `app` at the host's clock: its instances become runnable.
@@ -78,19 +80,29 @@ impl Runtime {
         }
     }
 
-    /// Runs the device until nothing is runnable. SSDlets blocked on ports that cannot make
-    /// progress (no open host sender feeds their Application) are a deadlock: their
-    /// Applications are aborted, and the error names them.
+    /// Runs the device until nothing is runnable, then aborts every deadlocked Application
+    /// ([`super::liveness`]: Running, nothing runnable, and nothing that could feed it can
+    /// progress); the error names their blocked SSDlets.
     pub fn run(&mut self) -> Result<(), RuntimeError> {
+        let all: Vec<usize> = (0..self.apps.len()).collect();
+        self.settle(&all)
+    }
+
+    /// Runs until nothing is runnable, then aborts the deadlocked Applications among `apps`.
+    fn settle(&mut self, apps: &[usize]) -> Result<(), RuntimeError> {
         self.run_idle();
+        let live = self.live_apps();
         let mut blocked = Vec::new();
-        for a in 0..self.apps.len() {
-            if self.apps[a].state != AppState::Running || self.waits_for_host(a) {
+        for &a in apps {
+            if self.apps[a].state != AppState::Running || live[a] {
                 continue;
             }
             for &slot in &self.apps[a].slots {
                 if self.instances[slot].outcome.is_none() {
-                    blocked.push(self.instances[slot].state.ssdlet.clone());
+                    blocked.push(format!(
+                        "`{}` of application `{}`",
+                        self.instances[slot].state.ssdlet, self.apps[a].name
+                    ));
                 }
             }
             self.abort_app(a, AbortReason::Deadlock);
@@ -106,12 +118,16 @@ impl Runtime {
 
     /// Runs until `app` is done and returns its report; a failed Application is an error
     /// ([`RuntimeError::AppFailed`]; its report is still available from [`Runtime::report`]).
+    /// Only `app` and the Applications connected to it by ports are checked for deadlock
+    /// (and aborted if deadlocked, which is a [`RuntimeError::Deadlock`]); unrelated
+    /// Applications are left alone.
     pub fn wait(&mut self, app: AppId) -> Result<super::RunReport, RuntimeError> {
         self.app(app)?;
-        let res = self.run();
+        let group = self.connected_apps(app.0);
+        // A deadlock in the group is reported as such (the Applications it aborted fail).
+        self.settle(&group)?;
         let a = &self.apps[app.0];
         if a.state == AppState::Running {
-            res?;
             let waiting = a
                 .slots
                 .iter()
@@ -119,9 +135,16 @@ impl Runtime {
                 .map(|&s| self.instances[s].state.ssdlet.clone())
                 .collect::<Vec<_>>()
                 .join(", ");
-            return Err(RuntimeError::WaitingForHost {
+            if group.iter().any(|&g| self.waits_for_host(g)) {
+                return Err(RuntimeError::WaitingForHost {
+                    app: a.name.clone(),
+                    waiting,
+                });
+            }
+            return Err(RuntimeError::WaitingForApps {
                 app: a.name.clone(),
                 waiting,
+                building: self.building_neighbours(app.0).join(", "),
             });
         }
         if let Some(e) = &a.failure {
@@ -131,17 +154,6 @@ impl Runtime {
             });
         }
         self.report(app)
-    }
-
-    /// Whether an unfinished instance of `app` waits on an open host sender.
-    pub(crate) fn waits_for_host(&self, app: usize) -> bool {
-        let chans = self.world.channels.borrow();
-        self.apps[app].slots.iter().any(|&s| {
-            let inst = &self.instances[s];
-            inst.outcome.is_none()
-                && matches!(inst.state.wait.get(), Wait::Get(ch)
-                    if chans[ch].host == HostEnd::Sender && !chans[ch].sender_closed)
-        })
     }
 
     /// Resumes runnable instances until none is left.

@@ -6,10 +6,14 @@
 //!
 //! - a read is split into chunks of `read_chunk` bytes (one internal read command each), all
 //!   issued at the SSDlet's current instant, so the channels and dies work in parallel;
-//! - a small sequential read (shorter than `readahead`) fills a read-ahead window of
-//!   `readahead` bytes, issued at once in chunks; later reads inside the window cost only the
-//!   wait for the chunks they touch. The window is refilled when a read leaves it (no double
-//!   buffering: the reader waits for the first chunk of each new window).
+//! - read-ahead follows sequential access, per file: once
+//!   [`ReadState::SEQUENTIAL_AFTER`] reads in a row of a file each started where the previous
+//!   ended, a small read (shorter than `readahead`) fills a read-ahead window of `readahead`
+//!   bytes, issued at once in chunks; later reads inside the window cost only the wait for the
+//!   chunks they touch. The window is refilled when a sequential read leaves it (no double
+//!   buffering: the reader waits for the first chunk of each new window). A jump resets the
+//!   file's streak, so random reads (pointer chasing, page lookups) read exactly what they ask
+//!   for; a read that happens to fall inside the current window is still served from it.
 //!
 //! The caller suspends the SSDlet until the returned completion instant; its core is free
 //! meanwhile. Files in host memory (the test driver's) are copied without device time.
@@ -17,7 +21,7 @@
 use sim_nvme::{IoError, MatchMode, MatchRequest, SimTime, Ssd, LBA_BYTES};
 use ssdlet_abi::Status;
 
-use crate::instance::{InstanceState, Readahead};
+use crate::instance::{InstanceState, ReadState, Readahead};
 use crate::namespace::FileEntry;
 use crate::world::FileBacking;
 
@@ -93,11 +97,13 @@ pub(crate) fn read(
     let chunk = cfg.read_chunk.max(LBA_BYTES);
     let end = offset + n as u64;
     let done;
-    if cfg.readahead > 0 && (n as u64) < cfg.readahead {
-        let mut ra = st.readahead.borrow_mut();
-        let hit = ra
-            .as_ref()
-            .is_some_and(|r| r.file == handle && offset >= r.start && end <= r.start + r.data.len() as u64);
+    let mut reads = st.reads.borrow_mut();
+    let sequential = reads.record(handle, offset, end);
+    let ReadState { window: ra, .. } = &mut *reads;
+    let hit = ra
+        .as_ref()
+        .is_some_and(|r| r.file == handle && offset >= r.start && end <= r.start + r.data.len() as u64);
+    if cfg.readahead > 0 && (n as u64) < cfg.readahead && (hit || sequential) {
         if !hit {
             let start = align_down(offset);
             let wend = (start + cfg.readahead)

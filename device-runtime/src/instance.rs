@@ -131,6 +131,55 @@ impl AppAccount {
     }
 }
 
+/// How an instance has been reading one file: where its last read ended, and how many reads
+/// in a row continued exactly there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReadStream {
+    pub(crate) file: u64,
+    pub(crate) next: u64,
+    pub(crate) streak: u32,
+}
+
+/// Read state of one instance: its per-file access pattern and its read-ahead window.
+#[derive(Default)]
+pub(crate) struct ReadState {
+    /// Files read so far (at most [`ReadState::STREAMS`], least recently read dropped first).
+    pub(crate) streams: Vec<ReadStream>,
+    pub(crate) window: Option<Readahead>,
+}
+
+impl ReadState {
+    /// Files whose access pattern is tracked at once.
+    pub(crate) const STREAMS: usize = 16;
+    /// Reads in a row continuing where the previous ended that turn read-ahead on.
+    pub(crate) const SEQUENTIAL_AFTER: u32 = 2;
+
+    /// Records a read of `[offset, end)` of `file`; returns whether the file is being read
+    /// sequentially (the last [`Self::SEQUENTIAL_AFTER`] reads each continued the previous).
+    pub(crate) fn record(&mut self, file: u64, offset: u64, end: u64) -> bool {
+        let pos = self.streams.iter().position(|s| s.file == file);
+        let mut s = match pos {
+            Some(i) => self.streams.remove(i),
+            None => ReadStream {
+                file,
+                next: u64::MAX,
+                streak: 0,
+            },
+        };
+        s.streak = if offset == s.next {
+            s.streak.saturating_add(1)
+        } else {
+            0
+        };
+        s.next = end;
+        if self.streams.len() >= Self::STREAMS {
+            self.streams.remove(0);
+        }
+        self.streams.push(s);
+        s.streak >= Self::SEQUENTIAL_AFTER
+    }
+}
+
 /// Read-ahead state of a sequential reader: a window of a file read at once.
 pub(crate) struct Readahead {
     pub(crate) file: u64,
@@ -154,7 +203,7 @@ pub(crate) struct InstanceState {
     pub(crate) slice_start: Cell<SimTime>,
     /// Thread CPU time at its last charge (Measured mode).
     pub(crate) cpu_mark: Cell<u64>,
-    pub(crate) readahead: RefCell<Option<Readahead>>,
+    pub(crate) reads: RefCell<ReadState>,
     pub(crate) world: Rc<World>,
     pub(crate) inputs: Vec<Option<ChannelId>>,
     pub(crate) outputs: Vec<Option<ChannelId>>,
@@ -273,5 +322,32 @@ impl InstanceState {
         self.dram.set(self.dram.get().saturating_sub(size as u64));
         let acc = &self.account;
         acc.dram.set(acc.dram.get().saturating_sub(size as u64));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReadState;
+
+    #[test]
+    fn read_ahead_follows_sequential_access_per_file() {
+        let mut r = ReadState::default();
+        // Two reads in a row continuing the previous turn it on.
+        assert!(!r.record(1, 0, 4096));
+        assert!(!r.record(1, 4096, 8192));
+        assert!(r.record(1, 8192, 12288));
+        // Another file read in between does not break file 1's stream.
+        assert!(!r.record(2, 0, 4096));
+        assert!(r.record(1, 12288, 16384));
+        // A jump resets it; random reads never turn it on.
+        assert!(!r.record(1, 1 << 20, (1 << 20) + 4096));
+        for off in [7u64, 3, 11, 5, 2] {
+            assert!(!r.record(1, off * 4096 * 9, off * 4096 * 9 + 4096));
+        }
+        // Tracking is bounded.
+        for f in 10..100 {
+            r.record(f, 0, 1);
+        }
+        assert!(r.streams.len() <= ReadState::STREAMS);
     }
 }

@@ -260,7 +260,7 @@ impl Runtime {
             }
         }
         st.current.borrow_mut().clear();
-        *st.readahead.borrow_mut() = None;
+        *st.reads.borrow_mut() = Default::default();
         let ssdlet = st.ssdlet.clone();
         let message = || {
             st.error

@@ -95,7 +95,7 @@ impl Runtime {
             clock: Cell::new(self.host_now),
             slice_start: Cell::new(self.host_now),
             cpu_mark: Cell::new(0),
-            readahead: RefCell::new(None),
+            reads: RefCell::new(Default::default()),
             world: Rc::clone(&self.world),
             inputs: vec![None; meta.inputs.len()],
             outputs: vec![None; meta.outputs.len()],

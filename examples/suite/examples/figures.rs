@@ -31,12 +31,11 @@ fn secs(d: SimDuration) -> f64 {
     d.as_secs_f64()
 }
 
-fn config(profile: &DeviceProfile, readahead: u64) -> RuntimeConfig {
+fn config(profile: &DeviceProfile) -> RuntimeConfig {
     RuntimeConfig {
         compute: ComputeModel::Measured {
             slowdown: profile.arm.arm_slowdown,
         },
-        readahead,
         ..RuntimeConfig::default()
     }
 }
@@ -77,7 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let starts = start_nodes(g.nodes(), 100, seed);
     let c = conv::pointer_chase(profile.clone(), &graph, &starts, hops)?;
-    let n = ndp::pointer_chase(profile.clone(), config(&profile, 0), &pc, &graph, &starts, hops)?;
+    let n = ndp::pointer_chase(profile.clone(), config(&profile), &pc, &graph, &starts, hops)?;
     assert_eq!(c.result, n.result, "conventional and NDP paths differ");
     row(
         &format!("pointer chase 100 x {hops} hops"),
@@ -97,7 +96,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         text[at..at + pat.len()].copy_from_slice(pat.as_bytes());
     }
     let c = conv::grep(profile.clone(), &text, pat.as_bytes())?;
-    let n = ndp::grep(profile.clone(), config(&profile, 0), &gr, &text, pat)?;
+    let n = ndp::grep(profile.clone(), config(&profile), &gr, &text, pat)?;
     assert_eq!(c.result, n.result, "conventional and NDP grep differ");
     row(
         &format!("grep {pat:?} in {text_mib} MiB"),
@@ -125,7 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         mappers: 2,
         reducers: 2,
     };
-    let n = ndp::word_count(profile.clone(), config(&profile, 1 << 20), &wc, &text, plan)?;
+    let n = ndp::word_count(profile.clone(), config(&profile), &wc, &text, plan)?;
     assert_eq!(n.result, native, "NDP wordcount differs from the native count");
     assert_eq!(
         c.result, native,

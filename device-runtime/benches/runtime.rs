@@ -103,9 +103,50 @@ fn filestream_scan(c: &mut Criterion) {
     g.finish();
 }
 
+/// 1 MiB messages between two SSDlets on one core, handed over vs copied by the runtime.
+fn large_messages(c: &mut Criterion) {
+    const MIB: u64 = 1 << 20;
+    let m = testkit();
+    let (blobs, sum) = (m.ssdlet("blobs").unwrap(), m.ssdlet("blob_sum").unwrap());
+    let mut g = c.benchmark_group("runtime");
+    g.throughput(Throughput::Bytes(MIB));
+    for (name, zero_copy) in [("messages_1MiB_no_copy", true), ("messages_1MiB_copy", false)] {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let config = RuntimeConfig {
+                    zero_copy,
+                    ..RuntimeConfig::default()
+                };
+                let mut rt = Runtime::in_memory(DeviceProfile::tiny(), config).unwrap();
+                // Up to a port's 64 queued 1 MiB messages are held by the Application.
+                let budget = AppConfig {
+                    dram_budget: 1 << 30,
+                    ..AppConfig::default()
+                };
+                let app = rt.create_app("blobs", budget);
+                let args = [ArgValue::U64(iters), ArgValue::U64(MIB)];
+                let src = rt.spawn_on(app, &blobs, &args, Placement::Core(0)).unwrap();
+                let dst = rt.spawn_on(app, &sum, &[], Placement::Core(0)).unwrap();
+                rt.connect(src, "out", dst, "in").unwrap();
+                let total = rt.host_receiver(dst, "total").unwrap();
+                rt.start(app).unwrap();
+                let start = Instant::now();
+                rt.run().unwrap();
+                let t = start.elapsed();
+                let want: u64 = (0..iters).map(|i| u64::from(i as u8) * MIB).sum();
+                assert_eq!(rt.recv::<u64>(total).unwrap(), vec![want]);
+                let (copied, adopted) = rt.message_bytes();
+                assert_eq!(adopted == 0, !zero_copy, "copied {copied}, adopted {adopted}");
+                t
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = messages_one_core, filestream_scan
+    targets = messages_one_core, filestream_scan, large_messages
 }
 criterion_main!(benches);

@@ -112,6 +112,18 @@ pub(crate) struct IoCounters {
 }
 
 impl AppAccount {
+    /// Adds `n` bytes of device DRAM held outside any instance (an adopted message).
+    pub(crate) fn hold(&self, n: u64) {
+        let d = self.dram.get().saturating_add(n);
+        self.dram.set(d);
+        self.dram_peak.set(self.dram_peak.get().max(d));
+    }
+
+    /// Releases `n` bytes added by [`AppAccount::hold`].
+    pub(crate) fn release(&self, n: u64) {
+        self.dram.set(self.dram.get().saturating_sub(n));
+    }
+
     /// Adds bytes the host sent this application over PCIe (charged by the controller).
     pub(crate) fn add_pcie_to_device(&self, bytes: u64) {
         let mut c = self.io.get();
@@ -210,7 +222,7 @@ pub(crate) struct InstanceState {
     /// File handles handed to it as arguments (its capabilities).
     pub(crate) files: Vec<u64>,
     /// The message last returned by `port_get`, per input (kept alive until the next get).
-    pub(crate) current: RefCell<Vec<Vec<u8>>>,
+    pub(crate) current: RefCell<Vec<crate::adopted::Payload>>,
     pub(crate) yielder: Cell<*const Yielder<(), ()>>,
     pub(crate) wait: Cell<Wait>,
     pub(crate) abort: RefCell<Option<AbortReason>>,

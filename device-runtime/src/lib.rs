@@ -32,6 +32,7 @@
 //! # Ok(()) }
 //! ```
 
+mod adopted;
 pub mod compute;
 pub mod device;
 pub mod driver;

@@ -26,6 +26,7 @@ use ssdlet_abi::{
 
 use sim_nvme::SimDuration;
 
+use crate::adopted::{Adopted, Payload};
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
 use crate::world::{HostEnd, LogLine, Msg};
@@ -50,6 +51,14 @@ pub static VTABLE: RuntimeVtable = RuntimeVtable {
     log,
     yield_now,
     set_error,
+    port_put_owned,
+};
+
+/// [`VTABLE`] as a runtime without `port_put_owned` would hand it out (its `size` ends before
+/// the service): modules copy every put ([`crate::runtime::RuntimeConfig::zero_copy`] off).
+pub static VTABLE_COPYING: RuntimeVtable = RuntimeVtable {
+    size: std::mem::offset_of!(RuntimeVtable, port_put_owned) as u32,
+    ..VTABLE
 };
 
 /// The running instance if `ctx` is it.
@@ -115,9 +124,13 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                     st.world.wake(w, st.clock.get());
                 }
                 let len = msg.bytes.len() as u64;
+                let mut bytes = msg.bytes;
+                if let Payload::Adopted(a) = &mut bytes {
+                    a.move_to(&st.account);
+                }
                 let mut cur = st.current.borrow_mut();
                 let slot = &mut cur[port as usize];
-                let old = std::mem::replace(slot, msg.bytes);
+                let old = std::mem::replace(slot, bytes);
                 c.recycle(old);
                 // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer. The bytes
                 // stay in `current` until this port's next get or the instance's end.
@@ -146,6 +159,58 @@ unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8,
     if data.is_null() && len != 0 {
         return Status::INVALID_ARGUMENT;
     }
+    put(st, port, len, false, |pool| {
+        let mut buf = pool.pop().unwrap_or_default();
+        if len != 0 {
+            // SAFETY: ABI: `data` points to `len` readable bytes for this call.
+            buf.extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
+        }
+        st.world
+            .copied_bytes
+            .set(st.world.copied_bytes.get() + len as u64);
+        Payload::Copied(buf)
+    })
+}
+
+unsafe extern "C" fn port_put_owned(
+    ctx: *mut InstanceCtx,
+    port: u32,
+    ptr: *mut u8,
+    len: usize,
+    capacity: usize,
+) -> Status {
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
+    let Some(block) = std::ptr::NonNull::new(ptr) else {
+        return Status::INVALID_ARGUMENT;
+    };
+    if len > capacity || capacity == 0 {
+        return Status::INVALID_ARGUMENT;
+    }
+    put(st, port, len, true, |_| {
+        // The block leaves the sender's instance: its DRAM moves to the message.
+        st.credit(capacity);
+        st.world
+            .adopted_bytes
+            .set(st.world.adopted_bytes.get() + len as u64);
+        // SAFETY: ABI: on OK (the only path that calls this) the module hands over `ptr`, a
+        // block of `capacity` bytes (alignment 1) from `alloc`/`realloc` (the system
+        // allocator) holding `len` initialized bytes, and never touches it again.
+        Payload::Adopted(unsafe { Adopted::new(block, len, capacity, std::rc::Rc::clone(&st.account)) })
+    })
+}
+
+/// Puts a message of `len` bytes built by `make` (called once, only when the put succeeds);
+/// `owned`: the bytes are a block handed over, not copied.
+fn put(
+    st: &InstanceState,
+    port: u32,
+    len: usize,
+    owned: bool,
+    make: impl FnOnce(&mut Vec<Vec<u8>>) -> Payload,
+) -> Status {
+    let mut make = Some(make);
     loop {
         if let Err(s) = enter(st) {
             return s;
@@ -162,24 +227,25 @@ unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8,
                 return Status::CLOSED;
             }
             if c.queue.len() < c.capacity {
-                let mut buf = c.pool.pop().unwrap_or_default();
-                if len != 0 {
-                    // SAFETY: ABI: `data` points to `len` readable bytes for this call.
-                    buf.extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
-                }
-                st.charge_payload(1, len as u64);
+                // Nothing may fail once `make` has run (an adopted block is the runtime's).
+                let (Some(make), Some(mut ssd)) = (make.take(), st.world.try_ssd()) else {
+                    return Status::INVALID_ARGUMENT;
+                };
+                // A handed-over block costs the message, not a per-byte copy.
+                st.charge_payload(1, if owned { 0 } else { len as u64 });
                 let now = st.clock.get();
                 let at = if c.host == HostEnd::Receiver {
-                    let Some(mut ssd) = st.world.try_ssd() else {
-                        return Status::INVALID_ARGUMENT;
-                    };
                     let before = ssd.stats();
                     let t = ssd.pcie_to_host(now, len as u64);
                     st.account.add_io(&before, &ssd.stats());
                     t
+                } else if owned {
+                    now
                 } else {
                     now + SimDuration::for_bytes(len as u64, st.world.config.dram_copy_mb_per_s)
                 };
+                drop(ssd);
+                let buf = make(&mut c.pool);
                 c.queue.push_back(Msg { at, bytes: buf });
                 c.messages += 1;
                 c.bytes += len as u64;

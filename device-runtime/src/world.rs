@@ -10,6 +10,7 @@ use std::collections::{BinaryHeap, VecDeque};
 use sim_nvme::{Controller, SimDuration, SimTime, Ssd};
 use ssdlet_abi::{LogLevel, MatcherLimits};
 
+use crate::adopted::Payload;
 use crate::compute::ComputeModel;
 use crate::namespace::FileEntry;
 
@@ -23,7 +24,7 @@ pub(crate) type Slot = usize;
 #[derive(Debug)]
 pub(crate) struct Msg {
     pub(crate) at: SimTime,
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) bytes: Payload,
 }
 
 /// Which kind of endpoint a channel has on the host side, if any.
@@ -86,7 +87,10 @@ impl Channel {
         }
     }
 
-    pub(crate) fn recycle(&mut self, mut buf: Vec<u8>) {
+    pub(crate) fn recycle(&mut self, buf: Payload) {
+        let Payload::Copied(mut buf) = buf else {
+            return;
+        };
         if self.pool.len() < 64 && buf.capacity() <= 64 * 1024 {
             buf.clear();
             self.pool.push(buf);
@@ -158,6 +162,10 @@ pub(crate) struct World {
     /// Per slot: whether it is in `ready` (an instance is queued at most once).
     pub(crate) queued: RefCell<Vec<bool>>,
     pub(crate) config: ServiceConfig,
+    /// Payload bytes `port_put` copied into channel buffers, and bytes `port_put_owned`
+    /// handed over without a copy.
+    pub(crate) copied_bytes: Cell<u64>,
+    pub(crate) adopted_bytes: Cell<u64>,
     /// Scratch buffer for unaligned reads.
     pub(crate) scratch: RefCell<Vec<u8>>,
 }

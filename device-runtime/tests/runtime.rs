@@ -437,3 +437,72 @@ fn a_deadlock_across_two_running_applications_is_detected_by_a_wait_on_either() 
     );
     assert!(rt.run().is_ok(), "nothing is left to abort");
 }
+
+/// blobs(n, size) -> blob_sum -> host; returns the total, the report and the copy counters.
+fn blobs(m: &Module, n: u64, size: u64) -> (u64, RunReport, (u64, u64)) {
+    let mut rt = runtime(RuntimeConfig::default());
+    let app = rt.create_app("blobs", AppConfig::default());
+    let b = rt
+        .spawn(
+            app,
+            &m.ssdlet("blobs").unwrap(),
+            &[ArgValue::U64(n), ArgValue::U64(size)],
+        )
+        .unwrap();
+    let s = rt.spawn(app, &m.ssdlet("blob_sum").unwrap(), &[]).unwrap();
+    rt.connect(b, "out", s, "in").unwrap();
+    let out = rt.host_receiver(s, "total").unwrap();
+    rt.start(app).unwrap();
+    let report = rt.wait(app).unwrap();
+    assert_eq!(
+        rt.dram_used(b),
+        0,
+        "the sender holds none of the blocks it handed over"
+    );
+    let total = rt.recv::<u64>(out).unwrap()[0];
+    (total, report, rt.message_bytes())
+}
+
+#[test]
+fn large_payloads_move_between_ssdlets_without_a_copy() {
+    let m = testkit("rt-owned");
+    let size = 1 << 20;
+    let (total, report, (copied, adopted)) = blobs(&m, 8, size);
+    assert_eq!(total, (0..8u64).sum::<u64>() * size);
+    // The eight 1 MiB messages (plus postcard's length prefix) were handed over; only the
+    // 8-byte total to the host was copied.
+    assert_eq!(adopted, 8 * (size + 3), "{report:?}");
+    assert!(copied <= 16, "copied {copied} bytes");
+    assert_eq!(report.ports[0].bytes, 8 * (size + 3));
+    // Small messages are still copied.
+    let (total, _, (copied, adopted)) = blobs(&m, 8, 16);
+    assert_eq!(total, (0..8u64).sum::<u64>() * 16);
+    assert_eq!(adopted, 0);
+    assert!(copied >= 8 * 17);
+}
+
+#[test]
+fn a_runtime_table_without_the_zero_copy_service_makes_modules_copy() {
+    let m = testkit("rt-copying");
+    let mut rt = runtime(RuntimeConfig {
+        zero_copy: false,
+        ..RuntimeConfig::default()
+    });
+    let app = rt.create_app("blobs", AppConfig::default());
+    let b = rt
+        .spawn(
+            app,
+            &m.ssdlet("blobs").unwrap(),
+            &[ArgValue::U64(4), ArgValue::U64(1 << 16)],
+        )
+        .unwrap();
+    let s = rt.spawn(app, &m.ssdlet("blob_sum").unwrap(), &[]).unwrap();
+    rt.connect(b, "out", s, "in").unwrap();
+    let out = rt.host_receiver(s, "total").unwrap();
+    rt.start(app).unwrap();
+    rt.wait(app).unwrap();
+    assert_eq!(rt.recv::<u64>(out).unwrap(), vec![6 << 16]);
+    let (copied, adopted) = rt.message_bytes();
+    assert_eq!(adopted, 0);
+    assert!(copied >= 4 << 16);
+}

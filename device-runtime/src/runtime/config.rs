@@ -25,6 +25,10 @@ pub struct RuntimeConfig {
     pub read_chunk: u64,
     /// Read-ahead window in bytes for small sequential reads (0 disables). Default 1 MiB.
     pub readahead: u64,
+    /// Whether modules may hand large message buffers over without a copy (the
+    /// `port_put_owned` service; the SDK uses it for encoded messages of at least 4 KiB).
+    /// `false` hands modules a table without it, so every put is copied. Default `true`.
+    pub zero_copy: bool,
     /// What the matcher service reports and accepts. Default `None`: the profile's keys and
     /// key length, 4 KiB pages (the matchers' unit).
     pub matcher: Option<MatcherLimits>,
@@ -39,6 +43,7 @@ impl Default for RuntimeConfig {
             time_slice: SimDuration(1_000_000_000),
             read_chunk: 128 * 1024,
             readahead: 1 << 20,
+            zero_copy: true,
             matcher: None,
         }
     }

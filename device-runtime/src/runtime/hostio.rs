@@ -49,8 +49,10 @@ impl Runtime {
             self.apps[a].account.add_pcie_to_device(total);
         }
         let n = messages.len() as u64;
-        c.queue
-            .extend(messages.into_iter().map(|bytes| Msg { at, bytes }));
+        c.queue.extend(messages.into_iter().map(|bytes| Msg {
+            at,
+            bytes: crate::adopted::Payload::Copied(bytes),
+        }));
         c.messages += n;
         c.bytes += total;
         c.last_at = c.last_at.max(at);
@@ -71,7 +73,7 @@ impl Runtime {
         let mut out = Received::default();
         for m in c.queue.drain(..n) {
             out.last_at = Some(out.last_at.map_or(m.at, |t| t.max(m.at)));
-            out.messages.push(m.bytes);
+            out.messages.push(m.bytes.into_vec());
         }
         out.end = c.sender_closed && c.queue.is_empty();
         Ok(out)

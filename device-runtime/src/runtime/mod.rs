@@ -44,6 +44,7 @@ use serde::{Deserialize, Serialize};
 use sim_nvme::{Controller, DeviceProfile, Lba, SimDuration, SimTime, Ssd, LBA_BYTES};
 use ssdlet_abi::MatcherLimits;
 
+use crate::adopted::Payload;
 use crate::fiber::Fiber;
 use crate::instance::{AppAccount, InstanceState};
 use crate::loader::SsdletRef;
@@ -156,6 +157,8 @@ impl Runtime {
                 readahead: config.readahead,
             },
             scratch: RefCell::new(Vec::new()),
+            copied_bytes: Cell::new(0),
+            adopted_bytes: Cell::new(0),
         });
         Ok(Runtime {
             instances: Vec::new(),
@@ -429,7 +432,10 @@ impl Runtime {
             }
             t
         };
-        c.queue.push_back(Msg { at, bytes });
+        c.queue.push_back(Msg {
+            at,
+            bytes: Payload::Copied(bytes),
+        });
         c.messages += 1;
         c.bytes += len;
         c.last_at = c.last_at.max(at);
@@ -488,6 +494,12 @@ impl Runtime {
     /// Lines logged so far.
     pub fn logs(&self) -> Vec<LogLine> {
         self.world.logs.borrow().clone()
+    }
+
+    /// Payload bytes SSDlets' puts have copied into port buffers so far, and bytes they
+    /// handed over without a copy (`port_put_owned`: large messages from the SDK).
+    pub fn message_bytes(&self) -> (u64, u64) {
+        (self.world.copied_bytes.get(), self.world.adopted_bytes.get())
     }
 
     /// The core instance `id` runs on.

@@ -4,13 +4,13 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use ssdlet_abi::InstanceCtx;
+use ssdlet_abi::{InstanceCtx, RuntimeVtable};
 
 use super::{AppId, AppState, ArgValue, Instance, InstanceId, Placement, Runtime, RuntimeError};
 use crate::fiber::{Fiber, FiberExit};
 use crate::instance::{InstanceState, Wait};
 use crate::loader::SsdletRef;
-use crate::services::VTABLE;
+use crate::services::{VTABLE, VTABLE_COPYING};
 
 impl Runtime {
     /// Adds an instance of `ssdlet` with `args` (checked against its metadata) to `app`,
@@ -100,7 +100,7 @@ impl Runtime {
             inputs: vec![None; meta.inputs.len()],
             outputs: vec![None; meta.outputs.len()],
             files,
-            current: RefCell::new(vec![Vec::new(); meta.inputs.len()]),
+            current: RefCell::new((0..meta.inputs.len()).map(|_| Default::default()).collect()),
             yielder: Cell::new(std::ptr::null()),
             wait: Cell::new(Wait::Ready),
             abort: RefCell::new(None),
@@ -112,6 +112,11 @@ impl Runtime {
         let st_addr = &*state as *const InstanceState as usize;
         let run = module.run;
         let index = ssdlet.index as u32;
+        let vtable: &'static RuntimeVtable = if self.config.zero_copy {
+            &VTABLE
+        } else {
+            &VTABLE_COPYING
+        };
         let fiber = Fiber::new(self.config.stack_size, move |s| {
             let st = st_addr as *const InstanceState;
             // SAFETY: the runtime keeps the boxed state alive longer than the fiber (field
@@ -121,7 +126,7 @@ impl Runtime {
             // runs), and `encoded`, owned by this closure, for the whole call.
             let status = unsafe {
                 run(
-                    &VTABLE,
+                    vtable,
                     st as *mut InstanceCtx,
                     index,
                     encoded.as_ptr(),

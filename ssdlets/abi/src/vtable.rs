@@ -153,4 +153,25 @@ pub struct RuntimeVtable {
     /// Records the failure message of the SSDlet (UTF-8), read by the runtime after a
     /// `PANICKED`, `FAILED` or `BAD_ARGS` return from the entry point.
     pub set_error: unsafe extern "C" fn(ctx: *mut InstanceCtx, msg: *const u8, len: usize),
+
+    /// Sends the `len` bytes at `ptr` on output `port` without copying them, waiting while the
+    /// port is full. `ptr` is a block of `capacity` bytes (alignment 1) from `alloc`/`realloc`.
+    /// On `OK` the runtime owns the block (it hands it to the receiver, then frees it with
+    /// `dealloc`); on any other status it stays the caller's. Added after `set_error`: check
+    /// that `size` covers it ([`RuntimeVtable::has_port_put_owned`]) before calling it.
+    pub port_put_owned: unsafe extern "C" fn(
+        ctx: *mut InstanceCtx,
+        port: u32,
+        ptr: *mut u8,
+        len: usize,
+        capacity: usize,
+    ) -> Status,
+}
+
+impl RuntimeVtable {
+    /// Whether the runtime's table (of `size` bytes) has `port_put_owned`.
+    pub fn has_port_put_owned(&self) -> bool {
+        let end = core::mem::offset_of!(RuntimeVtable, port_put_owned) + core::mem::size_of::<usize>();
+        self.size as usize >= end
+    }
 }

@@ -126,6 +126,10 @@ impl<T> Drop for Input<T> {
     }
 }
 
+/// Encoded messages of at least this many bytes are handed to the runtime without a copy
+/// (`port_put_owned`); smaller ones are copied from a reused buffer.
+pub const OWNED_THRESHOLD: usize = 4096;
+
 /// A typed output port.
 pub struct Output<T> {
     rt: Rt,
@@ -157,8 +161,26 @@ impl<T: Message> Output<T> {
                 self.name
             )),
         };
-        let status = self.rt.port_put(self.index, &buf);
-        self.scratch = buf;
+        let status = if buf.len() >= OWNED_THRESHOLD {
+            // Large: hand the encoded buffer over instead of having the runtime copy it; the
+            // next message is encoded into a fresh buffer of the same size (no regrowth).
+            let len = buf.len();
+            match self.rt.port_put_owned(self.index, buf) {
+                Ok(status) => {
+                    self.scratch = Vec::with_capacity(len);
+                    status
+                }
+                Err(buf) => {
+                    let status = self.rt.port_put(self.index, &buf);
+                    self.scratch = buf;
+                    status
+                }
+            }
+        } else {
+            let status = self.rt.port_put(self.index, &buf);
+            self.scratch = buf;
+            status
+        };
         match status {
             Status::OK => Ok(()),
             Status::CLOSED => Err(Closed(v)),

@@ -75,6 +75,25 @@ impl Rt {
         Self::check(unsafe { (self.vt().port_put)(self.ctx, port, bytes.as_ptr(), bytes.len()) })
     }
 
+    /// Hands `buf` over to output `port` without a copy, if the runtime offers
+    /// `port_put_owned` and `buf` has an allocation; otherwise gives it back untouched.
+    pub(crate) fn port_put_owned(&self, port: u32, buf: Vec<u8>) -> Result<Status, Vec<u8>> {
+        if buf.capacity() == 0 || !self.vt().has_port_put_owned() {
+            return Err(buf);
+        }
+        let mut buf = std::mem::ManuallyDrop::new(buf);
+        let (ptr, len, cap) = (buf.as_mut_ptr(), buf.len(), buf.capacity());
+        // SAFETY: module invariant; the table has the service (checked above). `buf` came
+        // from the global allocator, which is the runtime's `alloc` (alignment 1 for bytes)
+        // or, before init, the C allocator the runtime's allocator also uses.
+        let st = unsafe { (self.vt().port_put_owned)(self.ctx, port, ptr, len, cap) };
+        if st != Status::OK {
+            // SAFETY: on any status but OK the block is still ours, untouched (ABI).
+            drop(unsafe { Vec::from_raw_parts(ptr, len, cap) });
+        }
+        Ok(Self::check(st))
+    }
+
     /// Closes a port. Never unwinds (it runs from `Drop`).
     pub(crate) fn port_close(&self, dir: PortDir, port: u32) -> Status {
         // SAFETY: module invariant.

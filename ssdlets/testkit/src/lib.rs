@@ -14,6 +14,8 @@
 //! | `endless` | | | | yields forever |
 //! | `recurse` | `depth: u64` | | `out: u64` | recurses `depth` frames of 1 KiB |
 //! | `scan` | `file: file` | | `bytes: u64` | reads the file with a `FileStream`, sends its length |
+//! | `blobs` | `n: u64`, `size: u64` | | `out: [u8]` | sends `n` byte vectors of `size` bytes (`i` repeated) |
+//! | `blob_sum` | | `in: [u8]` | `total: u64` | sums the bytes of vectors of one repeated byte, sends the total |
 
 use ssdlet_sdk::{Context, File, FileStream, Input, Output, Ssdlet, SsdletError};
 use ssdlet_testkit_types::WordCount;
@@ -268,6 +270,46 @@ impl Ssdlet for Scan {
     }
 }
 
+/// Sends `n` byte vectors of `size` bytes, the `i`th filled with `i as u8`.
+pub struct Blobs;
+impl Ssdlet for Blobs {
+    type Args = (u64, u64);
+    type Inputs = ();
+    type Outputs = (Output<Vec<u8>>,);
+    const ARG_NAMES: &'static [&'static str] = &["n", "size"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(_: &Context, (n, size): (u64, u64), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        for i in 0..n {
+            out.put(vec![i as u8; size as usize])?;
+        }
+        Ok(())
+    }
+}
+
+/// Sums every byte it receives (each vector holds one repeated byte: it reads the first);
+/// sends the total at the end.
+pub struct BlobSum;
+impl Ssdlet for BlobSum {
+    type Args = ();
+    type Inputs = (Input<Vec<u8>>,);
+    type Outputs = (Output<u64>,);
+    const INPUT_NAMES: &'static [&'static str] = &["in"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["total"];
+    fn run(
+        _: &Context,
+        (): (),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
+        let mut total = 0u64;
+        while let Some(v) = input.get() {
+            total += v.first().map_or(0, |&b| u64::from(b) * v.len() as u64);
+        }
+        out.put(total)?;
+        Ok(())
+    }
+}
+
 ssdlet_sdk::register_module! {
     name: "testkit",
     ssdlets: {
@@ -283,5 +325,7 @@ ssdlet_sdk::register_module! {
         "endless" => Endless,
         "recurse" => Recurse,
         "scan" => Scan,
+        "blobs" => Blobs,
+        "blob_sum" => BlobSum,
     },
 }

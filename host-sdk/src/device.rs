@@ -128,7 +128,7 @@ impl Device {
 
     /// Sends an ISC request and returns its response; a refusal is [`Error::Refused`].
     pub(crate) fn call(&self, req: &IscRequest) -> Result<IscResponse> {
-        let request = request_name(req);
+        let request = req.name();
         let cmd = req.to_command().map_err(|e| Error::Transport(e.to_string()))?;
         let c = self.submit(cmd)?;
         match response_of(&c) {
@@ -158,33 +158,7 @@ pub(crate) fn sim(d: Duration) -> SimDuration {
 
 pub(crate) fn unexpected(req: &IscRequest, r: &IscResponse) -> Error {
     Error::Unexpected {
-        request: request_name(req),
+        request: req.name(),
         response: format!("{r:?}"),
-    }
-}
-
-pub(crate) fn request_name(req: &IscRequest) -> &'static str {
-    use IscRequest::*;
-    match req {
-        LoadModule { .. } => "LoadModule",
-        UnloadModule { .. } => "UnloadModule",
-        CreateApp { .. } => "CreateApp",
-        Spawn { .. } => "Spawn",
-        Connect { .. } => "Connect",
-        HostSender { .. } => "HostSender",
-        HostReceiver { .. } => "HostReceiver",
-        Start { .. } => "Start",
-        Send { .. } => "Send",
-        CloseSender { .. } => "CloseSender",
-        Recv { .. } => "Recv",
-        Abort { .. } => "Abort",
-        Wait { .. } => "Wait",
-        Report { .. } => "Report",
-        FileCreate { .. } => "FileCreate",
-        FileOpen { .. } => "FileOpen",
-        FileWrite { .. } => "FileWrite",
-        FileRead { .. } => "FileRead",
-        FileList => "FileList",
-        FileRemove { .. } => "FileRemove",
     }
 }

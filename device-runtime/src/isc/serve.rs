@@ -382,35 +382,9 @@ fn decode(opcode: u8, payload: &[u8]) -> Result<IscRequest, (ErrorKind, String)>
         let msg = format!(
             "opcode {opcode:#04x} does not carry this request: expected opcode {:#04x} for {}",
             req.opcode(),
-            request_name(&req)
+            req.name()
         );
         return Err((ErrorKind::Malformed, msg));
     }
     Ok(req)
-}
-
-fn request_name(req: &IscRequest) -> &'static str {
-    use IscRequest::*;
-    match req {
-        LoadModule { .. } => "LoadModule",
-        UnloadModule { .. } => "UnloadModule",
-        CreateApp { .. } => "CreateApp",
-        Spawn { .. } => "Spawn",
-        Connect { .. } => "Connect",
-        HostSender { .. } => "HostSender",
-        HostReceiver { .. } => "HostReceiver",
-        Start { .. } => "Start",
-        Send { .. } => "Send",
-        CloseSender { .. } => "CloseSender",
-        Recv { .. } => "Recv",
-        Abort { .. } => "Abort",
-        Wait { .. } => "Wait",
-        Report { .. } => "Report",
-        FileCreate { .. } => "FileCreate",
-        FileOpen { .. } => "FileOpen",
-        FileWrite { .. } => "FileWrite",
-        FileRead { .. } => "FileRead",
-        FileList => "FileList",
-        FileRemove { .. } => "FileRemove",
-    }
 }

@@ -174,6 +174,33 @@ pub enum IscRequest {
 }
 
 impl IscRequest {
+    /// The request's name, for messages ("LoadModule", "Spawn", ...).
+    pub fn name(&self) -> &'static str {
+        use IscRequest::*;
+        match self {
+            LoadModule { .. } => "LoadModule",
+            UnloadModule { .. } => "UnloadModule",
+            CreateApp { .. } => "CreateApp",
+            Spawn { .. } => "Spawn",
+            Connect { .. } => "Connect",
+            HostSender { .. } => "HostSender",
+            HostReceiver { .. } => "HostReceiver",
+            Start { .. } => "Start",
+            Send { .. } => "Send",
+            CloseSender { .. } => "CloseSender",
+            Recv { .. } => "Recv",
+            Abort { .. } => "Abort",
+            Wait { .. } => "Wait",
+            Report { .. } => "Report",
+            FileCreate { .. } => "FileCreate",
+            FileOpen { .. } => "FileOpen",
+            FileWrite { .. } => "FileWrite",
+            FileRead { .. } => "FileRead",
+            FileList => "FileList",
+            FileRemove { .. } => "FileRemove",
+        }
+    }
+
     /// The vendor opcode of this command's family.
     pub fn opcode(&self) -> u8 {
         use IscRequest::*;

@@ -173,18 +173,29 @@ impl Namespace {
                 "the device has {capacity} blocks, fewer than the {DATA_START} the table reserves"
             )));
         }
+        let mut done = at;
+        let mut copies = [Vec::new(), Vec::new()];
+        for (copy, buf) in copies.iter_mut().enumerate() {
+            buf.resize((TABLE_BLOCKS * LBA_BYTES) as usize, 0);
+            done = done.max(ssd.internal_read(at, Lba(copy as u64 * TABLE_BLOCKS), buf)?);
+        }
+        Ok((Self::from_copies([&copies[0], &copies[1]], capacity)?, done))
+    }
+
+    /// The namespace held by the two table copies (the blocks at LBA `0` and
+    /// [`TABLE_BLOCKS`]), however they were read: by the device's internal reads, or by a
+    /// host reading the blocks over NVMe. Both blank: an empty namespace. `capacity` (blocks in
+    /// the device namespace) only bounds later allocations.
+    pub fn from_copies(copies: [&[u8]; 2], capacity: u64) -> Result<Self, NamespaceError> {
         let mut best: Option<(u64, Table)> = None;
         let mut blank = true;
         let mut problems = Vec::new();
-        let mut done = at;
-        for copy in 0..2 {
-            let mut buf = vec![0u8; (TABLE_BLOCKS * LBA_BYTES) as usize];
-            done = done.max(ssd.internal_read(at, Lba(copy * TABLE_BLOCKS), &mut buf)?);
-            if buf[..HEADER].iter().all(|&b| b == 0) {
+        for (copy, buf) in copies.into_iter().enumerate() {
+            if buf.len() < HEADER || buf[..HEADER].iter().all(|&b| b == 0) {
                 continue;
             }
             blank = false;
-            match decode(&buf) {
+            match decode(buf) {
                 Ok((generation, table)) => {
                     if best.as_ref().is_none_or(|(g, _)| generation > *g) {
                         best = Some((generation, table));
@@ -198,14 +209,11 @@ impl Namespace {
             None if blank => (0, Table::default()),
             None => return Err(NamespaceError::Corrupt(problems.join("; "))),
         };
-        Ok((
-            Namespace {
-                table,
-                generation,
-                capacity,
-            },
-            done,
-        ))
+        Ok(Namespace {
+            table,
+            generation,
+            capacity,
+        })
     }
 
     /// The file with this name.

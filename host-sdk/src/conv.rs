@@ -14,11 +14,10 @@
 //! Both move the [`Device`] host clock, so conventional and NDP times read side by side.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
 use std::time::{Duration, Instant};
 
-use device_runtime::namespace::{FileEntry, TABLE_BLOCKS};
-use serde::Deserialize;
+use device_runtime::namespace::{FileEntry, Namespace, TABLE_BLOCKS};
 use sim_nvme::nvme::{Command, Completion, Payload};
 use sim_nvme::{Lba, SimDuration, SimTime, LBA_BYTES};
 
@@ -74,38 +73,21 @@ pub struct HostFile {
     entry: FileEntry,
 }
 
-/// Mirror of the device's table body (`device_runtime::namespace`, postcard).
-#[derive(Deserialize)]
-struct Table {
-    files: BTreeMap<String, FileEntry>,
-}
-
-const HEADER: usize = 24;
-const MAGIC: &[u8; 8] = b"NDPFSTAB";
-
 impl Device {
     /// Opens device file `name` for conventional reads (reads the file table over NVMe).
     pub fn host_file(&self, name: &str) -> Result<HostFile> {
-        let mut best: Option<(u64, Table)> = None;
-        let mut problems = Vec::new();
-        for copy in 0..2 {
-            let buf = self.read_blocks(Lba(copy * TABLE_BLOCKS), TABLE_BLOCKS)?;
-            match decode(&buf) {
-                Ok(Some((g, t))) if best.as_ref().is_none_or(|(b, _)| g > *b) => best = Some((g, t)),
-                Ok(_) => {}
-                Err(e) => problems.push(format!("copy {copy}: {e}")),
-            }
-        }
-        let table = match best {
-            Some((_, t)) => t,
-            None if problems.is_empty() => Table {
-                files: BTreeMap::new(),
-            },
-            None => return Err(Error::FileTable(problems.join("; "))),
-        };
-        let held: Vec<&str> = table.files.keys().map(String::as_str).collect();
+        let copies = [
+            self.read_blocks(Lba(0), TABLE_BLOCKS)?,
+            self.read_blocks(Lba(TABLE_BLOCKS), TABLE_BLOCKS)?,
+        ];
+        // The same decoder (magic, checksums, newest generation) the device firmware uses: a
+        // host file system driver reading its superblock. The host only reads the table, so
+        // the namespace size (which bounds allocation) does not matter here.
+        let table = Namespace::from_copies([&copies[0], &copies[1]], u64::MAX)
+            .map_err(|e| Error::FileTable(e.to_string()))?;
+        let held: Vec<&str> = table.list().map(|f| f.name.as_str()).collect();
         let message = format!("the device's file table holds: {}", held.join(", "));
-        match table.files.get(name) {
+        match table.get(name).ok() {
             Some(entry) => Ok(HostFile {
                 device: self.clone(),
                 entry: entry.clone(),
@@ -156,22 +138,6 @@ fn data_of(c: &Completion) -> Result<&[u8]> {
             status: format!("no data in the completion ({other:?})"),
         }),
     }
-}
-
-fn decode(buf: &[u8]) -> std::result::Result<Option<(u64, Table)>, String> {
-    if buf.len() < HEADER || buf[..HEADER].iter().all(|&b| b == 0) {
-        return Ok(None);
-    }
-    if &buf[..8] != MAGIC {
-        return Err("no table magic".into());
-    }
-    let word = |r: std::ops::Range<usize>| buf[r].iter().rev().fold(0u64, |a, &b| (a << 8) | u64::from(b));
-    let (generation, len) = (word(8..16), word(16..20) as usize);
-    let body = buf
-        .get(HEADER..HEADER + len)
-        .ok_or("length beyond the table blocks")?;
-    let table = postcard::from_bytes(body).map_err(|e| format!("does not decode: {e}"))?;
-    Ok(Some((generation, table)))
 }
 
 impl HostFile {

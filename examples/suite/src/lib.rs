@@ -1,7 +1,6 @@
 //! Biscuit's application suite: wordcount, pointer chasing and string search.
 //!
-//! - [`gen`]: seeded data generators (Zipf text, power-law adjacency-page graph);
-//! - [`baseline`]: the plain native computations the examples are checked against;
+//! - [`gen`], [`baseline`]: re-exported from `ndp-data` (seeded generators, native baselines);
 //! - [`conv`]: the conventional runs on a simulated device (host reads over NVMe + host
 //!   compute), with their simulated time;
 //! - [`ndp`]: the near-data runs of the suite's SSDlet modules (`ssdlets/wordcount`,
@@ -9,7 +8,7 @@
 //!
 //! `cargo run --release -p ndp-examples --example figures` prints the comparison on `pm1725`.
 
-pub mod baseline;
 pub mod conv;
-pub mod gen;
 pub mod ndp;
+
+pub use ndp_data::{baseline, gen};

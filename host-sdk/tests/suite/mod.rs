@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use host_sdk::{Application, Device, Error, ErrorKind, ReadAhead};
-use ndp_examples::baseline;
-use ndp_examples::gen::text::{generate_vec, TextSpec};
+use ndp_data::baseline;
+use ndp_data::gen::text::{generate_vec, TextSpec};
 use ssdlet_module_build::{build, Modules, Profile};
 
 /// The built modules (once per process).

@@ -8,7 +8,7 @@
 //! **Output.** Lines are identified by the byte offset where they start, not by line number:
 //! a line number needs the newlines of every page before it, and the point of the matcher is
 //! not to read those pages. A host that wants numbers counts newlines itself (or runs a second
-//! pass); the suite's tests compare against `ndp_examples::baseline::grep_offsets`. Lines are
+//! pass); the suite's tests compare against `ndp_data::baseline::grep_offsets`. Lines are
 //! split on `\n` only (a `\r` stays in the line), like `baseline::grep_lines`. An empty pattern
 //! is refused.
 //!

@@ -5,10 +5,10 @@
 //! |---|---|---|---|---|
 //! | `chase` | `graph: file`, `hops: u64` | `starts: u64` | `paths: Vec<u64>` | for each start node, reads `hops` adjacency pages, sends the visited nodes (start included) |
 //!
-//! The graph file is the adjacency-page format of `ndp_examples::gen::graph`: node `i` owns
+//! The graph file is the adjacency-page format of `ndp_data::gen::graph`: node `i` owns
 //! 4 KiB page `i` (`degree: u32 LE`, 4 reserved bytes, `degree` neighbour ids as `u32 LE`).
 //! At hop `h` of the walk from `start` the next node is neighbour `mix(start ^ (h << 40)) %
-//! degree` ([`next_hop`], a copy of `ndp_examples::gen::graph::next_hop`: the suite's tests
+//! degree` ([`next_hop`], a copy of `ndp_data::gen::graph::next_hop`: the suite's tests
 //! check that both give the same paths). Walks are processed one after another, as the
 //! host's conventional baseline does at queue depth 1.
 

@@ -9,7 +9,7 @@
 //! | `reducer` | | `in: Vec<(str, u64)>` | `counts: Vec<(str, u64)>` | sums counts per word, sends them (in batches) when its input closes |
 //!
 //! A word is a maximal run of bytes that are not ASCII whitespace (the rule of
-//! `ndp_examples::baseline::word_count`); a non-UTF-8 word is converted lossily, as there.
+//! `ndp_data::baseline::word_count`); a non-UTF-8 word is converted lossily, as there.
 //! Mappers combine counts locally (a MapReduce combiner) until they hold [`COMBINE_WORDS`]
 //! distinct words or their range ends, then send the pairs in messages of [`OUT_BATCH`]
 //! pairs. With a natural-language vocabulary the combiner holds every distinct word, so the

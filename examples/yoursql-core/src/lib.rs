@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use sim_nvme::{DeviceProfile, Lba, SimTime, Ssd};
-//! use yoursql_filter::{tpch, CmpOp, Predicate, Value};
+//! use yoursql_core::{tpch, CmpOp, Predicate, Value};
 //!
 //! let mut ssd = Ssd::in_memory(DeviceProfile::tiny())?;
 //! let (table, _done) = tpch::load_lineitem(&mut ssd, 0.001, Lba(0), SimTime::ZERO)?;

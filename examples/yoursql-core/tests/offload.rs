@@ -7,8 +7,8 @@
 use std::sync::OnceLock;
 
 use sim_nvme::{DeviceProfile, Lba, MatchMode, SimTime, Ssd};
-use yoursql_filter::tpch::{self, TableDesc};
-use yoursql_filter::{decode_page, CmpOp, EncodedTable, NotOffloadable, Predicate, Value, PAGE_BYTES};
+use yoursql_core::tpch::{self, TableDesc};
+use yoursql_core::{decode_page, CmpOp, EncodedTable, NotOffloadable, Predicate, Value, PAGE_BYTES};
 
 const SF: f64 = 0.01;
 

@@ -22,6 +22,7 @@ pub struct HostReceiver<T> {
     port: runtime::HostReceiver,
     label: String,
     buf: VecDeque<T>,
+    batch: u32,
     taken: u64,
     ended: bool,
     error: Option<Error>,
@@ -35,6 +36,7 @@ impl<T: DeserializeOwned> HostReceiver<T> {
             port,
             label: format!("{label} -> host"),
             buf: VecDeque::new(),
+            batch: RECV_BATCH,
             taken: 0,
             ended: false,
             error: None,
@@ -53,6 +55,14 @@ impl<T: DeserializeOwned> HostReceiver<T> {
                 None
             }
         }
+    }
+
+    /// Most messages one `Recv` command takes (default [`RECV_BATCH`]; 0 counts as 1). A
+    /// `Recv` completes no earlier than the last message it takes, so a host that acts on
+    /// each message as it arrives (a prefetcher reading the pages a hint names) sets 1: its
+    /// clock then moves to each message's own arrival instant.
+    pub fn set_batch(&mut self, max: u32) {
+        self.batch = max.max(1);
     }
 
     /// The error that ended a [`HostReceiver::get`] loop early, if any.
@@ -88,7 +98,7 @@ impl<T: DeserializeOwned> HostReceiver<T> {
     fn fetch(&mut self) -> Result<()> {
         let req = IscRequest::Recv {
             port: self.port,
-            max: RECV_BATCH,
+            max: self.batch,
             block: true,
         };
         match self.device.call(&req)? {

@@ -240,3 +240,77 @@ pub enum LoadError {
     #[error("device I/O: {0}")]
     Io(#[from] sim_nvme::IoError),
 }
+
+/// Storing or opening a table on a device failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The table could not be generated or encoded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The device refused a file command.
+    #[error("device: {0}")]
+    Device(#[from] host_sdk::Error),
+    /// A table description file that does not decode.
+    #[error("table description `{file}` is malformed: {problem}")]
+    Meta {
+        /// The description file.
+        file: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+/// A scan failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A filter predicate bound to another table.
+    #[error("filter predicate `{predicate}` is bound to table `{bound}`; expected table `{table}`")]
+    WrongTable {
+        /// The predicate.
+        predicate: String,
+        /// The table it is bound to.
+        bound: String,
+        /// The scanned table.
+        table: String,
+    },
+    /// A projection naming a column the table does not have.
+    #[error("projection asks for column {index} of table `{table}`; it has {columns} columns")]
+    Projection {
+        /// The column index asked for.
+        index: usize,
+        /// The table.
+        table: String,
+        /// Its column count.
+        columns: usize,
+    },
+    /// Offload was asked for but cannot run.
+    #[error("table `{table}` cannot be scanned with offload: {reason}")]
+    CannotOffload {
+        /// The table.
+        table: String,
+        /// Why.
+        reason: String,
+    },
+    /// A page of the table does not decode.
+    #[error("page {page} of `{file}`: {source}")]
+    Page {
+        /// The table's page file.
+        file: String,
+        /// Page index.
+        page: u64,
+        /// The decoding error.
+        source: FormatError,
+    },
+    /// The device refused a command, or an SSDlet failed.
+    #[error("device: {0}")]
+    Device(#[from] host_sdk::Error),
+    /// The device's file table does not decode or does not hold the table's file.
+    #[error("device file table: {0}")]
+    FileTable(String),
+    /// Identify did not return identify data.
+    #[error("the device answered Identify with {0}; expected identify data")]
+    Identify(String),
+    /// The consumer of the rows stopped the scan with an error.
+    #[error("row consumer: {0}")]
+    Sink(String),
+}

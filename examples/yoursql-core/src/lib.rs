@@ -19,17 +19,26 @@
 //! pages), [`predicate`] (AST, software filter, limiting score), [`keys`] (matcher keys),
 //! [`tpch`] (generation and loading onto the device).
 
+mod decide;
 pub mod error;
+mod habp;
 pub mod keys;
 pub mod page;
 pub mod predicate;
 pub mod row;
+pub mod scan;
+pub mod store;
 pub mod tpch;
 pub mod value;
+pub mod wire;
 
-pub use error::{FormatError, LoadError, NotOffloadable, PredicateError};
+pub use error::{FormatError, LoadError, NotOffloadable, PredicateError, ScanError, StoreError};
 pub use keys::MatchPlan;
 pub use page::{decode_page, EncodedTable, PageWriter, PAGE_BYTES};
 pub use predicate::{BoundPredicate, CmpOp, LikeKind, Predicate};
+pub use scan::{
+    build_filter_module, Decision, RowBatch, ScanConfig, ScanMode, ScanOutput, ScanStats, Scanner,
+};
+pub use store::{load_tpch, open_catalog, open_table, store_table, Catalog, DeviceTable, TpchTable};
 pub use tpch::TableDesc;
 pub use value::{Column, ColumnType, Date, Decimal, Schema, Value};

@@ -20,6 +20,7 @@ pub const MODULE_CRATES: &[&str] = &[
     "ssdlet-wordcount",
     "ssdlet-grep",
     "ssdlet-pointer-chase",
+    "ssdlet-yoursql",
 ];
 
 /// Which cargo profile to build the modules with.

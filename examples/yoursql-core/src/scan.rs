@@ -1,0 +1,498 @@
+//! Scanning a device table: the API a query engine calls ([`Scanner::scan`]).
+//!
+//! Three modes ([`ScanMode`]):
+//! - **Conv**: the host reads every page with the deep sequential reader
+//!   ([`host_sdk::HostFile::scan`]) and runs the software filter on every row.
+//! - **Offload** (YourSQL's filtering condition pushdown): the filter predicates become matcher
+//!   keys ([`crate::keys`]); the `filter` SSDlet runs the per-channel matchers over the table
+//!   and streams match hints; the host prefetches the hinted pages in bulk while it filters the
+//!   pages already arrived (HABP, [`crate::habp`]); the software filter drops false positives.
+//! - **Auto**: YourSQL's decision ([`crate::decide`]): the limiting score, a small-table cut, and
+//!   the `sampler` SSDlet's estimate of the hinted-page ratio on a seeded sample of pages. The
+//!   decision and its numbers are in [`ScanStats::decision`].
+//!
+//! **Results are the same in every mode**: the rows that satisfy every filter predicate, in
+//! table (page, then row) order, projected. The software filter always evaluates every
+//! predicate, so [`ScanStats::exact`] is always true: an engine may report the pushed-down
+//! filters as exact.
+//!
+//! **Time.** Everything happens on the [`Device`]'s host clock: a scan starts at
+//! [`Device::now`] and leaves the clock at its end; [`ScanStats::simulated_ns`] is the
+//! difference. Host work (decoding, filtering, projecting, and the consumer's handling of each
+//! batch) is measured wall time charged to the clock, in both modes.
+
+use std::path::{Path, PathBuf};
+
+use host_sdk::{Device, Module, ReadAhead, SimTime};
+
+use crate::error::{FormatError, ScanError};
+use crate::page::PAGE_BYTES;
+use crate::predicate::{BoundPredicate, Node};
+use crate::store::DeviceTable;
+use crate::value::Value;
+
+/// The name of the filter module crate (built by `ssdlet_module_build`).
+pub const FILTER_MODULE_CRATE: &str = "ssdlet-yoursql";
+
+/// How to scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScanMode {
+    /// Read every page on the host.
+    Conv,
+    /// Offload the filter to the device (fails if it cannot be offloaded).
+    Offload,
+    /// Decide with the limiting score and the sampler.
+    Auto,
+}
+
+impl ScanMode {
+    /// `conv`, `offload` or `auto`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScanMode::Conv => "conv",
+            ScanMode::Offload => "offload",
+            ScanMode::Auto => "auto",
+        }
+    }
+}
+
+/// Scan settings. Every field has a default ([`ScanConfig::default`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanConfig {
+    /// Shape of the conventional reader. Default 128 KiB requests, 64 outstanding.
+    pub read_ahead: ReadAhead,
+    /// Most bytes per bulk prefetch read (runs of consecutive hinted pages are merged up to
+    /// this). Default 128 KiB.
+    pub prefetch_request_bytes: u64,
+    /// Prefetch reads kept outstanding. Default 64.
+    pub prefetch_depth: usize,
+    /// Pages the filter SSDlet scans per matcher request; one hint message each. Default 4096
+    /// (16 MiB).
+    pub hint_chunk_pages: u64,
+    /// Fraction of the table's pages the sampler scans. Default 0.01.
+    pub sample_fraction: f64,
+    /// Fewest pages the sampler scans (all of a smaller table). Default 64.
+    pub sample_min_pages: u64,
+    /// Consecutive pages per sampled run (NAND pages hold several blocks). Default 8.
+    pub sample_run_pages: u64,
+    /// Seed of the sampler's choice of pages. Default 7.
+    pub sample_seed: u64,
+    /// Auto offloads when the sampled hinted-page ratio is at most this. Default 0.5: offload
+    /// pays when the matcher saves the host reading and decoding at least half the pages.
+    pub max_hint_ratio: f64,
+    /// Auto does not offload tables with fewer pages (YourSQL's small-table cut). Default 64.
+    pub min_table_pages: u64,
+    /// Most rows per batch handed to the consumer. Default 8192.
+    pub batch_rows: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            read_ahead: ReadAhead::default(),
+            prefetch_request_bytes: 128 << 10,
+            prefetch_depth: 64,
+            hint_chunk_pages: 4096,
+            sample_fraction: 0.01,
+            sample_min_pages: 64,
+            sample_run_pages: 8,
+            sample_seed: 7,
+            max_hint_ratio: 0.5,
+            min_table_pages: 64,
+            batch_rows: 8192,
+        }
+    }
+}
+
+/// Whether a scan was offloaded, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    /// Whether the filter ran on the device.
+    pub offloaded: bool,
+    /// YourSQL's limiting score of the filter (0 without predicates).
+    pub limiting_score: u32,
+    /// Matcher keys of the plan (0 if not offloadable).
+    pub keys: usize,
+    /// Pages the sampler scanned (0 if it did not run).
+    pub sampled_pages: u64,
+    /// Of those, pages the matcher hinted.
+    pub sampled_hinted: u64,
+    /// `sampled_hinted / sampled_pages`, the estimated fraction of pages offload still reads
+    /// (`None` if the sampler did not run). YourSQL's filtering ratio is `1 -` this.
+    pub sampled_ratio: Option<f64>,
+    /// Simulated time the sampler took, in ns (part of the scan's time).
+    pub sample_ns: u64,
+    /// Why, in words.
+    pub reason: String,
+}
+
+/// What a scan did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanStats {
+    /// The mode asked for.
+    pub mode: ScanMode,
+    /// Host clock at the start.
+    pub started_at: SimTime,
+    /// Host clock at the end.
+    pub finished_at: SimTime,
+    /// `finished_at - started_at`: the scan's simulated time, in ns.
+    pub simulated_ns: u64,
+    /// Pages in the table.
+    pub pages_total: u64,
+    /// Table pages read from NAND: pages the matchers scanned (sampler and filter) plus pages
+    /// read by the host (a hinted page counts twice: the matcher read it, then the host).
+    pub pages_read: u64,
+    /// Pages the device's matchers scanned (sampler and filter).
+    pub pages_scanned_on_device: u64,
+    /// Pages the filter's matchers hinted.
+    pub pages_hinted: u64,
+    /// Pages moved device-to-host by NVMe reads.
+    pub pages_transferred: u64,
+    /// Bytes moved device-to-host over PCIe: NVMe read data plus SSDlet messages (hints).
+    pub pcie_bytes: u64,
+    /// Rows the host decoded.
+    pub rows_scanned: u64,
+    /// Rows returned.
+    pub rows_out: u64,
+    /// Measured host compute charged to the clock, in ns.
+    pub host_compute_ns: u64,
+    /// Whether the rows returned are exactly those satisfying every filter predicate (the
+    /// software filter applies all of them; always true).
+    pub exact: bool,
+    /// The offload decision.
+    pub decision: Decision,
+}
+
+/// Rows and statistics of a collected scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanOutput {
+    /// The rows, in table order, projected.
+    pub rows: Vec<Vec<Value>>,
+    /// What the scan did.
+    pub stats: ScanStats,
+}
+
+/// A batch of rows (projected) handed to the consumer.
+pub type RowBatch = Vec<Vec<Value>>;
+
+/// Scans device tables; holds the device and, for offload, the loaded filter module. Cheap to
+/// clone.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    pub(crate) device: Device,
+    pub(crate) module: Option<Module>,
+    /// The device's matcher limits and transfer limit (from Identify), with the module.
+    pub(crate) limits: Option<Limits>,
+    /// Settings.
+    pub config: ScanConfig,
+}
+
+/// Builds the filter module (`ssdlet-yoursql`) with cargo and returns its path (see
+/// `ssdlet_module_build`; `release` for measurements, since module code is timed).
+pub fn build_filter_module(release: bool) -> Result<PathBuf, ssdlet_module_build::BuildError> {
+    let profile = if release {
+        ssdlet_module_build::Profile::Release
+    } else {
+        ssdlet_module_build::Profile::Debug
+    };
+    Ok(ssdlet_module_build::build(profile)?.path(FILTER_MODULE_CRATE))
+}
+
+impl Scanner {
+    /// A scanner without the filter module: conventional scans only (`Auto` falls back to
+    /// `Conv`, `Offload` fails).
+    pub fn conventional(device: &Device) -> Scanner {
+        Scanner {
+            device: device.clone(),
+            module: None,
+            limits: None,
+            config: ScanConfig::default(),
+        }
+    }
+
+    /// A scanner that loads the filter module from host path `module` onto the device.
+    pub fn new(device: &Device, module: &Path) -> Result<Scanner, ScanError> {
+        let limits = identify(device)?;
+        Ok(Scanner {
+            device: device.clone(),
+            module: Some(device.load_module(module)?),
+            limits: Some(limits),
+            config: ScanConfig::default(),
+        })
+    }
+
+    /// The device.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Uses another handle on the same device, for instance one with its own host clock
+    /// ([`Device::with_own_clock`]) for another thread. The filter module stays the one loaded
+    /// by [`Scanner::new`], so `device` must reach the same device.
+    pub fn set_device(&mut self, device: Device) {
+        self.device = device;
+    }
+
+    /// Scans `table`: the rows satisfying every predicate of `filter` (a conjunction; empty:
+    /// every row), projected to `projection` (column indices of the table's schema, in the
+    /// order wanted; `None`: all columns), handed to `sink` in batches of at most
+    /// [`ScanConfig::batch_rows`] rows in table order. A `sink` error stops the scan
+    /// ([`ScanError::Sink`]). The host clock moves by the scan's simulated time.
+    pub fn scan(
+        &self,
+        table: &DeviceTable,
+        filter: &[BoundPredicate],
+        projection: Option<&[usize]>,
+        mode: ScanMode,
+        sink: &mut dyn FnMut(RowBatch) -> Result<(), String>,
+    ) -> Result<ScanStats, ScanError> {
+        let rf = RowFilter::new(table, filter, projection)?;
+        let started_at = self.device.now();
+        let decision = crate::decide::decide(self, table, &rf, mode)?;
+        let mut stats = ScanStats {
+            mode,
+            started_at,
+            finished_at: started_at,
+            simulated_ns: 0,
+            pages_total: table.pages,
+            pages_read: 0,
+            pages_scanned_on_device: decision.decision.sampled_pages,
+            pages_hinted: 0,
+            pages_transferred: 0,
+            pcie_bytes: 0,
+            rows_scanned: 0,
+            rows_out: 0,
+            host_compute_ns: 0,
+            exact: true,
+            decision: decision.decision.clone(),
+        };
+        let mut out = Batcher::new(self.config.batch_rows, sink);
+        match decision.plan {
+            Some(plan) => crate::habp::offload(self, table, &rf, &plan, &mut out, &mut stats)?,
+            None => conv(self, table, &rf, &mut out, &mut stats)?,
+        }
+        let t = std::time::Instant::now();
+        out.flush()?;
+        stats.host_compute_ns += nanos(t.elapsed());
+        self.device.charge(t.elapsed());
+        stats.rows_out = out.rows;
+        stats.pages_read = stats.pages_scanned_on_device + stats.pages_transferred;
+        stats.finished_at = self.device.now();
+        stats.simulated_ns = stats.finished_at.saturating_since(started_at).0;
+        stats.decision = decision.decision;
+        Ok(stats)
+    }
+
+    /// [`Scanner::scan`], collecting every row.
+    pub fn scan_collect(
+        &self,
+        table: &DeviceTable,
+        filter: &[BoundPredicate],
+        projection: Option<&[usize]>,
+        mode: ScanMode,
+    ) -> Result<ScanOutput, ScanError> {
+        let mut rows = Vec::new();
+        let stats = self.scan(table, filter, projection, mode, &mut |b| {
+            rows.extend(b);
+            Ok(())
+        })?;
+        Ok(ScanOutput { rows, stats })
+    }
+
+    /// The offload decision `mode` would take for `filter` on `table`, without scanning
+    /// (`Auto` runs the sampler, which moves the host clock).
+    pub fn decide(
+        &self,
+        table: &DeviceTable,
+        filter: &[BoundPredicate],
+        mode: ScanMode,
+    ) -> Result<Decision, ScanError> {
+        let rf = RowFilter::new(table, filter, None)?;
+        Ok(crate::decide::decide(self, table, &rf, mode)?.decision)
+    }
+}
+
+/// What the host learns from Identify.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    pub(crate) matcher: sim_nvme::profile::MatcherLimits,
+    pub(crate) max_transfer_bytes: u64,
+}
+
+fn identify(device: &Device) -> Result<Limits, ScanError> {
+    use sim_nvme::nvme::{Command, Payload};
+    let c = device.submit(Command::Identify).map_err(ScanError::Device)?;
+    match &c.payload {
+        Payload::Identify(id) => Ok(Limits {
+            matcher: sim_nvme::profile::MatcherLimits {
+                max_keys: id.matcher_max_keys,
+                max_key_bytes: id.matcher_max_key_bytes,
+                ns_per_page: 0,
+            },
+            max_transfer_bytes: u64::from(id.max_transfer_bytes),
+        }),
+        other => Err(ScanError::Identify(format!("{other:?}"))),
+    }
+}
+
+pub(crate) fn nanos(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// The conjunction and the projection, checked against the table.
+#[derive(Debug, Clone)]
+pub(crate) struct RowFilter {
+    /// The conjunction of the filter predicates (`None`: no predicate).
+    pub(crate) pred: Option<BoundPredicate>,
+    projection: Option<Vec<usize>>,
+    file: String,
+}
+
+impl RowFilter {
+    pub(crate) fn new(
+        table: &DeviceTable,
+        filter: &[BoundPredicate],
+        projection: Option<&[usize]>,
+    ) -> Result<RowFilter, ScanError> {
+        for p in filter {
+            if p.schema() != &table.schema {
+                return Err(ScanError::WrongTable {
+                    predicate: p.to_string(),
+                    bound: p.schema().table().to_string(),
+                    table: table.name().to_string(),
+                });
+            }
+        }
+        let columns = table.schema.columns().len();
+        if let Some(&index) = projection.unwrap_or_default().iter().find(|&&i| i >= columns) {
+            return Err(ScanError::Projection {
+                index,
+                table: table.name().to_string(),
+                columns,
+            });
+        }
+        let pred = match filter {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => Some(BoundPredicate {
+                schema: table.schema.clone(),
+                node: Node::And(many.iter().map(|p| p.node.clone()).collect()),
+            }),
+        };
+        Ok(RowFilter {
+            pred,
+            projection: projection.map(<[usize]>::to_vec),
+            file: table.file.clone(),
+        })
+    }
+
+    /// Decodes page `index`, keeps the satisfying rows, projects them into `out`. Returns the
+    /// rows decoded.
+    pub(crate) fn page(
+        &self,
+        schema: &crate::value::Schema,
+        index: u64,
+        page: &[u8],
+        out: &mut Vec<Vec<Value>>,
+    ) -> Result<u64, ScanError> {
+        let err = |source: FormatError| ScanError::Page {
+            file: self.file.clone(),
+            page: index,
+            source,
+        };
+        let rows = crate::page::decode_page(schema, page).map_err(err)?;
+        let n = rows.len() as u64;
+        for row in rows {
+            if self.pred.as_ref().is_none_or(|p| p.matches(&row)) {
+                out.push(match &self.projection {
+                    None => row,
+                    Some(cols) => cols.iter().map(|&c| row[c].clone()).collect(),
+                });
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Collects rows into batches for the consumer.
+pub(crate) struct Batcher<'a> {
+    size: usize,
+    buf: Vec<Vec<Value>>,
+    sink: &'a mut dyn FnMut(RowBatch) -> Result<(), String>,
+    pub(crate) rows: u64,
+}
+
+impl<'a> Batcher<'a> {
+    fn new(size: usize, sink: &'a mut dyn FnMut(RowBatch) -> Result<(), String>) -> Self {
+        Batcher {
+            size: size.max(1),
+            buf: Vec::new(),
+            sink,
+            rows: 0,
+        }
+    }
+
+    pub(crate) fn buf(&mut self) -> &mut Vec<Vec<Value>> {
+        &mut self.buf
+    }
+
+    /// Hands full batches to the consumer.
+    pub(crate) fn drain_full(&mut self) -> Result<(), ScanError> {
+        while self.buf.len() >= self.size {
+            let rest = self.buf.split_off(self.size);
+            let batch = std::mem::replace(&mut self.buf, rest);
+            self.rows += batch.len() as u64;
+            (self.sink)(batch).map_err(ScanError::Sink)?;
+        }
+        Ok(())
+    }
+
+    /// Hands every remaining row to the consumer.
+    pub(crate) fn flush(&mut self) -> Result<(), ScanError> {
+        self.drain_full()?;
+        if !self.buf.is_empty() {
+            let batch = std::mem::take(&mut self.buf);
+            self.rows += batch.len() as u64;
+            (self.sink)(batch).map_err(ScanError::Sink)?;
+        }
+        Ok(())
+    }
+}
+
+/// The conventional scan: every page over NVMe, the software filter on every row.
+fn conv(
+    s: &Scanner,
+    table: &DeviceTable,
+    rf: &RowFilter,
+    out: &mut Batcher<'_>,
+    stats: &mut ScanStats,
+) -> Result<(), ScanError> {
+    let file = s.device.host_file(&table.file)?;
+    let mut failed: Option<ScanError> = None;
+    let mut next_page = 0u64;
+    let mut rows_scanned = 0u64;
+    let report = file.scan(s.config.read_ahead, |chunk| {
+        if failed.is_some() {
+            return;
+        }
+        for page in chunk.chunks(PAGE_BYTES) {
+            let r = rf.page(&table.schema, next_page, page, out.buf()).and_then(|n| {
+                rows_scanned += n;
+                out.drain_full()
+            });
+            next_page += 1;
+            if let Err(e) = r {
+                failed = Some(e);
+                return;
+            }
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    stats.rows_scanned = rows_scanned;
+    stats.pages_transferred = report.bytes_read / PAGE_BYTES as u64;
+    stats.pcie_bytes = report.bytes_read;
+    stats.host_compute_ns += nanos(report.host_compute);
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! Tables as device files: `<table>.tbl` holds the row pages back to back (page `i` at byte
+//! `i * 4096`, one device block each, so a matcher hint on block `i` of the file names page
+//! `i`), and `<table>.meta` a small text description of the table:
+//!
+//! ```text
+//! yoursql-table 1
+//! table lineitem
+//! rows 60175
+//! pages 2209
+//! column l_orderkey BIGINT
+//! column l_quantity DECIMAL(15,2)
+//! ...
+//! ```
+//!
+//! [`load_tpch`] generates TPC-H tables and stores them; [`open_catalog`] finds every stored
+//! table again (for instance on a persistent device image).
+
+use host_sdk::Device;
+
+use crate::error::{FormatError, LoadError, StoreError};
+use crate::page::{EncodedTable, PAGE_BYTES};
+use crate::tpch;
+use crate::value::{ColumnType, Schema};
+
+/// Suffix of a table's page file.
+pub const DATA_SUFFIX: &str = ".tbl";
+/// Suffix of a table's description file.
+pub const META_SUFFIX: &str = ".meta";
+const META_MAGIC: &str = "yoursql-table 1";
+
+/// A table stored on a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceTable {
+    /// The schema, which names the table.
+    pub schema: Schema,
+    /// The device file holding the pages (`<table>.tbl`).
+    pub file: String,
+    /// Rows in all pages.
+    pub rows: u64,
+    /// Pages (4 KiB each).
+    pub pages: u64,
+}
+
+impl DeviceTable {
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        self.schema.table()
+    }
+
+    /// Bytes of the page file.
+    pub fn bytes(&self) -> u64 {
+        self.pages * PAGE_BYTES as u64
+    }
+}
+
+/// The tables of a device.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Catalog {
+    /// The tables, by name order.
+    pub tables: Vec<DeviceTable>,
+}
+
+impl Catalog {
+    /// The table called `name`.
+    pub fn get(&self, name: &str) -> Option<&DeviceTable> {
+        self.tables.iter().find(|t| t.name() == name)
+    }
+}
+
+/// A TPC-H table this crate generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TpchTable {
+    /// `lineitem`.
+    Lineitem,
+    /// `part`.
+    Part,
+}
+
+impl TpchTable {
+    /// Both tables.
+    pub const ALL: [TpchTable; 2] = [TpchTable::Lineitem, TpchTable::Part];
+
+    /// The table name.
+    pub fn name(self) -> &'static str {
+        match self {
+            TpchTable::Lineitem => "lineitem",
+            TpchTable::Part => "part",
+        }
+    }
+
+    /// Generates and encodes the table at scale factor `sf`.
+    pub fn encode(self, sf: f64) -> Result<EncodedTable, LoadError> {
+        match self {
+            TpchTable::Lineitem => tpch::encode_rows(tpch::lineitem_schema(), tpch::lineitem_rows(sf)?),
+            TpchTable::Part => tpch::encode_rows(tpch::part_schema(), tpch::part_rows(sf)?),
+        }
+    }
+}
+
+/// Generates `tables` at scale factor `sf` and stores them on `dev` (replacing tables of the
+/// same names). Returns the catalog of the stored tables, in the order given.
+pub fn load_tpch(dev: &Device, sf: f64, tables: &[TpchTable]) -> Result<Catalog, StoreError> {
+    let mut out = Catalog::default();
+    for t in tables {
+        let encoded = t.encode(sf)?;
+        out.tables.push(store_table(dev, &encoded)?);
+    }
+    Ok(out)
+}
+
+/// Stores an encoded table as `<name>.tbl` and `<name>.meta`, replacing existing files.
+pub fn store_table(dev: &Device, table: &EncodedTable) -> Result<DeviceTable, StoreError> {
+    let name = table.schema.table();
+    let desc = DeviceTable {
+        schema: table.schema.clone(),
+        file: format!("{name}{DATA_SUFFIX}"),
+        rows: table.rows,
+        pages: table.pages(),
+    };
+    let meta = format!("{name}{META_SUFFIX}");
+    for f in [&desc.file, &meta] {
+        if dev.file_info(f).is_ok() {
+            dev.remove_file(f)?;
+        }
+    }
+    dev.put_bytes(&desc.file, &table.bytes)?;
+    dev.put_bytes(&meta, encode_meta(&desc).as_bytes())?;
+    Ok(desc)
+}
+
+/// Opens table `name` from its description file.
+pub fn open_table(dev: &Device, name: &str) -> Result<DeviceTable, StoreError> {
+    let meta = format!("{name}{META_SUFFIX}");
+    let bytes = dev.get_bytes(&meta)?;
+    let text = String::from_utf8(bytes).map_err(|_| StoreError::Meta {
+        file: meta.clone(),
+        problem: "not UTF-8 text".into(),
+    })?;
+    let desc = decode_meta(&meta, &text)?;
+    let size = dev.file_info(&desc.file)?.size;
+    if size != desc.bytes() {
+        return Err(StoreError::Meta {
+            file: meta,
+            problem: format!(
+                "`{}` is {size} bytes; expected {} pages of {PAGE_BYTES} bytes",
+                desc.file, desc.pages
+            ),
+        });
+    }
+    Ok(desc)
+}
+
+/// Every table on `dev` (every `*.meta` file), by name.
+pub fn open_catalog(dev: &Device) -> Result<Catalog, StoreError> {
+    let mut names: Vec<String> = dev
+        .list_files()?
+        .into_iter()
+        .filter_map(|f| f.name.strip_suffix(META_SUFFIX).map(str::to_owned))
+        .collect();
+    names.sort();
+    let tables = names
+        .iter()
+        .map(|n| open_table(dev, n))
+        .collect::<Result<_, _>>()?;
+    Ok(Catalog { tables })
+}
+
+fn encode_meta(t: &DeviceTable) -> String {
+    let mut s = format!(
+        "{META_MAGIC}\ntable {}\nrows {}\npages {}\n",
+        t.name(),
+        t.rows,
+        t.pages
+    );
+    for c in t.schema.columns() {
+        s.push_str(&format!("column {} {}\n", c.name, c.ty.describe()));
+    }
+    s
+}
+
+fn parse_type(text: &str) -> Option<ColumnType> {
+    let arg = |prefix: &str| -> Option<&str> { text.strip_prefix(prefix)?.strip_suffix(')') };
+    match text {
+        "BIGINT" => Some(ColumnType::Int64),
+        "DATE" => Some(ColumnType::Date),
+        _ => {
+            if let Some(a) = arg("DECIMAL(15,") {
+                a.parse().ok().map(|scale| ColumnType::Decimal { scale })
+            } else if let Some(a) = arg("CHAR(") {
+                a.parse().ok().map(ColumnType::FixedStr)
+            } else {
+                arg("VARCHAR(")?.parse().ok().map(ColumnType::VarStr)
+            }
+        }
+    }
+}
+
+fn decode_meta(file: &str, text: &str) -> Result<DeviceTable, StoreError> {
+    let bad = |problem: String| StoreError::Meta {
+        file: file.to_owned(),
+        problem,
+    };
+    let mut lines = text.lines();
+    if lines.next() != Some(META_MAGIC) {
+        return Err(bad(format!("first line is not `{META_MAGIC}`")));
+    }
+    let mut field = |key: &str| -> Result<String, StoreError> {
+        let line = lines.next().unwrap_or_default();
+        line.strip_prefix(key)
+            .and_then(|r| r.strip_prefix(' '))
+            .map(str::to_owned)
+            .ok_or_else(|| bad(format!("line `{line}`; expected `{key} ...`")))
+    };
+    let table = field("table")?;
+    let num = |key: &str, v: String| {
+        v.parse::<u64>()
+            .map_err(|_| bad(format!("{key} `{v}`; expected a whole number")))
+    };
+    let rows = num("rows", field("rows")?)?;
+    let pages = num("pages", field("pages")?)?;
+    let mut cols: Vec<(String, ColumnType)> = Vec::new();
+    for line in lines.filter(|l| !l.is_empty()) {
+        let mut parts = line.splitn(3, ' ');
+        let (Some("column"), Some(name), Some(ty)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(bad(format!("line `{line}`; expected `column NAME TYPE`")));
+        };
+        let ty = parse_type(ty).ok_or_else(|| bad(format!("column `{name}` has unknown type `{ty}`")))?;
+        cols.push((name.to_owned(), ty));
+    }
+    let named: Vec<(&str, ColumnType)> = cols.iter().map(|(n, t)| (n.as_str(), *t)).collect();
+    let schema = Schema::new(&table, &named).map_err(|e: FormatError| bad(e.to_string()))?;
+    Ok(DeviceTable {
+        file: format!("{table}{DATA_SUFFIX}"),
+        schema,
+        rows,
+        pages,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_round_trip_and_are_checked() {
+        for schema in [tpch::lineitem_schema(), tpch::part_schema()] {
+            let t = DeviceTable {
+                file: format!("{}.tbl", schema.table()),
+                schema,
+                rows: 12,
+                pages: 3,
+            };
+            assert_eq!(decode_meta("x.meta", &encode_meta(&t)).unwrap(), t);
+        }
+        for bad in [
+            "",
+            "yoursql-table 2\n",
+            "yoursql-table 1\ntable t\nrows x\npages 1\ncolumn a BIGINT\n",
+            "yoursql-table 1\ntable t\nrows 1\npages 1\ncolumn a FLOAT\n",
+            "yoursql-table 1\ntable t\nrows 1\npages 1\n",
+        ] {
+            let e = decode_meta("x.meta", bad).unwrap_err();
+            assert!(e.to_string().contains("x.meta"), "{e}");
+        }
+    }
+}

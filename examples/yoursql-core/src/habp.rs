@@ -170,6 +170,8 @@ pub(crate) fn offload(
     }
     let report = app.wait()?;
     stats.pages_scanned_on_device += report.matcher_pages_scanned;
+    stats.filter_ns = report.elapsed.0;
+    stats.io_ns = last_data.saturating_since(stats.started_at).0;
     stats.pcie_bytes += report.pcie_bytes_to_host;
     dev.advance_to(cpu.max(last_data).max(pf.now()).max(report.finished_at));
     Ok(())

@@ -1,6 +1,34 @@
-//! YourSQL-style filter offload, the groundwork: TPC-H tables in a row-page format on the
-//! simulated SSD, predicates turned into keys for the per-channel pattern matcher, and the
+//! YourSQL-style filter offload without a query engine: TPC-H tables in a row-page format
+//! stored as device files, predicates turned into keys for the per-channel pattern matcher, the
+//! `ssdlet-yoursql` filter and sampler SSDlets, host bulk prefetch of hinted pages, and the
 //! software filter that removes the matcher's false positives.
+//!
+//! A query engine (the DataFusion provider in `examples/yoursql-filter`) uses:
+//! - [`load_tpch`] / [`store_table`] / [`open_catalog`]: tables on a [`host_sdk::Device`]
+//!   ([`DeviceTable`], [`Catalog`]);
+//! - [`Predicate::bind`] to a table's schema, then [`Scanner::scan`] with a conjunction of
+//!   [`BoundPredicate`]s, a projection and a [`ScanMode`] (`Conv`, `Offload`, `Auto`): row
+//!   batches in table order and [`ScanStats`] (simulated time, pages, PCIe bytes, the offload
+//!   [`Decision`] with its limiting score and sampled ratio). The software filter applies every
+//!   predicate, so pushed-down filters are exact.
+//!
+//! ```
+//! use host_sdk::{Device, DeviceProfile, ImageSpec};
+//! use yoursql_core::{load_tpch, CmpOp, Predicate, ScanMode, Scanner, TpchTable, Value};
+//!
+//! let dev = Device::embedded(DeviceProfile::tiny(), ImageSpec::Memory)?;
+//! let catalog = load_tpch(&dev, 0.001, &[TpchTable::Lineitem])?;
+//! let lineitem = catalog.get("lineitem").unwrap();
+//! let pred = Predicate::cmp("l_shipdate", CmpOp::Eq, Value::date("1995-01-17")?).bind(&lineitem.schema)?;
+//! // Scanner::new(&dev, &yoursql_core::build_filter_module(false)?) can also offload.
+//! let scanner = Scanner::conventional(&dev);
+//! let out = scanner.scan_collect(lineitem, &[pred], Some(&[0, 10, 3]), ScanMode::Auto)?;
+//! assert!(!out.stats.decision.offloaded && out.stats.simulated_ns > 0);
+//! assert!(out.rows.iter().all(|r| r[1] == Value::date("1995-01-17").unwrap()));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The matcher underneath, straight on a simulated SSD:
 //!
 //! ```
 //! use sim_nvme::{DeviceProfile, Lba, SimTime, Ssd};
@@ -17,7 +45,9 @@
 //!
 //! Modules: [`value`] (types and schemas), [`row`] (the byte encoding and why), [`page`] (4 KiB
 //! pages), [`predicate`] (AST, software filter, limiting score), [`keys`] (matcher keys),
-//! [`tpch`] (generation and loading onto the device).
+//! [`tpch`] (generation), [`store`] (tables as device files), [`scan`] (the scan API), `decide`
+//! (the offload decision), `habp` (the offloaded scan's timeline), [`wire`] (what the module
+//! gets and sends).
 
 mod decide;
 pub mod error;

@@ -156,6 +156,13 @@ pub struct ScanStats {
     pub rows_out: u64,
     /// Measured host compute charged to the clock, in ns.
     pub host_compute_ns: u64,
+    /// Simulated time from the start until the last page read by the host arrived, in ns (the
+    /// scan's I/O; the rest of `simulated_ns` is host processing not overlapped with it).
+    pub io_ns: u64,
+    /// Simulated time of the device's early filtering (the `filter` Application, start to
+    /// last hint), in ns; 0 without offload. With HABP the host's reads and row processing
+    /// overlap it, so `simulated_ns` is less than the sum.
+    pub filter_ns: u64,
     /// Whether the rows returned are exactly those satisfying every filter predicate (the
     /// software filter applies all of them; always true).
     pub exact: bool,
@@ -263,6 +270,8 @@ impl Scanner {
             rows_scanned: 0,
             rows_out: 0,
             host_compute_ns: 0,
+            io_ns: 0,
+            filter_ns: 0,
             exact: true,
             decision: decision.decision.clone(),
         };
@@ -494,5 +503,19 @@ fn conv(
     stats.pages_transferred = report.bytes_read / PAGE_BYTES as u64;
     stats.pcie_bytes = report.bytes_read;
     stats.host_compute_ns += nanos(report.host_compute);
+    stats.io_ns = report.io.0;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A query engine keeps a scanner in shared, thread-crossing state.
+    #[test]
+    fn scanners_cross_threads() {
+        fn shared<T: Send + Sync + Clone + std::fmt::Debug>() {}
+        shared::<Scanner>();
+        shared::<ScanStats>();
+    }
 }

@@ -2,7 +2,7 @@
 //! predicate, hints a superset of the pages holding matching rows, and the software filter over
 //! the hinted pages returns exactly the rows a plain scan of the generated data returns.
 //!
-//! Hint ratios are printed: `cargo test -p yoursql-filter --test offload -- --nocapture`.
+//! Hint ratios are printed: `cargo test -p yoursql-core --test offload -- --nocapture`.
 
 use std::sync::OnceLock;
 

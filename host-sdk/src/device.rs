@@ -8,7 +8,7 @@
 //! command moves it to its completion, and [`Device::compute`] adds measured host compute, so
 //! a program can report conventional and NDP runs in the same simulated time.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ use device_runtime::runtime::{Runtime, RuntimeConfig};
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::{DeviceProfile, SimDuration, SimTime, Ssd};
 
+use crate::daemon::{DaemonStatus, Remote};
 use crate::error::{Error, Result};
 use crate::transport::{from_device, Embedded, Transport};
 
@@ -56,20 +57,22 @@ impl Device {
 
     /// [`Device::embedded`] with a runtime configuration.
     pub fn embedded_with(profile: DeviceProfile, image: ImageSpec, config: RuntimeConfig) -> Result<Device> {
-        let thread = DeviceThread::start(move || {
-            let name = profile.name.clone();
-            let ssd = match &image {
-                ImageSpec::Memory => Ssd::in_memory(profile).map_err(|e| e.to_string()),
-                ImageSpec::File(p) if p.exists() => Ssd::open_image(profile, p).map_err(|e| e.to_string()),
-                ImageSpec::File(p) => Ssd::create_image(profile, p).map_err(|e| e.to_string()),
-            }
-            .map_err(|e| format!("profile `{name}`, image {image:?}: {e}"))?;
-            let rt = Runtime::new(ssd, config).map_err(|e| e.to_string())?;
-            let loader = Loader::with_temp_staging().map_err(|e| e.to_string())?;
-            Ok(Firmware::new(rt, loader))
-        })
-        .map_err(from_device)?;
+        let thread = start_device(profile, image, config)?;
         Ok(Device::over(Arc::new(Embedded::new(thread))))
+    }
+
+    /// A device served by `ndp serve` on Unix socket `socket` ([`crate::daemon`]). The same
+    /// API and behaviour as an embedded device; clones share one connection, and a thread
+    /// blocked in a `Recv` or `Wait` holds no other thread up.
+    pub fn connect(socket: impl AsRef<Path>) -> Result<Device> {
+        Ok(Device::over(Arc::new(Remote::connect(socket.as_ref())?)))
+    }
+
+    /// The status of the daemon this device is reached through (its sessions and the
+    /// Applications it aborted after their host processes went away); an embedded device
+    /// has none ([`Error::NotConnected`]).
+    pub fn daemon_status(&self) -> Result<DaemonStatus> {
+        self.transport.daemon_status()
     }
 
     fn over(transport: Arc<dyn Transport>) -> Device {
@@ -149,6 +152,27 @@ impl Device {
             r => Err(unexpected(req, &r)),
         }
     }
+}
+
+/// Starts the firmware of a device of `profile` on `image` on its own thread.
+pub(crate) fn start_device(
+    profile: DeviceProfile,
+    image: ImageSpec,
+    config: RuntimeConfig,
+) -> Result<DeviceThread> {
+    DeviceThread::start(move || {
+        let name = profile.name.clone();
+        let ssd = match &image {
+            ImageSpec::Memory => Ssd::in_memory(profile).map_err(|e| e.to_string()),
+            ImageSpec::File(p) if p.exists() => Ssd::open_image(profile, p).map_err(|e| e.to_string()),
+            ImageSpec::File(p) => Ssd::create_image(profile, p).map_err(|e| e.to_string()),
+        }
+        .map_err(|e| format!("profile `{name}`, image {image:?}: {e}"))?;
+        let rt = Runtime::new(ssd, config).map_err(|e| e.to_string())?;
+        let loader = Loader::with_temp_staging().map_err(|e| e.to_string())?;
+        Ok(Firmware::new(rt, loader))
+    })
+    .map_err(from_device)
 }
 
 /// A host duration as simulated time.

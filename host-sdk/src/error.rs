@@ -17,6 +17,27 @@ pub enum Error {
     /// The command did not reach the device or its reply did not come back readable.
     #[error("the command to the device failed: {0}")]
     Transport(String),
+    /// The daemon's socket could not be reached.
+    #[error("cannot connect to `{socket}`: {source}; expected the socket of a running `ndp serve`")]
+    Connect {
+        /// The socket path.
+        socket: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The daemon refused the session or a command, or closed the connection.
+    #[error("ndp serve at `{socket}`: {message}")]
+    Daemon {
+        /// The socket path.
+        socket: std::path::PathBuf,
+        /// The kind.
+        kind: crate::daemon::WireErrorKind,
+        /// The daemon's message.
+        message: String,
+    },
+    /// The operation needs a device reached through `ndp serve`.
+    #[error("{0} needs a device connected to `ndp serve`; this one is embedded")]
+    NotConnected(&'static str),
     /// The device refused a request (its typed error text is `message`).
     #[error("the device refused {request}: {message}")]
     Refused {

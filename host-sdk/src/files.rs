@@ -43,6 +43,18 @@ impl Device {
         self.put_bytes(name, &data)
     }
 
+    /// Creates device file `name` of `size` bytes read from `reader`, streamed in [`CHUNK`]s
+    /// (so a wrapper around the reader sees the transfer progress).
+    pub fn put_stream(&self, name: &str, size: u64, reader: impl Read) -> Result<FileInfo> {
+        self.put_sized(name, size, reader).map_err(|e| match e {
+            PutError::Host(source) => Error::HostIo {
+                path: "<stream>".into(),
+                source,
+            },
+            PutError::Device(e) => e,
+        })
+    }
+
     /// Creates device file `name` holding `data`.
     pub fn put_bytes(&self, name: &str, data: &[u8]) -> Result<FileInfo> {
         self.put_sized(name, data.len() as u64, data)

@@ -3,7 +3,7 @@
 //!
 //! | Biscuit (C++) | here |
 //! |---|---|
-//! | `SSD ssd(dev)` | [`Device::embedded`] |
+//! | `SSD ssd(dev)` | [`Device::embedded`], or [`Device::connect`] to `ndp serve` ([`daemon`]) |
 //! | `ssd.loadModule(File(ssd, path))` | [`Device::load_module`] -> [`Module`] |
 //! | `Application app(ssd)` | [`Application::new`] |
 //! | `SSDLet s(app, mid, "id", make_tuple(File(ssd, name)))` | [`Application::ssdlet`] with [`Device::file`] |
@@ -69,6 +69,7 @@ mod app;
 mod arg;
 pub mod bench;
 mod conv;
+pub mod daemon;
 mod device;
 mod error;
 mod files;

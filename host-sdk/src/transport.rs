@@ -8,6 +8,7 @@ use device_runtime::isc::IscError;
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
 
+use crate::daemon::DaemonStatus;
 use crate::error::Error;
 
 /// One way to a device. Implementations are shared by every clone of a `Device` and by every
@@ -16,6 +17,11 @@ pub(crate) trait Transport: Send + Sync {
     /// Submits `cmd` issued at host instant `at` and waits for its completion. A blocking ISC
     /// request (`Recv`, `Wait`) returns only once it can be answered.
     fn submit(&self, cmd: Command, at: SimTime) -> Result<Completion, Error>;
+
+    /// The daemon's status, if this transport goes through one.
+    fn daemon_status(&self) -> Result<DaemonStatus, Error> {
+        Err(Error::NotConnected("the daemon status"))
+    }
 }
 
 /// The device firmware on its own thread in this process.

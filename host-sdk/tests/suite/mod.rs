@@ -1,6 +1,6 @@
 //! The host API test suite: each check takes a [`Device`], so the same suite runs against an
-//! embedded device (`embedded.rs`) and, later, against `ndp serve`. Checks use their own file
-//! names, so they can share one device.
+//! embedded device (`embedded.rs`) and against `ndp serve` in a child process (`daemon.rs`).
+//! Checks use their own file names, so they can share one device.
 
 #![allow(dead_code)]
 
@@ -27,7 +27,16 @@ type Pairs = Vec<(String, u64)>;
 
 /// Runs the wordcount module over device file `name`: mapper -> shuffler2 -> two reducers.
 pub fn device_word_count(dev: &Device, name: &str) -> anyhow::Result<HashMap<String, u64>> {
-    let mid = dev.load_module(wordcount_path())?;
+    device_word_count_with(dev, &wordcount_path(), name)
+}
+
+/// [`device_word_count`] with the wordcount module at `module`.
+pub fn device_word_count_with(
+    dev: &Device,
+    module: &std::path::Path,
+    name: &str,
+) -> anyhow::Result<HashMap<String, u64>> {
+    let mid = dev.load_module(module)?;
     let app = Application::new(dev);
     let mapper = app.ssdlet(&mid, "mapper", (dev.file(name),))?;
     let shuffler = app.ssdlet(&mid, "shuffler2", ())?;

@@ -10,7 +10,7 @@ pub const VENDOR_OPCODES: RangeInclusive<u8> = 0xC0..=0xFF;
 
 /// A submission queue entry. Admin commands go to queue 0, I/O commands to I/O queues; the
 /// wrong kind completes with *Invalid Command Opcode*, as on a real controller.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     /// Admin 0x06: Identify controller and namespace 1.
     Identify,
@@ -117,7 +117,7 @@ pub struct Identify {
 }
 
 /// Data a completion carries back.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub enum Payload {
     /// Nothing.
     #[default]

@@ -1,36 +1,82 @@
-//! Device image and file subcommands, all through the host API on an embedded device:
-//! `ndp init` (create an image), `ndp put`, `ndp get`, `ndp ls [--json]`, `ndp rm`.
+//! Device image and file subcommands, all through the host API: `ndp init` (create an
+//! image), `ndp put`, `ndp get`, `ndp ls`, `ndp rm`. Each works on an image file (an embedded
+//! device, `--image`) or on a device served by `ndp serve` (`--socket`); `--json` prints
+//! data as JSON, and long transfers show a progress bar on a terminal (not with `--json` or
+//! `--quiet`).
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
 use host_sdk::{Device, DeviceProfile, ImageSpec};
+use indicatif::{ProgressBar, ProgressStyle};
 
-/// The device image every file subcommand works on.
+/// Transfers at least this long (bytes) get a progress bar: 4 MiB.
+const PROGRESS_MIN: u64 = 4 << 20;
+
+/// The device every file subcommand works on.
 #[derive(Args)]
 pub struct ImageArgs {
-    /// The device image file.
+    /// The device image file (an embedded device).
+    #[arg(long, required_unless_present = "socket", conflicts_with = "socket")]
+    image: Option<PathBuf>,
+    /// The socket of an `ndp serve` daemon (instead of --image).
     #[arg(long)]
-    image: PathBuf,
+    socket: Option<PathBuf>,
     /// Device profile: a built-in name (pm1725, tiny) or a TOML file; must be the one the
-    /// image was created with.
+    /// image was created with (with --image).
     #[arg(long, default_value = "pm1725")]
     profile: String,
 }
 
 impl ImageArgs {
     fn open(&self, create: bool) -> anyhow::Result<Device> {
-        if !create && !self.image.exists() {
+        let image = match (&self.image, &self.socket) {
+            (_, Some(socket)) => return Ok(Device::connect(socket)?),
+            (Some(image), None) => image,
+            (None, None) => bail!("no device: expected --image FILE or --socket PATH"),
+        };
+        if !create && !image.exists() {
             bail!(
                 "no device image at {}; expected one made by `ndp init --image {} --profile {}`",
-                self.image.display(),
-                self.image.display(),
+                image.display(),
+                image.display(),
                 self.profile
             );
         }
         let profile = DeviceProfile::load(&self.profile).context("loading the device profile")?;
-        Ok(Device::embedded(profile, ImageSpec::File(self.image.clone()))?)
+        tracing::debug!(image = %image.display(), profile = %self.profile, "opening an embedded device");
+        Ok(Device::embedded(profile, ImageSpec::File(image.clone()))?)
+    }
+}
+
+/// Output options of the data subcommands.
+#[derive(Args)]
+pub struct OutputArgs {
+    /// Print JSON instead of text (no progress bar).
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl OutputArgs {
+    /// A progress bar for a transfer of `bytes`, hidden for short transfers, with --json or
+    /// --quiet, and when stderr is not a terminal (indicatif's default draw target).
+    fn progress(&self, bytes: u64, what: &str) -> ProgressBar {
+        if self.json || self.quiet || bytes < PROGRESS_MIN {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::new(bytes);
+        let style =
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .map(|s| s.progress_chars("=> "));
+        if let Ok(style) = style {
+            bar.set_style(style);
+        }
+        bar.set_message(what.to_owned());
+        bar
     }
 }
 
@@ -46,6 +92,8 @@ pub struct InitArgs {
 pub struct PutArgs {
     #[command(flatten)]
     device: ImageArgs,
+    #[command(flatten)]
+    output: OutputArgs,
     /// The host file to copy.
     host_path: PathBuf,
     /// Its name on the device (default: the host file's name).
@@ -57,6 +105,8 @@ pub struct PutArgs {
 pub struct GetArgs {
     #[command(flatten)]
     device: ImageArgs,
+    #[command(flatten)]
+    output: OutputArgs,
     /// The device file.
     name: String,
     /// Where to write it on the host (default: its name, in the current directory).
@@ -80,22 +130,24 @@ pub struct RmArgs {
     device: ImageArgs,
     /// The device file.
     name: String,
+    /// Print JSON instead of nothing.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Runs `ndp init`.
 pub fn init(args: InitArgs) -> anyhow::Result<()> {
-    if args.device.image.exists() {
+    let Some(image) = &args.device.image else {
+        bail!("`ndp init` creates an image file: expected --image FILE, not --socket");
+    };
+    if image.exists() {
         bail!(
             "{} already exists; expected a new path for the image",
-            args.device.image.display()
+            image.display()
         );
     }
     args.device.open(true)?;
-    println!(
-        "created {} (profile {})",
-        args.device.image.display(),
-        args.device.profile
-    );
+    println!("created {} (profile {})", image.display(), args.device.profile);
     Ok(())
 }
 
@@ -111,16 +163,46 @@ pub fn put(args: PutArgs) -> anyhow::Result<()> {
             ),
         },
     };
-    let f = args.device.open(false)?.put_file(&name, &args.host_path)?;
-    println!("{}\t{}", f.name, f.size);
+    let dev = args.device.open(false)?;
+    let host = &args.host_path;
+    let file = std::fs::File::open(host).with_context(|| format!("opening host file {}", host.display()))?;
+    let size = file
+        .metadata()
+        .with_context(|| format!("reading {}", host.display()))?
+        .len();
+    let bar = args.output.progress(size, &format!("put {name}"));
+    let f = dev.put_stream(&name, size, bar.wrap_read(std::io::BufReader::new(file)))?;
+    bar.finish_and_clear();
+    tracing::info!(name = %f.name, size = f.size, "put");
+    if args.output.json {
+        println!("{}", serde_json::json!({ "name": f.name, "size": f.size }));
+    } else {
+        println!("{}\t{}", f.name, f.size);
+    }
     Ok(())
 }
 
 /// Runs `ndp get`.
 pub fn get(args: GetArgs) -> anyhow::Result<()> {
     let path = args.host_path.unwrap_or_else(|| PathBuf::from(&args.name));
-    let n = args.device.open(false)?.get_file(&args.name, &path)?;
-    println!("{}\t{n}", path.display());
+    let dev = args.device.open(false)?;
+    let size = dev.file_info(&args.name)?.size;
+    let out =
+        std::fs::File::create(&path).with_context(|| format!("creating host file {}", path.display()))?;
+    let bar = args.output.progress(size, &format!("get {}", args.name));
+    let mut w = std::io::BufWriter::new(bar.wrap_write(out));
+    let n = dev.get_to(&args.name, &mut w)?;
+    std::io::Write::flush(&mut w).with_context(|| format!("writing {}", path.display()))?;
+    bar.finish_and_clear();
+    tracing::info!(name = %args.name, bytes = n, path = %path.display(), "got");
+    if args.output.json {
+        println!(
+            "{}",
+            serde_json::json!({ "name": args.name, "path": path, "size": n })
+        );
+    } else {
+        println!("{}\t{n}", path.display());
+    }
     Ok(())
 }
 
@@ -144,5 +226,8 @@ pub fn ls(args: LsArgs) -> anyhow::Result<()> {
 /// Runs `ndp rm`.
 pub fn rm(args: RmArgs) -> anyhow::Result<()> {
     args.device.open(false)?.remove_file(&args.name)?;
+    if args.json {
+        println!("{}", serde_json::json!({ "removed": args.name }));
+    }
     Ok(())
 }

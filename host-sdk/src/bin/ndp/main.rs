@@ -5,6 +5,7 @@
 mod bench;
 mod files;
 mod inspect;
+mod serve;
 
 use clap::{Parser, Subcommand};
 
@@ -12,6 +13,9 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "ndp", version, about)]
 struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -32,10 +36,15 @@ enum Command {
     Ls(files::LsArgs),
     /// Remove a device file.
     Rm(files::RmArgs),
+    /// Serve a device image to many host processes over a Unix socket.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // The daemon logs its sessions by default; other subcommands only warnings.
+    let base = usize::from(matches!(cli.command, Command::Serve(_)));
+    init_logs(base + usize::from(cli.verbose));
     match cli.command {
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),
@@ -44,5 +53,20 @@ fn main() -> anyhow::Result<()> {
         Command::Get(args) => files::get(args),
         Command::Ls(args) => files::ls(args),
         Command::Rm(args) => files::rm(args),
+        Command::Serve(args) => serve::run(args),
     }
+}
+
+/// Logs on stderr: `RUST_LOG` if set (tracing-subscriber's env-filter syntax), else the
+/// level `verbosity` picks (0 warn, 1 info, 2 debug, 3+ trace).
+fn init_logs(verbosity: usize) {
+    use std::io::IsTerminal;
+    use tracing_subscriber::EnvFilter;
+    let level = ["warn", "info", "debug", "trace"][verbosity.min(3)];
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }

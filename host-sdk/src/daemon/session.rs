@@ -1,0 +1,146 @@
+//! What one daemon session owns on the device, and the clean-up when it closes.
+//!
+//! The daemon reads every ISC command a session submits and its response: an Application it
+//! created (`CreateApp`) or a module it loaded (`LoadModule`) is the session's until it
+//! unloads the module. When the connection closes (the host process exited or died), the
+//! daemon aborts each of the session's Applications (its SSDlets stop, their DRAM and queued
+//! messages are released, blocked `Recv`/`Wait` of the session are answered) and unloads its
+//! modules. A command still in flight when the session closes is cleaned up as soon as it
+//! completes. These run on blocking threads (they call the device).
+
+use std::sync::{Mutex, PoisonError};
+
+use device_runtime::device::DeviceHandle;
+use device_runtime::isc::{response_of, Envelope, IscRequest, IscResponse, ModuleId};
+use device_runtime::runtime::AppId;
+use sim_nvme::nvme::Command;
+use sim_nvme::SimTime;
+
+use super::wire::{Cleanup, ReplyBody, WireError, WireErrorKind};
+use crate::transport::from_device;
+
+/// A session's device resources.
+#[derive(Debug, Default)]
+pub(crate) struct Owned {
+    /// Its id.
+    pub(crate) session: u64,
+    /// Applications it created.
+    pub(crate) apps: Vec<AppId>,
+    /// Modules it loaded and has not unloaded.
+    pub(crate) modules: Vec<ModuleId>,
+    /// The latest host instant it used (clean-up commands are issued then).
+    pub(crate) now: SimTime,
+    /// The connection has closed: what completes from now on is cleaned up at once.
+    pub(crate) closed: bool,
+}
+
+/// The ISC request a command carries, if it is one that creates or frees something.
+fn tracked(cmd: &Command) -> Option<IscRequest> {
+    let Command::Vendor { payload, .. } = cmd else {
+        return None;
+    };
+    let env: Envelope = postcard::from_bytes(payload).ok()?;
+    match env.request {
+        r @ (IscRequest::CreateApp { .. }
+        | IscRequest::LoadModule { .. }
+        | IscRequest::UnloadModule { .. }) => Some(r),
+        _ => None,
+    }
+}
+
+/// Submits a session's command at `at` and records what it created (blocking).
+pub(crate) fn submit(
+    device: &DeviceHandle,
+    owned: &Mutex<Owned>,
+    cmd: Command,
+    at: SimTime,
+) -> (ReplyBody, Vec<Cleanup>) {
+    let req = tracked(&cmd);
+    let mut h = device.clone();
+    h.advance_to(at);
+    let c = match h.submit(cmd) {
+        Ok(c) => c,
+        Err(e) => {
+            let e = from_device(e);
+            let kind = match e {
+                crate::Error::Stopped => WireErrorKind::Stopped,
+                _ => WireErrorKind::Device,
+            };
+            let message = e.to_string();
+            return (ReplyBody::Failed(WireError { kind, message }), Vec::new());
+        }
+    };
+    let mut cleanups = Vec::new();
+    let mut o = owned.lock().unwrap_or_else(PoisonError::into_inner);
+    o.now = o.now.max(at).max(c.done_at);
+    match (req, response_of(&c)) {
+        (Some(IscRequest::CreateApp { .. }), Ok(IscResponse::App(app))) => {
+            if o.closed {
+                cleanups.push(abort(device, o.session, app, o.now));
+            } else {
+                o.apps.push(app);
+            }
+        }
+        (Some(IscRequest::LoadModule { .. }), Ok(IscResponse::Module(m))) => {
+            if o.closed {
+                unload(device, m.id, o.now);
+            } else {
+                o.modules.push(m.id);
+            }
+        }
+        (Some(IscRequest::UnloadModule { module }), Ok(IscResponse::Done)) => {
+            o.modules.retain(|&m| m != module);
+        }
+        _ => {}
+    }
+    drop(o);
+    (ReplyBody::Completion(c.into()), cleanups)
+}
+
+/// Marks the session closed and frees what it owns (blocking): aborts its Applications,
+/// reports them, unloads its modules.
+pub(crate) fn close(device: &DeviceHandle, owned: &Mutex<Owned>) -> Vec<Cleanup> {
+    let mut o = owned.lock().unwrap_or_else(PoisonError::into_inner);
+    o.closed = true;
+    let (apps, modules) = (std::mem::take(&mut o.apps), std::mem::take(&mut o.modules));
+    let cleanups = apps
+        .into_iter()
+        .map(|app| abort(device, o.session, app, o.now))
+        .collect();
+    for m in modules {
+        unload(device, m, o.now);
+    }
+    cleanups
+}
+
+fn abort(device: &DeviceHandle, session: u64, app: AppId, at: SimTime) -> Cleanup {
+    let mut h = device.clone();
+    h.advance_to(at);
+    let report = h
+        .call(&IscRequest::Abort { app })
+        .and_then(|_| h.call(&IscRequest::Report { app }))
+        .map_err(|e| e.to_string())
+        .and_then(|r| match r {
+            IscResponse::Report(r) => Ok(r),
+            other => Err(format!("unexpected response to Report: {other:?}")),
+        });
+    match &report {
+        Ok(r) => tracing::info!(
+            session,
+            app = %r.app,
+            done = r.done,
+            dram_held = r.dram_held,
+            "cleaned up an application of a closed session"
+        ),
+        Err(e) => tracing::warn!(session, error = %e, "cannot clean up an application"),
+    }
+    Cleanup { session, report }
+}
+
+fn unload(device: &DeviceHandle, module: ModuleId, at: SimTime) {
+    let mut h = device.clone();
+    h.advance_to(at);
+    if let Err(e) = h.call(&IscRequest::UnloadModule { module }) {
+        tracing::warn!(module = module.0, error = %e, "cannot unload a module of a closed session");
+    }
+}

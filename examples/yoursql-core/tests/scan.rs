@@ -128,6 +128,22 @@ fn filter_query_offloads_and_reads_few_pages() {
     assert!(d.sampled_pages > 0 && d.sampled_ratio.unwrap() < 0.1, "{d:?}");
     assert!(off.stats.pages_transferred * 10 < conv.stats.pages_transferred);
     assert!(off.stats.pcie_bytes * 10 < conv.stats.pcie_bytes);
+    // The sampler is seeded: the same decision and numbers again.
+    let tbl = table("lineitem");
+    let again = scanner()
+        .decide(
+            tbl,
+            &[Predicate::cmp("l_shipdate", CmpOp::Eq, date("1995-01-17"))
+                .bind(&tbl.schema)
+                .unwrap()],
+            ScanMode::Auto,
+        )
+        .unwrap();
+    assert_eq!(
+        (again.sampled_pages, again.sampled_hinted),
+        (d.sampled_pages, d.sampled_hinted)
+    );
+    assert_eq!(again.reason, d.reason);
 }
 
 #[test]

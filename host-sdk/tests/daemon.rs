@@ -133,6 +133,7 @@ const CHECKS: &[(&str, Check)] = &[
         "second_daemon_on_a_live_socket_is_refused",
         second_daemon_on_a_live_socket_is_refused,
     ),
+    ("ndp_commands_over_the_socket", ndp_commands_over_the_socket),
 ];
 
 fn main() {
@@ -414,4 +415,60 @@ fn second_daemon_on_a_live_socket_is_refused(s: &mut Served) {
     assert!(!status.success());
     assert!(err.contains("already serving"), "{err}");
     suite::still_serving(&s.device(), 10);
+}
+
+fn ndp(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ndp"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("ndp runs")
+}
+
+fn ok(o: std::process::Output) -> String {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// `ndp put | ls | get | rm | status` with `--socket`, `--json` output, and a refusal.
+fn ndp_commands_over_the_socket(s: &mut Served) {
+    let sock = s.socket.to_str().unwrap().to_owned();
+    let src = s.dir.join("cli-in.txt");
+    std::fs::write(&src, "over the socket\n").unwrap();
+    let put: serde_json::Value = serde_json::from_str(&ok(ndp(&[
+        "put",
+        "--socket",
+        &sock,
+        "--json",
+        src.to_str().unwrap(),
+        "cli.txt",
+    ])))
+    .unwrap();
+    assert_eq!(put, serde_json::json!({ "name": "cli.txt", "size": 16 }));
+    let ls: serde_json::Value = serde_json::from_str(&ok(ndp(&["ls", "--socket", &sock, "--json"]))).unwrap();
+    assert!(
+        ls.as_array()
+            .unwrap()
+            .contains(&serde_json::json!({ "name": "cli.txt", "size": 16 })),
+        "{ls}"
+    );
+    let back = s.dir.join("cli-back.txt");
+    ok(ndp(&[
+        "get",
+        "--socket",
+        &sock,
+        "cli.txt",
+        back.to_str().unwrap(),
+    ]));
+    assert_eq!(std::fs::read_to_string(&back).unwrap(), "over the socket\n");
+    ok(ndp(&["rm", "--socket", &sock, "cli.txt"]));
+    let gone = ndp(&["rm", "--socket", &sock, "cli.txt"]);
+    assert!(!gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("no file `cli.txt`"));
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(ndp(&["status", "--socket", &sock, "--json"]))).unwrap();
+    assert_eq!(status["profile"], "tiny", "{status}");
+    let missing = ndp(&["ls", "--socket", s.dir.join("none.sock").to_str().unwrap()]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot connect"));
 }

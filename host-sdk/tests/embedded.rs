@@ -55,6 +55,14 @@ fn image_file_keeps_files_across_devices() {
 }
 
 #[test]
+fn an_embedded_device_has_no_daemon_status() {
+    match device().daemon_status() {
+        Err(e @ host_sdk::Error::NotConnected(_)) => assert!(e.to_string().contains("ndp serve"), "{e}"),
+        other => panic!("expected NotConnected, got {other:?}"),
+    }
+}
+
+#[test]
 fn opening_a_device_with_a_bad_profile_is_a_typed_error() {
     let mut p = DeviceProfile::tiny();
     p.arm.cores = 0;

@@ -6,6 +6,7 @@ mod bench;
 mod files;
 mod inspect;
 mod serve;
+mod status;
 
 use clap::{Parser, Subcommand};
 
@@ -38,6 +39,8 @@ enum Command {
     Rm(files::RmArgs),
     /// Serve a device image to many host processes over a Unix socket.
     Serve(serve::ServeArgs),
+    /// Show an `ndp serve` daemon's sessions and clean-ups.
+    Status(status::StatusArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +57,7 @@ fn main() -> anyhow::Result<()> {
         Command::Ls(args) => files::ls(args),
         Command::Rm(args) => files::rm(args),
         Command::Serve(args) => serve::run(args),
+        Command::Status(args) => status::run(args),
     }
 }
 

@@ -201,3 +201,31 @@ ssdlet_sdk::register_module! {
     name: "yoursql",
     ssdlets: { "filter" => Filter, "sampler" => Sampler },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_parse_from_hex() {
+        assert_eq!(
+            parse_keys("c207cb0111,41495200").unwrap(),
+            vec![vec![0xC2, 0x07, 0xCB, 0x01, 0x11], b"AIR\0".to_vec()]
+        );
+        for bad in ["", "c2,", "c", "zz", "c2,,41", "c2 07"] {
+            let e = parse_keys(bad).unwrap_err();
+            assert!(e.message().contains("hex"), "{bad}: {}", e.message());
+        }
+    }
+
+    #[test]
+    fn splitmix_is_seeded() {
+        let a: Vec<u64> = (0..4).scan(SplitMix(7), |r, _| Some(r.next())).collect();
+        let b: Vec<u64> = (0..4).scan(SplitMix(7), |r, _| Some(r.next())).collect();
+        let c: Vec<u64> = (0..4).scan(SplitMix(8), |r, _| Some(r.next())).collect();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        // The published first output for seed 0.
+        assert_eq!(SplitMix(0).next(), 0xE220_A839_7B1D_CDAF);
+    }
+}

@@ -81,6 +81,17 @@ impl Served {
         Device::connect(&self.socket).expect("connects to ndp serve")
     }
 
+    /// SIGTERM: the daemon stops cleanly and removes its socket.
+    fn stop(mut self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on our own child's pid (not yet reaped, so not reused) has no
+        // memory effects.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "ndp serve exited with {status} on SIGTERM");
+        assert!(!self.socket.exists(), "the socket is left behind");
+    }
+
     fn alive(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
     }
@@ -167,6 +178,7 @@ fn main() {
         println!("test {name} ... ok");
     }
     suite::still_serving(&served.device(), 10);
+    served.stop();
     println!("test result: ok. {} passed", chosen.len());
 }
 

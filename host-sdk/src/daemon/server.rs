@@ -402,3 +402,32 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
     shared.record(cleanups.unwrap_or_default());
     tracing::info!(session = id, applications_aborted = n, "session cleaned up");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_sockets_are_replaced_and_live_ones_or_files_refused() {
+        let dir = std::env::temp_dir().join(format!("host-sdk-stale-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("s.sock");
+        assert!(clear_stale(&path).is_ok(), "a free path is fine");
+
+        let live = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        assert!(matches!(clear_stale(&path), Err(DaemonError::InUse(_))));
+        drop(live);
+        // The file stays behind with nobody listening: stale.
+        assert!(path.exists());
+        clear_stale(&path).unwrap();
+        assert!(!path.exists());
+
+        let file = dir.join("plain");
+        std::fs::write(&file, b"not a socket").unwrap();
+        let e = clear_stale(&file).unwrap_err();
+        assert!(matches!(e, DaemonError::NotASocket(_)), "{e}");
+        assert!(e.to_string().contains("not a socket"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -31,6 +31,40 @@
 //!
 //! The socket is created with mode 0600 (only its owner may connect); a stale socket file
 //! (nobody answers on it) is replaced, a live one is refused.
+//!
+//! # In process
+//!
+//! `ndp serve` is [`Daemon::bind`] then [`Daemon::run`]; a program (or test) can serve a
+//! device from a thread of its own and stop it with [`Daemon::run_until`]:
+//!
+//! ```
+//! use host_sdk::daemon::{Daemon, ServeConfig};
+//! use host_sdk::{Device, DeviceProfile, RuntimeConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = std::env::temp_dir().join(format!("ndp-serve-doc-{}", std::process::id()));
+//! std::fs::create_dir_all(&dir)?;
+//! let daemon = Daemon::bind(ServeConfig {
+//!     image: dir.join("dev.img"),
+//!     socket: dir.join("ndp.sock"),
+//!     profile: DeviceProfile::tiny(),
+//!     runtime: RuntimeConfig::default(),
+//! })?;
+//! let socket = daemon.socket().to_path_buf();
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let server = std::thread::spawn(move || daemon.run_until(async { let _ = stopped.await; }));
+//!
+//! let ssd = Device::connect(&socket)?;
+//! ssd.put_bytes("hello.txt", b"near data\n")?;
+//! assert_eq!(ssd.get_bytes("hello.txt")?, b"near data\n");
+//! assert_eq!(ssd.daemon_status()?.sessions.len(), 1);
+//! drop(ssd);
+//!
+//! let _ = stop.send(());
+//! server.join().expect("the daemon thread")?;
+//! assert!(!socket.exists());
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(()) }
+//! ```
 
 mod client;
 mod server;

@@ -418,9 +418,8 @@ fn killed_client_is_cleaned_up(s: &mut Served) {
 
 /// A second `ndp serve` on the same socket exits with an error; the first keeps serving.
 fn second_daemon_on_a_live_socket_is_refused(s: &mut Served) {
-    let other = s.dir.join("other");
-    std::fs::create_dir_all(&other).unwrap();
-    let (mut child, _) = serve(&other, &s.socket);
+    // The same image too: the second daemon must refuse before it opens it.
+    let (mut child, _) = serve(&s.dir, &s.socket);
     let status = child.wait().unwrap();
     let mut err = String::new();
     child.stderr.take().unwrap().read_to_string(&mut err).unwrap();

@@ -83,9 +83,13 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Opens the device, then creates the socket (owner-only). A stale socket (nobody
-    /// answers on it) is replaced; a live one or a non-socket file is an error.
+    /// Checks the socket path, opens the device, then creates the socket (owner-only). A
+    /// stale socket (nobody answers on it) is replaced; a live one or a non-socket file is an
+    /// error (and the image is not opened).
     pub fn bind(config: ServeConfig) -> Result<Daemon, DaemonError> {
+        let socket = config.socket;
+        // The socket first: a daemon already serving there keeps its image to itself.
+        clear_stale(&socket)?;
         let profile = config.profile.name.clone();
         let image = ImageSpec::File(config.image.clone());
         let device =
@@ -93,8 +97,6 @@ impl Daemon {
                 image: config.image.clone(),
                 source,
             })?;
-        let socket = config.socket;
-        clear_stale(&socket)?;
         let bind_err = |source| DaemonError::Bind {
             path: socket.clone(),
             source,

@@ -57,8 +57,8 @@ impl Device {
 
     /// [`Device::embedded`] with a runtime configuration.
     pub fn embedded_with(profile: DeviceProfile, image: ImageSpec, config: RuntimeConfig) -> Result<Device> {
-        let thread = start_device(profile, image, config)?;
-        Ok(Device::over(Arc::new(Embedded::new(thread))))
+        let (thread, lock) = start_device(profile, image, config)?;
+        Ok(Device::over(Arc::new(Embedded::new(thread, lock))))
     }
 
     /// A device served by `ndp serve` on Unix socket `socket` ([`crate::daemon`]). The same
@@ -154,13 +154,43 @@ impl Device {
     }
 }
 
-/// Starts the firmware of a device of `profile` on `image` on its own thread.
+/// An exclusive advisory lock (`flock`) on a device image file, held while a device uses it,
+/// so two devices (say `ndp serve` and `ndp put --image`) never write one image at once.
+pub(crate) struct ImageLock(#[allow(dead_code)] std::fs::File);
+
+fn lock_image(path: &Path) -> Result<ImageLock> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path)
+        .map_err(|e| Error::Open(format!("device image `{}`: {e}", path.display())))?;
+    // SAFETY: flock(2) on a descriptor `f` owns; it touches no memory of this process.
+    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if r != 0 {
+        return Err(Error::Open(format!(
+            "device image `{}` is in use by another device (an `ndp serve` or another program); \
+             expected a free image",
+            path.display()
+        )));
+    }
+    Ok(ImageLock(f))
+}
+
+/// Starts the firmware of a device of `profile` on `image` on its own thread; a file image
+/// is locked for as long as the returned lock lives (drop it after the thread).
 pub(crate) fn start_device(
     profile: DeviceProfile,
     image: ImageSpec,
     config: RuntimeConfig,
-) -> Result<DeviceThread> {
-    DeviceThread::start(move || {
+) -> Result<(DeviceThread, Option<ImageLock>)> {
+    let file = match &image {
+        ImageSpec::File(p) => Some(p.clone()),
+        ImageSpec::Memory => None,
+    };
+    // An existing image is locked before it is opened; a new one once it exists.
+    let early = match &file {
+        Some(p) if p.exists() => Some(lock_image(p)?),
+        _ => None,
+    };
+    let thread = DeviceThread::start(move || {
         let name = profile.name.clone();
         let ssd = match &image {
             ImageSpec::Memory => Ssd::in_memory(profile).map_err(|e| e.to_string()),
@@ -172,7 +202,13 @@ pub(crate) fn start_device(
         let loader = Loader::with_temp_staging().map_err(|e| e.to_string())?;
         Ok(Firmware::new(rt, loader))
     })
-    .map_err(from_device)
+    .map_err(from_device)?;
+    let lock = match (early, file) {
+        (Some(l), _) => Some(l),
+        (None, Some(p)) => Some(lock_image(&p)?),
+        (None, None) => None,
+    };
+    Ok((thread, lock))
 }
 
 /// A host duration as simulated time.

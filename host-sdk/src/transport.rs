@@ -9,6 +9,7 @@ use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
 
 use crate::daemon::DaemonStatus;
+use crate::device::ImageLock;
 use crate::error::Error;
 
 /// One way to a device. Implementations are shared by every clone of a `Device` and by every
@@ -29,13 +30,16 @@ pub(crate) struct Embedded {
     base: DeviceHandle,
     /// Owns the device thread: dropped (and the thread joined) with the last `Device` clone.
     _thread: DeviceThread,
+    /// The image file's lock, released after the thread has stopped (fields drop in order).
+    _lock: Option<ImageLock>,
 }
 
 impl Embedded {
-    pub(crate) fn new(thread: DeviceThread) -> Embedded {
+    pub(crate) fn new(thread: DeviceThread, lock: Option<ImageLock>) -> Embedded {
         Embedded {
             base: thread.handle(),
             _thread: thread,
+            _lock: lock,
         }
     }
 }

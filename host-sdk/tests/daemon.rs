@@ -479,6 +479,14 @@ fn ndp_commands_over_the_socket(s: &mut Served) {
     let status: serde_json::Value =
         serde_json::from_str(&ok(ndp(&["status", "--socket", &sock, "--json"]))).unwrap();
     assert_eq!(status["profile"], "tiny", "{status}");
+    // The daemon holds its image: an embedded device on it is refused.
+    let image = s.dir.join("dev.img");
+    let busy = ndp(&["ls", "--image", image.to_str().unwrap(), "--profile", "tiny"]);
+    assert!(!busy.status.success());
+    assert!(
+        String::from_utf8_lossy(&busy.stderr).contains("in use"),
+        "{busy:?}"
+    );
     let missing = ndp(&["ls", "--socket", s.dir.join("none.sock").to_str().unwrap()]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot connect"));

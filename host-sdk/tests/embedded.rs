@@ -55,6 +55,20 @@ fn image_file_keeps_files_across_devices() {
 }
 
 #[test]
+fn an_image_in_use_is_refused_until_released() {
+    let path = std::env::temp_dir().join(format!("host-sdk-locked-{}.img", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let first = Device::embedded(DeviceProfile::tiny(), ImageSpec::File(path.clone())).unwrap();
+    match Device::embedded(DeviceProfile::tiny(), ImageSpec::File(path.clone())) {
+        Err(host_sdk::Error::Open(m)) => assert!(m.contains("in use"), "{m}"),
+        other => panic!("expected the image to be in use, got {other:?}"),
+    }
+    drop(first);
+    Device::embedded(DeviceProfile::tiny(), ImageSpec::File(path.clone())).unwrap();
+    let _ = std::fs::remove_file(&path);
+}
+
+#[test]
 fn an_embedded_device_has_no_daemon_status() {
     match device().daemon_status() {
         Err(e @ host_sdk::Error::NotConnected(_)) => assert!(e.to_string().contains("ndp serve"), "{e}"),

@@ -29,7 +29,7 @@ use super::wire::{
     decode, encode, frame_len, Cleanup, DaemonStatus, FrameError, Hello, Reply, ReplyBody, Request,
     RequestBody, SessionInfo, Welcome, WireError, WireErrorKind, CLEANUPS_KEPT, MAGIC, WIRE_VERSION,
 };
-use crate::device::{start_device, ImageSpec};
+use crate::device::{start_device, ImageLock, ImageSpec};
 
 /// What `ndp serve` serves.
 #[derive(Clone, Debug)]
@@ -80,6 +80,8 @@ pub struct Daemon {
     listener: std::os::unix::net::UnixListener,
     device: DeviceThread,
     profile: String,
+    /// The image's lock, released after the device thread has stopped.
+    _lock: Option<ImageLock>,
 }
 
 impl Daemon {
@@ -92,7 +94,7 @@ impl Daemon {
         clear_stale(&socket)?;
         let profile = config.profile.name.clone();
         let image = ImageSpec::File(config.image.clone());
-        let device =
+        let (device, lock) =
             start_device(config.profile, image, config.runtime).map_err(|source| DaemonError::Device {
                 image: config.image.clone(),
                 source,
@@ -115,6 +117,7 @@ impl Daemon {
             listener,
             device,
             profile,
+            _lock: lock,
         })
     }
 

@@ -45,13 +45,13 @@
 //!
 //! Modules: [`value`] (types and schemas), [`row`] (the byte encoding and why), [`page`] (4 KiB
 //! pages), [`predicate`] (AST, software filter, limiting score), [`keys`] (matcher keys),
-//! [`tpch`] (generation), [`store`] (tables as device files), [`scan`] (the scan API), `decide`
-//! (the offload decision), `habp` (the offloaded scan's timeline), [`wire`] (what the module
+//! [`tpch`] (generation), [`store`] (tables as device files), [`scan`] (the scan API), [`decide`]
+//! (the offload decision), [`habp`] (the offloaded scan's timeline), [`wire`] (what the module
 //! gets and sends).
 
-mod decide;
+pub mod decide;
 pub mod error;
-mod habp;
+pub mod habp;
 pub mod keys;
 pub mod page;
 pub mod predicate;

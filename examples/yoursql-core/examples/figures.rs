@@ -12,7 +12,8 @@ use anyhow::Context;
 use clap::Parser;
 use host_sdk::{Device, DeviceProfile, ImageSpec};
 use yoursql_core::{
-    build_filter_module, store_table, CmpOp, Predicate, ScanMode, ScanOutput, Scanner, TpchTable, Value,
+    build_filter_module, open_catalog, store_table, CmpOp, Predicate, ScanMode, ScanOutput, Scanner,
+    TpchTable, Value,
 };
 
 #[derive(Parser)]
@@ -26,7 +27,14 @@ struct Args {
     /// Only the filter query.
     #[arg(long)]
     filter_only: bool,
+    /// Keep the device in this image file: tables already there (same scale factor) are
+    /// reused instead of generated and loaded again.
+    #[arg(long)]
+    image: Option<std::path::PathBuf>,
 }
+
+/// Device file recording the scale factor of the stored tables.
+const SF_FILE: &str = "figures.sf";
 
 fn ms(ns: u64) -> f64 {
     ns as f64 / 1e6
@@ -58,7 +66,19 @@ fn main() -> anyhow::Result<()> {
     let t = Instant::now();
     let module = build_filter_module(true).context("building the filter module")?;
     println!("filter module built in {:.1} s", t.elapsed().as_secs_f64());
-    let dev = Device::embedded(profile, ImageSpec::Memory)?;
+    let dev = match &args.image {
+        Some(p) => Device::embedded(profile, ImageSpec::File(p.clone()))?,
+        None => Device::embedded(profile, ImageSpec::Memory)?,
+    };
+    // The scale factor the image's tables were generated at (written after loading them).
+    let same_sf = dev
+        .get_bytes(SF_FILE)
+        .is_ok_and(|b| b == args.sf.to_string().as_bytes());
+    let stored = if same_sf {
+        open_catalog(&dev)?
+    } else {
+        Default::default()
+    };
 
     let tables: &[TpchTable] = if args.filter_only {
         &[TpchTable::Lineitem]
@@ -67,6 +87,16 @@ fn main() -> anyhow::Result<()> {
     };
     let mut catalog = Vec::new();
     for &t in tables {
+        if let Some(table) = stored.get(t.name()) {
+            println!(
+                "reusing {} from the image: {} rows, {} pages",
+                t.name(),
+                table.rows,
+                table.pages
+            );
+            catalog.push(table.clone());
+            continue;
+        }
         let g = Instant::now();
         let enc = t.encode(args.sf)?;
         let gen_s = g.elapsed().as_secs_f64();
@@ -86,6 +116,10 @@ fn main() -> anyhow::Result<()> {
         );
         catalog.push(table);
     }
+    if dev.file_info(SF_FILE).is_ok() {
+        dev.remove_file(SF_FILE)?;
+    }
+    dev.put_bytes(SF_FILE, args.sf.to_string().as_bytes())?;
     let scanner = Scanner::new(&dev, &module)?;
     let date = |s: &str| Value::date(s).expect("a date literal");
     let dec = |s: &str| Value::decimal(s).expect("a decimal literal");

@@ -10,7 +10,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
-use device_runtime::device::DeviceHandle;
+use device_runtime::device::{DeviceError, DeviceHandle};
 use device_runtime::isc::{response_of, Envelope, IscRequest, IscResponse, ModuleId};
 use device_runtime::runtime::AppId;
 use sim_nvme::nvme::Command;
@@ -116,24 +116,35 @@ pub(crate) fn close(device: &DeviceHandle, owned: &Mutex<Owned>) -> Vec<Cleanup>
 fn abort(device: &DeviceHandle, session: u64, app: AppId, at: SimTime) -> Cleanup {
     let mut h = device.clone();
     h.advance_to(at);
-    let report = h
+    let report = match h
         .call(&IscRequest::Abort { app })
         .and_then(|_| h.call(&IscRequest::Report { app }))
-        .map_err(|e| e.to_string())
-        .and_then(|r| match r {
-            IscResponse::Report(r) => Ok(r),
-            other => Err(format!("unexpected response to Report: {other:?}")),
-        });
-    match &report {
-        Ok(r) => tracing::info!(
-            session,
-            app = %r.app,
-            done = r.done,
-            dram_held = r.dram_held,
-            "cleaned up an application of a closed session"
-        ),
-        Err(e) => tracing::warn!(session, error = %e, "cannot clean up an application"),
-    }
+    {
+        Ok(IscResponse::Report(r)) => {
+            tracing::info!(
+                session,
+                app = %r.app,
+                done = r.done,
+                dram_held = r.dram_held,
+                "cleaned up an application of a closed session"
+            );
+            Ok(r)
+        }
+        Ok(other) => {
+            let e = format!("unexpected response to Report: {other:?}");
+            tracing::warn!(session, error = %e, "cannot clean up an application");
+            Err(e)
+        }
+        Err(e @ DeviceError::Stopped) => {
+            // The daemon is shutting down: nothing is left to free.
+            tracing::debug!(session, "the device stopped before a clean-up");
+            Err(e.to_string())
+        }
+        Err(e) => {
+            tracing::warn!(session, error = %e, "cannot clean up an application");
+            Err(e.to_string())
+        }
+    };
     Cleanup { session, report }
 }
 
@@ -141,6 +152,9 @@ fn unload(device: &DeviceHandle, module: ModuleId, at: SimTime) {
     let mut h = device.clone();
     h.advance_to(at);
     if let Err(e) = h.call(&IscRequest::UnloadModule { module }) {
+        if matches!(e, DeviceError::Stopped) {
+            return;
+        }
         tracing::warn!(module = module.0, error = %e, "cannot unload a module of a closed session");
     }
 }

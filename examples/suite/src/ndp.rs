@@ -1,81 +1,34 @@
-//! The near-data path, driven through the device runtime directly (the host SDK of issue 5
-//! will take this over): load the suite's SSDlet modules, put the data on a fresh simulated
-//! device, wire the Application, run it and collect the result with its [`RunReport`].
+//! The near-data runs, through the host API: an [`Application`] of the suite's SSDlets
+//! (`ssdlets/wordcount`, `ssdlets/grep`, `ssdlets/pointer-chase`) over a device file, its
+//! result read from host receivers.
 //!
-//! Module paths come from the caller (tests and benches get them from
-//! `ssdlet_module_build::build`). Wall time is measured around `start` .. last `recv`, not
-//! around putting the data on the device.
+//! The simulated time is the host clock from the `Start` command to the moment the host holds
+//! the whole result and the `Wait` returned (loading modules and wiring the Application come
+//! before, as a host program would do them once). PCIe bytes and NAND pages are the device's
+//! own counts ([`RunReport`]).
 
 use std::collections::HashMap;
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use device_runtime::loader::{LoadError, Loader, Module};
-use device_runtime::runtime::{
-    AppConfig, ArgValue, HostReceiver, RunReport, Runtime, RuntimeConfig, RuntimeError,
-};
-use sim_nvme::DeviceProfile;
+use host_sdk::{Application, Device, HostReceiver, Module, RunReport, SimTime};
 
-use crate::conv::LineHit;
+use crate::measure::{since, Measured, Path};
+use crate::LineHit;
 
 /// Why an NDP run failed.
 #[derive(Debug, thiserror::Error)]
 pub enum NdpError {
-    /// A module did not load.
+    /// The host API failed (a refusal, the Application failed, ...).
     #[error(transparent)]
-    Load(#[from] LoadError),
-    /// The runtime refused an operation.
-    #[error(transparent)]
-    Runtime(#[from] RuntimeError),
-    /// The Application failed.
-    #[error("application `{app}` failed: {error}")]
-    Failed {
-        /// The Application.
-        app: String,
-        /// Its first failure.
-        error: String,
-    },
+    Host(#[from] host_sdk::Error),
     /// A plan the modules cannot wire.
-    #[error("unsupported plan: {0}")]
-    Plan(String),
-}
-
-/// The outcome of one NDP run.
-#[derive(Debug, Clone)]
-pub struct NdpRun<T> {
-    /// What the host received.
-    pub result: T,
-    /// The Application's report (`elapsed` is the simulated time).
-    pub report: RunReport,
-    /// Wall time from `start` to the last `recv`.
-    pub wall: Duration,
-}
-
-/// Loads a module from `path` with a fresh temporary staging directory.
-pub fn load(path: &Path) -> Result<Module, NdpError> {
-    Ok(Loader::with_temp_staging()?.load(path)?)
-}
-
-fn finish<T: serde::de::DeserializeOwned>(
-    rt: &mut Runtime,
-    app: device_runtime::runtime::AppId,
-    outs: &[HostReceiver],
-    t0: Instant,
-) -> Result<(Vec<T>, RunReport, Duration), NdpError> {
-    rt.start(app)?;
-    let report = rt.wait(app)?;
-    let mut all = Vec::new();
-    for &o in outs {
-        all.extend(rt.recv::<T>(o)?);
-    }
-    let wall = t0.elapsed();
-    if let Some(error) = report.error.clone() {
-        return Err(NdpError::Failed {
-            app: report.app.clone(),
-            error,
-        });
-    }
-    Ok((all, report, wall))
+    #[error("wordcount plan of {mappers} mappers and {reducers} reducers: expected 1 or 2 of each")]
+    Plan {
+        /// Mappers asked for.
+        mappers: u64,
+        /// Reducers asked for.
+        reducers: u64,
+    },
 }
 
 /// How many mappers and reducers a wordcount uses (1 or 2 each: the module's fixed arities).
@@ -87,110 +40,125 @@ pub struct WordcountPlan {
     pub reducers: u64,
 }
 
-/// Wordcount on the device: mapper(s) [-> merge2] [-> shuffler2] -> reducer(s) -> host.
+impl Default for WordcountPlan {
+    /// Two mappers and two reducers.
+    fn default() -> Self {
+        WordcountPlan {
+            mappers: 2,
+            reducers: 2,
+        }
+    }
+}
+
+fn drain<T: serde::de::DeserializeOwned>(ports: &mut [HostReceiver<T>]) -> Result<Vec<T>, NdpError> {
+    let mut out = Vec::new();
+    for p in ports {
+        out.extend(p.collect_all()?);
+    }
+    Ok(out)
+}
+
+fn measured<T>(device: &Device, t0: SimTime, wall: Instant, result: T, report: RunReport) -> Measured<T> {
+    Measured {
+        path: Path::Ndp,
+        result,
+        simulated: since(device, t0),
+        pcie_bytes: report.pcie_bytes_to_host,
+        pcie_bytes_to_device: report.pcie_bytes_to_device,
+        nand_pages: report.nand_pages_read,
+        host_compute: std::time::Duration::ZERO,
+        wall: wall.elapsed(),
+        report: Some(report),
+    }
+}
+
+/// Wordcount of device file `file` on the device: mapper(s) [-> merge2] [-> shuffler2] ->
+/// reducer(s) -> host.
 pub fn word_count(
-    profile: DeviceProfile,
-    config: RuntimeConfig,
+    device: &Device,
     module: &Module,
-    text: &[u8],
+    file: &str,
     plan: WordcountPlan,
-) -> Result<NdpRun<HashMap<String, u64>>, NdpError> {
+) -> Result<Measured<HashMap<String, u64>>, NdpError> {
     if !(1..=2).contains(&plan.mappers) || !(1..=2).contains(&plan.reducers) {
-        return Err(NdpError::Plan(format!(
-            "{plan:?}: expected 1 or 2 mappers and reducers"
-        )));
+        return Err(NdpError::Plan {
+            mappers: plan.mappers,
+            reducers: plan.reducers,
+        });
     }
-    let mut rt = Runtime::in_memory(profile, config)?;
-    let file = rt.create_file("text", text)?;
-    let app = rt.create_app("wordcount", AppConfig::default());
-    let len = text.len() as u64;
-    // The producer of the mapped pairs: (instance, output port).
+    let len = device.file_info(file)?.size;
+    let app = Application::with_config(device, "wordcount", Default::default());
     let source = if plan.mappers == 1 {
-        (
-            rt.spawn(app, &module.ssdlet("mapper")?, &[ArgValue::File(file)])?,
-            "pairs",
-        )
+        app.ssdlet(module, "mapper", (device.file(file),))?.out("pairs")
     } else {
-        let merge = rt.spawn(app, &module.ssdlet("merge2")?, &[])?;
+        let merge = app.ssdlet(module, "merge2", ())?;
         for (i, (a, b)) in [(0, len / 2), (len / 2, len)].into_iter().enumerate() {
-            let m = rt.spawn(
-                app,
-                &module.ssdlet("mapper_range")?,
-                &[ArgValue::File(file), ArgValue::U64(a), ArgValue::U64(b)],
-            )?;
-            rt.connect(m, "pairs", merge, if i == 0 { "in0" } else { "in1" })?;
+            let m = app.ssdlet(module, "mapper_range", (device.file(file), a, b))?;
+            app.connect(m.out("pairs"), merge.input(i))?;
         }
-        (merge, "out")
+        merge.out("out")
     };
-    let mut outs = Vec::new();
+    let mut ports = Vec::new();
     if plan.reducers == 1 {
-        let r = rt.spawn(app, &module.ssdlet("reducer")?, &[])?;
-        rt.connect(source.0, source.1, r, "in")?;
-        outs.push(rt.host_receiver(r, "counts")?);
+        let r = app.ssdlet(module, "reducer", ())?;
+        app.connect(source, r.input("in"))?;
+        ports.push(app.connect_to::<Vec<(String, u64)>>(r.out("counts"))?);
     } else {
-        let s = rt.spawn(app, &module.ssdlet("shuffler2")?, &[])?;
-        rt.connect(source.0, source.1, s, "in")?;
+        let s = app.ssdlet(module, "shuffler2", ())?;
+        app.connect(source, s.input("in"))?;
         for port in ["out0", "out1"] {
-            let r = rt.spawn(app, &module.ssdlet("reducer")?, &[])?;
-            rt.connect(s, port, r, "in")?;
-            outs.push(rt.host_receiver(r, "counts")?);
+            let r = app.ssdlet(module, "reducer", ())?;
+            app.connect(s.out(port), r.input("in"))?;
+            ports.push(app.connect_to::<Vec<(String, u64)>>(r.out("counts"))?);
         }
     }
-    let t0 = Instant::now();
-    let (batches, report, wall) = finish::<Vec<(String, u64)>>(&mut rt, app, &outs, t0)?;
-    let mut result = HashMap::new();
+    let (t0, wall) = (device.now(), Instant::now());
+    app.start()?;
+    let batches = drain(&mut ports)?;
+    let report = app.wait()?;
+    let mut counts = HashMap::new();
     for (w, c) in batches.into_iter().flatten() {
         // Reducers own disjoint words; a repeat would be a bug, so make it visible in counts.
-        *result.entry(w).or_insert(0) += c;
+        *counts.entry(w).or_insert(0) += c;
     }
-    Ok(NdpRun { result, report, wall })
+    Ok(measured(device, t0, wall, counts, report))
 }
 
-/// String search on the device: lines containing `pattern` as (offset of line start, line).
+/// String search on the device: lines of device file `file` containing `pattern`.
 pub fn grep(
-    profile: DeviceProfile,
-    config: RuntimeConfig,
+    device: &Device,
     module: &Module,
-    text: &[u8],
+    file: &str,
     pattern: &str,
-) -> Result<NdpRun<Vec<LineHit>>, NdpError> {
-    let mut rt = Runtime::in_memory(profile, config)?;
-    let file = rt.create_file("text", text)?;
-    let app = rt.create_app("grep", AppConfig::default());
-    let g = rt.spawn(
-        app,
-        &module.ssdlet("grep")?,
-        &[ArgValue::File(file), ArgValue::Str(pattern.to_owned())],
-    )?;
-    let out = rt.host_receiver(g, "lines")?;
-    let (result, report, wall) = finish(&mut rt, app, &[out], Instant::now())?;
-    Ok(NdpRun { result, report, wall })
+) -> Result<Measured<Vec<LineHit>>, NdpError> {
+    let app = Application::with_config(device, "grep", Default::default());
+    let g = app.ssdlet(module, "grep", (device.file(file), pattern))?;
+    let mut out = [app.connect_to::<LineHit>(g.out("lines"))?];
+    let (t0, wall) = (device.now(), Instant::now());
+    app.start()?;
+    let hits = drain(&mut out)?;
+    let report = app.wait()?;
+    Ok(measured(device, t0, wall, hits, report))
 }
 
-/// Pointer chasing on the device: `hops` hops from each start node; paths in start order.
+/// Pointer chasing on the device over the adjacency-page file `file`: the host sends the
+/// start nodes, the SSDlet walks `hops` hops from each and sends the paths (start order).
 pub fn pointer_chase(
-    profile: DeviceProfile,
-    config: RuntimeConfig,
+    device: &Device,
     module: &Module,
-    graph: &[u8],
+    file: &str,
     starts: &[u64],
     hops: u32,
-) -> Result<NdpRun<Vec<Vec<u64>>>, NdpError> {
-    let mut rt = Runtime::in_memory(profile, config)?;
-    let file = rt.create_file("graph", graph)?;
-    let app = rt.create_app("pointer-chase", AppConfig::default());
-    let c = rt.spawn(
-        app,
-        &module.ssdlet("chase")?,
-        &[ArgValue::File(file), ArgValue::U64(u64::from(hops))],
-    )?;
-    let input = rt.host_sender(c, "starts")?;
-    let out = rt.host_receiver(c, "paths")?;
-    let t0 = Instant::now();
-    for s in starts {
-        rt.send(input, s)?;
-    }
-    rt.close_sender(input)?;
-    let (result, report, wall) = finish(&mut rt, app, &[out], t0)?;
-    Ok(NdpRun { result, report, wall })
+) -> Result<Measured<Vec<Vec<u64>>>, NdpError> {
+    let app = Application::with_config(device, "pointer-chase", Default::default());
+    let c = app.ssdlet(module, "chase", (device.file(file), u64::from(hops)))?;
+    let input = app.connect_from::<u64>(c.input("starts"))?;
+    let mut out = [app.connect_to::<Vec<u64>>(c.out("paths"))?];
+    let (t0, wall) = (device.now(), Instant::now());
+    app.start()?;
+    input.put_all(starts)?;
+    input.close()?;
+    let paths = drain(&mut out)?;
+    let report = app.wait()?;
+    Ok(measured(device, t0, wall, paths, report))
 }

@@ -1,36 +1,30 @@
-//! The suite end to end on the `tiny` device: NDP and conventional outputs equal the
-//! independent baselines (wordcount vs a plain `HashMap` count, pointer paths vs an in-memory
-//! walk, grep vs a plain line scan), including grep's page-boundary and file-edge cases.
-//! Seeds are fixed and printed.
+//! The suite end to end through the host API, on `tiny` and on `pm1725`: NDP and
+//! conventional outputs are identical and equal the independent baselines (wordcount vs a
+//! plain `HashMap` count, pointer paths vs an in-memory walk, grep vs a plain line scan),
+//! including grep's page-boundary and file-edge cases. Seeds are fixed and printed. SSDlet
+//! compute is modeled (deterministic).
 
-use device_runtime::loader::Module;
-use device_runtime::runtime::RuntimeConfig;
+use host_sdk::{DeviceProfile, RuntimeConfig};
 use ndp_examples::gen::graph::{start_nodes, Graph, GraphSpec, PAGE};
 use ndp_examples::gen::text::{generate_vec, TextSpec};
 use ndp_examples::ndp::{self, WordcountPlan};
-use ndp_examples::{baseline, conv};
-use sim_nvme::DeviceProfile;
+use ndp_examples::setup::Env;
+use ndp_examples::{baseline, conv, LineHit};
 use ssdlet_module_build::{build, Profile};
 
-fn module(krate: &str) -> Module {
+fn env(profile: DeviceProfile) -> Env {
     let modules = match build(Profile::Debug) {
         Ok(m) => m,
         Err(e) => panic!("{e}"),
     };
-    ndp::load(&modules.path(krate)).expect("module loads")
+    Env::with_modules(profile, RuntimeConfig::default(), modules).expect("device with the modules")
 }
 
-fn tiny() -> DeviceProfile {
-    DeviceProfile::tiny()
+fn profiles() -> [DeviceProfile; 2] {
+    [DeviceProfile::tiny(), DeviceProfile::pm1725()]
 }
 
-/// The default runtime: read-ahead follows sequential access, so random-access SSDlets
-/// read exactly what they ask for (the pointer-chase test counts their NAND pages).
-fn direct() -> RuntimeConfig {
-    RuntimeConfig::default()
-}
-
-fn owned(v: Vec<(u64, &[u8])>) -> Vec<(u64, Vec<u8>)> {
+fn owned(v: Vec<(u64, &[u8])>) -> Vec<LineHit> {
     v.into_iter().map(|(o, l)| (o, l.to_vec())).collect()
 }
 
@@ -44,53 +38,51 @@ fn wordcount_equals_a_plain_count_for_every_plan() {
     };
     let text = generate_vec(&spec);
     let want = baseline::word_count(&text);
-    let m = module("ssdlet-wordcount");
-    for (mappers, reducers) in [(1, 1), (1, 2), (2, 1), (2, 2)] {
-        let plan = WordcountPlan { mappers, reducers };
-        let run = ndp::word_count(tiny(), RuntimeConfig::default(), &m, &text, plan).unwrap();
-        assert_eq!(run.result, want, "{plan:?}");
-        let nand_page = tiny().geometry.page_bytes as usize;
-        assert!(
-            run.report.nand_pages_read >= (text.len() / nand_page) as u64,
-            "{:?}",
-            run.report
-        );
-        assert!(
-            run.report.pcie_bytes_to_host < text.len() as u64 / 2,
-            "{:?}",
-            run.report
-        );
+    for profile in profiles() {
+        let name = profile.name.clone();
+        let e = env(profile);
+        e.device.put_bytes("t", &text).unwrap();
+        for (mappers, reducers) in [(1, 1), (1, 2), (2, 1), (2, 2)] {
+            let plan = WordcountPlan { mappers, reducers };
+            let run = ndp::word_count(&e.device, &e.wordcount, "t", plan).unwrap();
+            assert_eq!(run.result, want, "{name} {plan:?}");
+            assert!(run.nand_pages >= text.len() as u64 / e.page_bytes(), "{run:?}");
+            assert!(
+                run.pcie_bytes < text.len() as u64 / 2,
+                "{name}: {}",
+                run.pcie_bytes
+            );
+        }
+        let c = conv::word_count(&e.device, "t", e.page_bytes()).unwrap();
+        assert_eq!(c.result, want, "{name}");
+        assert_eq!(c.pcie_bytes, text.len().div_ceil(4096) as u64 * 4096);
     }
-    let c = conv::word_count(tiny(), &text).unwrap();
-    assert_eq!(c.result, want);
-    assert_eq!(c.pcie_bytes_to_host, text.len().div_ceil(4096) as u64 * 4096);
 }
 
 #[test]
 fn wordcount_mapper_ranges_split_anywhere() {
     // Cuts inside words, on spaces, on newlines: every word is counted once.
     let text = b"alpha beta\ngamma  delta\n\nepsilon alpha\nlast-line-no-newline alpha".to_vec();
-    let want = baseline::word_count(&text);
-    let m = module("ssdlet-wordcount");
-    let plan = WordcountPlan {
-        mappers: 2,
-        reducers: 2,
-    };
+    let base = baseline::word_count(&text);
+    let e = env(DeviceProfile::tiny());
     for pad in 0..12 {
         // Shift the halfway cut over every kind of byte.
         let mut t = vec![b'x'; pad];
         t.push(b'\n');
         t.extend_from_slice(&text);
-        let mut want = want.clone();
+        let mut want = base.clone();
         if pad > 0 {
             *want.entry("x".repeat(pad)).or_insert(0) += 1;
         }
-        let run = ndp::word_count(tiny(), RuntimeConfig::default(), &m, &t, plan).unwrap();
+        let name = format!("pad{pad}");
+        e.device.put_bytes(&name, &t).unwrap();
+        let run = ndp::word_count(&e.device, &e.wordcount, &name, WordcountPlan::default()).unwrap();
         assert_eq!(run.result, want, "pad {pad}");
+        assert_eq!(conv::word_count(&e.device, &name, 16384).unwrap().result, want);
     }
 }
 
-/// Text of `pages` 4 KiB pages of filler lines with the pattern planted at chosen offsets.
+/// Text of `len` bytes of filler lines with the pattern planted at chosen offsets.
 fn planted(len: usize, pattern: &[u8], at: &[usize]) -> Vec<u8> {
     let mut text: Vec<u8> = b"lorem ipsum dolor sit amet consectetur\n"
         .iter()
@@ -104,18 +96,20 @@ fn planted(len: usize, pattern: &[u8], at: &[usize]) -> Vec<u8> {
     text
 }
 
-fn grep_all_ways(text: &[u8], pattern: &str, m: &Module) -> Vec<(u64, Vec<u8>)> {
+fn grep_all_ways(e: &Env, text: &[u8], pattern: &str) -> Vec<LineHit> {
     let want = owned(baseline::grep_offsets(text, pattern.as_bytes()));
-    let run = ndp::grep(tiny(), direct(), m, text, pattern).unwrap();
+    e.device.put_bytes("g", text).unwrap();
+    let run = ndp::grep(&e.device, &e.grep, "g", pattern).unwrap();
     assert_eq!(run.result, want, "NDP grep for {pattern:?}");
-    let c = conv::grep(tiny(), text, pattern.as_bytes()).unwrap();
+    let c = conv::grep(&e.device, "g", pattern.as_bytes(), e.page_bytes()).unwrap();
     assert_eq!(c.result, want, "conventional grep for {pattern:?}");
+    e.device.remove_file("g").unwrap();
     want
 }
 
 #[test]
 fn grep_finds_lines_across_page_boundaries_and_at_the_file_edges() {
-    let m = module("ssdlet-grep");
+    let e = env(DeviceProfile::tiny());
     let pat = "Q7#needle#7Q"; // 12 bytes, within the key limit: halves "Q7#nee" / "dle#7Q"
     let n = pat.len();
     let len = 12 * PAGE;
@@ -124,14 +118,14 @@ fn grep_finds_lines_across_page_boundaries_and_at_the_file_edges() {
     let mut at = vec![0, len - n];
     at.extend((1..n).map(|b| b * PAGE - b));
     let text = planted(len, pat.as_bytes(), &at);
-    let hits = grep_all_ways(&text, pat, &m);
+    let hits = grep_all_ways(&e, &text, pat);
     assert_eq!(hits.len(), at.len(), "each plant on its own line");
     assert_eq!(hits[0].0, 0);
 
     // A pattern longer than the matcher's key (16 bytes on `tiny`), straddling a boundary.
     let long = "ZZ-this-pattern-is-longer-than-a-key-ZZ";
     let text = planted(6 * PAGE, long.as_bytes(), &[3 * PAGE - 20, 5 * PAGE - 3]);
-    assert_eq!(grep_all_ways(&text, long, &m).len(), 2);
+    assert_eq!(grep_all_ways(&e, &text, long).len(), 2);
 
     // A one-byte pattern, a pattern in a line that spans several pages, and no match at all.
     let mut text = planted(8 * PAGE, b"%", &[100, 4 * PAGE + 5]);
@@ -140,8 +134,8 @@ fn grep_finds_lines_across_page_boundaries_and_at_the_file_edges() {
             *b = b' ';
         }
     });
-    assert_eq!(grep_all_ways(&text, "%", &m).len(), 2);
-    assert!(grep_all_ways(&text, "absent-pattern", &m).is_empty());
+    assert_eq!(grep_all_ways(&e, &text, "%").len(), 2);
+    assert!(grep_all_ways(&e, &text, "absent-pattern").is_empty());
 }
 
 #[test]
@@ -157,22 +151,28 @@ fn grep_on_generated_text_reads_only_hinted_pages() {
     for a in [5000, 30 * PAGE - 4, 63 * PAGE] {
         text[a..a + pat.len()].copy_from_slice(pat.as_bytes());
     }
-    let m = module("ssdlet-grep");
-    let run = ndp::grep(tiny(), direct(), &m, &text, pat).unwrap();
-    assert_eq!(run.result, owned(baseline::grep_offsets(&text, pat.as_bytes())));
-    assert_eq!(run.result.len(), 3);
-    assert_eq!(run.report.matcher_pages_scanned, 64);
-    assert!(run.report.matcher_pages_hinted <= 6, "{:?}", run.report);
-    // Common words: the halves of the key are everywhere, every line containing it is found.
-    let word = String::from_utf8(text[..text.iter().position(|&b| b == b' ').unwrap()].to_vec()).unwrap();
-    grep_all_ways(&text, &word, &m);
+    for profile in profiles() {
+        let e = env(profile);
+        e.device.put_bytes("gen", &text).unwrap();
+        let run = ndp::grep(&e.device, &e.grep, "gen", pat).unwrap();
+        assert_eq!(run.result, owned(baseline::grep_offsets(&text, pat.as_bytes())));
+        assert_eq!(run.result.len(), 3);
+        let report = run.report.expect("an NDP run has a report");
+        assert_eq!(report.matcher_pages_scanned, 64);
+        assert!(report.matcher_pages_hinted <= 6, "{report:?}");
+        // Common words: the halves of the key are everywhere, every line containing it is found.
+        let space = text.iter().position(|&b| b == b' ').unwrap();
+        let word = String::from_utf8(text[..space].to_vec()).unwrap();
+        grep_all_ways(&e, &text, &word);
+    }
 }
 
 #[test]
 fn grep_refuses_an_empty_pattern() {
-    let m = module("ssdlet-grep");
-    let e = ndp::grep(tiny(), direct(), &m, b"abc\n", "").unwrap_err();
-    assert!(e.to_string().contains("the pattern is empty"), "{e}");
+    let e = env(DeviceProfile::tiny());
+    e.device.put_bytes("abc", b"abc\n").unwrap();
+    let err = ndp::grep(&e.device, &e.grep, "abc", "").unwrap_err();
+    assert!(err.to_string().contains("the pattern is empty"), "{err}");
 }
 
 fn graph_bytes(g: &Graph) -> Vec<u8> {
@@ -195,20 +195,26 @@ fn pointer_paths_equal_an_in_memory_walk() {
         .iter()
         .map(|&s| baseline::walk(&g, s, hops).unwrap())
         .collect();
-    let m = module("ssdlet-pointer-chase");
-    let run = ndp::pointer_chase(tiny(), direct(), &m, &bytes, &starts, hops).unwrap();
-    assert_eq!(run.result, want);
-    assert_eq!(run.report.nand_pages_read, 10 * 20, "{:?}", run.report);
-    let c = conv::pointer_chase(tiny(), &bytes, &starts, hops).unwrap();
-    assert_eq!(c.result, want);
-    assert_eq!(c.pcie_bytes_to_host, 10 * 20 * PAGE as u64);
-    assert!(run.report.pcie_bytes_to_host < c.pcie_bytes_to_host / 10);
+    for profile in profiles() {
+        let e = env(profile);
+        e.device.put_bytes("graph", &bytes).unwrap();
+        let run = ndp::pointer_chase(&e.device, &e.chase, "graph", &starts, hops).unwrap();
+        assert_eq!(run.result, want);
+        assert_eq!(run.nand_pages, 10 * 20);
+        let c = conv::pointer_chase(&e.device, "graph", &starts, hops).unwrap();
+        assert_eq!(c.result, want);
+        assert_eq!(c.pcie_bytes, 10 * 20 * PAGE as u64);
+        assert!(run.pcie_bytes < c.pcie_bytes / 10);
+    }
 }
 
 #[test]
 fn pointer_chase_rejects_a_start_outside_the_graph() {
     let g = Graph::new(GraphSpec::with_bytes(16 * PAGE as u64, 1)).unwrap();
-    let m = module("ssdlet-pointer-chase");
-    let e = ndp::pointer_chase(tiny(), direct(), &m, &graph_bytes(&g), &[99], 3).unwrap_err();
-    assert!(e.to_string().contains("outside the graph of 16 nodes"), "{e}");
+    let e = env(DeviceProfile::tiny());
+    e.device.put_bytes("small", &graph_bytes(&g)).unwrap();
+    let err = ndp::pointer_chase(&e.device, &e.chase, "small", &[99], 3).unwrap_err();
+    assert!(err.to_string().contains("outside the graph of 16 nodes"), "{err}");
+    let err = conv::pointer_chase(&e.device, "small", &[99], 3).unwrap_err();
+    assert!(err.to_string().contains("small"), "{err}");
 }

@@ -110,6 +110,23 @@ pub fn generate_vec(spec: &TextSpec) -> Vec<u8> {
     out
 }
 
+/// Plants `pattern` in `count` lines spread evenly over `text` (overwriting bytes at offsets
+/// `(2i + 1) * len / (2 * count)`; a newline overwritten joins two lines); returns the
+/// offsets. Does nothing if the text is shorter than `2 * count` patterns.
+pub fn plant(text: &mut [u8], pattern: &[u8], count: usize) -> Vec<usize> {
+    let len = text.len();
+    if count == 0 || pattern.is_empty() || len < count * pattern.len() * 2 {
+        return Vec::new();
+    }
+    let mut at = Vec::with_capacity(count);
+    for i in 0..count {
+        let a = ((2 * i + 1) * len / (2 * count)).min(len - pattern.len());
+        text[a..a + pattern.len()].copy_from_slice(pattern);
+        at.push(a);
+    }
+    at
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +162,19 @@ mod tests {
         assert!((8.5..11.5).contains(&r09), "{r09}");
         assert_eq!(z.rank(0.0), 0);
         assert_eq!(z.rank(0.999_999_999), 99);
+    }
+
+    #[test]
+    fn planted_patterns_are_found() {
+        let mut t = generate_vec(&TextSpec {
+            vocabulary: 100,
+            ..TextSpec::new(100_000, 1)
+        });
+        let at = plant(&mut t, b"XYZZY-1", 10);
+        assert_eq!(at.len(), 10);
+        let found = t.windows(7).filter(|w| w == b"XYZZY-1").count();
+        assert_eq!(found, 10);
+        assert!(plant(&mut t[..10], b"XYZZY-1", 10).is_empty());
     }
 
     #[test]

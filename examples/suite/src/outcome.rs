@@ -1,0 +1,79 @@
+//! [`Outcome`]: what one workload's runs produced, in the shape the report and the JSON
+//! output print.
+
+use serde::Serialize;
+
+use crate::measure::{Measured, Path};
+use crate::setup::DataInfo;
+
+/// The costs of one run, in plain numbers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Figures {
+    /// `conv` or `ndp`.
+    pub path: Path,
+    /// Simulated time on the host clock, nanoseconds.
+    pub simulated_ns: u64,
+    /// Bytes device-to-host over PCIe.
+    pub pcie_bytes: u64,
+    /// Bytes host-to-device over PCIe (NDP: the data of commands such as start nodes).
+    pub pcie_bytes_to_device: u64,
+    /// NAND pages read.
+    pub nand_pages: u64,
+    /// Wall time of the run on this machine, nanoseconds.
+    pub wall_ns: u64,
+    /// Measured host compute, nanoseconds (conventional runs).
+    pub host_compute_ns: u64,
+    /// The device's own elapsed time of the Application, nanoseconds (NDP runs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_elapsed_ns: Option<u64>,
+}
+
+impl<T> From<&Measured<T>> for Figures {
+    fn from(m: &Measured<T>) -> Figures {
+        Figures {
+            path: m.path,
+            simulated_ns: m.simulated.0,
+            pcie_bytes: m.pcie_bytes,
+            pcie_bytes_to_device: m.pcie_bytes_to_device,
+            nand_pages: m.nand_pages,
+            wall_ns: m.wall.as_nanos() as u64,
+            host_compute_ns: m.host_compute.as_nanos() as u64,
+            device_elapsed_ns: m.report.as_ref().map(|r| r.elapsed.0),
+        }
+    }
+}
+
+/// One workload's runs and result.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// `wordcount`, `grep` or `pointer-chase`.
+    pub workload: &'static str,
+    /// A one-line description (`wordcount of 64.0 MiB, 2 mappers, 2 reducers`).
+    pub title: String,
+    /// The data.
+    pub data: DataInfo,
+    /// The runs made, conventional first.
+    pub runs: Vec<Figures>,
+    /// With both runs: their results were compared and are identical (a difference is an
+    /// error, so this is `Some(true)` or `None`).
+    pub identical: Option<bool>,
+    /// The result, as JSON.
+    pub result: serde_json::Value,
+    /// The result for people, a few lines.
+    pub summary: Vec<String>,
+    /// Where the full result was written (`--output`).
+    pub output: Option<std::path::PathBuf>,
+}
+
+impl Outcome {
+    /// The run of `path`, if made.
+    pub fn run(&self, path: Path) -> Option<&Figures> {
+        self.runs.iter().find(|r| r.path == path)
+    }
+
+    /// Conventional over NDP simulated time, with both runs.
+    pub fn speedup(&self) -> Option<f64> {
+        let (c, n) = (self.run(Path::Conv)?, self.run(Path::Ndp)?);
+        Some(c.simulated_ns as f64 / n.simulated_ns.max(1) as f64)
+    }
+}

@@ -145,6 +145,7 @@ const CHECKS: &[(&str, Check)] = &[
         second_daemon_on_a_live_socket_is_refused,
     ),
     ("ndp_commands_over_the_socket", ndp_commands_over_the_socket),
+    ("round_trip_figures", round_trip_figures),
 ];
 
 fn main() {
@@ -251,6 +252,7 @@ fn blocked_recv_holds_no_other_thread_up(s: &mut Served) {
 
 /// 16 host processes at once, each putting its own input and running its own wordcount.
 fn sixteen_host_processes(s: &mut Served) {
+    let t = Instant::now();
     let children: Vec<(usize, Child)> = (0..CLIENTS)
         .map(|i| {
             let c = s
@@ -274,6 +276,10 @@ fn sixteen_host_processes(s: &mut Served) {
     }
     let left = s.device().list_files().unwrap();
     assert!(!left.iter().any(|f| f.name.starts_with("proc-")), "{left:?}");
+    println!(
+        "figure: {CLIENTS} host processes (start, put 30 kB, wordcount, check, exit) in {:.2} s wall",
+        t.elapsed().as_secs_f64()
+    );
 }
 
 fn raw(s: &Served) -> UnixStream {
@@ -490,4 +496,28 @@ fn ndp_commands_over_the_socket(s: &mut Served) {
     let missing = ndp(&["ls", "--socket", s.dir.join("none.sock").to_str().unwrap()]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot connect"));
+}
+
+/// Wall-clock cost of one request over the daemon and on an embedded device (printed, not
+/// asserted: speed is not a test's business), and the same answers from both.
+fn round_trip_figures(s: &mut Served) {
+    const N: u32 = 500;
+    let remote = s.device();
+    let embedded = Device::embedded(host_sdk::DeviceProfile::tiny(), host_sdk::ImageSpec::Memory).unwrap();
+    for dev in [&remote, &embedded] {
+        dev.put_bytes("rt-figure.txt", b"figure\n").unwrap();
+    }
+    let mut per_call = Vec::new();
+    for dev in [&remote, &embedded] {
+        let t = Instant::now();
+        for _ in 0..N {
+            assert_eq!(dev.file_info("rt-figure.txt").unwrap().size, 7);
+        }
+        per_call.push(t.elapsed().as_secs_f64() * 1e6 / f64::from(N));
+        dev.remove_file("rt-figure.txt").unwrap();
+    }
+    println!(
+        "figure: FileList round trip {:.1} us over ndp serve, {:.1} us embedded (wall, {N} calls)",
+        per_call[0], per_call[1]
+    );
 }

@@ -158,3 +158,50 @@ fn unload(device: &DeviceHandle, module: ModuleId, at: SimTime) {
         tracing::warn!(module = module.0, error = %e, "cannot unload a module of a closed session");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use device_runtime::device::Device as DeviceThread;
+    use device_runtime::runtime::{AppConfig, RuntimeConfig};
+    use sim_nvme::DeviceProfile;
+
+    use super::*;
+
+    #[test]
+    fn applications_are_tracked_and_cleaned_up_also_when_created_after_the_close() {
+        let dev = DeviceThread::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).unwrap();
+        let h = dev.handle();
+        let owned = Mutex::new(Owned {
+            session: 1,
+            ..Owned::default()
+        });
+        let create = |name: &str| {
+            let config = AppConfig::default();
+            IscRequest::CreateApp {
+                name: name.into(),
+                config,
+            }
+            .to_command()
+            .unwrap()
+        };
+        let (body, now) = submit(&h, &owned, create("mine"), SimTime::ZERO);
+        assert!(matches!(body, ReplyBody::Completion(_)), "{body:?}");
+        assert!(now.is_empty());
+        assert_eq!(owned.lock().unwrap().apps.len(), 1);
+        // Other requests are not tracked.
+        let list = IscRequest::FileList.to_command().unwrap();
+        submit(&h, &owned, list, SimTime::ZERO);
+        assert_eq!(owned.lock().unwrap().apps.len(), 1);
+
+        let cleaned = close(&h, &owned);
+        assert_eq!(cleaned.len(), 1);
+        assert_eq!(cleaned[0].report.as_ref().unwrap().app, "mine");
+        assert!(owned.lock().unwrap().apps.is_empty());
+
+        // A CreateApp still in flight at the close is cleaned up as it completes.
+        let (_, late) = submit(&h, &owned, create("late"), SimTime::ZERO);
+        assert_eq!(late.len(), 1);
+        assert_eq!(late[0].report.as_ref().unwrap().app, "late");
+        assert!(owned.lock().unwrap().apps.is_empty());
+    }
+}

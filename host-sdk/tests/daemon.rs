@@ -4,8 +4,9 @@
 //! permissions and a second daemon refused on a live socket.
 //!
 //! `harness = false`: this binary is also the host process the tests start (the role is in
-//! `NDP_DAEMON_CHILD`), so it runs its checks itself, in order, against one daemon. A filter
-//! arguments run only the checks whose names contain one of them; `--list` lists them.
+//! `NDP_DAEMON_CHILD`), so it runs its checks itself, in order, against one daemon. Filter
+//! arguments run only the checks whose names contain one of them, `--skip` leaves some out;
+//! `--list` lists them.
 
 mod suite;
 
@@ -160,10 +161,23 @@ fn main() {
         }
         return;
     }
-    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    // libtest's arguments: filters, `--skip PATTERN`; other options (and their values) ignored.
+    let (mut filters, mut skips) = (Vec::new(), Vec::new());
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--skip" => skips.extend(it.next()),
+            "--test-threads" | "--format" | "--color" | "--logfile" | "--shuffle-seed" | "-Z" => {
+                it.next();
+            }
+            _ if a.starts_with('-') => {}
+            _ => filters.push(a),
+        }
+    }
     let chosen: Vec<_> = CHECKS
         .iter()
         .filter(|(n, _)| filters.is_empty() || filters.iter().any(|f| n.contains(f.as_str())))
+        .filter(|(n, _)| !skips.iter().any(|s| n.contains(s.as_str())))
         .collect();
     if chosen.is_empty() {
         println!("running 0 tests");

@@ -268,3 +268,33 @@ fn the_catalog_is_found_again() {
     assert_eq!(cat.tables.len(), 2);
     assert_eq!(cat.get("lineitem").unwrap().schema, tpch::lineitem_schema());
 }
+
+#[test]
+fn stored_tables_are_replaced_and_checked() {
+    let dev = Device::embedded(DeviceProfile::tiny(), ImageSpec::Memory).unwrap();
+    let small = TpchTable::Part.encode(0.001).unwrap();
+    let first = yoursql_core::store_table(&dev, &small).unwrap();
+    let again = yoursql_core::store_table(&dev, &small).unwrap();
+    assert_eq!(first, again);
+    assert_eq!(yoursql_core::open_table(&dev, "part").unwrap(), first);
+    let all = Scanner::conventional(&dev)
+        .scan_collect(&first, &[], None, ScanMode::Conv)
+        .unwrap();
+    assert_eq!(all.rows.len() as u64, first.rows);
+    // A description that disagrees with its page file is refused, naming the file.
+    dev.remove_file("part.meta").unwrap();
+    let meta = format!(
+        "yoursql-table 1\ntable part\nrows {}\npages {}\ncolumn p_partkey BIGINT\n",
+        first.rows,
+        first.pages + 1
+    );
+    dev.put_bytes("part.meta", meta.as_bytes()).unwrap();
+    let e = yoursql_core::open_table(&dev, "part").unwrap_err();
+    assert!(
+        e.to_string().contains("part.meta") && e.to_string().contains("part.tbl"),
+        "{e}"
+    );
+    assert!(open_catalog(&dev).is_err());
+    let e = yoursql_core::open_table(&dev, "orders").unwrap_err();
+    assert!(e.to_string().contains("orders.meta"), "{e}");
+}

@@ -2,9 +2,9 @@
 //! host reads a device file with plain NVMe reads (host I/O stack, PCIe and NAND timing
 //! included) and computes natively, all on the [`Device`] host clock.
 //!
-//! - pointer chasing: every hop is a queue-depth-1 4 KiB [`HostFile::pread`] (each depends on
+//! - pointer chasing: every hop is a queue-depth-1 4 KiB [`host_sdk::HostFile::pread`] (each depends on
 //!   the last), then the hop's measured host compute ([`Device::compute`]);
-//! - grep and wordcount: a deep sequential [`HostFile::scan`] (128 KiB requests, 64 deep,
+//! - grep and wordcount: a deep sequential [`host_sdk::HostFile::scan`] (128 KiB requests, 64 deep,
 //!   the [`ReadAhead`] default); the host processes chunks in order as they arrive and its
 //!   measured compute is charged as a streaming pipeline, the most favourable case for the
 //!   conventional side.

@@ -8,7 +8,7 @@
 //! - [`workload`]: a workload's chosen runs compared, as an [`Outcome`];
 //! - [`setup`], [`cli`], [`size`], [`progress`], [`report`], [`program`]: what the
 //!   `suite`, `wordcount`, `grep` and `pointer-chase` programs share;
-//! - [`bench`]: the wordcount simulation-speed bench (`suite bench-wall`).
+//! - [`mod@bench`]: the wordcount simulation-speed bench (`suite bench-wall`).
 //!
 //! `gen` and `baseline` are re-exported from `ndp-data` (seeded generators, native baselines).
 //!

@@ -1,0 +1,25 @@
+//! DataFusion over YourSQL-style filter offload.
+//!
+//! [`DeviceTableProvider`] is a DataFusion `TableProvider` over a table stored on the simulated
+//! SSD by `yoursql_core`: filters that convert to `yoursql_core` predicates ([`convert`]) are
+//! pushed down and reported exact (the scan's software filter applies them to every row it
+//! returns); the scan runs conventionally, offloaded to the device's pattern matchers, or as
+//! YourSQL's sampler decides. DataFusion is confined to this crate.
+//!
+//! Modules: [`arrow_map`] (types and rows as Arrow), [`convert`] (filters to predicates),
+//! [`provider`] (the table provider), [`session`] (device setup and query runs), [`reference`]
+//! (DataFusion's own answer over CSV or Parquet copies), [`queries`] (the named queries),
+//! [`report`] (text and JSON reports).
+
+pub mod arrow_map;
+pub mod convert;
+pub mod error;
+pub mod provider;
+pub mod queries;
+pub mod reference;
+pub mod report;
+pub mod session;
+
+pub use error::Error;
+pub use provider::{DeviceTableProvider, ScanRecord};
+pub use session::{run_query, QueryRun, Setup};

@@ -227,4 +227,11 @@ fn without_the_filter_module_auto_and_offload_read_conventionally() {
         s.fallback
     );
     assert_eq!(lineitem_scan(&conv).fallback, None);
+    // The provider keeps the figures of its last scan.
+    let (ctx, providers) = setup.context(ScanMode::Conv).unwrap();
+    assert!(providers[0].last_stats().is_none());
+    let rows = rt.block_on(run_sql(&ctx, queries::FILTER.sql)).unwrap();
+    let last = providers[0].last_stats().expect("stats of the scan");
+    assert_eq!(last.rows_out, rows.len() as u64);
+    assert_eq!(last.pages_total, last.pages_transferred);
 }

@@ -12,15 +12,21 @@ use std::path::{Path, PathBuf};
 
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::util::display::array_value_to_string;
+#[cfg(feature = "parquet")]
 use datafusion::parquet::arrow::ArrowWriter;
-use datafusion::prelude::{CsvReadOptions, ParquetReadOptions, SessionContext};
+#[cfg(feature = "parquet")]
+use datafusion::prelude::ParquetReadOptions;
+use datafusion::prelude::{CsvReadOptions, SessionContext};
 use yoursql_core::tpch::{lineitem_rows, lineitem_schema, part_rows, part_schema};
 use yoursql_core::{Schema, Value};
 
-use crate::arrow_map::{arrow_schema, rows_to_batch};
+use crate::arrow_map::arrow_schema;
+#[cfg(feature = "parquet")]
+use crate::arrow_map::rows_to_batch;
 use crate::error::Error;
 
 /// Rows per Parquet batch written.
+#[cfg(feature = "parquet")]
 const PARQUET_BATCH_ROWS: usize = 64 * 1024;
 
 /// A file format for the reference copy.
@@ -28,7 +34,8 @@ const PARQUET_BATCH_ROWS: usize = 64 * 1024;
 pub enum Format {
     /// `|`-separated text, strings quoted, no header.
     Csv,
-    /// Parquet, uncompressed.
+    /// Parquet, uncompressed (the `parquet` feature).
+    #[cfg(feature = "parquet")]
     Parquet,
 }
 
@@ -88,7 +95,8 @@ pub fn write_csv(dir: &Path, table: &str, sf: f64) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
-/// Writes TPC-H `table` at `sf` as `dir/table.parquet`.
+/// Writes TPC-H `table` at `sf` as `dir/table.parquet` (the `parquet` feature).
+#[cfg(feature = "parquet")]
 pub fn write_parquet(dir: &Path, table: &str, sf: f64) -> Result<PathBuf, Error> {
     let (schema, rows) = table_rows(table, sf)?;
     let path = dir.join(format!("{table}.parquet"));
@@ -129,6 +137,7 @@ pub async fn register_files(
         let (schema, _) = table_rows(t, sf)?;
         let path = match format {
             Format::Csv => write_csv(dir, t, sf)?,
+            #[cfg(feature = "parquet")]
             Format::Parquet => write_parquet(dir, t, sf)?,
         };
         let p = path
@@ -144,6 +153,7 @@ pub async fn register_files(
                     .file_extension(".csv");
                 ctx.register_csv(t, p, opts).await?;
             }
+            #[cfg(feature = "parquet")]
             Format::Parquet => {
                 let opts = ParquetReadOptions::default().file_extension(".parquet");
                 ctx.register_parquet(t, p, opts).await?;

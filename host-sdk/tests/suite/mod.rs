@@ -177,7 +177,10 @@ pub fn bad_input_typed_errors(dev: &Device) {
         Err(Error::ModulePath { path, .. }) => assert!(path.ends_with("libmissing.so")),
         other => panic!("expected a module path error, got {other:?}"),
     }
-    let junk = std::env::temp_dir().join(format!("host-sdk-junk-{}.so", std::process::id()));
+    // Its own name per call: checks run concurrently in one process (and remove their file).
+    static NEXT_JUNK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT_JUNK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let junk = std::env::temp_dir().join(format!("host-sdk-junk-{}-{n}.so", std::process::id()));
     std::fs::write(&junk, b"not an ELF file").unwrap();
     match dev.load_module(&junk) {
         Err(Error::Load { path, message }) => {

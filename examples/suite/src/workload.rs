@@ -159,18 +159,7 @@ pub fn grep(
             ndp::grep(&env.device, &env.grep, file, pattern)
                 .map_err(|source| SuiteError::Ndp { workload: W, source })
         },
-        |c: &Vec<LineHit>, n| {
-            let first = c
-                .iter()
-                .zip(n)
-                .position(|(a, b)| a != b)
-                .unwrap_or(c.len().min(n.len()));
-            format!(
-                "{} vs {} lines, first difference at line {first}",
-                c.len(),
-                n.len()
-            )
-        },
+        |c: &Vec<LineHit>, n| first_difference(c, n, "lines", "line"),
     )?;
     let text = |l: &[u8]| String::from_utf8_lossy(l).into_owned();
     if let Some(path) = output {
@@ -237,18 +226,7 @@ pub fn pointer_chase(
             ndp::pointer_chase(&env.device, &env.chase, file, starts, hops)
                 .map_err(|source| SuiteError::Ndp { workload: W, source })
         },
-        |c: &Vec<Vec<u64>>, n| {
-            let first = c
-                .iter()
-                .zip(n)
-                .position(|(a, b)| a != b)
-                .unwrap_or(c.len().min(n.len()));
-            format!(
-                "{} vs {} paths, first difference at path {first}",
-                c.len(),
-                n.len()
-            )
-        },
+        |c: &Vec<Vec<u64>>, n| first_difference(c, n, "paths", "path"),
     )?;
     if let Some(path) = output {
         write_out(path, |w| {
@@ -286,4 +264,18 @@ pub fn pointer_chase(
         summary,
         output: output.map(FsPath::to_path_buf),
     })
+}
+
+/// How two result lists differ: their lengths and the first index where they disagree.
+fn first_difference<T: PartialEq>(c: &[T], n: &[T], items: &str, item: &str) -> String {
+    let first = c
+        .iter()
+        .zip(n)
+        .position(|(a, b)| a != b)
+        .unwrap_or(c.len().min(n.len()));
+    format!(
+        "{} vs {} {items}, first difference at {item} {first}",
+        c.len(),
+        n.len()
+    )
 }

@@ -87,19 +87,12 @@ pub struct Device {
 }
 
 impl Device {
-    /// A device thread with a fresh in-memory SSD of `profile`, staging modules in a
-    /// directory of its own under `$TMPDIR`.
+    /// A device thread with a fresh in-memory SSD of `profile`, staging modules
+    /// under `$TMPDIR` (see [`Loader::with_temp_staging`]).
     pub fn in_memory(profile: DeviceProfile, config: RuntimeConfig) -> Result<Device, DeviceError> {
         Device::start(move || {
             let rt = Runtime::in_memory(profile, config).map_err(|e| e.to_string())?;
-            let dir = std::env::temp_dir().join(format!(
-                "ssdlet-device-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos())
-            ));
-            let loader = Loader::new(dir).map_err(|e| e.to_string())?;
+            let loader = Loader::with_temp_staging().map_err(|e| e.to_string())?;
             Ok(Firmware::new(rt, loader))
         })
     }

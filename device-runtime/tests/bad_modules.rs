@@ -44,9 +44,10 @@ fn still_works(loader: &Loader) {
 }
 
 /// Loads `bytes` as a module named `name`; returns the error (and checks inspect agrees).
-fn refuse(tag: &str, name: &str, bytes: &[u8]) -> LoadError {
-    let dir = common::scratch(tag);
-    let path = write(&dir, name, bytes);
+fn refuse(name: &str, bytes: &[u8]) -> LoadError {
+    let scratch = common::scratch();
+    let dir = scratch.path();
+    let path = write(dir, name, bytes);
     let loader = Loader::new(dir.join("staging")).unwrap();
     let err = loader.load(&path).expect_err("bad module must be refused");
     if !matches!(err, LoadError::Dlopen { .. }) {
@@ -61,23 +62,19 @@ fn refuse(tag: &str, name: &str, bytes: &[u8]) -> LoadError {
 }
 
 fn not_elf() -> LoadError {
-    refuse(
-        "notelf",
-        "notelf.so",
-        b"#!/bin/sh\necho this is not an ELF file\n",
-    )
+    refuse("notelf.so", b"#!/bin/sh\necho this is not an ELF file\n")
 }
 
 fn truncated() -> LoadError {
     let b = testkit_bytes();
-    refuse("trunc", "trunc.so", &b[..b.len() / 2])
+    refuse("trunc.so", &b[..b.len() / 2])
 }
 
 fn wrong_machine() -> LoadError {
     let mut b = testkit_bytes();
     let other: u16 = if cfg!(target_arch = "x86_64") { 183 } else { 62 };
     b[18..20].copy_from_slice(&other.to_le_bytes());
-    refuse("machine", "machine.so", &b)
+    refuse("machine.so", &b)
 }
 
 fn no_metadata() -> LoadError {
@@ -87,7 +84,7 @@ fn no_metadata() -> LoadError {
     for h in hits {
         b[h..h + 12].copy_from_slice(b".ssdlet_xxxx");
     }
-    refuse("nometa", "nometa.so", &b)
+    refuse("nometa.so", &b)
 }
 
 fn meta_offset(b: &[u8]) -> usize {
@@ -100,19 +97,19 @@ fn corrupt_metadata() -> LoadError {
     let mut b = testkit_bytes();
     let at = meta_offset(&b) + 20 + 3;
     b[at] ^= 0x01;
-    refuse("corrupt", "corrupt.so", &b)
+    refuse("corrupt.so", &b)
 }
 
 fn abi_mismatch() -> LoadError {
     let mut b = testkit_bytes();
     let at = meta_offset(&b) + 8;
     b[at..at + 4].copy_from_slice(&99u32.to_le_bytes());
-    refuse("abi", "abi.so", &b)
+    refuse("abi.so", &b)
 }
 
 fn forbidden_import() -> LoadError {
     let b = std::fs::read(common::modules().net()).unwrap();
-    refuse("net", "net.so", &b)
+    refuse("net.so", &b)
 }
 
 fn dlopen_fails() -> LoadError {
@@ -124,11 +121,11 @@ fn dlopen_fails() -> LoadError {
     for h in hits {
         b[h..h + 9].copy_from_slice(b"libq.so.9");
     }
-    refuse("dlopen", "dlopen.so", &b)
+    refuse("dlopen.so", &b)
 }
 
 fn unknown_id() -> LoadError {
-    let loader = common::loader("unknown");
+    let loader = common::loader();
     let m = loader.load(&common::modules().testkit()).unwrap();
     let err = m.ssdlet("idNope").expect_err("unknown id");
     still_works(&loader);
@@ -233,17 +230,42 @@ fn every_refusal_has_its_own_message() {
 }
 
 #[test]
-fn each_load_gets_its_own_path_and_unload_removes_it() {
-    let loader = common::loader("unload");
+fn each_load_gets_its_own_path_and_leaves_nothing_staged() {
+    let scratch = common::scratch();
+    let loader = Loader::new(scratch.path()).unwrap();
     let a = loader.load(&common::modules().testkit()).unwrap();
     let b = loader.load(&common::modules().testkit()).unwrap();
     assert_ne!(a.staged_path(), b.staged_path());
-    let (pa, pb) = (a.staged_path().to_path_buf(), b.staged_path().to_path_buf());
-    assert!(pa.exists() && pb.exists());
+    assert_ne!(a.staged_path().parent(), b.staged_path().parent());
+    for m in [&a, &b] {
+        assert!(m.staged_path().starts_with(scratch.path()));
+        assert!(
+            !m.staged_path().exists(),
+            "the staged copy is removed once mapped"
+        );
+    }
+    let left = std::fs::read_dir(scratch.path()).unwrap().count();
+    assert_eq!(left, 0, "loaded modules left files in the staging directory");
     a.unload();
-    assert!(!pa.exists(), "unload deletes the staged copy");
-    assert!(pb.exists(), "the other version is untouched");
     still_works(&loader);
     b.unload();
-    assert!(!pb.exists());
+    still_works(&loader);
+}
+
+#[test]
+fn a_planted_staging_path_is_never_followed() {
+    let scratch = common::scratch();
+    let victim = scratch.path().join("victim");
+    std::fs::write(&victim, b"keep me").unwrap();
+    let base = scratch.path().join("staging");
+    std::fs::create_dir(&base).unwrap();
+    // Whatever names another user plants in the staging directory, a load makes its own.
+    for i in 0..64 {
+        std::os::unix::fs::symlink(&victim, base.join(format!("ssdlet-staging-{i}"))).unwrap();
+    }
+    let loader = Loader::new(&base).unwrap();
+    let m = loader.load(&common::modules().testkit()).unwrap();
+    assert!(m.staged_path().starts_with(&base));
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
+    assert_eq!(std::fs::read_dir(&base).unwrap().count(), 64);
 }

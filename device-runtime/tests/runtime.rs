@@ -15,8 +15,8 @@ use device_runtime::AbortReason;
 use sim_nvme::{DeviceProfile, SimDuration};
 use ssdlet_testkit_types::WordCount;
 
-fn testkit(tag: &str) -> Module {
-    common::loader(tag)
+fn testkit() -> Module {
+    common::loader()
         .load(&common::modules().testkit())
         .expect("testkit loads")
 }
@@ -62,7 +62,7 @@ fn words_run(m: &Module) -> (RunReport, Vec<WordCount>) {
 
 #[test]
 fn files_are_read_through_internal_reads_and_runs_are_deterministic() {
-    let m = testkit("rt-words");
+    let m = testkit();
     let (r1, w1) = words_run(&m);
     let (r2, w2) = words_run(&m);
     assert_eq!(w1.len(), 9 * 2000);
@@ -78,7 +78,7 @@ fn files_are_read_through_internal_reads_and_runs_are_deterministic() {
 
 #[test]
 fn the_matcher_scans_device_pages_and_reports_them() {
-    let m = testkit("rt-grep");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig::default());
     let mut data = vec![b'.'; 4096 * 8];
     data[4096 + 100..4096 + 106].copy_from_slice(b"needle");
@@ -102,7 +102,7 @@ fn the_matcher_scans_device_pages_and_reports_them() {
 
 #[test]
 fn a_file_must_exist_to_be_passed() {
-    let m = testkit("rt-cap");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig::default());
     let app = rt.create_app("cap", AppConfig::default());
     let other = runtime(RuntimeConfig::default()).create_file("x", b"x").unwrap();
@@ -115,11 +115,10 @@ fn a_file_must_exist_to_be_passed() {
 
 /// Runs a healthy Application beside a faulty one; returns the faulty one's error.
 fn beside_a_fault(
-    tag: &str,
     config: RuntimeConfig,
     faulty: impl FnOnce(&mut Runtime, &Module, AppId),
 ) -> (SsdletError, RunReport) {
-    let m = testkit(tag);
+    let m = testkit();
     let mut rt = runtime(config);
     let (good, out) = healthy(&mut rt, &m, 1000);
     let bad = rt.create_app(
@@ -147,7 +146,7 @@ fn beside_a_fault(
 
 #[test]
 fn isolation_a_panic_fails_only_its_application() {
-    let (err, _) = beside_a_fault("rt-iso-panic", RuntimeConfig::default(), |rt, m, app| {
+    let (err, _) = beside_a_fault(RuntimeConfig::default(), |rt, m, app| {
         rt.spawn(
             app,
             &m.ssdlet("panicking").unwrap(),
@@ -164,7 +163,7 @@ fn isolation_a_panic_fails_only_its_application() {
 
 #[test]
 fn isolation_a_dram_hog_fails_only_its_application() {
-    let (err, report) = beside_a_fault("rt-iso-dram", RuntimeConfig::default(), |rt, m, app| {
+    let (err, report) = beside_a_fault(RuntimeConfig::default(), |rt, m, app| {
         rt.spawn(app, &m.ssdlet("alloc_hog").unwrap(), &[ArgValue::U64(1 << 20)])
             .unwrap();
     });
@@ -191,7 +190,7 @@ fn isolation_a_dram_hog_fails_only_its_application() {
 
 #[test]
 fn measured_compute_runs_and_charges_time() {
-    let m = testkit("rt-measured");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig {
         compute: ComputeModel::Measured { slowdown: 10.0 },
         ..RuntimeConfig::default()
@@ -205,7 +204,7 @@ fn measured_compute_runs_and_charges_time() {
 
 #[test]
 fn isolation_an_endless_yielder_fails_only_its_application() {
-    let (err, _) = beside_a_fault("rt-iso-spin", RuntimeConfig::default(), |rt, m, app| {
+    let (err, _) = beside_a_fault(RuntimeConfig::default(), |rt, m, app| {
         rt.spawn(app, &m.ssdlet("endless").unwrap(), &[]).unwrap();
     });
     assert_eq!(
@@ -224,7 +223,7 @@ fn isolation_a_time_slice_overrun_fails_only_its_application() {
         time_slice: SimDuration(1_000_000),
         ..RuntimeConfig::default()
     };
-    let (err, _) = beside_a_fault("rt-iso-slice", config, |rt, m, app| {
+    let (err, _) = beside_a_fault(config, |rt, m, app| {
         let c = rt
             .spawn(app, &m.ssdlet("count").unwrap(), &[ArgValue::U64(1 << 40)])
             .unwrap();
@@ -243,7 +242,7 @@ fn isolation_a_time_slice_overrun_fails_only_its_application() {
 
 #[test]
 fn an_output_of_one_application_feeds_another() {
-    let m = testkit("rt-inter");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig::default());
     let a = rt.create_app("producer", AppConfig::default());
     let b = rt.create_app("consumer", AppConfig::default());
@@ -264,7 +263,7 @@ fn an_output_of_one_application_feeds_another() {
 
 #[test]
 fn host_ports_cross_pcie_and_placement_hints_pick_cores() {
-    let m = testkit("rt-host");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig::default());
     let app = rt.create_app("echo", AppConfig::default());
     let e = rt
@@ -295,7 +294,7 @@ fn host_ports_cross_pcie_and_placement_hints_pick_cores() {
 
 #[test]
 fn a_chain_of_ten_thousand_instances_runs_to_completion() {
-    let m = testkit("rt-scale");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig {
         stack_size: 64 * 1024,
         channel_capacity: 4,
@@ -323,7 +322,7 @@ fn a_chain_of_ten_thousand_instances_runs_to_completion() {
 
 #[test]
 fn waiting_on_one_application_leaves_a_consumer_of_an_unstarted_producer_alone() {
-    let m = testkit("rt-live");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig::default());
     let producer = rt.create_app("producer", AppConfig::default());
     let consumer = rt.create_app("consumer", AppConfig::default());
@@ -361,7 +360,7 @@ fn echo_cycle(rt: &mut Runtime, m: &Module, apps: [AppId; 2]) -> [device_runtime
 
 #[test]
 fn a_true_deadlock_is_detected_and_named_and_only_it_is_aborted() {
-    let m = testkit("rt-deadlock");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig::default());
     let stuck = rt.create_app("stuck", AppConfig::default());
     let [a, b] = echo_cycle(&mut rt, &m, [stuck, stuck]);
@@ -418,7 +417,7 @@ fn a_true_deadlock_is_detected_and_named_and_only_it_is_aborted() {
 
 #[test]
 fn a_deadlock_across_two_running_applications_is_detected_by_a_wait_on_either() {
-    let m = testkit("rt-deadlock2");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig::default());
     let x = rt.create_app("x", AppConfig::default());
     let y = rt.create_app("y", AppConfig::default());
@@ -465,7 +464,7 @@ fn blobs(m: &Module, n: u64, size: u64) -> (u64, RunReport, (u64, u64)) {
 
 #[test]
 fn large_payloads_move_between_ssdlets_without_a_copy() {
-    let m = testkit("rt-owned");
+    let m = testkit();
     let size = 1 << 20;
     let (total, report, (copied, adopted)) = blobs(&m, 8, size);
     assert_eq!(total, (0..8u64).sum::<u64>() * size);
@@ -483,7 +482,7 @@ fn large_payloads_move_between_ssdlets_without_a_copy() {
 
 #[test]
 fn a_runtime_table_without_the_zero_copy_service_makes_modules_copy() {
-    let m = testkit("rt-copying");
+    let m = testkit();
     let mut rt = runtime(RuntimeConfig {
         zero_copy: false,
         ..RuntimeConfig::default()

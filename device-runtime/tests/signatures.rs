@@ -56,12 +56,8 @@ fn separately_compiled_modules_agree_on_a_shared_type() {
 
 #[test]
 fn connecting_mismatched_ports_is_refused_with_both_type_names() {
-    let kit = common::loader("sig-kit")
-        .load(&common::modules().testkit())
-        .unwrap();
-    let peer = common::loader("sig-peer")
-        .load(&common::modules().peer())
-        .unwrap();
+    let kit = common::loader().load(&common::modules().testkit()).unwrap();
+    let peer = common::loader().load(&common::modules().peer()).unwrap();
     let mut d = TestDriver::new(DriverConfig::default());
     let w = d.spawn(&kit.ssdlet("echo").unwrap(), &[]).unwrap();
     let c = d.spawn(&peer.ssdlet("counts_wide").unwrap(), &[]).unwrap();

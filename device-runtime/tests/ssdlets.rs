@@ -8,15 +8,15 @@ use device_runtime::loader::Module;
 use device_runtime::AbortReason;
 use ssdlet_testkit_types::WordCount;
 
-fn testkit(tag: &str) -> Module {
-    common::loader(tag)
+fn testkit() -> Module {
+    common::loader()
         .load(&common::modules().testkit())
         .expect("testkit loads")
 }
 
 #[test]
 fn pipeline_count_echo_sum() {
-    let m = testkit("pipeline");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig {
         channel_capacity: 4,
         ..DriverConfig::default()
@@ -38,7 +38,7 @@ fn pipeline_count_echo_sum() {
 
 #[test]
 fn host_feed_and_ping_pong() {
-    let m = testkit("pingpong");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig::default());
     let e = d.spawn(&m.ssdlet("echo").unwrap(), &[]).unwrap();
     d.feed(e, "in", &[3u64, 1, 4, 1, 5]).unwrap();
@@ -57,7 +57,7 @@ fn host_feed_and_ping_pong() {
 #[test]
 fn put_to_a_closed_port_gives_the_value_back() {
     // `ping` with its pong input fed empty: the first get sees end of stream.
-    let m = testkit("closed");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig::default());
     let p = d.spawn(&m.ssdlet("ping").unwrap(), &[ArgValue::U64(3)]).unwrap();
     d.feed::<u64>(p, "pong", &[]).unwrap();
@@ -79,10 +79,8 @@ fn put_to_a_closed_port_gives_the_value_back() {
 
 #[test]
 fn files_file_stream_and_shared_types_across_modules() {
-    let m = testkit("words");
-    let peer = common::loader("words-peer")
-        .load(&common::modules().peer())
-        .unwrap();
+    let m = testkit();
+    let peer = common::loader().load(&common::modules().peer()).unwrap();
     let mut d = TestDriver::new(DriverConfig {
         channel_capacity: 2,
         ..DriverConfig::default()
@@ -112,7 +110,7 @@ fn files_file_stream_and_shared_types_across_modules() {
 
 #[test]
 fn matcher_hints_then_software_confirm() {
-    let m = testkit("grep");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig::default());
     let mut data = vec![b'.'; 4096 * 4];
     data[4096 + 100..4096 + 106].copy_from_slice(b"needle");
@@ -133,7 +131,7 @@ fn matcher_hints_then_software_confirm() {
 
 #[test]
 fn a_panic_is_an_error_naming_the_ssdlet_and_the_message() {
-    let m = testkit("panic");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig::default());
     let p = d
         .spawn(
@@ -176,7 +174,7 @@ fn a_panic_is_an_error_naming_the_ssdlet_and_the_message() {
 
 #[test]
 fn a_stack_overflow_is_an_error_and_poisons_only_that_module() {
-    let m = testkit("overflow");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig {
         stack_size: 128 * 1024,
         ..DriverConfig::default()
@@ -199,7 +197,7 @@ fn a_stack_overflow_is_an_error_and_poisons_only_that_module() {
     assert!(matches!(again, DriverError::ModulePoisoned { .. }), "{again}");
     // A fresh load of the same file is a fresh image: it runs, and deep-enough recursion
     // within the stack is fine.
-    let fresh = testkit("overflow-fresh");
+    let fresh = testkit();
     let r2 = d
         .spawn(&fresh.ssdlet("recurse").unwrap(), &[ArgValue::U64(20)])
         .unwrap();
@@ -220,7 +218,7 @@ fn a_stack_overflow_is_an_error_and_poisons_only_that_module() {
 
 #[test]
 fn an_allocation_hog_is_stopped_at_its_dram_budget() {
-    let m = testkit("hog");
+    let m = testkit();
     let budget = 8 << 20;
     let mut d = TestDriver::new(DriverConfig {
         dram_budget: budget,
@@ -260,7 +258,7 @@ fn an_allocation_hog_is_stopped_at_its_dram_budget() {
 
 #[test]
 fn an_endless_loop_is_stopped_by_the_watchdog() {
-    let m = testkit("endless");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig {
         max_resumes: 1000,
         ..DriverConfig::default()
@@ -278,7 +276,7 @@ fn an_endless_loop_is_stopped_by_the_watchdog() {
 
 #[test]
 fn a_deadlock_aborts_the_blocked_ssdlets() {
-    let m = testkit("deadlock");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig::default());
     let a = d.spawn(&m.ssdlet("echo").unwrap(), &[]).unwrap();
     let b = d.spawn(&m.ssdlet("echo").unwrap(), &[]).unwrap();
@@ -299,7 +297,7 @@ fn a_deadlock_aborts_the_blocked_ssdlets() {
 
 #[test]
 fn arguments_and_ports_are_checked_against_metadata() {
-    let m = testkit("args");
+    let m = testkit();
     let mut d = TestDriver::new(DriverConfig::default());
     let e = d
         .spawn(&m.ssdlet("count").unwrap(), &[ArgValue::Str("ten".into())])

@@ -15,7 +15,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use device_runtime::namespace::{FileEntry, Namespace, TABLE_BLOCKS};
 use sim_nvme::nvme::{Command, Completion, Payload};
@@ -212,9 +212,7 @@ impl HostFile {
             let data = data_of(&c)?;
             let useful = &data[..(data.len() as u64).min(left) as usize];
             left -= useful.len() as u64;
-            let t = Instant::now();
-            f(useful);
-            let spent = t.elapsed();
+            let ((), spent) = crate::cpu::on_cpu(|| f(useful));
             report.host_compute += spent;
             host = host.max(c.done_at) + sim(spent);
             report.bytes_read += data.len() as u64;

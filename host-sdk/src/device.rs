@@ -5,12 +5,12 @@
 //! simulated times do not depend on how the threads interleave.
 //!
 //! The host clock is the simulated instant at which this host issues its next command: every
-//! command moves it to its completion, and [`Device::compute`] adds measured host compute, so
+//! command moves it to its completion, and [`Device::compute`] adds measured host compute (thread CPU time), so
 //! a program can report conventional and NDP runs in the same simulated time.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use device_runtime::device::Device as DeviceThread;
 use device_runtime::isc::{response_of, Firmware, IscError, IscRequest, IscResponse};
@@ -108,11 +108,11 @@ impl Device {
         *c += sim(d);
     }
 
-    /// Runs `f` on the host, measures its wall time and charges it to the host clock.
+    /// Runs `f` on the host, measures the CPU time this thread spent in it (not wall time: a
+    /// descheduled thread adds nothing) and charges it to the host clock.
     pub fn compute<R>(&self, f: impl FnOnce() -> R) -> R {
-        let t = Instant::now();
-        let r = f();
-        self.charge(t.elapsed());
+        let (r, spent) = crate::cpu::on_cpu(f);
+        self.charge(spent);
         r
     }
 

@@ -69,6 +69,7 @@ mod app;
 mod arg;
 pub mod bench;
 mod conv;
+pub mod cpu;
 pub mod daemon;
 mod device;
 mod error;

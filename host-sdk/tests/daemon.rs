@@ -35,6 +35,8 @@ struct Served {
     child: Child,
     dir: PathBuf,
     socket: PathBuf,
+    /// Holds `dir` (and the daemon's own temporary files, `TMPDIR` being `dir`) until dropped.
+    _tmp: tempfile::TempDir,
 }
 
 fn serve(dir: &Path, socket: &Path) -> (Child, ChildStdout) {
@@ -45,6 +47,8 @@ fn serve(dir: &Path, socket: &Path) -> (Child, ChildStdout) {
         .arg("--socket")
         .arg(socket)
         .args(["--profile", "tiny"])
+        // Its staging directory lands in `dir` too, so a killed daemon leaves nothing behind.
+        .env("TMPDIR", dir)
         .env(
             "RUST_LOG",
             std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
@@ -59,9 +63,8 @@ fn serve(dir: &Path, socket: &Path) -> (Child, ChildStdout) {
 
 impl Served {
     fn start() -> Served {
-        let dir = std::env::temp_dir().join(format!("host-sdk-daemon-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().to_path_buf();
         let socket = dir.join("ndp.sock");
         let (mut child, stdout) = serve(&dir, &socket);
         // The daemon prints its first line once the socket listens.
@@ -75,7 +78,12 @@ impl Served {
         // Logs go to this process's stderr.
         let mut err = child.stderr.take().unwrap();
         std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::stderr()));
-        Served { child, dir, socket }
+        Served {
+            child,
+            dir,
+            socket,
+            _tmp: tmp,
+        }
     }
 
     fn device(&self) -> Device {
@@ -111,7 +119,6 @@ impl Drop for Served {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -155,18 +162,18 @@ fn main() {
         return;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.iter().any(|a| a == "--list") {
-        for (name, _) in CHECKS {
-            println!("{name}: test");
-        }
-        return;
-    }
-    // libtest's arguments: filters, `--skip PATTERN`; other options (and their values) ignored.
+    // libtest's arguments as cargo test and cargo nextest pass them: filters, `--skip
+    // PATTERN`, `--exact`, `--list`, `--ignored` (no check here is ignored); other options
+    // (and their values) are accepted and ignored.
     let (mut filters, mut skips) = (Vec::new(), Vec::new());
+    let (mut list, mut exact, mut ignored_only) = (false, false, false);
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--skip" => skips.extend(it.next()),
+            "--list" => list = true,
+            "--exact" => exact = true,
+            "--ignored" => ignored_only = true,
             "--test-threads" | "--format" | "--color" | "--logfile" | "--shuffle-seed" | "-Z" => {
                 it.next();
             }
@@ -174,11 +181,25 @@ fn main() {
             _ => filters.push(a),
         }
     }
+    let matches = |name: &str, pattern: &str| {
+        if exact {
+            name == pattern
+        } else {
+            name.contains(pattern)
+        }
+    };
     let chosen: Vec<_> = CHECKS
         .iter()
-        .filter(|(n, _)| filters.is_empty() || filters.iter().any(|f| n.contains(f.as_str())))
-        .filter(|(n, _)| !skips.iter().any(|s| n.contains(s.as_str())))
+        .filter(|_| !ignored_only)
+        .filter(|(n, _)| filters.is_empty() || filters.iter().any(|f| matches(n, f)))
+        .filter(|(n, _)| !skips.iter().any(|s| matches(n, s)))
         .collect();
+    if list {
+        for (name, _) in &chosen {
+            println!("{name}: test");
+        }
+        return;
+    }
     if chosen.is_empty() {
         println!("running 0 tests");
         return;

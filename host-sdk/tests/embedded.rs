@@ -40,8 +40,8 @@ fn all_checks_share_one_device() {
 
 #[test]
 fn image_file_keeps_files_across_devices() {
-    let path = std::env::temp_dir().join(format!("host-sdk-image-{}.img", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("dev.img");
     {
         let dev = Device::embedded(DeviceProfile::tiny(), ImageSpec::File(path.clone())).unwrap();
         dev.put_bytes("kept.txt", b"still here\n").unwrap();
@@ -51,13 +51,12 @@ fn image_file_keeps_files_across_devices() {
         assert_eq!(dev.get_bytes("kept.txt").unwrap(), b"still here\n");
         assert_eq!(dev.host_file("kept.txt").unwrap().pread(0, 5).unwrap(), b"still");
     }
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
 fn an_image_in_use_is_refused_until_released() {
-    let path = std::env::temp_dir().join(format!("host-sdk-locked-{}.img", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("dev.img");
     let first = Device::embedded(DeviceProfile::tiny(), ImageSpec::File(path.clone())).unwrap();
     match Device::embedded(DeviceProfile::tiny(), ImageSpec::File(path.clone())) {
         Err(host_sdk::Error::Open(m)) => assert!(m.contains("in use"), "{m}"),
@@ -65,7 +64,6 @@ fn an_image_in_use_is_refused_until_released() {
     }
     drop(first);
     Device::embedded(DeviceProfile::tiny(), ImageSpec::File(path.clone())).unwrap();
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

@@ -28,9 +28,8 @@ fn refused(o: Output) -> String {
 
 #[test]
 fn files_through_the_command_line() {
-    let dir = std::env::temp_dir().join(format!("host-sdk-ndp-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let image = dir.join("dev.img");
     let src = dir.join("notes.txt");
     std::fs::write(&src, "near data\n").unwrap();
@@ -47,5 +46,4 @@ fn files_through_the_command_line() {
     assert!(refused(ndp(&image, &["rm", "notes.txt"])).contains("no file `notes.txt`"));
     assert!(ok(ndp(&image, &["ls"])).is_empty());
     assert!(refused(ndp(&dir.join("none.img"), &["ls"])).contains("ndp init"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

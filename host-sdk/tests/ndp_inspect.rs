@@ -46,10 +46,10 @@ fn refuses_bad_modules_with_the_loader_errors() {
         "{err}"
     );
 
-    let not_elf = std::env::temp_dir().join(format!("ndp-inspect-{}.so", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let not_elf = tmp.path().join("not-elf.so");
     std::fs::write(&not_elf, b"plain text").unwrap();
     let out = ndp(&["inspect".as_ref(), not_elf.as_os_str()]);
-    let _ = std::fs::remove_file(&not_elf);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not an ELF file"));
 }

@@ -5,23 +5,15 @@
 use device_runtime::namespace::Namespace;
 use sim_nvme::{DeviceProfile, Lba, SimTime, Ssd, LBA_BYTES};
 
-struct TempImage(std::path::PathBuf);
-
-impl Drop for TempImage {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[test]
 fn a_committed_file_survives_reopening_the_image() {
-    let img = TempImage(std::env::temp_dir().join(format!("ndp-ns-{}.img", std::process::id())));
-    let _ = std::fs::remove_file(&img.0);
+    let dir = tempfile::tempdir().unwrap();
+    let img = dir.path().join("ns.img");
     let text: Vec<u8> = (0..10_000u32)
         .flat_map(|i| format!("line {i}\n").into_bytes())
         .collect();
     {
-        let mut ssd = Ssd::create_image(DeviceProfile::tiny(), &img.0).unwrap();
+        let mut ssd = Ssd::create_image(DeviceProfile::tiny(), &img).unwrap();
         let (mut ns, t) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
         let file = ns.create("lines.txt", text.len() as u64).unwrap().clone();
         let mut t = t;
@@ -39,7 +31,7 @@ fn a_committed_file_survives_reopening_the_image() {
         }
         ns.commit(&mut ssd, t).unwrap();
     }
-    let mut ssd = Ssd::open_image(DeviceProfile::tiny(), &img.0).unwrap();
+    let mut ssd = Ssd::open_image(DeviceProfile::tiny(), &img).unwrap();
     let (ns, t) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
     let file = ns.get("lines.txt").unwrap();
     assert_eq!(file.size, text.len() as u64);

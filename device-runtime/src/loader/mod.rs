@@ -4,16 +4,19 @@
 //! 1. read the file and run [`inspect::inspect_bytes`]: ELF magic, truncation, class,
 //!    machine, `ET_DYN`, the `.ssdlet_meta` section (present, ABI version, checksum,
 //!    grammar) and the import lint ([`imports`]);
-//! 2. write the checked bytes to a fresh, uniquely named file in the staging directory, so
-//!    each loaded version comes from its own path (glibc returns the already-loaded image
-//!    when a path, or a device/inode pair, is opened again, and `dlclose` often unloads
-//!    nothing), and what is loaded is exactly what was checked;
-//! 3. `dlopen` it with `RTLD_NOW | RTLD_LOCAL` (unresolved symbols fail here, not later);
+//! 2. write the checked bytes to a fresh, uniquely named file (`O_EXCL`, mode 0600) in a
+//!    private directory made for this load (mode 0700, never an existing one), so each loaded
+//!    version comes from its own path (glibc returns the already-loaded image when a path, or
+//!    a device/inode pair, is opened again, and `dlclose` often unloads nothing), and what is
+//!    loaded is exactly what was checked;
+//! 3. `dlopen` it with `RTLD_NOW | RTLD_LOCAL` (unresolved symbols fail here, not later),
+//!    then remove the file and its directory: nothing stays behind in the staging directory,
+//!    even if the process is killed later;
 //! 4. resolve the entry points, compare the metadata the module reports with the section,
 //!    and call `ssdlet_module_init` with the runtime's vtable.
 //!
-//! [`Module::unload`] (or dropping the last handle) closes the library and deletes the staged
-//! file once no SSDlet instance still uses it.
+//! [`Module::unload`] (or dropping the last handle) closes the library once no SSDlet
+//! instance still uses it.
 
 pub mod error;
 pub mod imports;
@@ -35,31 +38,67 @@ pub use meta::{ModuleMeta, Slot, SsdletMeta};
 /// Loads modules, staging each under its own unique path.
 #[derive(Debug)]
 pub struct Loader {
-    staging: PathBuf,
+    /// Where each load makes its private staging directory.
+    base: PathBuf,
 }
 
 static NEXT_STAGED: AtomicU64 = AtomicU64::new(0);
 
+/// How many fresh names a load tries for its staging directory before it gives up.
+const STAGING_ATTEMPTS: u32 = 16;
+
 impl Loader {
-    /// A loader staging modules in `dir` (created if missing).
+    /// A loader staging modules under `dir` (created if missing).
     pub fn new(dir: impl Into<PathBuf>) -> Result<Loader, LoadError> {
-        let staging = dir.into();
-        std::fs::create_dir_all(&staging).map_err(|source| LoadError::Staging {
-            path: staging.clone(),
-            staged: staging.clone(),
+        let base = dir.into();
+        std::fs::create_dir_all(&base).map_err(|source| LoadError::Staging {
+            path: base.clone(),
+            staged: base.clone(),
             source,
         })?;
-        Ok(Loader { staging })
+        Ok(Loader { base })
     }
 
-    /// A loader staging modules in `$TMPDIR/ssdlet-runtime-<pid>`.
+    /// A loader staging modules under `$TMPDIR`.
     pub fn with_temp_staging() -> Result<Loader, LoadError> {
-        Loader::new(std::env::temp_dir().join(format!("ssdlet-runtime-{}", std::process::id())))
+        Loader::new(std::env::temp_dir())
     }
 
-    /// The staging directory.
+    /// The directory under which each load makes its private staging directory.
     pub fn staging_dir(&self) -> &Path {
-        &self.staging
+        &self.base
+    }
+
+    /// A new private directory for one staged copy: `ssdlet-staging-<pid>-<random>` under the
+    /// base, mode 0700, created by this call (an existing path, e.g. one planted by another
+    /// user, is never reused).
+    fn private_dir(&self, module: &Path) -> Result<PathBuf, LoadError> {
+        use std::os::unix::fs::DirBuilderExt;
+        let mut last = None;
+        for _ in 0..STAGING_ATTEMPTS {
+            let dir = self.base.join(format!(
+                "ssdlet-staging-{}-{:016x}",
+                std::process::id(),
+                random_u64()
+            ));
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => return Ok(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some((dir, e)),
+                Err(source) => {
+                    return Err(LoadError::Staging {
+                        path: module.to_path_buf(),
+                        staged: dir,
+                        source,
+                    })
+                }
+            }
+        }
+        let (staged, source) = last.expect("at least one attempt was made");
+        Err(LoadError::Staging {
+            path: module.to_path_buf(),
+            staged,
+            source,
+        })
     }
 
     /// Checks and loads the module at `path`.
@@ -78,20 +117,42 @@ impl Loader {
         let inspected = inspect_bytes(path, bytes)?;
         let seq = NEXT_STAGED.fetch_add(1, Ordering::Relaxed);
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
-        let staged = self
-            .staging
-            .join(format!("{stem}-{}-{seq}.so", std::process::id()));
-        std::fs::write(&staged, bytes).map_err(|source| LoadError::Staging {
-            path: path.to_path_buf(),
-            staged: staged.clone(),
-            source,
-        })?;
-        let result = open_staged(path, &staged, inspected);
-        if result.is_err() {
-            let _ = std::fs::remove_file(&staged);
-        }
+        let dir = self.private_dir(path)?;
+        let staged = dir.join(format!("{stem}-{}-{seq}.so", std::process::id()));
+        let result = write_new(&staged, bytes)
+            .map_err(|source| LoadError::Staging {
+                path: path.to_path_buf(),
+                staged: staged.clone(),
+                source,
+            })
+            .and_then(|()| open_staged(path, &staged, inspected));
+        // Once mapped, the staged copy is not needed: the mapping keeps its inode (so no later
+        // copy can share it while this one is loaded), and its name is never used again.
+        let _ = std::fs::remove_file(&staged);
+        let _ = std::fs::remove_dir(&dir);
         result
     }
+}
+
+/// Writes `bytes` to a file that this call creates (`O_EXCL`: an existing file or a planted
+/// symlink at `path` is an error, never followed), readable by its owner only.
+fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(bytes)
+}
+
+/// 64 bits that differ between calls and processes (names only; not a secret).
+fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(NEXT_STAGED.fetch_add(1, Ordering::Relaxed));
+    h.finish()
 }
 
 fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<Module, LoadError> {
@@ -153,7 +214,7 @@ fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<Modul
             staged: staged.to_path_buf(),
             run,
             poisoned: AtomicBool::new(false),
-            lib: Some(lib),
+            _lib: lib,
         }),
     })
 }
@@ -185,15 +246,8 @@ pub(crate) struct ModuleInner {
     /// Set after a trap (stack overflow, memory fault) in one of its SSDlets: the module's
     /// own state (locks, statics) may be mid-update, so no new instances are started.
     pub(crate) poisoned: AtomicBool,
-    lib: Option<libloading::os::unix::Library>,
-}
-
-impl Drop for ModuleInner {
-    fn drop(&mut self) {
-        // Close the library before deleting its staged file.
-        drop(self.lib.take());
-        let _ = std::fs::remove_file(&self.staged);
-    }
+    /// The open library: dropping the last handle closes it.
+    _lib: libloading::os::unix::Library,
 }
 
 impl fmt::Debug for Module {
@@ -236,7 +290,8 @@ impl Module {
         &self.inner.source
     }
 
-    /// The staged copy that was `dlopen`ed.
+    /// The path of the staged copy that was `dlopen`ed (unique in this process; the file
+    /// itself is removed as soon as it is mapped).
     pub fn staged_path(&self) -> &Path {
         &self.inner.staged
     }

@@ -2,8 +2,6 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use device_runtime::loader::Loader;
 use ssdlet_module_build::{build, Modules, Profile};
 
@@ -15,16 +13,16 @@ pub fn modules() -> &'static Modules {
     }
 }
 
-/// A loader with a fresh staging directory.
-pub fn loader(tag: &str) -> Loader {
-    let dir = scratch(tag).join("staging");
-    Loader::new(dir).expect("staging dir")
+/// A loader with a private staging directory of its own (removed when it and its modules are
+/// gone), so tests running in parallel never share one.
+pub fn loader() -> Loader {
+    Loader::with_temp_staging().expect("staging dir")
 }
 
-/// A fresh scratch directory for one test.
-pub fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ssdlet-test-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("scratch dir");
-    dir
+/// A fresh scratch directory for one test, removed when the returned value is dropped.
+pub fn scratch() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("ssdlet-test-")
+        .tempdir()
+        .expect("scratch dir")
 }

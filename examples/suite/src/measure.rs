@@ -42,7 +42,7 @@ pub struct Measured<T> {
     /// NAND pages read. NDP: the device's count (`RunReport::nand_pages_read`). Conventional:
     /// counted on the host as the NAND pages its reads cover (module `conv`).
     pub nand_pages: u64,
-    /// Measured host compute (conventional runs; zero for NDP).
+    /// Measured host compute, thread CPU time (conventional runs; zero for NDP).
     pub host_compute: Duration,
     /// Wall time of the run on this machine.
     pub wall: Duration,

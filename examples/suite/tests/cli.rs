@@ -57,9 +57,8 @@ fn wordcount_json() {
 
 #[test]
 fn grep_json_with_an_input_file_and_ndp_only() {
-    let dir = std::env::temp_dir().join(format!("ndp-examples-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("in.txt");
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.txt");
     std::fs::write(&input, "alpha\nneedle here\nbeta\nanother needle\n").unwrap();
     let p = input.to_str().unwrap();
     let v = json_of(
@@ -74,7 +73,7 @@ fn grep_json_with_an_input_file_and_ndp_only() {
     assert_eq!(v["result"]["matches"][1]["line"], "another needle");
 
     // Both modes on generated text, the lines written to a file.
-    let out = dir.join("lines.txt");
+    let out = dir.path().join("lines.txt");
     let v = json_of(
         env!("CARGO_BIN_EXE_grep"),
         &[
@@ -91,7 +90,6 @@ fn grep_json_with_an_input_file_and_ndp_only() {
     let written = std::fs::read_to_string(&out).unwrap();
     assert_eq!(written.lines().count(), 10);
     assert!(written.lines().all(|l| l.contains("XYZZY-4242")));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -28,28 +28,12 @@ fn rt() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!("yoursql-filter-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// DataFusion's answer over CSV copies of the tables `sql` reads.
 async fn reference(name: &str, sql: &str) -> Vec<Vec<String>> {
-    let dir = TempDir::new(name);
+    let dir = tempfile::Builder::new().prefix(name).tempdir().unwrap();
     let ctx = SessionContext::new();
     let tables: Vec<&str> = tables_for(sql).iter().map(|t| t.name()).collect();
-    register_files(&ctx, &dir.0, &tables, SF, Format::Csv)
+    register_files(&ctx, dir.path(), &tables, SF, Format::Csv)
         .await
         .unwrap();
     run_sql(&ctx, sql).await.unwrap()

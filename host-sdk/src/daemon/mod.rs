@@ -41,8 +41,8 @@
 //! use host_sdk::daemon::{Daemon, ServeConfig};
 //! use host_sdk::{Device, DeviceProfile, RuntimeConfig};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let dir = std::env::temp_dir().join(format!("ndp-serve-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir)?;
+//! let tmp = tempfile::tempdir()?;
+//! let dir = tmp.path();
 //! let daemon = Daemon::bind(ServeConfig {
 //!     image: dir.join("dev.img"),
 //!     socket: dir.join("ndp.sock"),
@@ -62,7 +62,6 @@
 //! let _ = stop.send(());
 //! server.join().expect("the daemon thread")?;
 //! assert!(!socket.exists());
-//! # std::fs::remove_dir_all(&dir)?;
 //! # Ok(()) }
 //! ```
 

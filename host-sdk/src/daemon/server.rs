@@ -414,9 +414,8 @@ mod tests {
 
     #[test]
     fn stale_sockets_are_replaced_and_live_ones_or_files_refused() {
-        let dir = std::env::temp_dir().join(format!("host-sdk-stale-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let path = dir.join("s.sock");
         assert!(clear_stale(&path).is_ok(), "a free path is fine");
 
@@ -433,6 +432,5 @@ mod tests {
         let e = clear_stale(&file).unwrap_err();
         assert!(matches!(e, DaemonError::NotASocket(_)), "{e}");
         assert!(e.to_string().contains("not a socket"), "{e}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -78,8 +78,8 @@ pub fn wordcount_matches_baseline(dev: &Device) {
 
 /// Files put (bytes, host file, stream), listed, got back (bytes, host file), removed.
 pub fn files_round_trip(dev: &Device) {
-    let dir = std::env::temp_dir().join(format!("host-sdk-files-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let data: Vec<u8> = (0..2_500_000u32).map(|i| (i * 7 + i / 4096) as u8).collect();
     let host = dir.join("in.bin");
     std::fs::write(&host, &data).unwrap();
@@ -107,7 +107,6 @@ pub fn files_round_trip(dev: &Device) {
     }
     let left = dev.list_files().unwrap();
     assert!(!left.iter().any(|f| f.name.starts_with("rt-")), "{left:?}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// count -> sum inside one Application, total read on the host: the device still serves.
@@ -177,10 +176,8 @@ pub fn bad_input_typed_errors(dev: &Device) {
         Err(Error::ModulePath { path, .. }) => assert!(path.ends_with("libmissing.so")),
         other => panic!("expected a module path error, got {other:?}"),
     }
-    // Its own name per call: checks run concurrently in one process (and remove their file).
-    static NEXT_JUNK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = NEXT_JUNK.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let junk = std::env::temp_dir().join(format!("host-sdk-junk-{}-{n}.so", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let junk = tmp.path().join("junk.so");
     std::fs::write(&junk, b"not an ELF file").unwrap();
     match dev.load_module(&junk) {
         Err(Error::Load { path, message }) => {
@@ -189,7 +186,6 @@ pub fn bad_input_typed_errors(dev: &Device) {
         }
         other => panic!("expected a load error, got {other:?}"),
     }
-    let _ = std::fs::remove_file(&junk);
 
     // Ports that do not exist, by index and by name.
     for r in [

@@ -3,7 +3,6 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use sim_nvme::LBA_BYTES;
 
@@ -64,29 +63,31 @@ pub fn version_of(buf: &[u8], lba: u64) -> Option<u32> {
     (buf == expected.as_slice()).then_some(v)
 }
 
-/// A path under the system temp dir, unique per process and call, removed on drop.
-pub struct TempPath(pub PathBuf);
+/// A path in a fresh temporary directory of its own, removed (with anything written there,
+/// e.g. a crashed writer's leftovers) on drop.
+pub struct TempPath {
+    dir: tempfile::TempDir,
+    path: PathBuf,
+}
 
 impl TempPath {
-    /// A fresh path (nothing is created) whose name includes `tag`.
+    /// A fresh path (the file is not created) whose name includes `tag`.
     pub fn new(tag: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let name = format!("sim-nvme-test-{tag}-{}-{n}-{nanos}.img", std::process::id());
-        TempPath(std::env::temp_dir().join(name))
+        let dir = tempfile::Builder::new()
+            .prefix("sim-nvme-test-")
+            .tempdir()
+            .expect("temp dir");
+        let path = dir.path().join(format!("{tag}.img"));
+        TempPath { dir, path }
     }
 
     /// The path.
     pub fn path(&self) -> &Path {
-        &self.0
+        &self.path
     }
-}
 
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+    /// The directory holding it.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 }

@@ -114,6 +114,8 @@ fn build_now(profile: Profile) -> Result<Modules, BuildError> {
     cmd.current_dir(workspace_root())
         .arg("build")
         .arg("--quiet")
+        // The outer cargo has already resolved the workspace: never rewrite its Cargo.lock.
+        .arg("--locked")
         .arg("--target-dir")
         .arg(&target);
     if profile == Profile::Release {

@@ -1,0 +1,42 @@
+//! The calling thread's CPU time: what measured host compute is charged in, so a preempted or
+//! descheduled host thread (a busy machine) adds nothing to a simulated time.
+
+use std::time::Duration;
+
+/// CPU time the calling thread has used so far (`CLOCK_THREAD_CPUTIME_ID`).
+pub fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; CLOCK_THREAD_CPUTIME_ID needs no other setup.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec.max(0) as u64, ts.tv_nsec.clamp(0, 999_999_999) as u32)
+}
+
+/// Runs `f` and returns its result with the CPU time the calling thread spent in it.
+pub fn on_cpu<R>(f: impl FnOnce() -> R) -> (R, Duration) {
+    let start = thread_cpu_time();
+    let r = f();
+    (r, thread_cpu_time().saturating_sub(start))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_work_counts_and_sleeping_does_not() {
+        let (sum, busy) = on_cpu(|| (0..20_000_000u64).fold(0u64, |a, x| a.wrapping_add(x * x)));
+        assert_ne!(sum, 0);
+        assert!(busy > Duration::ZERO);
+        let ((), slept) = on_cpu(|| std::thread::sleep(Duration::from_millis(200)));
+        assert!(
+            slept < Duration::from_millis(200),
+            "sleeping used {slept:?} of CPU"
+        );
+    }
+}

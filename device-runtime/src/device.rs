@@ -20,14 +20,12 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use sim_nvme::nvme::{Command, Completion, QueueId, ADMIN_QUEUE};
 use sim_nvme::{DeviceProfile, SimTime};
 
 use crate::isc::{response_of, Firmware, IscError, IscRequest, IscResponse};
 use crate::loader::Loader;
-use crate::runtime::{HostReceiver, HostSender, Runtime, RuntimeConfig};
+use crate::runtime::{HostSender, Runtime, RuntimeConfig};
 
 /// Resumptions the device thread runs between two looks at its request channel.
 const SLICE: usize = 256;
@@ -269,8 +267,9 @@ impl DeviceHandle {
         Ok(response_of(&c)?)
     }
 
-    /// Sends `items` on a host sender as one `Send` command.
-    pub fn send<T: Serialize>(&mut self, port: HostSender, items: &[T]) -> Result<(), DeviceError> {
+    /// Sends `items` on a host sender as one `Send` command (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub fn send<T: serde::Serialize>(&mut self, port: HostSender, items: &[T]) -> Result<(), DeviceError> {
         let messages = items
             .iter()
             .map(|v| postcard::to_stdvec(v).map_err(|e| DeviceError::Encode(e.to_string())))
@@ -284,10 +283,11 @@ impl DeviceHandle {
     }
 
     /// Receives up to `max` messages, blocking until there is one or the stream has ended;
-    /// returns them and whether the stream has ended.
-    pub fn recv<T: DeserializeOwned>(
+    /// returns them and whether the stream has ended (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub fn recv<T: serde::de::DeserializeOwned>(
         &mut self,
-        port: HostReceiver,
+        port: crate::runtime::HostReceiver,
         max: u32,
     ) -> Result<(Vec<T>, bool), DeviceError> {
         let req = IscRequest::Recv {
@@ -313,8 +313,12 @@ impl DeviceHandle {
         }
     }
 
-    /// Receives every message until the end of the stream.
-    pub fn recv_all<T: DeserializeOwned>(&mut self, port: HostReceiver) -> Result<Vec<T>, DeviceError> {
+    /// Receives every message until the end of the stream (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub fn recv_all<T: serde::de::DeserializeOwned>(
+        &mut self,
+        port: crate::runtime::HostReceiver,
+    ) -> Result<Vec<T>, DeviceError> {
         let mut out = Vec::new();
         loop {
             let (items, end) = self.recv(port, 4096)?;

@@ -79,6 +79,7 @@ pub(crate) fn read(
     let files = st.world.files.borrow();
     let entry = match files.get(handle as usize) {
         None => return Err(Status::NO_SUCH_FILE),
+        #[cfg(feature = "testing")]
         Some(FileBacking::Memory(data)) => {
             let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
             let n = out.len().min(data.len() - start);
@@ -175,6 +176,7 @@ pub(crate) fn scan(
         return Err(Status::OUT_OF_RANGE);
     }
     let entry = match &files[handle as usize] {
+        #[cfg(feature = "testing")]
         FileBacking::Memory(data) => {
             for (i, flag) in flags.iter_mut().enumerate() {
                 let start = ((first + i as u64) * page) as usize;

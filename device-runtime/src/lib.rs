@@ -7,7 +7,7 @@
 //!   module ABI ([`services`], with [`fileio`] behind the file services);
 //! - fibers with fault trapping ([`fiber`], [`trap`]), port type checks ([`porttype`]), the
 //!   compute models ([`compute`]), the device file [`namespace`];
-//! - [`driver`]: a convenience layer over the runtime for tests and benches.
+//! - `driver` (feature `testing`): a convenience layer over the runtime for tests and benches.
 //!
 //! - [`isc`]: the in-storage-computing commands (NVMe vendor opcodes `0xC0..=0xC8`) and the
 //!   [`isc::Firmware`] that serves every NVMe command in front of the runtime: the only way
@@ -35,6 +35,7 @@
 mod adopted;
 pub mod compute;
 pub mod device;
+#[cfg(feature = "testing")]
 pub mod driver;
 pub mod fiber;
 mod fileio;

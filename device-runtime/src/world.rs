@@ -118,7 +118,8 @@ pub struct LogLine {
 
 /// Where a file's bytes live.
 pub(crate) enum FileBacking {
-    /// In host memory (the [`crate::driver::TestDriver`]'s files): no device time.
+    /// In host memory (the `TestDriver`'s files): no device time.
+    #[cfg(feature = "testing")]
     Memory(Vec<u8>),
     /// On the simulated SSD, at the extents of its namespace entry.
     Device(FileEntry),
@@ -127,6 +128,7 @@ pub(crate) enum FileBacking {
 impl FileBacking {
     pub(crate) fn len(&self) -> u64 {
         match self {
+            #[cfg(feature = "testing")]
             FileBacking::Memory(b) => b.len() as u64,
             FileBacking::Device(e) => e.size,
         }

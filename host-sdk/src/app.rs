@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use device_runtime::isc::{ErrorKind, IscRequest, IscResponse};
 use device_runtime::runtime::{AppConfig, AppId, ArgValue, Placement, RunReport};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use ssdlet_sdk::Message;
 
 use crate::arg::{Arg, IntoArgs};
 use crate::device::{unexpected, Device};
@@ -166,9 +165,11 @@ impl Application {
     }
 
     /// A host receiver on output `from` (Biscuit's `connectTo<T>`): `T` is the port's
-    /// message type on the host.
-    pub fn connect_to<T: DeserializeOwned>(&self, from: OutPort) -> Result<HostReceiver<T>> {
+    /// message type on the host. Its structural signature must equal the port's, as between
+    /// two SSDlets; a mismatch is [`Error::PortType`] naming both types.
+    pub fn connect_to<T: Message>(&self, from: OutPort) -> Result<HostReceiver<T>> {
         let o = from.resolve()?;
+        check_host_type::<T>(&o.label, "the host receiver", &o.ty, true)?;
         let req = IscRequest::HostReceiver {
             from: o.instance,
             output: o.name,
@@ -180,8 +181,11 @@ impl Application {
     }
 
     /// A host sender into input `to` (Biscuit's `connectFrom<T>`).
-    pub fn connect_from<T: Serialize>(&self, to: InPort) -> Result<HostSender<T>> {
+    /// `T`'s structural signature must equal the port's, as between two SSDlets; a mismatch
+    /// is [`Error::PortType`] naming both types.
+    pub fn connect_from<T: Message>(&self, to: InPort) -> Result<HostSender<T>> {
         let i = to.resolve()?;
+        check_host_type::<T>(&i.label, "the host sender", &i.ty, false)?;
         let req = IscRequest::HostSender {
             to: i.instance,
             input: i.name,
@@ -233,4 +237,29 @@ impl Application {
     pub fn abort(&self) -> Result<()> {
         self.device.call_done(&IscRequest::Abort { app: self.id()? })
     }
+}
+
+/// `T`'s rendered signature.
+pub(crate) fn signature_of<T: Message>() -> String {
+    let mut buf = vec![0u8; T::SIG.rendered_len()];
+    T::SIG.render_into(&mut buf).to_owned()
+}
+
+/// Checks a host port's type `T` against the SSDlet port `label` of type `port_ty`; `outward`
+/// when the SSDlet sends to the host.
+fn check_host_type<T: Message>(label: &str, host: &str, port_ty: &str, outward: bool) -> Result<()> {
+    let host_ty = signature_of::<T>();
+    if host_ty == port_ty {
+        return Ok(());
+    }
+    let (from, to, from_ty, to_ty) = if outward {
+        (label.to_owned(), host.to_owned(), port_ty, host_ty.as_str())
+    } else {
+        (host.to_owned(), format!("`{label}`"), host_ty.as_str(), port_ty)
+    };
+    Err(Error::PortType {
+        message: format!("it sends `{from_ty}` but {to} expects `{to_ty}`"),
+        from,
+        to,
+    })
 }

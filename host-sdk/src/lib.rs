@@ -93,3 +93,6 @@ pub use device_runtime::isc::ErrorKind;
 pub use device_runtime::loader::{ModuleMeta, SsdletMeta};
 pub use device_runtime::runtime::{AppConfig, Placement, PortReport, RunReport, RuntimeConfig};
 pub use sim_nvme::{DeviceProfile, SimDuration, SimTime};
+/// Message types of host ports: the same trait, signatures and `message!` as SSDlets use, so
+/// a type crate shared by a module and its host program is declared once.
+pub use ssdlet_sdk::{message, Message, TypeSig};

@@ -61,6 +61,8 @@ pub(crate) struct Resolved {
     pub(crate) instance: InstanceId,
     pub(crate) name: String,
     pub(crate) label: String,
+    /// The port's rendered type signature, from the module's metadata.
+    pub(crate) ty: String,
 }
 
 impl SsdLet {
@@ -113,6 +115,7 @@ fn resolve(s: &SsdLet, slots: &[Slot], direction: &'static str, sel: &PortSel) -
             instance: s.instance,
             name: p.name.clone(),
             label: format!("{}.{}", s.meta.id, p.name),
+            ty: p.ty.clone(),
         }),
         None => {
             let available: Vec<String> = (slots.iter().enumerate())

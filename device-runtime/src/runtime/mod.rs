@@ -39,17 +39,15 @@ use std::cell::{Cell, RefCell};
 use std::collections::BinaryHeap;
 use std::rc::Rc;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sim_nvme::{Controller, DeviceProfile, Lba, SimDuration, SimTime, Ssd, LBA_BYTES};
 use ssdlet_abi::MatcherLimits;
 
-use crate::adopted::Payload;
 use crate::fiber::Fiber;
 use crate::instance::{AppAccount, InstanceState};
 use crate::loader::SsdletRef;
 use crate::namespace::Namespace;
-use crate::world::{Channel, ChannelId, FileBacking, HostEnd, LogLine, Msg, ServiceConfig, Slot, World};
+use crate::world::{Channel, ChannelId, FileBacking, HostEnd, LogLine, ServiceConfig, Slot, World};
 
 pub use args::ArgValue;
 pub use config::{AppConfig, Placement, RuntimeConfig};
@@ -245,6 +243,7 @@ impl Runtime {
     }
 
     /// A file held in host memory, read without device time (for the test driver).
+    #[cfg(feature = "testing")]
     pub(crate) fn add_memory_file(&mut self, bytes: Vec<u8>) -> FileId {
         self.push_file(FileBacking::Memory(bytes))
     }
@@ -410,8 +409,10 @@ impl Runtime {
     }
 
     /// Sends `value` from the host at the host's clock; it reaches the device after its PCIe
-    /// transfer. Sends to an SSDlet that has finished are dropped.
-    pub fn send<T: Serialize>(&mut self, port: HostSender, value: &T) -> Result<(), RuntimeError> {
+    /// transfer. Sends to an SSDlet that has finished are dropped (feature `testing`; the
+    /// firmware uses [`Runtime::send_encoded`]).
+    #[cfg(feature = "testing")]
+    pub fn send<T: serde::Serialize>(&mut self, port: HostSender, value: &T) -> Result<(), RuntimeError> {
         self.host_channel(port.0, HostEnd::Sender)?;
         let bytes = postcard::to_stdvec(value).map_err(|e| RuntimeError::Encode(e.to_string()))?;
         let len = bytes.len() as u64;
@@ -432,9 +433,9 @@ impl Runtime {
             }
             t
         };
-        c.queue.push_back(Msg {
+        c.queue.push_back(crate::world::Msg {
             at,
-            bytes: Payload::Copied(bytes),
+            bytes: crate::adopted::Payload::Copied(bytes),
         });
         c.messages += 1;
         c.bytes += len;
@@ -458,10 +459,15 @@ impl Runtime {
     }
 
     /// Takes and decodes what a host receiver has received so far; the host's clock moves to
-    /// the arrival of the last message taken.
-    pub fn recv<T: DeserializeOwned>(&mut self, port: HostReceiver) -> Result<Vec<T>, RuntimeError> {
+    /// the arrival of the last message taken (feature `testing`; the firmware uses
+    /// [`Runtime::recv_encoded`]).
+    #[cfg(feature = "testing")]
+    pub fn recv<T: serde::de::DeserializeOwned>(
+        &mut self,
+        port: HostReceiver,
+    ) -> Result<Vec<T>, RuntimeError> {
         self.host_channel(port.0, HostEnd::Receiver)?;
-        let msgs: Vec<Msg> = self.world.channels.borrow_mut()[port.0].queue.drain(..).collect();
+        let msgs: Vec<crate::world::Msg> = self.world.channels.borrow_mut()[port.0].queue.drain(..).collect();
         if let Some(last) = msgs.iter().map(|m| m.at).max() {
             self.host_now = self.host_now.max(last);
         }

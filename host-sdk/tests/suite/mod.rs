@@ -202,6 +202,49 @@ pub fn bad_input_typed_errors(dev: &Device) {
             other => panic!("expected a no-such-port error, got {other:?}"),
         }
     }
+    // Host ports whose type is not the SSDlet port's: refused at connect, naming both types,
+    // in both directions; the type the module declares connects.
+    host_sdk::message! {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct WordCount {
+            word: String,
+            count: u64,
+        }
+    }
+    for (r, port, port_ty, host_ty) in [
+        (
+            app.connect_to::<WordCount>(words.out(0)).map(|_| ()),
+            "words.words",
+            "WordCount{word:str,count:u32}",
+            "WordCount{word:str,count:u64}",
+        ),
+        (
+            app.connect_to::<Vec<u64>>(sum.out(0)).map(|_| ()),
+            "sum.total",
+            "u64",
+            "seq<u64>",
+        ),
+        (
+            app.connect_from::<String>(sum.input(0)).map(|_| ()),
+            "sum.in",
+            "u64",
+            "str",
+        ),
+    ] {
+        match r {
+            Err(e @ Error::PortType { .. }) => {
+                assert_eq!(e.kind(), Some(ErrorKind::PortType));
+                let text = e.to_string();
+                for part in [port, &format!("`{port_ty}`"), &format!("`{host_ty}`")] {
+                    assert!(text.contains(part), "{text} should name {part}");
+                }
+            }
+            other => panic!("expected a port type error for {port}, got {other:?}"),
+        }
+    }
+    app.connect_to::<ssdlet_testkit_types::WordCount>(words.out(0))
+        .expect("the module's own message type connects");
+
     // Wrong argument type.
     let e = app.ssdlet(&m, "count", ("ten",)).unwrap_err();
     assert_eq!(e.kind(), Some(ErrorKind::InvalidArgument), "{e}");

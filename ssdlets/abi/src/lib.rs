@@ -29,6 +29,14 @@ pub use vtable::{
 
 /// Version of the module ABI. A module built against another version is refused by the loader.
 ///
-/// Bump it on any change to [`vtable::RuntimeVtable`], [`entry`] signatures, [`status`] codes
-/// or the metadata payload grammar in [`meta`].
+/// Bump it on any incompatible change: a field of [`vtable::RuntimeVtable`] changed, removed
+/// or moved, an [`entry`] signature changed, a [`status`] code's meaning changed, or the
+/// metadata payload grammar in [`meta`] changed.
+///
+/// Appending a service at the end of [`vtable::RuntimeVtable`] is compatible and keeps the
+/// version: the table's `size` says which services a runtime has. A module checks `size`
+/// before it calls a service appended after the version's first table
+/// ([`vtable::RuntimeVtable::BASE_SIZE`]), as [`vtable::RuntimeVtable::has_port_put_owned`]
+/// does, so a module runs on a runtime older or newer than its SDK as long as the version
+/// agrees. Appended so far in version 1: `port_put_owned`.
 pub const ABI_VERSION: u32 = 1;

@@ -169,9 +169,26 @@ pub struct RuntimeVtable {
 }
 
 impl RuntimeVtable {
+    /// Size in bytes of version 1's first table (through `set_error`): every runtime of this
+    /// [`crate::ABI_VERSION`] hands out at least this much, and a module refuses less.
+    pub const BASE_SIZE: usize = core::mem::offset_of!(RuntimeVtable, port_put_owned);
+
     /// Whether the runtime's table (of `size` bytes) has `port_put_owned`.
     pub fn has_port_put_owned(&self) -> bool {
         let end = core::mem::offset_of!(RuntimeVtable, port_put_owned) + core::mem::size_of::<usize>();
         self.size as usize >= end
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appended_services_are_found_by_size() {
+        // The first table ends at `set_error`; `port_put_owned` was appended after it.
+        let set_error_end = core::mem::offset_of!(RuntimeVtable, set_error) + core::mem::size_of::<usize>();
+        assert_eq!(RuntimeVtable::BASE_SIZE, set_error_end);
+        assert!(core::mem::size_of::<RuntimeVtable>() > RuntimeVtable::BASE_SIZE);
     }
 }

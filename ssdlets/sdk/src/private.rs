@@ -72,9 +72,12 @@ pub unsafe fn module_init(vt: *const RuntimeVtable) -> Status {
     if vt.is_null() {
         return Status::INVALID_ARGUMENT;
     }
-    // SAFETY: caller contract; the first field is readable in every ABI version.
-    let version = unsafe { (*vt).abi_version };
-    if version != ABI_VERSION {
+    // SAFETY: caller contract; the first two fields (version, size) are readable in every
+    // ABI version.
+    let (version, size) = unsafe { ((*vt).abi_version, (*vt).size) };
+    // The version must agree; the table may be longer than this SDK knows (a newer runtime
+    // appended services) or shorter (an older one), but never shorter than the first table.
+    if version != ABI_VERSION || (size as usize) < RuntimeVtable::BASE_SIZE {
         return Status::ABI_MISMATCH;
     }
     let r = panic::catch_unwind(|| {

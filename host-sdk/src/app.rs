@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::files::not_found;
 use crate::module::Module;
 use crate::port::{HostReceiver, HostSender};
-use crate::ssdlet::{InPort, OutPort, SsdLet};
+use crate::ssdlet::{InPort, OutPort, SsdletInstance};
 
 /// An Application on a device.
 pub struct Application {
@@ -73,7 +73,7 @@ impl Application {
 
     /// An instance of SSDlet `id` of `module`, with arguments (`()`, a tuple or a list; files
     /// as [`Device::file`]), placed round robin over the device's cores.
-    pub fn ssdlet(&self, module: &Module, id: &str, args: impl IntoArgs) -> Result<SsdLet> {
+    pub fn ssdlet(&self, module: &Module, id: &str, args: impl IntoArgs) -> Result<SsdletInstance> {
         self.ssdlet_on(module, id, args, Placement::RoundRobin)
     }
 
@@ -84,7 +84,7 @@ impl Application {
         id: &str,
         args: impl IntoArgs,
         placement: Placement,
-    ) -> Result<SsdLet> {
+    ) -> Result<SsdletInstance> {
         let unknown = |message: String| Error::UnknownSsdlet {
             module: module.meta.name.clone(),
             id: id.to_owned(),
@@ -104,7 +104,7 @@ impl Application {
         };
         match self.device.call(&req) {
             Ok(IscResponse::Instance(instance)) => match module.meta.ssdlet(id) {
-                Some((_, meta)) => Ok(SsdLet {
+                Some((_, meta)) => Ok(SsdletInstance {
                     instance,
                     meta: Arc::new(meta.clone()),
                 }),

@@ -87,7 +87,7 @@ pub use error::{Error, Result};
 pub use files::{FileInfo, CHUNK};
 pub use module::Module;
 pub use port::{HostReceiver, HostSender, RECV_BATCH};
-pub use ssdlet::{InPort, OutPort, PortSel, SsdLet};
+pub use ssdlet::{InPort, OutPort, PortSel, SsdletInstance};
 
 pub use device_runtime::isc::ErrorKind;
 pub use device_runtime::loader::{ModuleMeta, SsdletMeta};

@@ -1,4 +1,4 @@
-//! [`SsdLet`]: an SSDlet instance in an Application (Biscuit's `SSDLet`), and its ports
+//! [`SsdletInstance`]: an SSDlet instance in an Application (Biscuit's `SSDLet`), and its ports
 //! ([`OutPort`], [`InPort`]) chosen by index, as in Biscuit, or by name.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 
 /// An SSDlet instance. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct SsdLet {
+pub struct SsdletInstance {
     pub(crate) instance: InstanceId,
     pub(crate) meta: Arc<SsdletMeta>,
 }
@@ -45,14 +45,14 @@ impl From<String> for PortSel {
 /// An output port of an SSDlet instance.
 #[derive(Clone, Debug)]
 pub struct OutPort {
-    pub(crate) ssdlet: SsdLet,
+    pub(crate) ssdlet: SsdletInstance,
     pub(crate) sel: PortSel,
 }
 
 /// An input port of an SSDlet instance.
 #[derive(Clone, Debug)]
 pub struct InPort {
-    pub(crate) ssdlet: SsdLet,
+    pub(crate) ssdlet: SsdletInstance,
     pub(crate) sel: PortSel,
 }
 
@@ -65,7 +65,7 @@ pub(crate) struct Resolved {
     pub(crate) ty: String,
 }
 
-impl SsdLet {
+impl SsdletInstance {
     /// Its SSDlet id.
     pub fn id(&self) -> &str {
         &self.meta.id
@@ -105,7 +105,7 @@ impl InPort {
     }
 }
 
-fn resolve(s: &SsdLet, slots: &[Slot], direction: &'static str, sel: &PortSel) -> Result<Resolved> {
+fn resolve(s: &SsdletInstance, slots: &[Slot], direction: &'static str, sel: &PortSel) -> Result<Resolved> {
     let slot = match sel {
         PortSel::Index(i) => slots.get(*i),
         PortSel::Name(n) => slots.iter().find(|p| &p.name == n),

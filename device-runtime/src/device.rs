@@ -23,9 +23,9 @@ use std::thread::JoinHandle;
 use sim_nvme::nvme::{Command, Completion, QueueId, ADMIN_QUEUE};
 use sim_nvme::{DeviceProfile, SimTime};
 
-use crate::isc::{response_of, Firmware, IscError, IscRequest, IscResponse};
+use crate::isc::{response_of, Arrived, Firmware, IscError, IscRequest, IscResponse};
 use crate::loader::Loader;
-use crate::runtime::{HostSender, Runtime, RuntimeConfig};
+use crate::runtime::{Runtime, RuntimeConfig};
 
 /// Resumptions the device thread runs between two looks at its request channel.
 const SLICE: usize = 256;
@@ -79,16 +79,16 @@ enum Request {
 
 /// The device thread's owner. Dropping it stops the thread (handles then get
 /// [`DeviceError::Stopped`]) and joins it.
-pub struct Device {
+pub struct DeviceThread {
     handle: DeviceHandle,
     thread: Option<JoinHandle<()>>,
 }
 
-impl Device {
+impl DeviceThread {
     /// A device thread with a fresh in-memory SSD of `profile`, staging modules
     /// under `$TMPDIR` (see [`Loader::with_temp_staging`]).
-    pub fn in_memory(profile: DeviceProfile, config: RuntimeConfig) -> Result<Device, DeviceError> {
-        Device::start(move || {
+    pub fn in_memory(profile: DeviceProfile, config: RuntimeConfig) -> Result<DeviceThread, DeviceError> {
+        DeviceThread::start(move || {
             let rt = Runtime::in_memory(profile, config).map_err(|e| e.to_string())?;
             let loader = Loader::with_temp_staging().map_err(|e| e.to_string())?;
             Ok(Firmware::new(rt, loader))
@@ -97,7 +97,7 @@ impl Device {
 
     /// A device thread running the firmware `build` makes (on the thread: the runtime is not
     /// `Send`).
-    pub fn start<F>(build: F) -> Result<Device, DeviceError>
+    pub fn start<F>(build: F) -> Result<DeviceThread, DeviceError>
     where
         F: FnOnce() -> Result<Firmware, String> + Send + 'static,
     {
@@ -125,7 +125,7 @@ impl Device {
             })
             .map_err(|e| DeviceError::Start(e.to_string()))?;
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(Device {
+            Ok(Ok(())) => Ok(DeviceThread {
                 handle: DeviceHandle {
                     tx,
                     now: SimTime::ZERO,
@@ -151,7 +151,7 @@ impl Device {
     }
 }
 
-impl Drop for Device {
+impl Drop for DeviceThread {
     fn drop(&mut self) {
         let _ = self.handle.tx.send(Request::Shutdown);
         if let Some(t) = self.thread.take() {
@@ -162,7 +162,7 @@ impl Drop for Device {
 
 /// A parked command and where its completion goes.
 struct Parked {
-    cmd: Command,
+    cmd: Arrived,
     at: SimTime,
     reply: mpsc::Sender<Result<Completion, DeviceError>>,
 }
@@ -191,6 +191,7 @@ fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>) {
         let Request::Submit { cmd, at, reply } = req else {
             return;
         };
+        let cmd = Arrived::new(cmd);
         if fw.would_block(&cmd) {
             parked.push(Parked { cmd, at, reply });
             continue;
@@ -214,13 +215,13 @@ fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>) {
 fn execute(
     fw: &mut Firmware,
     q: QueueId,
-    cmd: Command,
+    cmd: Arrived,
     at: SimTime,
     reply: &mpsc::Sender<Result<Completion, DeviceError>>,
 ) {
     let qid = if cmd.is_admin() { ADMIN_QUEUE } else { q };
     let result = fw
-        .submit_and_wait(qid, cmd, at)
+        .submit_arrived_and_wait(qid, cmd, at)
         .map_err(|e| DeviceError::Submit(e.to_string()));
     // A host that gave up waiting is not the device's concern.
     let _ = reply.send(result);
@@ -269,7 +270,11 @@ impl DeviceHandle {
 
     /// Sends `items` on a host sender as one `Send` command (feature `testing`).
     #[cfg(feature = "testing")]
-    pub fn send<T: serde::Serialize>(&mut self, port: HostSender, items: &[T]) -> Result<(), DeviceError> {
+    pub fn send<T: serde::Serialize>(
+        &mut self,
+        port: ndp_protocol::SenderId,
+        items: &[T],
+    ) -> Result<(), DeviceError> {
         let messages = items
             .iter()
             .map(|v| postcard::to_stdvec(v).map_err(|e| DeviceError::Encode(e.to_string())))
@@ -278,7 +283,7 @@ impl DeviceHandle {
     }
 
     /// Closes a host sender.
-    pub fn close(&mut self, port: HostSender) -> Result<(), DeviceError> {
+    pub fn close(&mut self, port: ndp_protocol::SenderId) -> Result<(), DeviceError> {
         self.expect_done(&IscRequest::CloseSender { port }, "CloseSender")
     }
 
@@ -287,7 +292,7 @@ impl DeviceHandle {
     #[cfg(feature = "testing")]
     pub fn recv<T: serde::de::DeserializeOwned>(
         &mut self,
-        port: crate::runtime::HostReceiver,
+        port: ndp_protocol::ReceiverId,
         max: u32,
     ) -> Result<(Vec<T>, bool), DeviceError> {
         let req = IscRequest::Recv {
@@ -317,7 +322,7 @@ impl DeviceHandle {
     #[cfg(feature = "testing")]
     pub fn recv_all<T: serde::de::DeserializeOwned>(
         &mut self,
-        port: crate::runtime::HostReceiver,
+        port: ndp_protocol::ReceiverId,
     ) -> Result<Vec<T>, DeviceError> {
         let mut out = Vec::new();
         loop {

@@ -1,29 +1,19 @@
 //! The device's file namespace: names to extents of LBAs, persisted on the device itself.
 //!
-//! Host and device must agree on where a file lives, so the table lives in the namespace's
-//! first blocks, in two copies (LBAs `0..64` and `64..128`). A commit writes the copy
-//! `generation % 2` with internal writes and flushes, so the other copy always holds the
-//! previous table intact; on load the valid copy with the highest generation wins. A copy is
-//! `magic "NDPFSTAB" | generation u64 | length u32 | crc32 u32 | postcard(table)`, padded to
-//! whole blocks. File data lives from LBA 128 on, in extents allocated first-fit.
+//! Host and device must agree on where a file lives, so the table lives on the device in the
+//! protocol's format ([`ndp_protocol::filetable`]: two copies in the first 128 blocks, the
+//! newest valid generation wins). A commit writes the copy `generation % 2` with internal
+//! writes and flushes, so the other copy always holds the previous table intact. File data
+//! lives from LBA 128 on, in extents allocated first-fit.
 //!
 //! A file handed to an SSDlet is a capability: the runtime resolves it to these extents, and
 //! an SSDlet can read nothing else.
 
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use thiserror::Error;
 
+pub use ndp_protocol::filetable::{Extent, FileEntry, DATA_START, MAX_NAME, TABLE_BLOCKS};
+use ndp_protocol::filetable::{FileTable, OutOfFile};
 use sim_nvme::{IoError, Lba, SimTime, Ssd, LBA_BYTES};
-
-const MAGIC: [u8; 8] = *b"NDPFSTAB";
-/// Blocks in one copy of the table.
-pub const TABLE_BLOCKS: u64 = 64;
-/// First block available to file data.
-pub const DATA_START: u64 = 2 * TABLE_BLOCKS;
-const HEADER: usize = 24;
-/// Longest file name, in bytes.
-pub const MAX_NAME: usize = 255;
 
 /// Why a namespace operation failed.
 #[derive(Debug, Error)]
@@ -82,83 +72,21 @@ pub enum NamespaceError {
     Io(#[from] IoError),
 }
 
-/// A run of consecutive blocks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Extent {
-    /// First block.
-    pub start: Lba,
-    /// Blocks in the run.
-    pub blocks: u64,
-}
-
-/// A file: its name, size and where its blocks are.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileEntry {
-    /// The name.
-    pub name: String,
-    /// Size in bytes (the last block may be partly used).
-    pub size: u64,
-    /// Extents in file order.
-    pub extents: Vec<Extent>,
-}
-
-impl FileEntry {
-    /// Blocks allocated to the file.
-    pub fn blocks(&self) -> u64 {
-        self.extents.iter().map(|e| e.blocks).sum()
+impl From<OutOfFile> for NamespaceError {
+    fn from(e: OutOfFile) -> Self {
+        NamespaceError::OutOfBounds {
+            name: e.name,
+            offset: e.offset,
+            len: e.len,
+            size: e.size,
+        }
     }
-
-    /// The device block holding file block `i` (block-sized offset), if inside the file.
-    pub fn block(&self, mut i: u64) -> Option<Lba> {
-        for e in &self.extents {
-            if i < e.blocks {
-                return Some(e.start.offset(i));
-            }
-            i -= e.blocks;
-        }
-        None
-    }
-
-    /// The device runs covering bytes `offset..offset + len` of the file, as (first block,
-    /// blocks) in file order; the caller reads whole blocks and slices.
-    pub fn runs(&self, offset: u64, len: u64) -> Result<Vec<Extent>, NamespaceError> {
-        if offset.checked_add(len).is_none_or(|end| end > self.size) {
-            return Err(NamespaceError::OutOfBounds {
-                name: self.name.clone(),
-                offset,
-                len,
-                size: self.size,
-            });
-        }
-        let mut out: Vec<Extent> = Vec::new();
-        if len == 0 {
-            return Ok(out);
-        }
-        let (first, last) = (offset / LBA_BYTES, (offset + len - 1) / LBA_BYTES);
-        let mut base = 0;
-        for e in &self.extents {
-            let (lo, hi) = (first.max(base), last.min(base + e.blocks - 1));
-            if lo <= hi {
-                out.push(Extent {
-                    start: e.start.offset(lo - base),
-                    blocks: hi - lo + 1,
-                });
-            }
-            base += e.blocks;
-        }
-        Ok(out)
-    }
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Table {
-    files: BTreeMap<String, FileEntry>,
 }
 
 /// The file namespace of one device.
 #[derive(Debug)]
 pub struct Namespace {
-    table: Table,
+    table: FileTable,
     generation: u64,
     capacity: u64,
 }
@@ -187,28 +115,7 @@ impl Namespace {
     /// host reading the blocks over NVMe. Both blank: an empty namespace. `capacity` (blocks in
     /// the device namespace) only bounds later allocations.
     pub fn from_copies(copies: [&[u8]; 2], capacity: u64) -> Result<Self, NamespaceError> {
-        let mut best: Option<(u64, Table)> = None;
-        let mut blank = true;
-        let mut problems = Vec::new();
-        for (copy, buf) in copies.into_iter().enumerate() {
-            if buf.len() < HEADER || buf[..HEADER].iter().all(|&b| b == 0) {
-                continue;
-            }
-            blank = false;
-            match decode(buf) {
-                Ok((generation, table)) => {
-                    if best.as_ref().is_none_or(|(g, _)| generation > *g) {
-                        best = Some((generation, table));
-                    }
-                }
-                Err(what) => problems.push(format!("copy {copy}: {what}")),
-            }
-        }
-        let (generation, table) = match best {
-            Some(b) => b,
-            None if blank => (0, Table::default()),
-            None => return Err(NamespaceError::Corrupt(problems.join("; "))),
-        };
+        let (generation, table) = FileTable::from_copies(copies).map_err(NamespaceError::Corrupt)?;
         Ok(Namespace {
             table,
             generation,
@@ -332,23 +239,15 @@ impl Namespace {
     /// Writes the table to the device (the copy for the next generation) and flushes, so it
     /// survives a restart. Returns the completion instant.
     pub fn commit(&mut self, ssd: &mut Ssd, at: SimTime) -> Result<SimTime, NamespaceError> {
-        let body = postcard::to_stdvec(&self.table).map_err(|e| NamespaceError::Corrupt(e.to_string()))?;
-        let max = (TABLE_BLOCKS * LBA_BYTES) as usize - HEADER;
-        if body.len() > max {
-            return Err(NamespaceError::TableFull {
-                bytes: body.len(),
-                max,
-            });
-        }
         let generation = self.generation + 1;
-        let mut buf = Vec::with_capacity(HEADER + body.len());
-        buf.extend_from_slice(&MAGIC);
-        buf.extend_from_slice(&generation.to_le_bytes());
-        buf.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        buf.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-        buf.extend_from_slice(&body);
-        buf.resize(buf.len().div_ceil(LBA_BYTES as usize) * LBA_BYTES as usize, 0);
-        let lba = Lba((generation % 2) * TABLE_BLOCKS);
+        let buf = self
+            .table
+            .encode_copy(generation)
+            .map_err(|t| NamespaceError::TableFull {
+                bytes: t.bytes,
+                max: t.max,
+            })?;
+        let lba = FileTable::copy_lba(generation);
         let written = ssd.internal_write(at, lba, &buf)?;
         let done = ssd.flush(written)?;
         self.generation = generation;
@@ -365,23 +264,6 @@ fn check_name(name: &str) -> Result<(), NamespaceError> {
         });
     }
     Ok(())
-}
-
-fn decode(buf: &[u8]) -> Result<(u64, Table), String> {
-    if buf[..8] != MAGIC {
-        return Err("no table magic".into());
-    }
-    let generation = u64::from_le_bytes(buf[8..16].try_into().expect("8 bytes"));
-    let len = u32::from_le_bytes(buf[16..20].try_into().expect("4 bytes")) as usize;
-    let crc = u32::from_le_bytes(buf[20..24].try_into().expect("4 bytes"));
-    let body = buf
-        .get(HEADER..HEADER + len)
-        .ok_or("length beyond the table blocks")?;
-    if crc32fast::hash(body) != crc {
-        return Err("checksum mismatch".into());
-    }
-    let table = postcard::from_bytes(body).map_err(|e| format!("does not decode: {e}"))?;
-    Ok((generation, table))
 }
 
 #[cfg(test)]
@@ -477,9 +359,10 @@ mod tests {
                 }
             ]
         );
+        let e = f.runs(5 * 4096 - 1, 2).unwrap_err();
         assert!(matches!(
-            f.runs(5 * 4096 - 1, 2),
-            Err(NamespaceError::OutOfBounds { .. })
+            NamespaceError::from(e),
+            NamespaceError::OutOfBounds { .. }
         ));
         assert!(f.runs(0, 0).unwrap().is_empty());
     }
@@ -510,7 +393,7 @@ mod tests {
                                                  // Tear copy 0 (the newest): flip a byte of its body.
         let mut block = vec![0u8; 4096];
         ssd.internal_read(t, Lba(0), &mut block).unwrap();
-        block[HEADER + 2] ^= 0xff;
+        block[ndp_protocol::filetable::COPY_HEADER + 2] ^= 0xff;
         let t = ssd.internal_write(t, Lba(0), &block).unwrap();
         let (old, t) = Namespace::load(&mut ssd, t).unwrap();
         assert!(old.get("one").is_ok() && old.get("two").is_err());

@@ -5,18 +5,19 @@
 
 mod common;
 
-use device_runtime::device::{Device, DeviceError, DeviceHandle};
+use device_runtime::device::{DeviceError, DeviceHandle, DeviceThread};
 use device_runtime::isc::{ErrorKind, IscError, IscRequest, IscResponse, ModuleId, ModuleSource};
-use device_runtime::runtime::{
-    AppConfig, AppId, ArgValue, FileId, HostReceiver, HostSender, InstanceId, Placement, RunReport,
-    RuntimeConfig,
+use device_runtime::runtime::RuntimeConfig;
+use ndp_protocol::{
+    AppConfig, AppId, ArgValue, FileId, InstanceId, Placement, ReceiverId as HostReceiver, RunReport,
+    SenderId as HostSender,
 };
 use sim_nvme::nvme::{Command, Status};
 use sim_nvme::{DeviceProfile, SimTime};
 use ssdlet_testkit_types::WordCount;
 
-fn device() -> Device {
-    Device::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).expect("device starts")
+fn device() -> DeviceThread {
+    DeviceThread::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).expect("device starts")
 }
 
 /// Thin typed helpers over `DeviceHandle::call`, as a host SDK would have.

@@ -7,9 +7,10 @@ mod common;
 use device_runtime::isc::{
     ErrorKind, Firmware, IscError, IscRequest, IscResponse, ModuleId, ModuleSource, PROTOCOL_VERSION,
 };
-use device_runtime::runtime::{
-    AppConfig, AppId, ArgValue, HostReceiver, HostSender, InstanceId, Placement, RunReport, Runtime,
-    RuntimeConfig,
+use device_runtime::runtime::{Runtime, RuntimeConfig};
+use ndp_protocol::{
+    AppConfig, AppId, ArgValue, InstanceId, Placement, ReceiverId as HostReceiver, RunReport,
+    SenderId as HostSender,
 };
 use sim_nvme::nvme::{Command, Payload, QueueId, Status, ADMIN_QUEUE};
 use sim_nvme::{DeviceProfile, Lba, SimTime};

@@ -7,8 +7,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use device_runtime::isc::{ErrorKind, IscRequest, IscResponse};
-use device_runtime::runtime::{AppConfig, AppId, ArgValue, Placement, RunReport};
+use ndp_protocol::{AppConfig, AppId, ArgValue, ErrorKind, IscRequest, IscResponse, Placement, RunReport};
 use ssdlet_sdk::Message;
 
 use crate::arg::{Arg, IntoArgs};

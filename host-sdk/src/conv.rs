@@ -17,7 +17,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Duration;
 
-use device_runtime::namespace::{FileEntry, Namespace, TABLE_BLOCKS};
+use ndp_protocol::filetable::{FileEntry, FileTable, TABLE_BLOCKS};
 use sim_nvme::nvme::{Command, Completion, Payload};
 use sim_nvme::{Lba, SimDuration, SimTime, LBA_BYTES};
 
@@ -81,13 +81,12 @@ impl Device {
             self.read_blocks(Lba(TABLE_BLOCKS), TABLE_BLOCKS)?,
         ];
         // The same decoder (magic, checksums, newest generation) the device firmware uses: a
-        // host file system driver reading its superblock. The host only reads the table, so
-        // the namespace size (which bounds allocation) does not matter here.
-        let table = Namespace::from_copies([&copies[0], &copies[1]], u64::MAX)
-            .map_err(|e| Error::FileTable(e.to_string()))?;
-        let held: Vec<&str> = table.list().map(|f| f.name.as_str()).collect();
+        // host file system driver reading its superblock.
+        let (_, table) = FileTable::from_copies([&copies[0], &copies[1]])
+            .map_err(|e| Error::FileTable(format!("the device file table is corrupt: {e}")))?;
+        let held: Vec<&str> = table.files.keys().map(String::as_str).collect();
         let message = format!("the device's file table holds: {}", held.join(", "));
-        match table.get(name).ok() {
+        match table.files.get(name) {
             Some(entry) => Ok(HostFile {
                 device: self.clone(),
                 entry: entry.clone(),

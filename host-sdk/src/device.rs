@@ -8,30 +8,23 @@
 //! command moves it to its completion, and [`Device::compute`] adds measured host compute (thread CPU time), so
 //! a program can report conventional and NDP runs in the same simulated time.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use device_runtime::device::Device as DeviceThread;
-use device_runtime::isc::{response_of, Firmware, IscError, IscRequest, IscResponse};
-use device_runtime::loader::Loader;
-use device_runtime::runtime::{Runtime, RuntimeConfig};
+use ndp_protocol::{response_of, IscError, IscRequest, IscResponse};
 use sim_nvme::nvme::{Command, Completion};
-use sim_nvme::{DeviceProfile, SimDuration, SimTime, Ssd};
+use sim_nvme::{SimDuration, SimTime};
 
 use crate::daemon::{DaemonStatus, Remote};
+#[cfg(feature = "embedded")]
+use crate::embedded::ImageSpec;
 use crate::error::{Error, Result};
-use crate::transport::{from_device, Embedded, Transport};
-
-/// Where an embedded device keeps its NAND contents.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ImageSpec {
-    /// In memory: gone when the last `Device` clone is dropped.
-    Memory,
-    /// A persistent image file: opened if it exists (it must be of the same profile), else
-    /// created.
-    File(PathBuf),
-}
+use crate::transport::Transport;
+#[cfg(feature = "embedded")]
+use device_runtime::runtime::RuntimeConfig;
+#[cfg(feature = "embedded")]
+use sim_nvme::DeviceProfile;
 
 /// A simulated smart SSD (Biscuit's `SSD`), reached only through NVMe and ISC commands.
 #[derive(Clone)]
@@ -50,15 +43,19 @@ impl std::fmt::Debug for Device {
 
 impl Device {
     /// A device in this process (the firmware on its own thread), with the default runtime
-    /// configuration.
+    /// configuration (feature `embedded`).
+    #[cfg(feature = "embedded")]
     pub fn embedded(profile: DeviceProfile, image: ImageSpec) -> Result<Device> {
         Device::embedded_with(profile, image, RuntimeConfig::default())
     }
 
-    /// [`Device::embedded`] with a runtime configuration.
+    /// [`Device::embedded`] with a runtime configuration (feature `embedded`).
+    #[cfg(feature = "embedded")]
     pub fn embedded_with(profile: DeviceProfile, image: ImageSpec, config: RuntimeConfig) -> Result<Device> {
-        let (thread, lock) = start_device(profile, image, config)?;
-        Ok(Device::over(Arc::new(Embedded::new(thread, lock))))
+        let (thread, lock) = crate::embedded::start_device(profile, image, config)?;
+        Ok(Device::over(Arc::new(crate::embedded::Embedded::new(
+            thread, lock,
+        ))))
     }
 
     /// A device served by `ndp serve` on Unix socket `socket` ([`crate::daemon`]). The same
@@ -152,63 +149,6 @@ impl Device {
             r => Err(unexpected(req, &r)),
         }
     }
-}
-
-/// An exclusive advisory lock (`flock`) on a device image file, held while a device uses it,
-/// so two devices (say `ndp serve` and `ndp put --image`) never write one image at once.
-pub(crate) struct ImageLock(#[allow(dead_code)] std::fs::File);
-
-fn lock_image(path: &Path) -> Result<ImageLock> {
-    use std::os::fd::AsRawFd;
-    let f = std::fs::File::open(path)
-        .map_err(|e| Error::Open(format!("device image `{}`: {e}", path.display())))?;
-    // SAFETY: flock(2) on a descriptor `f` owns; it touches no memory of this process.
-    let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r != 0 {
-        return Err(Error::Open(format!(
-            "device image `{}` is in use by another device (an `ndp serve` or another program); \
-             expected a free image",
-            path.display()
-        )));
-    }
-    Ok(ImageLock(f))
-}
-
-/// Starts the firmware of a device of `profile` on `image` on its own thread; a file image
-/// is locked for as long as the returned lock lives (drop it after the thread).
-pub(crate) fn start_device(
-    profile: DeviceProfile,
-    image: ImageSpec,
-    config: RuntimeConfig,
-) -> Result<(DeviceThread, Option<ImageLock>)> {
-    let file = match &image {
-        ImageSpec::File(p) => Some(p.clone()),
-        ImageSpec::Memory => None,
-    };
-    // An existing image is locked before it is opened; a new one once it exists.
-    let early = match &file {
-        Some(p) if p.exists() => Some(lock_image(p)?),
-        _ => None,
-    };
-    let thread = DeviceThread::start(move || {
-        let name = profile.name.clone();
-        let ssd = match &image {
-            ImageSpec::Memory => Ssd::in_memory(profile).map_err(|e| e.to_string()),
-            ImageSpec::File(p) if p.exists() => Ssd::open_image(profile, p).map_err(|e| e.to_string()),
-            ImageSpec::File(p) => Ssd::create_image(profile, p).map_err(|e| e.to_string()),
-        }
-        .map_err(|e| format!("profile `{name}`, image {image:?}: {e}"))?;
-        let rt = Runtime::new(ssd, config).map_err(|e| e.to_string())?;
-        let loader = Loader::with_temp_staging().map_err(|e| e.to_string())?;
-        Ok(Firmware::new(rt, loader))
-    })
-    .map_err(from_device)?;
-    let lock = match (early, file) {
-        (Some(l), _) => Some(l),
-        (None, Some(p)) => Some(lock_image(&p)?),
-        (None, None) => None,
-    };
-    Ok((thread, lock))
 }
 
 /// A host duration as simulated time.

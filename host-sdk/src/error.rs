@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use device_runtime::isc::ErrorKind;
+use ndp_protocol::ErrorKind;
 
 /// Why a host API call failed.
 #[derive(Debug, thiserror::Error)]

@@ -5,13 +5,13 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use device_runtime::isc::{ErrorKind, IscRequest, IscResponse};
+use ndp_protocol::{ErrorKind, IscRequest, IscResponse};
 use sim_nvme::nvme::Command;
 
 use crate::device::{unexpected, Device};
 use crate::error::{Error, Result};
 
-pub use device_runtime::isc::FileInfo;
+pub use ndp_protocol::FileInfo;
 
 /// Bytes per file command: 1 MiB.
 pub const CHUNK: usize = 1 << 20;

@@ -67,11 +67,12 @@
 
 mod app;
 mod arg;
-pub mod bench;
 mod conv;
 pub mod cpu;
 pub mod daemon;
 mod device;
+#[cfg(feature = "embedded")]
+pub mod embedded;
 mod error;
 mod files;
 mod module;
@@ -82,16 +83,18 @@ mod transport;
 pub use app::Application;
 pub use arg::{Arg, IntoArgs};
 pub use conv::{HostFile, ReadAhead, ScanReport};
-pub use device::{Device, ImageSpec};
+pub use device::Device;
+#[cfg(feature = "embedded")]
+pub use embedded::ImageSpec;
 pub use error::{Error, Result};
 pub use files::{FileInfo, CHUNK};
 pub use module::Module;
 pub use port::{HostReceiver, HostSender, RECV_BATCH};
 pub use ssdlet::{InPort, OutPort, PortSel, SsdletInstance};
 
-pub use device_runtime::isc::ErrorKind;
-pub use device_runtime::loader::{ModuleMeta, SsdletMeta};
-pub use device_runtime::runtime::{AppConfig, Placement, PortReport, RunReport, RuntimeConfig};
+#[cfg(feature = "embedded")]
+pub use device_runtime::runtime::RuntimeConfig;
+pub use ndp_protocol::{AppConfig, ErrorKind, ModuleMeta, Placement, PortReport, RunReport, SsdletMeta};
 pub use sim_nvme::{DeviceProfile, SimDuration, SimTime};
 /// Message types of host ports: the same trait, signatures and `message!` as SSDlets use, so
 /// a type crate shared by a module and its host program is declared once.

@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use device_runtime::isc::{ErrorKind, IscRequest, IscResponse, ModuleId, ModuleSource};
-use device_runtime::loader::ModuleMeta;
+use ndp_protocol::{ErrorKind, IscRequest, IscResponse, ModuleId, ModuleMeta, ModuleSource};
 
 use crate::device::{unexpected, Device};
 use crate::error::{Error, Result};

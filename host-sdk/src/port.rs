@@ -5,8 +5,7 @@
 use std::collections::VecDeque;
 use std::marker::PhantomData;
 
-use device_runtime::isc::{IscRequest, IscResponse};
-use device_runtime::runtime;
+use ndp_protocol::{IscRequest, IscResponse, ReceiverId, SenderId};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -19,7 +18,7 @@ pub const RECV_BATCH: u32 = 4096;
 /// Messages from an SSDlet output to the host.
 pub struct HostReceiver<T> {
     device: Device,
-    port: runtime::HostReceiver,
+    port: ReceiverId,
     label: String,
     buf: VecDeque<T>,
     batch: u32,
@@ -30,7 +29,7 @@ pub struct HostReceiver<T> {
 }
 
 impl<T: DeserializeOwned> HostReceiver<T> {
-    pub(crate) fn new(device: &Device, port: runtime::HostReceiver, label: String) -> Self {
+    pub(crate) fn new(device: &Device, port: ReceiverId, label: String) -> Self {
         HostReceiver {
             device: device.clone(),
             port,
@@ -132,13 +131,13 @@ impl<T: DeserializeOwned> Iterator for HostReceiver<T> {
 /// Messages from the host to an SSDlet input.
 pub struct HostSender<T> {
     device: Device,
-    port: runtime::HostSender,
+    port: SenderId,
     label: String,
     _t: PhantomData<fn(T)>,
 }
 
 impl<T: Serialize> HostSender<T> {
-    pub(crate) fn new(device: &Device, port: runtime::HostSender, label: String) -> Self {
+    pub(crate) fn new(device: &Device, port: SenderId, label: String) -> Self {
         HostSender {
             device: device.clone(),
             port,

@@ -3,8 +3,7 @@
 
 use std::sync::Arc;
 
-use device_runtime::loader::{Slot, SsdletMeta};
-use device_runtime::runtime::InstanceId;
+use ndp_protocol::{InstanceId, Slot, SsdletMeta};
 
 use crate::error::{Error, Result};
 

@@ -23,6 +23,7 @@
 //! ```
 
 pub mod addr;
+pub mod bench;
 pub mod error;
 pub mod ftl;
 pub mod hardware;

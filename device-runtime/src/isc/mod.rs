@@ -1,4 +1,6 @@
-//! The in-storage-computing (ISC) commands: the only way a host reaches the device runtime.
+//! The in-storage-computing (ISC) commands on the device side: the firmware that serves them.
+//! The commands themselves (requests, responses, opcodes, version) are the protocol crate's
+//! ([`ndp_protocol::isc`], re-exported here); [`convert`] maps its handles to the runtime's.
 //!
 //! Each command is an NVMe `Command::Vendor` whose payload is a postcard-encoded [`Envelope`]
 //! (protocol version, then an [`IscRequest`]); the completion's data is a postcard-encoded
@@ -36,82 +38,12 @@
 //! [`Firmware`] serves these commands in front of a [`crate::runtime::Runtime`];
 //! [`crate::device`] runs it on its own thread.
 
+mod convert;
 mod serve;
-mod wire;
 
-use sim_nvme::nvme::{Completion, Payload, Status};
-
-pub use serve::Firmware;
-pub use wire::{Envelope, ErrorKind, FileInfo, IscRequest, IscResponse, ModuleId, ModuleInfo, ModuleSource};
-
-/// Version of the ISC protocol; a request of another version is refused.
-pub const PROTOCOL_VERSION: u16 = 1;
-
-/// The vendor opcode of each command family.
-pub mod opcode {
-    /// Module load and unload.
-    pub const MODULE: u8 = 0xC0;
-    /// Application create.
-    pub const APP: u8 = 0xC1;
-    /// Spawn an SSDlet instance.
-    pub const SPAWN: u8 = 0xC2;
-    /// Connect ports.
-    pub const CONNECT: u8 = 0xC3;
-    /// Start an Application.
-    pub const START: u8 = 0xC4;
-    /// Host port data: send, close, receive.
-    pub const PORT_DATA: u8 = 0xC5;
-    /// Abort an Application.
-    pub const ABORT: u8 = 0xC6;
-    /// Wait for and report on an Application.
-    pub const WAIT: u8 = 0xC7;
-    /// Device files.
-    pub const FILES: u8 = 0xC8;
-}
-
-/// Why an ISC exchange failed, as the host sees it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum IscError {
-    /// The device refused the request; the message is its typed error text.
-    #[error("{message}")]
-    Refused {
-        /// The kind.
-        kind: ErrorKind,
-        /// The device's message.
-        message: String,
-    },
-    /// The command completed with an NVMe error status and no readable reason.
-    #[error("the ISC command completed with NVMe status {0}")]
-    Status(Status),
-    /// The completion carries no ISC response, or one that does not decode.
-    #[error("the ISC completion does not hold a response: {0}")]
-    BadResponse(String),
-    /// The request could not be encoded.
-    #[error("cannot encode the ISC request: {0}")]
-    Encode(String),
-}
-
-impl IscError {
-    /// The kind of a refusal, if the device gave one.
-    pub fn kind(&self) -> Option<ErrorKind> {
-        match self {
-            IscError::Refused { kind, .. } => Some(*kind),
-            _ => None,
-        }
-    }
-}
-
-/// Decodes the response a completion carries; an `Error` response becomes
-/// [`IscError::Refused`].
-pub fn response_of(c: &Completion) -> Result<IscResponse, IscError> {
-    let decoded = match &c.payload {
-        Payload::Data(d) => postcard::from_bytes::<IscResponse>(d).map_err(|e| e.to_string()),
-        other => Err(format!("expected response data, got {other:?}")),
-    };
-    match decoded {
-        Ok(IscResponse::Error { kind, message }) => Err(IscError::Refused { kind, message }),
-        _ if !c.status.is_success() => Err(IscError::Status(c.status)),
-        Ok(r) => Ok(r),
-        Err(e) => Err(IscError::BadResponse(e)),
-    }
-}
+pub use ndp_protocol::isc::{
+    opcode, response_of, Envelope, ErrorKind, FileInfo, IscError, IscRequest, IscResponse, ModuleInfo,
+    ModuleSource,
+};
+pub use ndp_protocol::{ModuleId, PROTOCOL_VERSION};
+pub use serve::{Arrived, Firmware};

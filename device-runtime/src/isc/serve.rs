@@ -4,16 +4,14 @@
 
 use std::path::Path;
 
-use sim_nvme::nvme::{
-    Command, Completion, Dispatched, QueueId, Status, SubmitError, VendorReply, ADMIN_QUEUE,
-};
+use sim_nvme::nvme::{Command, Completion, Dispatched, QueueId, Status, SubmitError, VendorReply};
 use sim_nvme::SimTime;
 
-use super::wire::{ErrorKind, FileInfo, IscRequest, IscResponse, ModuleId, ModuleInfo, ModuleSource};
-use super::PROTOCOL_VERSION;
 use crate::loader::{LoadError, Loader, Module};
 use crate::namespace::NamespaceError;
-use crate::runtime::{Runtime, RuntimeError};
+use crate::runtime::{AppId, ArgValue, Runtime, RuntimeError};
+use ndp_protocol::isc::{ErrorKind, FileInfo, IscRequest, IscResponse, ModuleInfo, ModuleSource};
+use ndp_protocol::ModuleId;
 
 /// Why a served request failed (the text goes back in [`IscResponse::Error`]).
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +59,31 @@ fn runtime_kind(e: &RuntimeError) -> ErrorKind {
     }
 }
 
+/// A command as it reaches the firmware, its ISC request (a vendor command's) decoded once:
+/// the device thread checks whether it would block, parks it, and serves it from this.
+#[derive(Debug)]
+pub struct Arrived {
+    cmd: Command,
+    /// `None` for a standard command; else the request or why its payload is refused.
+    request: Option<Result<IscRequest, (ErrorKind, String)>>,
+}
+
+impl Arrived {
+    /// `cmd`, with its ISC request decoded if it is a vendor command.
+    pub fn new(cmd: Command) -> Arrived {
+        let request = match &cmd {
+            Command::Vendor { opcode, payload } => Some(IscRequest::decode(*opcode, payload)),
+            _ => None,
+        };
+        Arrived { cmd, request }
+    }
+
+    /// Whether it is an admin command.
+    pub fn is_admin(&self) -> bool {
+        self.cmd.is_admin()
+    }
+}
+
 /// What a served request produced.
 struct Served {
     response: IscResponse,
@@ -98,12 +121,24 @@ impl Firmware {
     /// device first runs its Applications until nothing is runnable, so what a command sees
     /// depends only on the commands before it.
     pub fn submit(&mut self, qid: QueueId, cmd: Command, at: SimTime) -> Result<u16, SubmitError> {
+        self.submit_arrived(qid, Arrived::new(cmd), at)
+    }
+
+    /// [`Firmware::submit`] of a command whose ISC request was decoded on arrival.
+    pub fn submit_arrived(
+        &mut self,
+        qid: QueueId,
+        arrived: Arrived,
+        at: SimTime,
+    ) -> Result<u16, SubmitError> {
         self.rt.run_idle();
+        let Arrived { cmd, request } = arrived;
         let dispatched = self.rt.world.ctrl.borrow_mut().dispatch(qid, cmd, at)?;
         match dispatched {
             Dispatched::Completed(cid) => Ok(cid),
             Dispatched::Vendor(v) => {
-                let reply = self.serve(v.opcode, &v.payload, v.arrived_at);
+                let request = request.unwrap_or_else(|| IscRequest::decode(v.opcode, &v.payload));
+                let reply = self.serve(request, v.arrived_at);
                 let (reply, prepaid) = reply;
                 Ok(self.rt.world.ctrl.borrow_mut().complete_vendor(v, reply, prepaid))
             }
@@ -127,21 +162,27 @@ impl Firmware {
         cmd: Command,
         at: SimTime,
     ) -> Result<Completion, SubmitError> {
-        let cid = self.submit(qid, cmd, at)?;
+        self.submit_arrived_and_wait(qid, Arrived::new(cmd), at)
+    }
+
+    /// [`Firmware::submit_and_wait`] of a command whose ISC request was decoded on arrival.
+    pub fn submit_arrived_and_wait(
+        &mut self,
+        qid: QueueId,
+        arrived: Arrived,
+        at: SimTime,
+    ) -> Result<Completion, SubmitError> {
+        let cid = self.submit_arrived(qid, arrived, at)?;
         // `submit` posts every completion before it returns.
         Ok(self
             .take(qid, cid)
             .expect("a submitted command's completion is posted at once"))
     }
 
-    /// Creates an I/O queue pair of `depth` entries (an admin command at time zero).
+    /// Creates an I/O queue pair of `depth` entries (an admin command at time zero; the
+    /// controller serves it, as it serves every standard command).
     pub fn create_io_queue(&mut self, depth: u16) -> Result<QueueId, Status> {
-        let c = self.submit_and_wait(ADMIN_QUEUE, Command::CreateIoQueue { depth }, SimTime::ZERO);
-        match c {
-            Ok(c) if c.status.is_success() => Ok(QueueId(c.result as u16)),
-            Ok(c) => Err(c.status),
-            Err(e) => Err(e.status().unwrap_or(Status::INTERNAL_ERROR)),
-        }
+        self.rt.world.ctrl.borrow_mut().create_io_queue(depth)
     }
 
     /// Runs Applications for at most `steps` resumptions; returns whether work is left.
@@ -152,27 +193,25 @@ impl Firmware {
     /// Whether `cmd` is a blocking `Wait` or `Recv` that cannot be answered yet: after the
     /// device has run until nothing is runnable, its Application waits for host input, or its
     /// receiver is empty and open.
-    pub fn would_block(&mut self, cmd: &Command) -> bool {
-        let Command::Vendor { opcode, payload } = cmd else {
-            return false;
-        };
-        let Ok(req) = decode(*opcode, payload) else {
+    pub fn would_block(&mut self, arrived: &Arrived) -> bool {
+        let Some(Ok(req)) = &arrived.request else {
             return false;
         };
         self.rt.run_idle();
-        match req {
+        match *req {
             IscRequest::Wait { app, block: true } => {
+                let app = AppId::from(app);
                 self.rt.is_running(app).unwrap_or(false) && self.rt.waits_for_others(app.0)
             }
             IscRequest::Recv {
                 port, block: true, ..
-            } => self.rt.recv_ready(port).is_ok_and(|r| !r),
+            } => self.rt.recv_ready(port.into()).is_ok_and(|r| !r),
             _ => false,
         }
     }
 
-    fn serve(&mut self, opcode: u8, payload: &[u8], at: SimTime) -> (VendorReply, u64) {
-        let (status, served) = match decode(opcode, payload) {
+    fn serve(&mut self, request: Result<IscRequest, (ErrorKind, String)>, at: SimTime) -> (VendorReply, u64) {
+        let (status, served) = match request {
             Err((kind, message)) => (
                 Status::INVALID_FIELD,
                 Served {
@@ -261,7 +300,7 @@ impl Firmware {
                 self.modules[module.0 as usize] = None;
                 IscResponse::Done
             }
-            IscRequest::CreateApp { name, config } => IscResponse::App(rt.create_app(&name, config)),
+            IscRequest::CreateApp { name, config } => IscResponse::App(rt.create_app(&name, config).into()),
             IscRequest::Spawn {
                 app,
                 module,
@@ -270,7 +309,9 @@ impl Firmware {
                 placement,
             } => {
                 let ssdlet = self.module(module)?.ssdlet(&ssdlet)?;
-                IscResponse::Instance(self.rt.spawn_on(app, &ssdlet, &args, placement)?)
+                let args: Vec<ArgValue> = args.into_iter().map(ArgValue::from).collect();
+                let id = self.rt.spawn_on(app.into(), &ssdlet, &args, placement)?;
+                IscResponse::Instance(id.into())
             }
             IscRequest::Connect {
                 from,
@@ -278,27 +319,29 @@ impl Firmware {
                 to,
                 input,
             } => {
-                rt.connect(from, &output, to, &input)?;
+                rt.connect(from.into(), &output, to.into(), &input)?;
                 IscResponse::Done
             }
-            IscRequest::HostSender { to, input } => IscResponse::Sender(rt.host_sender(to, &input)?),
+            IscRequest::HostSender { to, input } => {
+                IscResponse::Sender(rt.host_sender(to.into(), &input)?.into())
+            }
             IscRequest::HostReceiver { from, output } => {
-                IscResponse::Receiver(rt.host_receiver(from, &output)?)
+                IscResponse::Receiver(rt.host_receiver(from.into(), &output)?.into())
             }
             IscRequest::Start { app } => {
-                rt.start(app)?;
+                rt.start(app.into())?;
                 IscResponse::Done
             }
             IscRequest::Send { port, messages } => {
-                rt.send_encoded(port, messages, at)?;
+                rt.send_encoded(port.into(), messages, at)?;
                 IscResponse::Done
             }
             IscRequest::CloseSender { port } => {
-                rt.close_sender(port)?;
+                rt.close_sender(port.into())?;
                 IscResponse::Done
             }
             IscRequest::Recv { port, max, .. } => {
-                let r = rt.recv_encoded(port, max as usize)?;
+                let r = rt.recv_encoded(port.into(), max as usize)?;
                 let prepaid = r.messages.iter().map(|m| m.len() as u64).sum();
                 return Ok(Served {
                     response: IscResponse::Messages {
@@ -310,11 +353,11 @@ impl Firmware {
                 });
             }
             IscRequest::Abort { app } => {
-                rt.abort(app)?;
+                rt.abort(app.into())?;
                 IscResponse::Done
             }
             IscRequest::Wait { app, .. } => {
-                let report = rt.wait(app)?;
+                let report = rt.wait(app.into())?;
                 let done = report.finished_at.max(at);
                 return Ok(Served {
                     response: IscResponse::Report(report),
@@ -322,9 +365,11 @@ impl Firmware {
                     done,
                 });
             }
-            IscRequest::Report { app } => IscResponse::Report(rt.report(app)?),
-            IscRequest::FileCreate { name, size } => IscResponse::File(rt.create_sized_file(&name, size)?),
-            IscRequest::FileOpen { name } => IscResponse::File(rt.open_file(&name)?),
+            IscRequest::Report { app } => IscResponse::Report(rt.report(app.into())?),
+            IscRequest::FileCreate { name, size } => {
+                IscResponse::File(rt.create_sized_file(&name, size)?.into())
+            }
+            IscRequest::FileOpen { name } => IscResponse::File(rt.open_file(&name)?.into()),
             IscRequest::FileWrite { name, offset, data } => {
                 rt.write_file(&name, offset, &data)?;
                 IscResponse::Done
@@ -352,39 +397,4 @@ impl Firmware {
             done: self.rt.now(),
         })
     }
-}
-
-/// Decodes a vendor command: the protocol version, then a request of this opcode's family,
-/// with nothing after it.
-fn decode(opcode: u8, payload: &[u8]) -> Result<IscRequest, (ErrorKind, String)> {
-    let (version, rest) = postcard::take_from_bytes::<u16>(payload).map_err(|e| {
-        let msg = format!("the ISC payload does not start with a protocol version: {e}");
-        (ErrorKind::Malformed, msg)
-    })?;
-    if version != PROTOCOL_VERSION {
-        let msg = format!(
-            "ISC protocol version {version} is not supported: this device speaks version {PROTOCOL_VERSION}"
-        );
-        return Err((ErrorKind::Version, msg));
-    }
-    let (req, rest) = postcard::take_from_bytes::<IscRequest>(rest).map_err(|e| {
-        let msg = format!("the ISC payload of opcode {opcode:#04x} does not decode as a request: {e}");
-        (ErrorKind::Malformed, msg)
-    })?;
-    if !rest.is_empty() {
-        let msg = format!(
-            "the ISC request of opcode {opcode:#04x} is followed by {} stray bytes",
-            rest.len()
-        );
-        return Err((ErrorKind::Malformed, msg));
-    }
-    if req.opcode() != opcode {
-        let msg = format!(
-            "opcode {opcode:#04x} does not carry this request: expected opcode {:#04x} for {}",
-            req.opcode(),
-            req.name()
-        );
-        return Err((ErrorKind::Malformed, msg));
-    }
-    Ok(req)
 }

@@ -176,7 +176,7 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
             expected: ABI_VERSION,
         });
     }
-    let meta = ModuleMeta::parse(meta_bytes).map_err(corrupt)?;
+    let meta = super::meta::parse(meta_bytes).map_err(corrupt)?;
 
     let mut imports: Vec<String> = elf
         .dynsyms

@@ -1,10 +1,9 @@
 //! SSDlet arguments: values checked against the SSDlet's metadata and encoded with postcard.
 
 use super::FileId;
-use serde::{Deserialize, Serialize};
 
 /// An argument value for [`super::Runtime::spawn`], checked against the SSDlet's metadata.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ArgValue {
     /// A file (signature `file`): the SSDlet's capability to read it.
     File(FileId),

@@ -1,6 +1,5 @@
 //! Settings of a [`super::Runtime`] and of each Application.
 
-use serde::{Deserialize, Serialize};
 use sim_nvme::SimDuration;
 use ssdlet_abi::MatcherLimits;
 
@@ -49,32 +48,4 @@ impl Default for RuntimeConfig {
     }
 }
 
-/// Limits of one Application.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppConfig {
-    /// Device DRAM the Application's SSDlets may hold at once, in bytes; over it the
-    /// Application fails with [`crate::AbortReason::DramBudget`]. Default 64 MiB.
-    pub dram_budget: u64,
-    /// Watchdog: most resumes of one SSDlet (catches an SSDlet that yields forever). Default
-    /// 10 million.
-    pub max_resumes: u64,
-}
-
-impl Default for AppConfig {
-    fn default() -> Self {
-        AppConfig {
-            dram_budget: 64 << 20,
-            max_resumes: 10_000_000,
-        }
-    }
-}
-
-/// Where to place an SSDlet instance.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Placement {
-    /// The next core, round robin over the runtime's spawns. Default.
-    #[default]
-    RoundRobin,
-    /// This core (an index below the profile's `arm.cores`).
-    Core(u32),
-}
+pub use ndp_protocol::values::{AppConfig, Placement};

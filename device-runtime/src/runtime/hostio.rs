@@ -105,7 +105,9 @@ impl Runtime {
     /// the edges are read, merged and rewritten), from the host's clock.
     pub fn write_file(&mut self, name: &str, offset: u64, data: &[u8]) -> Result<(), RuntimeError> {
         let entry = self.namespace.get(name)?.clone();
-        entry.runs(offset, data.len() as u64)?;
+        entry
+            .runs(offset, data.len() as u64)
+            .map_err(crate::namespace::NamespaceError::from)?;
         let at = self.host_now;
         let mut done = at;
         let mut ssd = self.world.ssd();
@@ -136,7 +138,9 @@ impl Runtime {
     /// DRAM), from the host's clock.
     pub fn read_file(&mut self, name: &str, offset: u64, len: u64) -> Result<Vec<u8>, RuntimeError> {
         let entry = self.namespace.get(name)?.clone();
-        entry.runs(offset, len)?;
+        entry
+            .runs(offset, len)
+            .map_err(crate::namespace::NamespaceError::from)?;
         let at = self.host_now;
         let mut done = at;
         let mut ssd = self.world.ssd();

@@ -39,7 +39,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::BinaryHeap;
 use std::rc::Rc;
 
-use serde::{Deserialize, Serialize};
 use sim_nvme::{Controller, DeviceProfile, Lba, SimDuration, SimTime, Ssd, LBA_BYTES};
 use ssdlet_abi::MatcherLimits;
 
@@ -56,23 +55,23 @@ pub use hostio::Received;
 pub use report::{PortReport, RunReport};
 
 /// A file the runtime can hand to SSDlets as an argument.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FileId(pub(crate) u64);
 
 /// An SSDlet instance.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct InstanceId(pub(crate) usize);
 
 /// An Application: a group of instances started, limited, aborted and reported together.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct AppId(pub(crate) usize);
 
 /// A host-to-device port feeding an SSDlet input.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HostSender(pub(crate) ChannelId);
 
 /// A device-to-host port collecting an SSDlet output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct HostReceiver(pub(crate) ChannelId);
 
 /// Lifecycle of an Application.

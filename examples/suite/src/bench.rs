@@ -1,14 +1,15 @@
 //! The wordcount simulation-speed bench (`suite bench-wall`): wall time of the NDP wordcount
 //! of a generated file against a plain single-threaded native count of the same bytes
-//! ([`ndp_data::baseline::word_count`]), medians of a few runs. Wall time, so the figures
+//! (`ndp_data::baseline::word_count`), medians of a few runs. Wall time, so the figures
 //! depend on the machine; the bench prints them and asserts nothing about them.
 
 use std::time::{Duration, Instant};
 
-use crate::error::SuiteError;
-use crate::ndp::{self, WordcountPlan};
-use crate::progress::Progress;
-use crate::setup::{self, Env};
+use app_support::progress::Progress;
+use app_support::setup::{self, Env};
+use app_support::size::human;
+use app_support::{program, SuiteError};
+use wordcount::ndp::{self, WordcountPlan};
 
 /// The bench's figures.
 #[derive(Clone, Debug, serde::Serialize)]
@@ -50,21 +51,18 @@ pub fn wall(
     plan: WordcountPlan,
     progress: &mut Progress,
 ) -> Result<WallBench, SuiteError> {
-    progress.step(format!("generating {}", crate::size::human(bytes)));
+    progress.step(format!("generating {}", human(bytes)));
     let (text, _) = setup::text(None, bytes, seed, None)?;
-    crate::program::put(env, "bench.txt", &text, progress)?;
+    program::put(env, "bench.txt", &text, progress)?;
+    let module = env.load(wordcount::MODULE)?;
     let runs = runs.max(1);
     let mut ndp_wall = Vec::new();
     let mut last = None;
     for i in 0..runs {
         progress.step(format!("NDP wordcount, run {} of {runs}", i + 1));
         let t = Instant::now();
-        let m = ndp::word_count(&env.device, &env.wordcount, "bench.txt", plan).map_err(|source| {
-            SuiteError::Ndp {
-                workload: "wordcount",
-                source,
-            }
-        })?;
+        let m = ndp::word_count(&env.device, &module, "bench.txt", plan)
+            .map_err(|e| SuiteError::ndp("wordcount", e))?;
         ndp_wall.push(t.elapsed());
         last = Some(m);
     }
@@ -73,7 +71,7 @@ pub fn wall(
     for i in 0..runs {
         progress.step(format!("native wordcount, run {} of {runs}", i + 1));
         let t = Instant::now();
-        let counts = ndp_data::baseline::word_count(&text);
+        let counts = app_support::baseline::word_count(&text);
         native_wall.push(t.elapsed());
         native = Some(counts);
     }

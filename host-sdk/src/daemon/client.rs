@@ -15,12 +15,12 @@ use std::thread::JoinHandle;
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
 
-use super::wire::{
+use crate::error::{Error, Result};
+use crate::transport::Transport;
+use ndp_protocol::daemon::{
     read_frame, write_frame, DaemonStatus, FrameError, Hello, Reply, ReplyBody, Request, RequestBody,
     Welcome, WireError, WireErrorKind,
 };
-use crate::error::{Error, Result};
-use crate::transport::Transport;
 
 /// Waiters by request id, and why the connection ended once it has.
 #[derive(Default)]

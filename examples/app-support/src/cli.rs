@@ -1,0 +1,87 @@
+//! Command-line options shared by the `suite`, `wordcount`, `grep` and `pointer-chase`
+//! programs (clap derive structs the binaries flatten). Each application's own options are in
+//! its crate (`wordcount::cli`, `grep::cli`, `pointer_chase::cli`).
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::size::parse_size;
+
+/// Which runs to make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Near-data only.
+    Ndp,
+    /// Conventional only.
+    Conv,
+    /// Both, compared (default).
+    Both,
+}
+
+impl Mode {
+    /// Whether the conventional run is made.
+    pub fn conv(self) -> bool {
+        self != Mode::Ndp
+    }
+
+    /// Whether the NDP run is made.
+    pub fn ndp(self) -> bool {
+        self != Mode::Conv
+    }
+}
+
+/// How SSDlet compute is charged on the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compute {
+    /// Measured thread CPU time times the profile's `arm_slowdown` (varies a little per run).
+    Measured,
+    /// The runtime's documented per-call, per-message and per-byte costs (deterministic).
+    Modeled,
+}
+
+/// Which build of the SSDlet modules to load.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ModuleBuild {
+    /// Optimized (the default: SSDlet compute is measured, so figures need it).
+    Release,
+    /// Unoptimized (what the tests build anyway).
+    Debug,
+}
+
+/// Options every program takes.
+#[derive(Args, Clone, Debug)]
+pub struct Common {
+    /// Runs to make: ndp, conv or both (compared).
+    #[arg(long, value_enum, default_value_t = Mode::Both)]
+    pub mode: Mode,
+    /// Device profile: a built-in name (pm1725, tiny) or a TOML file.
+    #[arg(long, default_value = "pm1725")]
+    pub profile: String,
+    /// Seed of the generated data and of the start nodes.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// How SSDlet compute is charged: measured (CPU time x the profile's ARM slowdown) or
+    /// modeled (deterministic costs).
+    #[arg(long, value_enum, default_value_t = Compute::Measured)]
+    pub compute: Compute,
+    /// Which build of the SSDlet modules to use (built with cargo on first use).
+    #[arg(long, value_enum, default_value_t = ModuleBuild::Release)]
+    pub modules: ModuleBuild,
+    /// Print one JSON object instead of the report (no progress).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Where the text comes from (wordcount, grep, suite).
+#[derive(Args, Clone, Debug)]
+pub struct TextSource {
+    /// A text file to put on the device.
+    #[arg(long, value_name = "FILE", conflicts_with = "generate")]
+    pub input: Option<PathBuf>,
+    /// Generate this much seeded Zipf text (e.g. 64MiB, 1GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "64MiB")]
+    pub generate: u64,
+}

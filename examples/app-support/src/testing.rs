@@ -1,0 +1,68 @@
+//! What the applications' tests share (each crate's `tests/`): a device with the debug build of
+//! the modules, and running a program as a user runs it, with `--json`, on the `tiny` device.
+//! The helpers panic with a message naming what failed, as tests do.
+
+use std::process::{Command, Output};
+
+use host_sdk::{DeviceProfile, RuntimeConfig};
+use serde_json::Value;
+use ssdlet_module_build::{build, Profile};
+
+use crate::setup::Env;
+
+/// A device of `profile` (SSDlet compute modeled: deterministic) with the debug modules built.
+pub fn env(profile: DeviceProfile) -> Env {
+    let modules = match build(Profile::Debug) {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    };
+    Env::with_modules(profile, RuntimeConfig::default(), modules).expect("an embedded device")
+}
+
+/// Runs program `bin` with `args` on `tiny`, the debug modules, compute modeled.
+pub fn run(bin: &str, args: &[&str]) -> Output {
+    Command::new(bin)
+        .args(args)
+        .args(["--profile", "tiny", "--modules", "debug", "--compute", "modeled"])
+        .output()
+        .expect("the program starts")
+}
+
+/// The JSON object `bin` prints for `args` (it must succeed).
+pub fn json_of(bin: &str, args: &[&str]) -> Value {
+    let out = run(bin, args);
+    assert!(
+        out.status.success(),
+        "{bin} {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object on stdout")
+}
+
+/// Checks the fields every workload's object has, with both runs.
+pub fn check_both(v: &Value, workload: &str) {
+    assert_eq!(v["workload"], workload, "{v}");
+    assert_eq!(v["mode"], "both");
+    assert_eq!(v["profile"], "tiny");
+    for field in ["simulated_ns", "pcie_bytes", "nand_pages"] {
+        for path in ["conv", "ndp"] {
+            assert!(
+                v[field][path].as_u64().is_some_and(|n| n > 0),
+                "{field}.{path} in {v}"
+            );
+        }
+    }
+    assert!(v["speedup"].as_f64().is_some_and(|x| x > 0.0), "{v}");
+    assert_eq!(v["identical"], true);
+    assert!(v["result"].is_object());
+}
+
+/// Checks that `bin` fails for `args` with every one of `needles` on standard error.
+pub fn fails_naming(bin: &str, args: &[&str], needles: &[&str]) {
+    let out = run(bin, args);
+    assert!(!out.status.success(), "{bin} {args:?} succeeded");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for n in needles {
+        assert!(err.contains(n), "{n:?} not in: {err}");
+    }
+}

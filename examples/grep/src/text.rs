@@ -1,0 +1,118 @@
+//! The conventional grep's streaming host computation: [`LineScanner`] takes the file chunk by
+//! chunk as a scan delivers it (lines may straddle chunks) and gives the same lines as
+//! `ndp_data::baseline::grep_offsets` over the whole file.
+
+/// A line found by grep: (byte offset of its start, its bytes without the `\n`).
+pub type LineHit = (u64, Vec<u8>);
+
+/// Lines containing `pattern` in `text`, as (offset of the line's start, line), with `memmem`.
+pub fn grep_offsets_fast(text: &[u8], pattern: &[u8]) -> Vec<LineHit> {
+    let mut out = Vec::new();
+    if pattern.is_empty() {
+        return out;
+    }
+    let finder = memchr::memmem::Finder::new(pattern);
+    let mut pos = 0usize;
+    while let Some(i) = finder.find(&text[pos..]) {
+        let at = pos + i;
+        let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |j| j + 1);
+        let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |j| at + j);
+        out.push((start as u64, text[start..end].to_vec()));
+        if end >= text.len() {
+            break;
+        }
+        pos = end + 1;
+    }
+    out
+}
+
+/// Finds the lines containing a pattern over chunks (lines may straddle chunks).
+pub struct LineScanner {
+    pattern: Vec<u8>,
+    /// File offset of the next chunk.
+    fed: u64,
+    /// The unfinished last line.
+    carry: Vec<u8>,
+    hits: Vec<LineHit>,
+}
+
+impl LineScanner {
+    /// A scanner for `pattern` (an empty pattern matches nothing).
+    pub fn new(pattern: &[u8]) -> Self {
+        LineScanner {
+            pattern: pattern.to_vec(),
+            fed: 0,
+            carry: Vec::new(),
+            hits: Vec::new(),
+        }
+    }
+
+    fn line(&mut self, start: u64, line: Vec<u8>) {
+        if !self.pattern.is_empty() && memchr::memmem::find(&line, &self.pattern).is_some() {
+            self.hits.push((start, line));
+        }
+    }
+
+    /// Takes the next chunk of the file.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        let mut rest = chunk;
+        let mut off = self.fed;
+        self.fed += chunk.len() as u64;
+        if !self.carry.is_empty() {
+            let start = off - self.carry.len() as u64;
+            match memchr::memchr(b'\n', rest) {
+                None => {
+                    self.carry.extend_from_slice(rest);
+                    return;
+                }
+                Some(i) => {
+                    let mut line = std::mem::take(&mut self.carry);
+                    line.extend_from_slice(&rest[..i]);
+                    self.line(start, line);
+                    rest = &rest[i + 1..];
+                    off += i as u64 + 1;
+                }
+            }
+        }
+        match memchr::memrchr(b'\n', rest) {
+            None => self.carry.extend_from_slice(rest),
+            Some(j) => {
+                let found = grep_offsets_fast(&rest[..j], &self.pattern);
+                self.hits.extend(found.into_iter().map(|(o, l)| (off + o, l)));
+                self.carry.extend_from_slice(&rest[j + 1..]);
+            }
+        }
+    }
+
+    /// The lines found, in file order, once every chunk was fed.
+    pub fn finish(mut self) -> Vec<LineHit> {
+        if !self.carry.is_empty() {
+            let line = std::mem::take(&mut self.carry);
+            self.line(self.fed - line.len() as u64, line);
+        }
+        self.hits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app_support::baseline;
+
+    fn owned(v: Vec<(u64, &[u8])>) -> Vec<LineHit> {
+        v.into_iter().map(|(o, l)| (o, l.to_vec())).collect()
+    }
+
+    #[test]
+    fn chunked_equals_whole_for_every_chunk_size() {
+        let text = b"ab cd\nxx ab\n\nab\nlong line with ab inside ab twice\nlast ab".to_vec();
+        let want = owned(baseline::grep_offsets(&text, b"ab"));
+        for size in 1..=text.len() {
+            let mut g = LineScanner::new(b"ab");
+            for c in text.chunks(size) {
+                g.feed(c);
+            }
+            assert_eq!(g.finish(), want, "chunk size {size}");
+        }
+    }
+}

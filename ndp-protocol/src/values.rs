@@ -1,0 +1,53 @@
+//! The values a host sends with its requests: an Application's limits, a core placement, an
+//! SSDlet argument.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::FileId;
+
+/// Limits of one Application.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppConfig {
+    /// Device DRAM the Application's SSDlets may hold at once, in bytes; over it the
+    /// Application fails (a DRAM budget abort). Default 64 MiB.
+    pub dram_budget: u64,
+    /// Watchdog: most resumes of one SSDlet (catches an SSDlet that yields forever). Default
+    /// 10 million.
+    pub max_resumes: u64,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            dram_budget: 64 << 20,
+            max_resumes: 10_000_000,
+        }
+    }
+}
+
+/// Where to place an SSDlet instance.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Placement {
+    /// The next core, round robin over the runtime's spawns. Default.
+    #[default]
+    RoundRobin,
+    /// This core (an index below the profile's `arm.cores`).
+    Core(u32),
+}
+
+/// An SSDlet argument as a host sends it, checked by the device against the SSDlet's metadata.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ArgValue {
+    /// A file (signature `file`): the SSDlet's capability to read it.
+    File(FileId),
+    /// `u64`.
+    U64(u64),
+    /// `u32`.
+    U32(u32),
+    /// `i64`.
+    I64(i64),
+    /// `bool`.
+    Bool(bool),
+    /// `str`.
+    Str(String),
+}

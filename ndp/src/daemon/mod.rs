@@ -1,0 +1,48 @@
+//! `ndp serve`: one simulated device served to many host processes over a Unix socket. The
+//! wire format is [`ndp_protocol::daemon`]'s; clients are [`host_sdk::Device::connect`].
+//!
+//! When a connection closes (the host process exited or died), the daemon aborts the
+//! Applications the session created and unloads its modules ([`session`]); `Status`
+//! ([`crate::Device::daemon_status`]) lists open sessions and recent clean-ups with the aborted
+//! Applications' reports.
+//!
+//! The socket is created with mode 0600 (only its owner may connect); a stale socket file
+//! (nobody answers on it) is replaced, a live one is refused.
+//!
+//! # In process
+//!
+//! `ndp serve` is [`Daemon::bind`] then [`Daemon::run`]; a program (or test) can serve a
+//! device from a thread of its own and stop it with [`Daemon::run_until`]:
+//!
+//! ```
+//! use ndp::daemon::{Daemon, ServeConfig};
+//! use host_sdk::{Device, DeviceProfile, RuntimeConfig};
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let tmp = tempfile::tempdir()?;
+//! let dir = tmp.path();
+//! let daemon = Daemon::bind(ServeConfig {
+//!     image: dir.join("dev.img"),
+//!     socket: dir.join("ndp.sock"),
+//!     profile: DeviceProfile::tiny(),
+//!     runtime: RuntimeConfig::default(),
+//! })?;
+//! let socket = daemon.socket().to_path_buf();
+//! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+//! let server = std::thread::spawn(move || daemon.run_until(async { let _ = stopped.await; }));
+//!
+//! let ssd = Device::connect(&socket)?;
+//! ssd.put_bytes("hello.txt", b"near data\n")?;
+//! assert_eq!(ssd.get_bytes("hello.txt")?, b"near data\n");
+//! assert_eq!(ssd.daemon_status()?.sessions.len(), 1);
+//! drop(ssd);
+//!
+//! let _ = stop.send(());
+//! server.join().expect("the daemon thread")?;
+//! assert!(!socket.exists());
+//! # Ok(()) }
+//! ```
+
+mod server;
+mod session;
+
+pub use server::{Daemon, DaemonError, ServeConfig};

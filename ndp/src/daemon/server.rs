@@ -1,0 +1,436 @@
+//! [`Daemon`]: `ndp serve` — one device, served to many host processes over a Unix socket.
+//!
+//! A tokio task per session reads its frames; each command runs on a blocking thread with a
+//! clone of the device handle (`spawn_blocking`), so a parked `Recv` or `Wait` of one session
+//! holds no other session up; replies go back through the session's writer task in the order
+//! they complete, tagged with their request ids. A protocol error closes only that session
+//! (after a [`ReplyBody::Closing`] frame saying why); a closed session's Applications are
+//! aborted and its modules unloaded ([`super::session`]).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::future::Future;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use device_runtime::device::{DeviceHandle, DeviceThread};
+use device_runtime::runtime::RuntimeConfig;
+use serde::de::DeserializeOwned;
+use sim_nvme::DeviceProfile;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::mpsc;
+
+use super::session::{self, Owned};
+use host_sdk::embedded::{start_device, ImageLock, ImageSpec};
+use ndp_protocol::daemon::{
+    decode, encode, frame_len, Cleanup, DaemonStatus, FrameError, Hello, Reply, ReplyBody, Request,
+    RequestBody, SessionInfo, Welcome, WireError, WireErrorKind, CLEANUPS_KEPT, MAGIC, WIRE_VERSION,
+};
+
+/// What `ndp serve` serves.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    /// The device image file (created if missing).
+    pub image: PathBuf,
+    /// The Unix socket path to listen on (created owner-only, mode 0600).
+    pub socket: PathBuf,
+    /// The device profile (must be the image's).
+    pub profile: DeviceProfile,
+    /// The device runtime's configuration.
+    pub runtime: RuntimeConfig,
+}
+
+/// Why the daemon could not start or serve.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// Another daemon answers on the socket path.
+    #[error("a daemon is already serving at `{0}`; expected a free socket path")]
+    InUse(PathBuf),
+    /// The socket path is taken by something that is not a socket.
+    #[error("`{0}` exists and is not a socket; expected a free path (or a stale socket to replace)")]
+    NotASocket(PathBuf),
+    /// The socket could not be created.
+    #[error("cannot listen on `{path}`: {source}")]
+    Bind {
+        /// The socket path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The device could not be opened.
+    #[error("cannot open device image `{image}`: {source}")]
+    Device {
+        /// The image path.
+        image: PathBuf,
+        /// Why.
+        source: host_sdk::Error,
+    },
+    /// The async runtime or a signal handler could not be set up.
+    #[error("cannot start the daemon's async runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// A bound daemon: the device is open and the socket listens.
+pub struct Daemon {
+    socket: PathBuf,
+    listener: std::os::unix::net::UnixListener,
+    device: DeviceThread,
+    profile: String,
+    /// The image's lock, released after the device thread has stopped.
+    _lock: Option<ImageLock>,
+}
+
+impl Daemon {
+    /// Checks the socket path, opens the device, then creates the socket (owner-only). A
+    /// stale socket (nobody answers on it) is replaced; a live one or a non-socket file is an
+    /// error (and the image is not opened).
+    pub fn bind(config: ServeConfig) -> Result<Daemon, DaemonError> {
+        let socket = config.socket;
+        // The socket first: a daemon already serving there keeps its image to itself.
+        clear_stale(&socket)?;
+        let profile = config.profile.name.clone();
+        let image = ImageSpec::File(config.image.clone());
+        let (device, lock) =
+            start_device(config.profile, image, config.runtime).map_err(|source| DaemonError::Device {
+                image: config.image.clone(),
+                source,
+            })?;
+        let bind_err = |source| DaemonError::Bind {
+            path: socket.clone(),
+            source,
+        };
+        // SAFETY: umask only swaps this process's file-mode creation mask and cannot fail; the
+        // socket is created 0600 (no window in which others may connect).
+        let old = unsafe { libc::umask(0o177) };
+        let listener = std::os::unix::net::UnixListener::bind(&socket);
+        // SAFETY: as above, restoring the previous mask.
+        unsafe { libc::umask(old) };
+        let listener = listener.map_err(bind_err)?;
+        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(bind_err)?;
+        listener.set_nonblocking(true).map_err(bind_err)?;
+        Ok(Daemon {
+            socket,
+            listener,
+            device,
+            profile,
+            _lock: lock,
+        })
+    }
+
+    /// The socket path.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// Serves until SIGINT or SIGTERM, then removes the socket.
+    pub fn run(self) -> Result<(), DaemonError> {
+        self.run_until(async {
+            let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+            match term {
+                Ok(mut term) => {
+                    tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "no SIGTERM handler; stop with SIGINT");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        })
+    }
+
+    /// Serves until `shutdown` completes, then removes the socket.
+    pub fn run_until(self, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .thread_name("ndp-serve")
+            .build()
+            .map_err(DaemonError::Runtime)?;
+        let shared = Arc::new(Shared {
+            device: self.device.handle(),
+            profile: self.profile.clone(),
+            sessions: Mutex::new(BTreeMap::new()),
+            cleanups: Mutex::new(VecDeque::new()),
+        });
+        let result = rt.block_on(accept_loop(self.listener, Arc::clone(&shared), shutdown));
+        tracing::info!(socket = %self.socket.display(), "shutting down");
+        let _ = std::fs::remove_file(&self.socket);
+        // Stopping the device answers parked commands (Stopped), so blocking tasks end.
+        drop(self.device);
+        rt.shutdown_timeout(Duration::from_secs(2));
+        result
+    }
+}
+
+/// Removes a stale socket at `path`; refuses a live one or another kind of file.
+fn clear_stale(path: &Path) -> Result<(), DaemonError> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(DaemonError::Bind {
+            path: path.to_path_buf(),
+            source,
+        }),
+        Ok(m) if !m.file_type().is_socket() => Err(DaemonError::NotASocket(path.to_path_buf())),
+        Ok(_) => match std::os::unix::net::UnixStream::connect(path) {
+            Ok(_) => Err(DaemonError::InUse(path.to_path_buf())),
+            Err(_) => {
+                tracing::info!(socket = %path.display(), "replacing a stale socket");
+                std::fs::remove_file(path).map_err(|source| DaemonError::Bind {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        },
+    }
+}
+
+/// State every session shares.
+struct Shared {
+    device: DeviceHandle,
+    profile: String,
+    sessions: Mutex<BTreeMap<u64, Arc<Mutex<Owned>>>>,
+    cleanups: Mutex<VecDeque<Cleanup>>,
+}
+
+impl Shared {
+    fn record(&self, cleanups: Vec<Cleanup>) {
+        if cleanups.is_empty() {
+            return;
+        }
+        let mut c = self.cleanups.lock().unwrap_or_else(PoisonError::into_inner);
+        c.extend(cleanups);
+        while c.len() > CLEANUPS_KEPT {
+            c.pop_front();
+        }
+    }
+
+    fn status(&self) -> DaemonStatus {
+        let sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        let sessions = sessions
+            .values()
+            .map(|o| {
+                let o = o.lock().unwrap_or_else(PoisonError::into_inner);
+                SessionInfo {
+                    id: o.session,
+                    apps: o.apps.len(),
+                    modules: o.modules.len(),
+                }
+            })
+            .collect();
+        let cleanups = self.cleanups.lock().unwrap_or_else(PoisonError::into_inner);
+        DaemonStatus {
+            profile: self.profile.clone(),
+            sessions,
+            cleanups: cleanups.iter().cloned().collect(),
+        }
+    }
+}
+
+async fn accept_loop(
+    listener: std::os::unix::net::UnixListener,
+    shared: Arc<Shared>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), DaemonError> {
+    let listener = UnixListener::from_std(listener).map_err(DaemonError::Runtime)?;
+    tracing::info!(profile = %shared.profile, "serving");
+    let next = AtomicU64::new(1);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let id = next.fetch_add(1, Ordering::Relaxed);
+                    tokio::spawn(serve_session(stream, id, Arc::clone(&shared)));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+/// A frame for the session's writer; `Last` closes the connection after it.
+enum Out {
+    Frame(Vec<u8>),
+    Last(Vec<u8>),
+}
+
+fn reply_frame(id: u64, body: ReplyBody) -> Vec<u8> {
+    encode(&Reply { id, body }).unwrap_or_else(|e| {
+        let body = ReplyBody::Failed(WireError {
+            kind: WireErrorKind::Device,
+            message: e.to_string(),
+        });
+        encode(&Reply { id, body }).unwrap_or_default()
+    })
+}
+
+async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>, session: u64) {
+    while let Some(out) = rx.recv().await {
+        let (bytes, last) = match out {
+            Out::Frame(b) => (b, false),
+            Out::Last(b) => (b, true),
+        };
+        if let Err(e) = wr.write_all(&bytes).await {
+            tracing::debug!(session, error = %e, "cannot write to the client");
+            return;
+        }
+        if last {
+            let _ = wr.shutdown().await;
+            return;
+        }
+    }
+}
+
+async fn read_frame<T: DeserializeOwned>(r: &mut OwnedReadHalf) -> Result<T, FrameError> {
+    let mut header = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match r.read(&mut header[got..]).await? {
+            0 if got == 0 => return Err(FrameError::Closed),
+            0 => return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into()),
+            n => got += n,
+        }
+    }
+    let len = frame_len(header)?;
+    let mut body = Vec::new();
+    (&mut *r).take(u64::from(len)).read_to_end(&mut body).await?;
+    if body.len() != len as usize {
+        return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+    }
+    decode(&body)
+}
+
+fn check_hello(hello: Result<Hello, FrameError>) -> Result<(), WireError> {
+    let hello = hello.map_err(|e| e.to_wire())?;
+    if hello.magic != MAGIC {
+        return Err(WireError {
+            kind: WireErrorKind::Malformed,
+            message: format!("the hello starts with {:?}; expected {MAGIC:?}", hello.magic),
+        });
+    }
+    if hello.version != WIRE_VERSION {
+        return Err(WireError {
+            kind: WireErrorKind::Version,
+            message: format!(
+                "wire version {} is not supported: this daemon speaks version {WIRE_VERSION}",
+                hello.version
+            ),
+        });
+    }
+    Ok(())
+}
+
+async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
+    let (mut rd, wr) = stream.into_split();
+    let (tx, rx) = mpsc::unbounded_channel::<Out>();
+    tokio::spawn(write_loop(wr, rx, id));
+
+    let hello = read_frame::<Hello>(&mut rd).await;
+    if matches!(hello, Err(FrameError::Closed)) {
+        return;
+    }
+    if let Err(e) = check_hello(hello) {
+        tracing::warn!(session = id, error = %e, "refused a hello");
+        let _ = tx.send(Out::Last(encode(&Welcome::Rejected(e)).unwrap_or_default()));
+        return;
+    }
+    let welcome = Welcome::Accepted {
+        version: WIRE_VERSION,
+        session: id,
+        profile: shared.profile.clone(),
+    };
+    let _ = tx.send(Out::Frame(encode(&welcome).unwrap_or_default()));
+    let owned = Arc::new(Mutex::new(Owned {
+        session: id,
+        ..Owned::default()
+    }));
+    shared
+        .sessions
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(id, Arc::clone(&owned));
+    tracing::info!(session = id, "session opened");
+
+    loop {
+        match read_frame::<Request>(&mut rd).await {
+            Ok(Request {
+                id: rid,
+                body: RequestBody::Submit { cmd, at },
+            }) => {
+                let (shared, owned, tx) = (Arc::clone(&shared), Arc::clone(&owned), tx.clone());
+                tokio::task::spawn_blocking(move || {
+                    let (body, cleanups) = session::submit(&shared.device, &owned, cmd, at);
+                    shared.record(cleanups);
+                    let _ = tx.send(Out::Frame(reply_frame(rid, body)));
+                });
+            }
+            Ok(Request {
+                id: rid,
+                body: RequestBody::Status,
+            }) => {
+                let _ = tx.send(Out::Frame(reply_frame(rid, ReplyBody::Status(shared.status()))));
+            }
+            Err(FrameError::Closed) => {
+                tracing::info!(session = id, "session closed by the client");
+                break;
+            }
+            Err(FrameError::Io(e)) => {
+                tracing::info!(session = id, error = %e, "session connection lost");
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(session = id, error = %e, "protocol error; closing the session");
+                let _ = tx.send(Out::Last(reply_frame(0, ReplyBody::Closing(e.to_wire()))));
+                break;
+            }
+        }
+    }
+    drop(rd);
+    shared
+        .sessions
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .remove(&id);
+    let sh = Arc::clone(&shared);
+    let cleanups = tokio::task::spawn_blocking(move || session::close(&sh.device, &owned)).await;
+    let n = cleanups.as_ref().map_or(0, Vec::len);
+    shared.record(cleanups.unwrap_or_default());
+    tracing::info!(session = id, applications_aborted = n, "session cleaned up");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_sockets_are_replaced_and_live_ones_or_files_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let path = dir.join("s.sock");
+        assert!(clear_stale(&path).is_ok(), "a free path is fine");
+
+        let live = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        assert!(matches!(clear_stale(&path), Err(DaemonError::InUse(_))));
+        drop(live);
+        // The file stays behind with nobody listening: stale.
+        assert!(path.exists());
+        clear_stale(&path).unwrap();
+        assert!(!path.exists());
+
+        let file = dir.join("plain");
+        std::fs::write(&file, b"not a socket").unwrap();
+        let e = clear_stale(&file).unwrap_err();
+        assert!(matches!(e, DaemonError::NotASocket(_)), "{e}");
+        assert!(e.to_string().contains("not a socket"), "{e}");
+    }
+}

@@ -1,0 +1,207 @@
+//! What one daemon session owns on the device, and the clean-up when it closes.
+//!
+//! The daemon reads every ISC command a session submits and its response: an Application it
+//! created (`CreateApp`) or a module it loaded (`LoadModule`) is the session's until it
+//! unloads the module. When the connection closes (the host process exited or died), the
+//! daemon aborts each of the session's Applications (its SSDlets stop, their DRAM and queued
+//! messages are released, blocked `Recv`/`Wait` of the session are answered) and unloads its
+//! modules. A command still in flight when the session closes is cleaned up as soon as it
+//! completes. These run on blocking threads (they call the device).
+
+use std::sync::{Mutex, PoisonError};
+
+use device_runtime::device::{DeviceError, DeviceHandle};
+use ndp_protocol::{response_of, AppId, Envelope, IscRequest, IscResponse, ModuleId};
+use sim_nvme::nvme::Command;
+use sim_nvme::SimTime;
+
+use host_sdk::embedded::from_device;
+use ndp_protocol::daemon::{Cleanup, ReplyBody, WireError, WireErrorKind};
+
+/// A session's device resources.
+#[derive(Debug, Default)]
+pub(crate) struct Owned {
+    /// Its id.
+    pub(crate) session: u64,
+    /// Applications it created.
+    pub(crate) apps: Vec<AppId>,
+    /// Modules it loaded and has not unloaded.
+    pub(crate) modules: Vec<ModuleId>,
+    /// The latest host instant it used (clean-up commands are issued then).
+    pub(crate) now: SimTime,
+    /// The connection has closed: what completes from now on is cleaned up at once.
+    pub(crate) closed: bool,
+}
+
+/// The ISC request a command carries, if it is one that creates or frees something.
+fn tracked(cmd: &Command) -> Option<IscRequest> {
+    let Command::Vendor { payload, .. } = cmd else {
+        return None;
+    };
+    let env: Envelope = postcard::from_bytes(payload).ok()?;
+    match env.request {
+        r @ (IscRequest::CreateApp { .. }
+        | IscRequest::LoadModule { .. }
+        | IscRequest::UnloadModule { .. }) => Some(r),
+        _ => None,
+    }
+}
+
+/// Submits a session's command at `at` and records what it created (blocking).
+pub(crate) fn submit(
+    device: &DeviceHandle,
+    owned: &Mutex<Owned>,
+    cmd: Command,
+    at: SimTime,
+) -> (ReplyBody, Vec<Cleanup>) {
+    let req = tracked(&cmd);
+    let mut h = device.clone();
+    h.advance_to(at);
+    let c = match h.submit(cmd) {
+        Ok(c) => c,
+        Err(e) => {
+            let e = from_device(e);
+            let kind = match e {
+                host_sdk::Error::Stopped => WireErrorKind::Stopped,
+                _ => WireErrorKind::Device,
+            };
+            let message = e.to_string();
+            return (ReplyBody::Failed(WireError { kind, message }), Vec::new());
+        }
+    };
+    let mut cleanups = Vec::new();
+    let mut o = owned.lock().unwrap_or_else(PoisonError::into_inner);
+    o.now = o.now.max(at).max(c.done_at);
+    match (req, response_of(&c)) {
+        (Some(IscRequest::CreateApp { .. }), Ok(IscResponse::App(app))) => {
+            if o.closed {
+                cleanups.push(abort(device, o.session, app, o.now));
+            } else {
+                o.apps.push(app);
+            }
+        }
+        (Some(IscRequest::LoadModule { .. }), Ok(IscResponse::Module(m))) => {
+            if o.closed {
+                unload(device, m.id, o.now);
+            } else {
+                o.modules.push(m.id);
+            }
+        }
+        (Some(IscRequest::UnloadModule { module }), Ok(IscResponse::Done)) => {
+            o.modules.retain(|&m| m != module);
+        }
+        _ => {}
+    }
+    drop(o);
+    (ReplyBody::Completion(c.into()), cleanups)
+}
+
+/// Marks the session closed and frees what it owns (blocking): aborts its Applications,
+/// reports them, unloads its modules.
+pub(crate) fn close(device: &DeviceHandle, owned: &Mutex<Owned>) -> Vec<Cleanup> {
+    let mut o = owned.lock().unwrap_or_else(PoisonError::into_inner);
+    o.closed = true;
+    let (apps, modules) = (std::mem::take(&mut o.apps), std::mem::take(&mut o.modules));
+    let cleanups = apps
+        .into_iter()
+        .map(|app| abort(device, o.session, app, o.now))
+        .collect();
+    for m in modules {
+        unload(device, m, o.now);
+    }
+    cleanups
+}
+
+fn abort(device: &DeviceHandle, session: u64, app: AppId, at: SimTime) -> Cleanup {
+    let mut h = device.clone();
+    h.advance_to(at);
+    let report = match h
+        .call(&IscRequest::Abort { app })
+        .and_then(|_| h.call(&IscRequest::Report { app }))
+    {
+        Ok(IscResponse::Report(r)) => {
+            tracing::info!(
+                session,
+                app = %r.app,
+                done = r.done,
+                dram_held = r.dram_held,
+                "cleaned up an application of a closed session"
+            );
+            Ok(r)
+        }
+        Ok(other) => {
+            let e = format!("unexpected response to Report: {other:?}");
+            tracing::warn!(session, error = %e, "cannot clean up an application");
+            Err(e)
+        }
+        Err(e @ DeviceError::Stopped) => {
+            // The daemon is shutting down: nothing is left to free.
+            tracing::debug!(session, "the device stopped before a clean-up");
+            Err(e.to_string())
+        }
+        Err(e) => {
+            tracing::warn!(session, error = %e, "cannot clean up an application");
+            Err(e.to_string())
+        }
+    };
+    Cleanup { session, report }
+}
+
+fn unload(device: &DeviceHandle, module: ModuleId, at: SimTime) {
+    let mut h = device.clone();
+    h.advance_to(at);
+    if let Err(e) = h.call(&IscRequest::UnloadModule { module }) {
+        if matches!(e, DeviceError::Stopped) {
+            return;
+        }
+        tracing::warn!(module = module.0, error = %e, "cannot unload a module of a closed session");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use device_runtime::device::DeviceThread;
+    use device_runtime::runtime::RuntimeConfig;
+    use ndp_protocol::AppConfig;
+    use sim_nvme::DeviceProfile;
+
+    use super::*;
+
+    #[test]
+    fn applications_are_tracked_and_cleaned_up_also_when_created_after_the_close() {
+        let dev = DeviceThread::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).unwrap();
+        let h = dev.handle();
+        let owned = Mutex::new(Owned {
+            session: 1,
+            ..Owned::default()
+        });
+        let create = |name: &str| {
+            let config = AppConfig::default();
+            IscRequest::CreateApp {
+                name: name.into(),
+                config,
+            }
+            .to_command()
+            .unwrap()
+        };
+        let (body, now) = submit(&h, &owned, create("mine"), SimTime::ZERO);
+        assert!(matches!(body, ReplyBody::Completion(_)), "{body:?}");
+        assert!(now.is_empty());
+        assert_eq!(owned.lock().unwrap().apps.len(), 1);
+        // Other requests are not tracked.
+        let list = IscRequest::FileList.to_command().unwrap();
+        submit(&h, &owned, list, SimTime::ZERO);
+        assert_eq!(owned.lock().unwrap().apps.len(), 1);
+
+        let cleaned = close(&h, &owned);
+        assert_eq!(cleaned.len(), 1);
+        assert_eq!(cleaned[0].report.as_ref().unwrap().app, "mine");
+        assert!(owned.lock().unwrap().apps.is_empty());
+
+        // A CreateApp still in flight at the close is cleaned up as it completes.
+        let (_, late) = submit(&h, &owned, create("late"), SimTime::ZERO);
+        assert_eq!(late.len(), 1);
+        assert_eq!(late[0].report.as_ref().unwrap().app, "late");
+        assert!(owned.lock().unwrap().apps.is_empty());
+    }
+}

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 use criterion::{criterion_group, criterion_main, Criterion};
 use device_runtime::driver::{ArgValue, DriverConfig, TestDriver};
 use device_runtime::fiber::{Fiber, FiberExit};
-use device_runtime::loader::{Loader, Module};
+use device_runtime::loader::{LoadedModule, Loader};
 use ssdlet_module_build::{build, Profile};
 
-fn testkit() -> Module {
+fn testkit() -> LoadedModule {
     let modules = match build(Profile::Release) {
         Ok(m) => m,
         Err(e) => panic!("{e}"),

@@ -16,12 +16,12 @@
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use device_runtime::loader::{Loader, Module};
+use device_runtime::loader::{LoadedModule, Loader};
 use device_runtime::runtime::{AppConfig, ArgValue, Placement, Runtime, RuntimeConfig};
 use sim_nvme::DeviceProfile;
 use ssdlet_module_build::{build, Profile};
 
-fn testkit() -> Module {
+fn testkit() -> LoadedModule {
     let modules = match build(Profile::Release) {
         Ok(m) => m,
         Err(e) => panic!("{e}"),

@@ -20,13 +20,13 @@ use sim_nvme::{DeviceProfile, SimDuration};
 use ssdlet_abi::MatcherLimits;
 
 use crate::loader::SsdletRef;
-use crate::runtime::{AppConfig, AppId, HostReceiver, Runtime, RuntimeConfig};
+use crate::runtime::{AppConfig, AppId, ReceiverId, Runtime, RuntimeConfig};
 use crate::world::LogLine;
 
 pub use crate::runtime::{ArgValue, FileId, InstanceId, RuntimeError as DriverError, SsdletError};
 
 /// A host-side receiver created with [`TestDriver::sink`].
-pub type SinkId = HostReceiver;
+pub type SinkId = ReceiverId;
 
 /// Settings of a [`TestDriver`].
 #[derive(Clone, Debug)]

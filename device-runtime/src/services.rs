@@ -116,13 +116,11 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
         {
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
-            if let Some(msg) = c.queue.pop_front() {
+            if let Some((msg, sender)) = c.pop() {
                 if msg.at > st.clock.get() {
                     st.clock.set(msg.at);
                 }
-                if let Some(w) = c.tx_waiter.take() {
-                    st.world.wake(w, st.clock.get());
-                }
+                st.world.wake_any(sender, st.clock.get());
                 let len = msg.bytes.len() as u64;
                 let mut bytes = msg.bytes;
                 if let Payload::Adopted(a) = &mut bytes {
@@ -246,13 +244,8 @@ fn put(
                 };
                 drop(ssd);
                 let buf = make(&mut c.pool);
-                c.queue.push_back(Msg { at, bytes: buf });
-                c.messages += 1;
-                c.bytes += len as u64;
-                c.last_at = c.last_at.max(at);
-                if let Some(w) = c.rx_waiter.take() {
-                    st.world.wake(w, at);
-                }
+                let receiver = c.push(Msg { at, bytes: buf }, len as u64);
+                st.world.wake_any(receiver, at);
                 return Status::OK;
             }
             c.tx_waiter = Some(st.slot);
@@ -279,18 +272,12 @@ unsafe extern "C" fn port_close(ctx: *mut InstanceCtx, dir: PortDir, port: u32) 
         return Status::INVALID_ARGUMENT;
     };
     let c = &mut chans[ch];
-    if dir == PortDir::OUTPUT {
-        c.sender_closed = true;
-        if let Some(w) = c.rx_waiter.take() {
-            st.world.wake(w, st.clock.get());
-        }
+    let woken = if dir == PortDir::OUTPUT {
+        c.close_sender()
     } else {
-        c.receiver_closed = true;
-        c.drain();
-        if let Some(w) = c.tx_waiter.take() {
-            st.world.wake(w, st.clock.get());
-        }
-    }
+        c.close_receiver()
+    };
+    st.world.wake_any(woken, st.clock.get());
     Status::OK
 }
 

@@ -103,6 +103,38 @@ impl Channel {
             self.recycle(m.bytes);
         }
     }
+
+    /// Queues `msg` of `len` payload bytes (INVARIANT(port-fifo): messages are taken in the
+    /// order they were put). Returns the receiver parked on this channel, to be woken at
+    /// `msg.at`.
+    pub(crate) fn push(&mut self, msg: Msg, len: u64) -> Option<Slot> {
+        self.last_at = self.last_at.max(msg.at);
+        self.queue.push_back(msg);
+        self.messages += 1;
+        self.bytes += len;
+        self.rx_waiter.take()
+    }
+
+    /// Takes the next message, and the sender parked on the full channel (to be woken).
+    pub(crate) fn pop(&mut self) -> Option<(Msg, Option<Slot>)> {
+        let msg = self.queue.pop_front()?;
+        Some((msg, self.tx_waiter.take()))
+    }
+
+    /// The sender is done: the receiver sees end of stream once it has drained the queue.
+    /// Returns the receiver parked on it, to be woken.
+    pub(crate) fn close_sender(&mut self) -> Option<Slot> {
+        self.sender_closed = true;
+        self.rx_waiter.take()
+    }
+
+    /// The receiver is done: queued messages are dropped and later puts fail. Returns the
+    /// sender parked on it, to be woken.
+    pub(crate) fn close_receiver(&mut self) -> Option<Slot> {
+        self.receiver_closed = true;
+        self.drain();
+        self.tx_waiter.take()
+    }
 }
 
 /// One line an SSDlet logged.
@@ -188,6 +220,13 @@ impl World {
 
     /// Makes `slot` runnable at `at` (the scheduler runs it no earlier than its own clock).
     /// An instance already queued keeps its place.
+    /// Wakes `slot` at `at`, if there is one to wake (what [`Channel`]'s operations return).
+    pub(crate) fn wake_any(&self, slot: Option<Slot>, at: SimTime) {
+        if let Some(slot) = slot {
+            self.wake(slot, at);
+        }
+    }
+
     pub(crate) fn wake(&self, slot: Slot, at: SimTime) {
         let Ok(mut q) = self.queued.try_borrow_mut() else {
             return;

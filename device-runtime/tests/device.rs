@@ -9,8 +9,7 @@ use device_runtime::device::{DeviceError, DeviceHandle, DeviceThread};
 use device_runtime::isc::{ErrorKind, IscError, IscRequest, IscResponse, ModuleId, ModuleSource};
 use device_runtime::runtime::RuntimeConfig;
 use ndp_protocol::{
-    AppConfig, AppId, ArgValue, FileId, InstanceId, Placement, ReceiverId as HostReceiver, RunReport,
-    SenderId as HostSender,
+    AppConfig, AppId, ArgValue, FileId, InstanceId, Placement, ReceiverId, RunReport, SenderId,
 };
 use sim_nvme::nvme::{Command, Status};
 use sim_nvme::{DeviceProfile, SimTime};
@@ -86,7 +85,7 @@ impl Host {
         });
     }
 
-    fn receiver(&mut self, from: InstanceId, output: &str) -> HostReceiver {
+    fn receiver(&mut self, from: InstanceId, output: &str) -> ReceiverId {
         match self.ok(IscRequest::HostReceiver {
             from,
             output: output.into(),
@@ -96,7 +95,7 @@ impl Host {
         }
     }
 
-    fn sender(&mut self, to: InstanceId, input: &str) -> HostSender {
+    fn sender(&mut self, to: InstanceId, input: &str) -> SenderId {
         match self.ok(IscRequest::HostSender {
             to,
             input: input.into(),
@@ -132,7 +131,7 @@ impl Host {
 }
 
 /// count(n) -> echo -> sum -> host.
-fn pipeline(h: &mut Host, m: ModuleId, n: u64) -> (AppId, HostReceiver) {
+fn pipeline(h: &mut Host, m: ModuleId, n: u64) -> (AppId, ReceiverId) {
     let app = h.app("pipeline");
     let c = h.spawn(app, m, "count", vec![ArgValue::U64(n)]);
     let e = h.spawn(app, m, "echo", vec![]);

@@ -8,10 +8,7 @@ use device_runtime::isc::{
     ErrorKind, Firmware, IscError, IscRequest, IscResponse, ModuleId, ModuleSource, PROTOCOL_VERSION,
 };
 use device_runtime::runtime::{Runtime, RuntimeConfig};
-use ndp_protocol::{
-    AppConfig, AppId, ArgValue, InstanceId, Placement, ReceiverId as HostReceiver, RunReport,
-    SenderId as HostSender,
-};
+use ndp_protocol::{AppConfig, AppId, ArgValue, InstanceId, Placement, ReceiverId, RunReport, SenderId};
 use sim_nvme::nvme::{Command, Payload, QueueId, Status, ADMIN_QUEUE};
 use sim_nvme::{DeviceProfile, Lba, SimTime};
 use ssdlet_testkit_types::WordCount;
@@ -112,7 +109,7 @@ impl Host {
         assert_eq!(r, IscResponse::Done);
     }
 
-    fn receiver(&mut self, from: InstanceId, output: &str) -> HostReceiver {
+    fn receiver(&mut self, from: InstanceId, output: &str) -> ReceiverId {
         match self.ok(IscRequest::HostReceiver {
             from,
             output: output.into(),
@@ -122,7 +119,7 @@ impl Host {
         }
     }
 
-    fn sender(&mut self, to: InstanceId, input: &str) -> HostSender {
+    fn sender(&mut self, to: InstanceId, input: &str) -> SenderId {
         match self.ok(IscRequest::HostSender {
             to,
             input: input.into(),
@@ -132,7 +129,7 @@ impl Host {
         }
     }
 
-    fn drain<T: serde::de::DeserializeOwned>(&mut self, port: HostReceiver) -> Vec<T> {
+    fn drain<T: serde::de::DeserializeOwned>(&mut self, port: ReceiverId) -> Vec<T> {
         let mut out = Vec::new();
         loop {
             match self.ok(IscRequest::Recv {
@@ -160,7 +157,7 @@ impl Host {
 }
 
 /// count(n) -> echo -> sum -> host.
-fn pipeline(h: &mut Host, m: ModuleId, n: u64) -> (AppId, HostReceiver) {
+fn pipeline(h: &mut Host, m: ModuleId, n: u64) -> (AppId, ReceiverId) {
     let app = h.app("pipeline");
     let c = h.spawn(app, m, "count", vec![ArgValue::U64(n)]);
     let e = h.spawn(app, m, "echo", vec![]);
@@ -412,7 +409,7 @@ fn bad_input_gives_typed_errors_and_the_device_keeps_serving() {
         },
         ErrorKind::NotFound,
     );
-    let ghost_rx: HostReceiver = postcard::from_bytes(&[0x63]).unwrap();
+    let ghost_rx: ReceiverId = postcard::from_bytes(&[0x63]).unwrap();
     h.refused(
         IscRequest::Recv {
             port: ghost_rx,
@@ -484,8 +481,8 @@ fn bad_input_gives_typed_errors_and_the_device_keeps_serving() {
 fn corpus() -> Vec<Command> {
     let app: AppId = postcard::from_bytes(&[0]).unwrap();
     let inst: InstanceId = postcard::from_bytes(&[0]).unwrap();
-    let tx: HostSender = postcard::from_bytes(&[0]).unwrap();
-    let rx: HostReceiver = postcard::from_bytes(&[1]).unwrap();
+    let tx: SenderId = postcard::from_bytes(&[0]).unwrap();
+    let rx: ReceiverId = postcard::from_bytes(&[1]).unwrap();
     let reqs = vec![
         IscRequest::LoadModule {
             source: ModuleSource::Bytes {

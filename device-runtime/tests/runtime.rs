@@ -6,16 +6,16 @@
 mod common;
 
 use device_runtime::compute::ComputeModel;
-use device_runtime::loader::Module;
+use device_runtime::loader::LoadedModule;
 use device_runtime::runtime::{
-    AppConfig, AppId, ArgValue, HostReceiver, Placement, RunReport, Runtime, RuntimeConfig, RuntimeError,
+    AppConfig, AppId, ArgValue, Placement, ReceiverId, RunReport, Runtime, RuntimeConfig, RuntimeError,
     SsdletError,
 };
 use device_runtime::AbortReason;
 use sim_nvme::{DeviceProfile, SimDuration};
 use ssdlet_testkit_types::WordCount;
 
-fn testkit() -> Module {
+fn testkit() -> LoadedModule {
     common::loader()
         .load(&common::modules().testkit())
         .expect("testkit loads")
@@ -26,7 +26,7 @@ fn runtime(config: RuntimeConfig) -> Runtime {
 }
 
 /// count(n) -> echo -> sum -> host, in its own Application.
-fn healthy(rt: &mut Runtime, m: &Module, n: u64) -> (AppId, HostReceiver) {
+fn healthy(rt: &mut Runtime, m: &LoadedModule, n: u64) -> (AppId, ReceiverId) {
     let app = rt.create_app("healthy", AppConfig::default());
     let c = rt
         .spawn(app, &m.ssdlet("count").unwrap(), &[ArgValue::U64(n)])
@@ -44,7 +44,7 @@ fn words_text() -> String {
 }
 
 /// words(file) on the device -> host; returns the report and the words.
-fn words_run(m: &Module) -> (RunReport, Vec<WordCount>) {
+fn words_run(m: &LoadedModule) -> (RunReport, Vec<WordCount>) {
     let mut rt = runtime(RuntimeConfig::default());
     let f = rt.create_file("text", words_text().as_bytes()).unwrap();
     let app = rt.create_app("words", AppConfig::default());
@@ -116,7 +116,7 @@ fn a_file_must_exist_to_be_passed() {
 /// Runs a healthy Application beside a faulty one; returns the faulty one's error.
 fn beside_a_fault(
     config: RuntimeConfig,
-    faulty: impl FnOnce(&mut Runtime, &Module, AppId),
+    faulty: impl FnOnce(&mut Runtime, &LoadedModule, AppId),
 ) -> (SsdletError, RunReport) {
     let m = testkit();
     let mut rt = runtime(config);
@@ -350,7 +350,11 @@ fn waiting_on_one_application_leaves_a_consumer_of_an_unstarted_producer_alone()
 }
 
 /// Two echoes feeding each other: neither can ever receive.
-fn echo_cycle(rt: &mut Runtime, m: &Module, apps: [AppId; 2]) -> [device_runtime::runtime::InstanceId; 2] {
+fn echo_cycle(
+    rt: &mut Runtime,
+    m: &LoadedModule,
+    apps: [AppId; 2],
+) -> [device_runtime::runtime::InstanceId; 2] {
     let a = rt.spawn(apps[0], &m.ssdlet("echo").unwrap(), &[]).unwrap();
     let b = rt.spawn(apps[1], &m.ssdlet("echo").unwrap(), &[]).unwrap();
     rt.connect(a, "out", b, "in").unwrap();
@@ -438,7 +442,7 @@ fn a_deadlock_across_two_running_applications_is_detected_by_a_wait_on_either() 
 }
 
 /// blobs(n, size) -> blob_sum -> host; returns the total, the report and the copy counters.
-fn blobs(m: &Module, n: u64, size: u64) -> (u64, RunReport, (u64, u64)) {
+fn blobs(m: &LoadedModule, n: u64, size: u64) -> (u64, RunReport, (u64, u64)) {
     let mut rt = runtime(RuntimeConfig::default());
     let app = rt.create_app("blobs", AppConfig::default());
     let b = rt

@@ -4,11 +4,11 @@
 mod common;
 
 use device_runtime::driver::{ArgValue, DriverConfig, DriverError, SsdletError, TestDriver};
-use device_runtime::loader::Module;
+use device_runtime::loader::LoadedModule;
 use device_runtime::AbortReason;
 use ssdlet_testkit_types::WordCount;
 
-fn testkit() -> Module {
+fn testkit() -> LoadedModule {
     common::loader()
         .load(&common::modules().testkit())
         .expect("testkit loads")

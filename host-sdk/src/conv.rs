@@ -2,7 +2,7 @@
 //! commands (host I/O stack, PCIe and NAND timing included) and computes on the host.
 //!
 //! [`Device::host_file`] finds a file's extents the way a host filesystem would: it reads the
-//! device's file table (LBAs `0..128`, two copies, format in `device_runtime::namespace`) over
+//! device's file table (LBAs `0..128`, two copies, format in `ndp_protocol::filetable`) over
 //! NVMe (the copy with the highest generation that decodes wins; the header's CRC is not
 //! checked on the host). Then:
 //! - [`HostFile::pread`]: queue depth 1, each command issued when the last completed;

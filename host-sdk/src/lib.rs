@@ -1,5 +1,5 @@
-//! The host side of the framework: the host API, mirroring Biscuit's, and the device
-//! benchmarks behind `ndp bench` ([`bench`]).
+//! The host side of the framework: the host API, mirroring Biscuit's, over an embedded device
+//! (feature `embedded`, the default: [`embedded`]) or `ndp serve` ([`Device::connect`]).
 //!
 //! | Biscuit (C++) | here |
 //! |---|---|

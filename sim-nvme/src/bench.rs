@@ -218,7 +218,7 @@ pub fn latency(profile: DeviceProfile) -> Result<LatencyReport, BenchError> {
 }
 
 /// Sequential bandwidth (128 KiB requests) and random 4 KiB IOPS at a deep queue, on both paths,
-/// over a working set of `working_set_bytes` written first (DESIGN: 1 GiB).
+/// over a working set of `working_set_bytes` written first (`ndp bench` default: 1 GiB).
 pub fn bandwidth(
     profile: DeviceProfile,
     working_set_bytes: u64,

@@ -194,7 +194,7 @@ pub struct ArmCores {
     pub clock_mhz: u32,
     /// How much slower a device core runs the same code than the host core that measures it;
     /// measured host CPU time is multiplied by this. Unit: factor. Default 10.0.
-    /// Source: DESIGN.md ("roughly an order of magnitude"); assumed, not measured.
+    /// Source: none; assumed ("roughly an order of magnitude"), not measured.
     pub arm_slowdown: f64,
 }
 

@@ -4,7 +4,7 @@
 
 use ndp_protocol as wire;
 
-use crate::runtime::{AppId, ArgValue, FileId, HostReceiver, HostSender, InstanceId};
+use crate::runtime::{AppId, ArgValue, FileId, InstanceId, ReceiverId, SenderId};
 
 /// A wire index as a table index (`usize::MAX`, which names nothing, if it does not fit).
 fn index(v: u64) -> usize {
@@ -52,27 +52,27 @@ impl From<wire::FileId> for FileId {
     }
 }
 
-impl From<HostSender> for wire::SenderId {
-    fn from(p: HostSender) -> Self {
+impl From<SenderId> for wire::SenderId {
+    fn from(p: SenderId) -> Self {
         wire::SenderId(wire_index(p.0))
     }
 }
 
-impl From<wire::SenderId> for HostSender {
+impl From<wire::SenderId> for SenderId {
     fn from(p: wire::SenderId) -> Self {
-        HostSender(index(p.0))
+        SenderId(index(p.0))
     }
 }
 
-impl From<HostReceiver> for wire::ReceiverId {
-    fn from(p: HostReceiver) -> Self {
+impl From<ReceiverId> for wire::ReceiverId {
+    fn from(p: ReceiverId) -> Self {
         wire::ReceiverId(wire_index(p.0))
     }
 }
 
-impl From<wire::ReceiverId> for HostReceiver {
+impl From<wire::ReceiverId> for ReceiverId {
     fn from(p: wire::ReceiverId) -> Self {
-        HostReceiver(index(p.0))
+        ReceiverId(index(p.0))
     }
 }
 
@@ -99,8 +99,8 @@ mod tests {
         assert_eq!(AppId::from(wire::AppId::from(a)), a);
         let far = AppId::from(wire::AppId(u64::MAX));
         assert_eq!(far.0, usize::MAX);
-        let s = HostSender(3);
-        assert_eq!(HostSender::from(wire::SenderId::from(s)), s);
+        let s = SenderId(3);
+        assert_eq!(SenderId::from(wire::SenderId::from(s)), s);
         let v = ArgValue::from(wire::ArgValue::File(wire::FileId(9)));
         assert_eq!(v, ArgValue::File(FileId(9)));
     }

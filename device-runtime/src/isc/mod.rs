@@ -1,6 +1,6 @@
 //! The in-storage-computing (ISC) commands on the device side: the firmware that serves them.
 //! The commands themselves (requests, responses, opcodes, version) are the protocol crate's
-//! ([`ndp_protocol::isc`], re-exported here); [`convert`] maps its handles to the runtime's.
+//! ([`ndp_protocol::isc`], re-exported here); `convert.rs` maps its handles to the runtime's.
 //!
 //! Each command is an NVMe `Command::Vendor` whose payload is a postcard-encoded [`Envelope`]
 //! (protocol version, then an [`IscRequest`]); the completion's data is a postcard-encoded

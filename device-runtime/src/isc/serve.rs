@@ -7,7 +7,7 @@ use std::path::Path;
 use sim_nvme::nvme::{Command, Completion, Dispatched, QueueId, Status, SubmitError, VendorReply};
 use sim_nvme::SimTime;
 
-use crate::loader::{LoadError, Loader, Module};
+use crate::loader::{LoadError, LoadedModule, Loader};
 use crate::namespace::NamespaceError;
 use crate::runtime::{AppId, ArgValue, Runtime, RuntimeError};
 use ndp_protocol::isc::{ErrorKind, FileInfo, IscRequest, IscResponse, ModuleInfo, ModuleSource};
@@ -99,7 +99,7 @@ struct Served {
 pub struct Firmware {
     rt: Runtime,
     loader: Loader,
-    modules: Vec<Option<Module>>,
+    modules: Vec<Option<LoadedModule>>,
 }
 
 impl Firmware {
@@ -250,7 +250,7 @@ impl Firmware {
         (reply, served.prepaid)
     }
 
-    fn module(&self, id: ModuleId) -> Result<&Module, ServeError> {
+    fn module(&self, id: ModuleId) -> Result<&LoadedModule, ServeError> {
         self.modules
             .get(id.0 as usize)
             .and_then(Option::as_ref)

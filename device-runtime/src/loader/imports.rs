@@ -5,7 +5,7 @@
 //! every std `cdylib` already imports, as it does `open64` and `mmap64`), or by writing
 //! memory it should not. The lint catches the honest mistake of using `std::net`,
 //! `std::process` or the filesystem-mutating parts of `std::fs` in an SSDlet, which must
-//! reach storage and the world only through the runtime (DESIGN.md section 10). It refuses
+//! reach storage and the world only through the runtime. It refuses
 //! only what std does not pull in by itself, so ordinary modules pass. Isolation, if ever
 //! needed, belongs to a process or VM boundary, not to this list.
 

@@ -15,7 +15,7 @@
 //! 4. resolve the entry points, compare the metadata the module reports with the section,
 //!    and call `ssdlet_module_init` with the runtime's vtable.
 //!
-//! [`Module::unload`] (or dropping the last handle) closes the library once no SSDlet
+//! [`LoadedModule::unload`] (or dropping the last handle) closes the library once no SSDlet
 //! instance still uses it.
 
 pub mod error;
@@ -102,7 +102,7 @@ impl Loader {
     }
 
     /// Checks and loads the module at `path`.
-    pub fn load(&self, path: &Path) -> Result<Module, LoadError> {
+    pub fn load(&self, path: &Path) -> Result<LoadedModule, LoadError> {
         let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
             path: path.to_path_buf(),
             source,
@@ -112,7 +112,7 @@ impl Loader {
 
     /// Checks and loads a module from its bytes (e.g. sent by a host that does not share this
     /// filesystem); `name` stands for its path in errors and names the staged copy.
-    pub fn load_bytes(&self, name: &Path, bytes: &[u8]) -> Result<Module, LoadError> {
+    pub fn load_bytes(&self, name: &Path, bytes: &[u8]) -> Result<LoadedModule, LoadError> {
         let path = name;
         let inspected = inspect_bytes(path, bytes)?;
         let seq = NEXT_STAGED.fetch_add(1, Ordering::Relaxed);
@@ -155,7 +155,7 @@ fn random_u64() -> u64 {
     h.finish()
 }
 
-fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<Module, LoadError> {
+fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<LoadedModule, LoadError> {
     let p = || path.to_path_buf();
     let flags = libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_LOCAL;
     // SAFETY: loading a library runs its initialisers. The file passed the static checks
@@ -207,7 +207,7 @@ fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<Modul
             status: status.name(),
         });
     }
-    Ok(Module {
+    Ok(LoadedModule {
         inner: Arc::new(ModuleInner {
             meta: inspected.meta,
             source: p(),
@@ -234,7 +234,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// A loaded module. Cheap to clone; the library stays loaded while any clone or SSDlet
 /// instance holds it.
 #[derive(Clone)]
-pub struct Module {
+pub struct LoadedModule {
     pub(crate) inner: Arc<ModuleInner>,
 }
 
@@ -250,9 +250,9 @@ pub(crate) struct ModuleInner {
     _lib: libloading::os::unix::Library,
 }
 
-impl fmt::Debug for Module {
+impl fmt::Debug for LoadedModule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Module")
+        f.debug_struct("LoadedModule")
             .field("name", &self.inner.meta.name)
             .field("source", &self.inner.source)
             .field("staged", &self.inner.staged)
@@ -263,7 +263,7 @@ impl fmt::Debug for Module {
 /// An SSDlet of a loaded module, found by id.
 #[derive(Clone, Debug)]
 pub struct SsdletRef {
-    pub(crate) module: Module,
+    pub(crate) module: LoadedModule,
     pub(crate) index: usize,
 }
 
@@ -274,12 +274,12 @@ impl SsdletRef {
     }
 
     /// The module it belongs to.
-    pub fn module(&self) -> &Module {
+    pub fn module(&self) -> &LoadedModule {
         &self.module
     }
 }
 
-impl Module {
+impl LoadedModule {
     /// The module's metadata.
     pub fn meta(&self) -> &ModuleMeta {
         &self.inner.meta
@@ -296,7 +296,7 @@ impl Module {
         &self.inner.staged
     }
 
-    /// Whether a trap in one of its SSDlets poisoned it (see [`Module::ssdlet`]).
+    /// Whether a trap in one of its SSDlets poisoned it (see [`LoadedModule::ssdlet`]).
     pub fn is_poisoned(&self) -> bool {
         self.inner.poisoned.load(Ordering::Relaxed)
     }

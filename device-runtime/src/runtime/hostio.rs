@@ -5,7 +5,7 @@
 
 use sim_nvme::{Lba, SimTime, LBA_BYTES};
 
-use super::{AppId, AppState, FileId, HostReceiver, HostSender, Runtime, RuntimeError};
+use super::{AppId, AppState, FileId, ReceiverId, Runtime, RuntimeError, SenderId};
 use crate::namespace::FileEntry;
 use crate::world::{FileBacking, HostEnd, Msg};
 
@@ -31,7 +31,7 @@ impl Runtime {
     /// Messages to an SSDlet that has finished are dropped.
     pub fn send_encoded(
         &mut self,
-        port: HostSender,
+        port: SenderId,
         messages: Vec<Vec<u8>>,
         at: SimTime,
     ) -> Result<(), RuntimeError> {
@@ -48,24 +48,22 @@ impl Runtime {
         if let Some(a) = c.apps[0] {
             self.apps[a].account.add_pcie_to_device(total);
         }
-        let n = messages.len() as u64;
-        c.queue.extend(messages.into_iter().map(|bytes| Msg {
-            at,
-            bytes: crate::adopted::Payload::Copied(bytes),
-        }));
-        c.messages += n;
-        c.bytes += total;
-        c.last_at = c.last_at.max(at);
-        if n > 0 {
-            if let Some(w) = c.rx_waiter.take() {
-                self.world.wake(w, at);
-            }
+        for bytes in messages {
+            let len = bytes.len() as u64;
+            let receiver = c.push(
+                Msg {
+                    at,
+                    bytes: crate::adopted::Payload::Copied(bytes),
+                },
+                len,
+            );
+            self.world.wake_any(receiver, at);
         }
         Ok(())
     }
 
     /// Takes up to `max` encoded messages from a host receiver.
-    pub fn recv_encoded(&mut self, port: HostReceiver, max: usize) -> Result<Received, RuntimeError> {
+    pub fn recv_encoded(&mut self, port: ReceiverId, max: usize) -> Result<Received, RuntimeError> {
         self.host_channel(port.0, HostEnd::Receiver)?;
         let mut chans = self.world.channels.borrow_mut();
         let c = &mut chans[port.0];
@@ -81,7 +79,7 @@ impl Runtime {
 
     /// Whether a host receiver has a message or has ended (a receive would not come back
     /// empty-handed).
-    pub fn recv_ready(&self, port: HostReceiver) -> Result<bool, RuntimeError> {
+    pub fn recv_ready(&self, port: ReceiverId) -> Result<bool, RuntimeError> {
         self.host_channel(port.0, HostEnd::Receiver)?;
         let c = &self.world.channels.borrow()[port.0];
         Ok(!c.queue.is_empty() || c.sender_closed)

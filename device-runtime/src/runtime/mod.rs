@@ -68,11 +68,11 @@ pub struct AppId(pub(crate) usize);
 
 /// A host-to-device port feeding an SSDlet input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct HostSender(pub(crate) ChannelId);
+pub struct SenderId(pub(crate) ChannelId);
 
 /// A device-to-host port collecting an SSDlet output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct HostReceiver(pub(crate) ChannelId);
+pub struct ReceiverId(pub(crate) ChannelId);
 
 /// Lifecycle of an Application.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -367,25 +367,25 @@ impl Runtime {
     }
 
     /// A host-to-device port feeding input `input` of `to`. Messages cross PCIe.
-    pub fn host_sender(&mut self, to: InstanceId, input: &str) -> Result<HostSender, RuntimeError> {
+    pub fn host_sender(&mut self, to: InstanceId, input: &str) -> Result<SenderId, RuntimeError> {
         let app = self.building(to, "connecting its ports")?;
         let (ii, _) = self.port_index(to, false, input)?;
         self.check_free(to, false, ii, input)?;
         let name = format!("host -> {}.{input}", self.instances[to.0].state.ssdlet);
         let ch = self.new_channel(usize::MAX, HostEnd::Sender, name, [Some(app), None]);
         self.instances[to.0].state.inputs[ii] = Some(ch);
-        Ok(HostSender(ch))
+        Ok(SenderId(ch))
     }
 
     /// A device-to-host port collecting output `out` of `from`. Messages cross PCIe.
-    pub fn host_receiver(&mut self, from: InstanceId, out: &str) -> Result<HostReceiver, RuntimeError> {
+    pub fn host_receiver(&mut self, from: InstanceId, out: &str) -> Result<ReceiverId, RuntimeError> {
         let app = self.building(from, "connecting its ports")?;
         let (oi, _) = self.port_index(from, true, out)?;
         self.check_free(from, true, oi, out)?;
         let name = format!("{}.{out} -> host", self.instances[from.0].state.ssdlet);
         let ch = self.new_channel(usize::MAX, HostEnd::Receiver, name, [Some(app), None]);
         self.instances[from.0].state.outputs[oi] = Some(ch);
-        Ok(HostReceiver(ch))
+        Ok(ReceiverId(ch))
     }
 
     fn host_channel(&self, ch: ChannelId, want: HostEnd) -> Result<(), RuntimeError> {
@@ -411,7 +411,7 @@ impl Runtime {
     /// transfer. Sends to an SSDlet that has finished are dropped (feature `testing`; the
     /// firmware uses [`Runtime::send_encoded`]).
     #[cfg(feature = "testing")]
-    pub fn send<T: serde::Serialize>(&mut self, port: HostSender, value: &T) -> Result<(), RuntimeError> {
+    pub fn send<T: serde::Serialize>(&mut self, port: SenderId, value: &T) -> Result<(), RuntimeError> {
         self.host_channel(port.0, HostEnd::Sender)?;
         let bytes = postcard::to_stdvec(value).map_err(|e| RuntimeError::Encode(e.to_string()))?;
         let len = bytes.len() as u64;
@@ -432,28 +432,23 @@ impl Runtime {
             }
             t
         };
-        c.queue.push_back(crate::world::Msg {
-            at,
-            bytes: crate::adopted::Payload::Copied(bytes),
-        });
-        c.messages += 1;
-        c.bytes += len;
-        c.last_at = c.last_at.max(at);
-        if let Some(w) = c.rx_waiter.take() {
-            self.world.wake(w, at);
-        }
+        let receiver = c.push(
+            crate::world::Msg {
+                at,
+                bytes: crate::adopted::Payload::Copied(bytes),
+            },
+            len,
+        );
+        self.world.wake_any(receiver, at);
         Ok(())
     }
 
     /// Closes a host sender: the SSDlet sees end of stream once it has drained it.
-    pub fn close_sender(&mut self, port: HostSender) -> Result<(), RuntimeError> {
+    pub fn close_sender(&mut self, port: SenderId) -> Result<(), RuntimeError> {
         self.host_channel(port.0, HostEnd::Sender)?;
         let mut chans = self.world.channels.borrow_mut();
         let c = &mut chans[port.0];
-        c.sender_closed = true;
-        if let Some(w) = c.rx_waiter.take() {
-            self.world.wake(w, self.host_now);
-        }
+        self.world.wake_any(c.close_sender(), self.host_now);
         Ok(())
     }
 
@@ -461,10 +456,7 @@ impl Runtime {
     /// the arrival of the last message taken (feature `testing`; the firmware uses
     /// [`Runtime::recv_encoded`]).
     #[cfg(feature = "testing")]
-    pub fn recv<T: serde::de::DeserializeOwned>(
-        &mut self,
-        port: HostReceiver,
-    ) -> Result<Vec<T>, RuntimeError> {
+    pub fn recv<T: serde::de::DeserializeOwned>(&mut self, port: ReceiverId) -> Result<Vec<T>, RuntimeError> {
         self.host_channel(port.0, HostEnd::Receiver)?;
         let msgs: Vec<crate::world::Msg> = self.world.channels.borrow_mut()[port.0].queue.drain(..).collect();
         if let Some(last) = msgs.iter().map(|m| m.at).max() {

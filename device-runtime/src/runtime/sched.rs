@@ -244,19 +244,10 @@ impl Runtime {
         {
             let mut chans = self.world.channels.borrow_mut();
             for ch in st.outputs.iter().flatten() {
-                let c = &mut chans[*ch];
-                c.sender_closed = true;
-                if let Some(w) = c.rx_waiter.take() {
-                    self.world.wake(w, now);
-                }
+                self.world.wake_any(chans[*ch].close_sender(), now);
             }
             for ch in st.inputs.iter().flatten() {
-                let c = &mut chans[*ch];
-                c.receiver_closed = true;
-                c.drain();
-                if let Some(w) = c.tx_waiter.take() {
-                    self.world.wake(w, now);
-                }
+                self.world.wake_any(chans[*ch].close_receiver(), now);
             }
         }
         st.current.borrow_mut().clear();

@@ -2,8 +2,8 @@
 //! wire format is [`ndp_protocol::daemon`]'s; clients are [`host_sdk::Device::connect`].
 //!
 //! When a connection closes (the host process exited or died), the daemon aborts the
-//! Applications the session created and unloads its modules ([`session`]); `Status`
-//! ([`crate::Device::daemon_status`]) lists open sessions and recent clean-ups with the aborted
+//! Applications the session created and unloads its modules (`session.rs`); `Status`
+//! ([`host_sdk::Device::daemon_status`]) lists open sessions and recent clean-ups with the aborted
 //! Applications' reports.
 //!
 //! The socket is created with mode 0600 (only its owner may connect); a stale socket file

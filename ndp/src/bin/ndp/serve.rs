@@ -1,5 +1,5 @@
 //! `ndp serve --image FILE --socket PATH [--profile NAME|FILE]`: serves one device image to
-//! many host processes over a Unix socket ([`host_sdk::daemon`]) until SIGINT or SIGTERM.
+//! many host processes over a Unix socket ([`ndp::daemon`]) until SIGINT or SIGTERM.
 
 use std::path::PathBuf;
 

@@ -11,7 +11,7 @@
 pub struct TextSpec {
     /// Bytes of text (the last line is cut to fit exactly). Unit: bytes.
     pub bytes: u64,
-    /// Distinct words. Unit: count. Default 200,000 (DESIGN.md section 10's figure).
+    /// Distinct words. Unit: count. Default 200,000 (assumed: a large English corpus's working vocabulary).
     pub vocabulary: usize,
     /// Zipf exponent. Unit: none. Default 1.0.
     pub exponent: f64,

@@ -60,6 +60,7 @@ impl Default for ComputeModel {
     }
 }
 
+// INVARIANT(device-deterministic): the only host clock the runtime reads (Measured only)
 /// CPU time of the calling thread in nanoseconds.
 pub(crate) fn thread_cpu_ns() -> u64 {
     let mut ts = libc::timespec {

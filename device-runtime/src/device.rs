@@ -9,8 +9,9 @@
 //!
 //! Between requests the thread keeps running Applications in short slices
 //! ([`Firmware::run_some`]), checking for requests in between. Before it serves a command it
-//! runs the device until nothing is runnable, so what a command sees (and when it completes,
-//! in simulated time) depends only on the commands before it, never on wall-clock timing.
+//! runs the device until nothing is runnable (INVARIANT(run-idle-before-command)), so what a
+//! command sees (and when it completes, in simulated time) depends only on the commands before
+//! it, never on wall-clock timing.
 //! A blocking `Wait` or `Recv` ([`IscRequest`]) that cannot be answered yet is parked and
 //! served once later commands (from any host thread) let it complete.
 //!
@@ -95,6 +96,7 @@ impl DeviceThread {
         })
     }
 
+    // INVARIANT(device-deterministic): the runtime lives on this one thread only
     /// A device thread running the firmware `build` makes (on the thread: the runtime is not
     /// `Send`).
     pub fn start<F>(build: F) -> Result<DeviceThread, DeviceError>
@@ -227,6 +229,7 @@ fn execute(
     let _ = reply.send(result);
 }
 
+// INVARIANT(runtime-behind-commands): a host thread holds only a channel for NVMe commands
 /// A host thread's way to the device: submits NVMe commands (standard and ISC) and gets
 /// their completions. `Send + Clone`; each clone keeps its own simulated host clock.
 #[derive(Clone)]

@@ -106,6 +106,7 @@ impl Fiber {
     }
 }
 
+// INVARIANT(fiber-unwinds-not-dropped): last resort, force_reset never unwinds module frames
 impl Drop for Fiber {
     fn drop(&mut self) {
         if self.coro.started() && !self.coro.done() {

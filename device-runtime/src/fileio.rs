@@ -94,6 +94,7 @@ pub(crate) fn read(
     let n = (out.len() as u64).min(entry.size - offset) as usize;
     let cfg = st.world.config;
     let mut ssd = st.world.ssd();
+    // INVARIANT(counters-per-app): snapshot around the reads, charged to the reader's Application
     let before = ssd.stats();
     let chunk = cfg.read_chunk.max(LBA_BYTES);
     let end = offset + n as u64;

@@ -131,6 +131,7 @@ impl AppAccount {
         self.io.set(c);
     }
 
+    // INVARIANT(counters-per-app): the device work between two snapshots goes to this Application
     /// Adds what the device did between two stats snapshots.
     pub(crate) fn add_io(&self, before: &SsdStats, after: &SsdStats) {
         let mut c = self.io.get();
@@ -233,6 +234,7 @@ pub(crate) struct InstanceState {
 }
 
 thread_local! {
+    // INVARIANT(ctx-is-current): set exactly while this instance's fiber is resumed
     /// The instance whose fiber this thread is running, or null.
     pub(crate) static CURRENT: Cell<*const InstanceState> = const { Cell::new(std::ptr::null()) };
 }
@@ -285,6 +287,7 @@ impl InstanceState {
         }
     }
 
+    // INVARIANT(no-borrow-across-suspend): callers drop every RefCell borrow before this
     /// Suspends the instance's fiber. Only called from services running on that fiber.
     pub(crate) fn suspend(&self, wait: Wait) {
         self.wait.set(wait);

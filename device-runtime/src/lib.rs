@@ -11,7 +11,7 @@
 //!
 //! - [`isc`]: the in-storage-computing commands (NVMe vendor opcodes `0xC0..=0xC8`) and the
 //!   [`isc::Firmware`] that serves every NVMe command in front of the runtime: the only way
-//!   a host reaches the device;
+//!   a host reaches the device (INVARIANT(runtime-behind-commands));
 //! - [`device`]: the firmware on its own OS thread, reached from any host thread through a
 //!   `Send + Clone` [`device::DeviceHandle`].
 //!
@@ -35,6 +35,7 @@
 mod adopted;
 pub mod compute;
 pub mod device;
+// INVARIANT(testing-feature-only): the test driver exists only with `testing`
 #[cfg(feature = "testing")]
 pub mod driver;
 pub mod fiber;

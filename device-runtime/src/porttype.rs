@@ -26,6 +26,7 @@ pub struct PortTypeMismatch {
     pub to_type: String,
 }
 
+// INVARIANT(ports-typed): rendered TypeSig strings must be equal
 /// Checks that output `from` may feed input `to`.
 pub fn check_port_types(from: PortDesc<'_>, to: PortDesc<'_>) -> Result<(), PortTypeMismatch> {
     if from.ty == to.ty {

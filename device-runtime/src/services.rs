@@ -4,10 +4,13 @@
 //! - `ctx` is checked against the running instance ([`crate::instance`] invariant) before it
 //!   is dereferenced; anything else gets `INVALID_ARGUMENT`.
 //! - Nothing panics: a panic here would abort the process (it cannot unwind through the
-//!   module's `extern "C"` frames). `RefCell` borrows are never held across a suspension.
+//!   module's `extern "C"` frames; INVARIANT(no-panic-across-abi)). `RefCell` borrows are never
+//!   held across a suspension.
 //! - Runtime bookkeeping never runs within [`STACK_RESERVE`] bytes of the fiber's guard page:
-//!   services return `STACK_EXHAUSTED` instead, and the memory services switch to the parent
-//!   stack. So a stack-overflow trap can only interrupt module code (see [`crate::trap`]).
+//!   services that suspend or do real work return `STACK_EXHAUSTED` instead, the memory
+//!   services switch to the parent stack, and `port_close`, `matcher_limits` and `set_error`
+//!   only do small, bounded work. So a stack-overflow trap can only interrupt module code (see
+//!   [`crate::trap`]).
 //! - Every call first charges the compute since the previous call to the SSDlet's clock
 //!   ([`crate::compute`]) and applies the time-slice watchdog.
 //! - Messages are timestamped: a put is available to the receiver at the sender's clock plus the
@@ -61,6 +64,7 @@ pub static VTABLE_COPYING: RuntimeVtable = RuntimeVtable {
     ..VTABLE
 };
 
+// INVARIANT(ctx-is-current): `ctx` is dereferenced only if it is CURRENT
 /// The running instance if `ctx` is it.
 fn state<'a>(ctx: *mut InstanceCtx) -> Option<&'a InstanceState> {
     let cur = CURRENT.try_with(|c| c.get()).ok()?;
@@ -91,6 +95,7 @@ fn enter(st: &InstanceState) -> Result<(), Status> {
     if st.is_aborted() {
         return Err(Status::ABORTED);
     }
+    // INVARIANT(stack-reserve): no service work within STACK_RESERVE of the guard page
     if headroom(st) < STACK_RESERVE {
         return Err(Status::STACK_EXHAUSTED);
     }
@@ -113,6 +118,7 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
             Some(None) => return Status::CLOSED,
             Some(Some(ch)) => *ch,
         };
+        // INVARIANT(no-borrow-across-suspend): the channel borrow ends before `suspend`
         {
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
@@ -218,6 +224,7 @@ fn put(
             Some(None) => return Status::CLOSED,
             Some(Some(ch)) => *ch,
         };
+        // INVARIANT(no-borrow-across-suspend): the channel and drive borrows end before `suspend`
         {
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
@@ -232,6 +239,7 @@ fn put(
                 // A handed-over block costs the message, not a per-byte copy.
                 st.charge_payload(1, if owned { 0 } else { len as u64 });
                 let now = st.clock.get();
+                // INVARIANT(counters-per-app): PCIe to the host goes to the sender's Application
                 let at = if c.host == HostEnd::Receiver {
                     let before = ssd.stats();
                     let t = ssd.pcie_to_host(now, len as u64);
@@ -423,6 +431,7 @@ unsafe extern "C" fn matcher_scan(
     }
 }
 
+// INVARIANT(stack-reserve): allocator calls move to the parent stack when short
 /// Runs a System allocator call, on the parent stack if the fiber is low on stack.
 fn on_safe_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     if let Some(st) = current() {

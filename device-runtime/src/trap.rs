@@ -15,7 +15,8 @@
 //! allocated and stays charged to the SSDlet), and any state of the module that was being
 //! updated (a lock held, a static half-written). The runtime therefore poisons the module
 //! (no new instances) and never runs its own bookkeeping near the guard page: every runtime
-//! service first checks for [`crate::services::STACK_RESERVE`] bytes of headroom.
+//! service that does more than small, bounded work first checks for
+//! [`crate::services::STACK_RESERVE`] bytes of headroom.
 
 use std::cell::Cell;
 use std::sync::OnceLock;

@@ -115,7 +115,8 @@ impl Channel {
         self.rx_waiter.take()
     }
 
-    /// Takes the next message, and the sender parked on the full channel (to be woken).
+    /// Takes the next message (the oldest: INVARIANT(port-fifo)), and the sender parked on the
+    /// full channel (to be woken).
     pub(crate) fn pop(&mut self) -> Option<(Msg, Option<Slot>)> {
         let msg = self.queue.pop_front()?;
         Some((msg, self.tx_waiter.take()))
@@ -150,6 +151,7 @@ pub struct LogLine {
 
 /// Where a file's bytes live.
 pub(crate) enum FileBacking {
+    // INVARIANT(testing-feature-only): in-memory files exist only with `testing`
     /// In host memory (the `TestDriver`'s files): no device time.
     #[cfg(feature = "testing")]
     Memory(Vec<u8>),
@@ -187,6 +189,7 @@ pub(crate) struct World {
     pub(crate) files: RefCell<Vec<FileBacking>>,
     pub(crate) matcher: MatcherLimits,
     pub(crate) logs: RefCell<Vec<LogLine>>,
+    // INVARIANT(firmware-owns-controller): the world owns the controller
     /// The NVMe controller in front of the simulated drive (the runtime is its firmware).
     /// Services borrow the drive for one call at a time, through [`World::ssd`].
     pub(crate) ctrl: RefCell<Controller>,
@@ -227,6 +230,7 @@ impl World {
         }
     }
 
+    // INVARIANT(ready-queue-once): an instance already queued keeps its one place
     pub(crate) fn wake(&self, slot: Slot, at: SimTime) {
         let Ok(mut q) = self.queued.try_borrow_mut() else {
             return;

@@ -244,6 +244,7 @@ pub(crate) fn signature_of<T: Message>() -> String {
     T::SIG.render_into(&mut buf).to_owned()
 }
 
+// INVARIANT(ports-typed): T::SIG against the port's metadata type, before any device command
 /// Checks a host port's type `T` against the SSDlet port `label` of type `port_ty`; `outward`
 /// when the SSDlet sends to the host.
 fn check_host_type<T: Message>(label: &str, host: &str, port_ty: &str, outward: bool) -> Result<()> {

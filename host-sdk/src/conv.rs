@@ -183,7 +183,7 @@ impl HostFile {
     }
 
     /// Reads the whole file with the deep sequential reader, handing each chunk (in file
-    /// order, file bytes only) to `f`, whose wall time is measured and charged to the host
+    /// order, file bytes only) to `f`, whose CPU time is measured and charged to the host
     /// clock as a streaming pipeline (module docs).
     pub fn scan(&self, shape: ReadAhead, mut f: impl FnMut(&[u8])) -> Result<ScanReport> {
         let per = shape.request_bytes.div_ceil(LBA_BYTES).clamp(1, MAX_BLOCKS);
@@ -219,6 +219,7 @@ impl HostFile {
         }
         report.finished_at = host.max(last_data);
         report.io = last_data.saturating_since(started_at);
+        // INVARIANT(host-clock-forward): the scan's end, never earlier than the clock
         self.device.advance_to(report.finished_at);
         Ok(report)
     }

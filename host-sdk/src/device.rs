@@ -72,6 +72,7 @@ impl Device {
         self.transport.daemon_status()
     }
 
+    // INVARIANT(transport-agnostic): one Device type over any transport
     fn over(transport: Arc<dyn Transport>) -> Device {
         Device {
             transport,
@@ -93,6 +94,7 @@ impl Device {
         *self.clock.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    // INVARIANT(host-clock-forward): max, never back
     /// Moves the host clock to `at` (it never goes back).
     pub fn advance_to(&self, at: SimTime) {
         let mut c = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
@@ -105,6 +107,7 @@ impl Device {
         *c += sim(d);
     }
 
+    // INVARIANT(host-clock-forward): measured host compute only adds
     /// Runs `f` on the host, measures the CPU time this thread spent in it (not wall time: a
     /// descheduled thread adds nothing) and charges it to the host clock.
     pub fn compute<R>(&self, f: impl FnOnce() -> R) -> R {
@@ -113,6 +116,7 @@ impl Device {
         r
     }
 
+    // INVARIANT(host-through-transport): every command goes through the transport
     /// Submits an NVMe command at the host clock; the clock moves to its completion.
     pub fn submit(&self, cmd: Command) -> Result<Completion> {
         let c = self.transport.submit(cmd, self.now())?;

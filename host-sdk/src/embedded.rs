@@ -1,6 +1,6 @@
-//! The embedded device (feature `embedded`, on by default): the device firmware
-//! (`device-runtime`) on its own thread in this process, optionally on a persistent image
-//! file that it locks. `ndp serve` starts its device with [`start_device`] too.
+//! The embedded device (feature `embedded`, on by default; INVARIANT(embedded-is-a-feature)):
+//! the device firmware (`device-runtime`) on its own thread in this process, optionally on a
+//! persistent image file that it locks. `ndp serve` starts its device with [`start_device`] too.
 
 use std::path::{Path, PathBuf};
 
@@ -29,10 +29,12 @@ pub enum ImageSpec {
 /// so two devices (say `ndp serve` and `ndp put --image`) never write one image at once.
 pub struct ImageLock(#[allow(dead_code)] std::fs::File);
 
+// INVARIANT(image-flock): exclusive, non-blocking: a second device on the image is refused
 fn lock_image(path: &Path) -> Result<ImageLock> {
     use std::os::fd::AsRawFd;
     let f = std::fs::File::open(path)
         .map_err(|e| Error::Open(format!("device image `{}`: {e}", path.display())))?;
+    // INVARIANT(unsafe-listed-modules): a single, listed libc call
     // SAFETY: flock(2) on a descriptor `f` owns; it touches no memory of this process.
     let r = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
     if r != 0 {
@@ -45,6 +47,7 @@ fn lock_image(path: &Path) -> Result<ImageLock> {
     Ok(ImageLock(f))
 }
 
+// INVARIANT(host-through-transport): boots the firmware; commands then go through `Embedded`
 /// Starts the firmware of a device of `profile` on `image` on its own thread; a file image
 /// is locked for as long as the returned lock lives (drop it after the thread).
 pub fn start_device(
@@ -87,6 +90,7 @@ pub(crate) struct Embedded {
     base: DeviceHandle,
     /// Owns the device thread: dropped (and the thread joined) with the last `Device` clone.
     _thread: DeviceThread,
+    // INVARIANT(image-flock): held for as long as the device thread runs
     /// The image file's lock, released after the thread has stopped (fields drop in order).
     _lock: Option<ImageLock>,
 }

@@ -71,6 +71,7 @@ mod conv;
 pub mod cpu;
 pub mod daemon;
 mod device;
+// INVARIANT(embedded-is-a-feature): the firmware (device-runtime) only with feature `embedded`
 #[cfg(feature = "embedded")]
 pub mod embedded;
 mod error;

@@ -2,7 +2,7 @@
 //! or ISC) issued at a host instant and returns its completion. The embedded transport
 //! ([`crate::embedded`]) runs the device firmware on a thread of this process; the socket
 //! transport to `ndp serve` ([`crate::daemon`]) carries the same commands, so the API above
-//! behaves the same over either.
+//! behaves the same over either (INVARIANT(transport-agnostic)).
 
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
@@ -10,6 +10,7 @@ use sim_nvme::SimTime;
 use crate::daemon::DaemonStatus;
 use crate::error::Error;
 
+// INVARIANT(host-through-transport): `submit` is the only way host-sdk reaches a device
 /// One way to a device. Implementations are shared by every clone of a `Device` and by every
 /// thread using them.
 pub(crate) trait Transport: Send + Sync {

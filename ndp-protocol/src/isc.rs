@@ -420,6 +420,7 @@ pub fn response_of(c: &Completion) -> Result<IscResponse, IscError> {
 }
 
 impl IscRequest {
+    // INVARIANT(payload-never-panics): version, request, no trailing bytes, opcode family; else Err
     /// Decodes a vendor command's payload: the protocol version, then a request of this
     /// opcode's family, with nothing after it. A refusal gives the kind and the message the
     /// device answers with.

@@ -1,5 +1,5 @@
 //! The wire protocol between hosts and the simulated device, as explicit types that belong to
-//! neither side (Architecture Invariant: a runtime struct is never encoded onto the wire).
+//! neither side (INVARIANT(protocol-owns-wire): a runtime struct is never encoded onto the wire).
 //!
 //! - [`isc`]: the in-storage-computing requests and responses, carried in the payloads of NVMe
 //!   vendor commands (`0xC0..=0xC8`) and their completions; [`PROTOCOL_VERSION`].

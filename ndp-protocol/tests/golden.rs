@@ -2,7 +2,7 @@
 //! compared with `tests/golden.txt`. Any change to a wire type that changes its bytes fails
 //! here; if the change is meant, bump the protocol's version ([`ndp_protocol::PROTOCOL_VERSION`]
 //! or [`ndp_protocol::daemon::WIRE_VERSION`]) and rewrite the file with
-//! `NDP_PROTOCOL_BLESS=1 cargo test -p ndp-protocol --test golden`.
+//! `NDP_PROTOCOL_BLESS=1 cargo test -p ndp-protocol --test golden` (INVARIANT(protocol-owns-wire)).
 
 use std::fmt::Write as _;
 

@@ -452,6 +452,7 @@ impl Ftl {
         self.free_count += 1;
     }
 
+    // INVARIANT(flush-survives-kill): GC-erased blocks wait for a checkpoint before reuse
     /// True when blocks erased since the last checkpoint are needed for new writes: the device
     /// should checkpoint and then call [`Ftl::release_pending`].
     pub fn wants_checkpoint(&self) -> bool {

@@ -176,6 +176,7 @@ impl ImageFile {
         Ok(img)
     }
 
+    // INVARIANT(sim-no-panic-on-input): every bad image is refused with an ImageError
     /// Opens an existing image, checking magic, checksums, version, length and geometry.
     /// Returns the image and the last committed checkpoint (empty for a fresh image).
     pub fn open(path: &Path, layout: Layout) -> Result<(Self, Vec<u8>), ImageError> {

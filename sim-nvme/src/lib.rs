@@ -4,7 +4,9 @@
 //! the NVMe command set, and a key-based pattern matcher on every channel. Every operation is
 //! given the simulated instant it is issued and returns the instant it completes, computed from
 //! a calibrated [`DeviceProfile`]; nothing sleeps and nothing reads the wall clock. This crate
-//! knows nothing about SSDlets, modules or ports.
+//! knows nothing about SSDlets, modules or ports (INVARIANT(sim-knows-no-ssdlets)). It is also
+//! deterministic: the same operations at the same instants complete at the same instants
+//! (INVARIANT(sim-deterministic)).
 //!
 //! ```
 //! use sim_nvme::{Command, Controller, DeviceProfile, Lba, Payload, Ssd, SimTime};

@@ -405,6 +405,7 @@ impl DeviceProfile {
         toml::to_string_pretty(self).expect("a DeviceProfile always serialises to TOML")
     }
 
+    // INVARIANT(sim-no-panic-on-input): a bad profile is a ProfileError, never a panic
     /// Checks every field the model divides by or sizes tables with.
     pub fn validate(&self) -> Result<(), ProfileError> {
         let bad = |field: &'static str, value: String, expected: &'static str| {

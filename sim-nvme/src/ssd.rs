@@ -320,6 +320,7 @@ impl Ssd {
     fn place(&mut self, ready: SimTime, lba: Lba, data: &[u8]) -> Result<SimTime, IoError> {
         let mut done = ready;
         for (i, sector) in data.chunks_exact(SECTOR).enumerate() {
+            // INVARIANT(flush-survives-kill): checkpoint before reusing a block GC erased
             if self.ftl.wants_checkpoint() {
                 self.checkpoint(ready)?;
             }
@@ -367,7 +368,8 @@ impl Ssd {
     }
 
     /// Flush at `at`: closes the open page, waits for every NAND program, and commits the FTL
-    /// checkpoint to the media. Everything written before the flush survives a killed process.
+    /// checkpoint to the media. Everything written before the flush survives a killed process
+    /// (INVARIANT(flush-survives-kill)).
     pub fn flush(&mut self, at: SimTime) -> Result<SimTime, IoError> {
         self.stats.flushes += 1;
         let fw = self.hw.firmware(at);

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
+// INVARIANT(sim-deterministic): integer nanoseconds from the model, never the wall clock
 /// An instant of simulated time, in nanoseconds since the start of the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct SimTime(pub u64);
@@ -142,6 +143,7 @@ impl fmt::Display for SimDuration {
     }
 }
 
+// INVARIANT(sim-deterministic): busy-until arithmetic only; same issue instants, same completions
 /// A hardware resource that serves one operation at a time, in issue order.
 ///
 /// An operation that becomes ready at `ready` starts at `max(ready, busy_until)`, occupies the

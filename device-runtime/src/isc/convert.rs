@@ -1,6 +1,6 @@
-//! The firmware's edge: protocol handles and values to the runtime's own, and back. The
-//! runtime's ids are indexes of its tables; on the wire they are opaque `u64`s (an id that
-//! does not fit is out of range and simply names nothing).
+//! The firmware's edge (INVARIANT(protocol-owns-wire)): protocol handles and values to the
+//! runtime's own, and back. The runtime's ids are indexes of its tables; on the wire they are
+//! opaque `u64`s (an id that does not fit is out of range and simply names nothing).
 
 use ndp_protocol as wire;
 

@@ -69,6 +69,7 @@ pub struct Arrived {
 }
 
 impl Arrived {
+    // INVARIANT(payload-never-panics): decoded once, on arrival; a bad payload is kept as an Err
     /// `cmd`, with its ISC request decoded if it is a vendor command.
     pub fn new(cmd: Command) -> Arrived {
         let request = match &cmd {
@@ -112,7 +113,8 @@ impl Firmware {
         }
     }
 
-    /// The runtime (read-only: hosts change it only through commands).
+    /// The runtime (read-only: hosts change it only through commands,
+    /// INVARIANT(runtime-behind-commands)).
     pub fn runtime(&self) -> &Runtime {
         &self.rt
     }
@@ -131,8 +133,11 @@ impl Firmware {
         arrived: Arrived,
         at: SimTime,
     ) -> Result<u16, SubmitError> {
+        // INVARIANT(run-idle-before-command): the device is idle before the command is served
         self.rt.run_idle();
         let Arrived { cmd, request } = arrived;
+        // INVARIANT(firmware-owns-controller): each controller borrow ends with its statement,
+        // so none is held while the vendor command is served
         let dispatched = self.rt.world.ctrl.borrow_mut().dispatch(qid, cmd, at)?;
         match dispatched {
             Dispatched::Completed(cid) => Ok(cid),
@@ -197,6 +202,7 @@ impl Firmware {
         let Some(Ok(req)) = &arrived.request else {
             return false;
         };
+        // INVARIANT(run-idle-before-command): would-block is judged on an idle device
         self.rt.run_idle();
         match *req {
             IscRequest::Wait { app, block: true } => {
@@ -213,6 +219,7 @@ impl Firmware {
     fn serve(&mut self, request: Result<IscRequest, (ErrorKind, String)>, at: SimTime) -> (VendorReply, u64) {
         let (status, served) = match request {
             Err((kind, message)) => (
+                // INVARIANT(payload-never-panics): a refused payload is Invalid Field in Command
                 Status::INVALID_FIELD,
                 Served {
                     response: IscResponse::Error { kind, message },
@@ -342,6 +349,7 @@ impl Firmware {
             }
             IscRequest::Recv { port, max, .. } => {
                 let r = rt.recv_encoded(port.into(), max as usize)?;
+                // INVARIANT(isc-cost-charged): messages went to the host by DMA when they were put
                 let prepaid = r.messages.iter().map(|m| m.len() as u64).sum();
                 return Ok(Served {
                     response: IscResponse::Messages {

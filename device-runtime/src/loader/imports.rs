@@ -1,13 +1,13 @@
 //! The import lint: symbols a module may not import.
 //!
-//! **This is a lint, not a sandbox.** A module is native code running in the runtime's
-//! process; it can reach any system call through inline assembly, through `syscall` (which
-//! every std `cdylib` already imports, as it does `open64` and `mmap64`), or by writing
-//! memory it should not. The lint catches the honest mistake of using `std::net`,
-//! `std::process` or the filesystem-mutating parts of `std::fs` in an SSDlet, which must
-//! reach storage and the world only through the runtime. It refuses
-//! only what std does not pull in by itself, so ordinary modules pass. Isolation, if ever
-//! needed, belongs to a process or VM boundary, not to this list.
+//! **This is a lint, not a sandbox** (INVARIANT(import-lint-not-sandbox)). A module is native
+//! code running in the runtime's process; it can reach any system call through inline
+//! assembly, through `syscall` (which every std `cdylib` already imports, as it does `open64`
+//! and `mmap64`), or by writing memory it should not. The lint catches the honest mistake of
+//! using `std::net`, `std::process` or the filesystem-mutating parts of `std::fs` in an
+//! SSDlet, which must reach storage and the world only through the runtime. It refuses only
+//! what std does not pull in by itself, so ordinary modules pass. Isolation, if ever needed,
+//! belongs to a process or VM boundary, not to this list.
 
 /// Why a symbol is denied, if it is.
 pub fn denied(symbol: &str) -> Option<&'static str> {
@@ -21,6 +21,7 @@ const PROC: &str = "process creation or control";
 const FS: &str = "host filesystem mutation";
 const DL: &str = "loading further code";
 
+// INVARIANT(import-lint-not-sandbox): only what std does not import by itself
 /// The deny-list: symbol and reason.
 pub const DENY: &[(&str, &str)] = &[
     ("socket", NET),

@@ -213,7 +213,8 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
     })
 }
 
-/// Reads `path` and runs every static check on it (what `ndp inspect` does).
+/// Reads `path` and runs every static check on it (what `ndp inspect` does: the loader's own
+/// code and errors, INVARIANT(checks-before-dlopen)).
 pub fn inspect(path: &Path) -> Result<Inspected, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),

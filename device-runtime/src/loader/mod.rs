@@ -69,6 +69,7 @@ impl Loader {
         &self.base
     }
 
+    // INVARIANT(staged-unique-path): a fresh 0700 directory per load, never an existing one
     /// A new private directory for one staged copy: `ssdlet-staging-<pid>-<random>` under the
     /// base, mode 0700, created by this call (an existing path, e.g. one planted by another
     /// user, is never reused).
@@ -114,6 +115,7 @@ impl Loader {
     /// filesystem); `name` stands for its path in errors and names the staged copy.
     pub fn load_bytes(&self, name: &Path, bytes: &[u8]) -> Result<LoadedModule, LoadError> {
         let path = name;
+        // INVARIANT(checks-before-dlopen): all static checks pass before anything is staged
         let inspected = inspect_bytes(path, bytes)?;
         let seq = NEXT_STAGED.fetch_add(1, Ordering::Relaxed);
         let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("module");
@@ -126,6 +128,7 @@ impl Loader {
                 source,
             })
             .and_then(|()| open_staged(path, &staged, inspected));
+        // INVARIANT(staged-unique-path): the O_EXCL file and its directory go as soon as it is mapped
         // Once mapped, the staged copy is not needed: the mapping keeps its inode (so no later
         // copy can share it while this one is loaded), and its name is never used again.
         let _ = std::fs::remove_file(&staged);
@@ -316,7 +319,7 @@ impl LoadedModule {
         }
     }
 
-    /// Drops this handle. The library is closed and its staged file deleted when the last
-    /// handle and the last instance using it are gone.
+    /// Drops this handle. The library is closed when the last handle and the last instance
+    /// using it are gone (its staged file was removed as soon as it was mapped).
     pub fn unload(self) {}
 }

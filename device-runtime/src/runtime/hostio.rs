@@ -69,6 +69,7 @@ impl Runtime {
         let c = &mut chans[port.0];
         let n = max.min(c.queue.len());
         let mut out = Received::default();
+        // INVARIANT(port-fifo): the host takes the oldest messages first
         for m in c.queue.drain(..n) {
             out.last_at = Some(out.last_at.map_or(m.at, |t| t.max(m.at)));
             out.messages.push(m.bytes.into_vec());

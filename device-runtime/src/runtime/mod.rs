@@ -82,6 +82,7 @@ pub(crate) enum AppState {
     Done,
 }
 
+// INVARIANT(staged-unique-path): `ssdlet` keeps the library open until the instance is gone
 // Field order matters: the fiber is dropped before the state it points to, and before the
 // module (library) whose code may be on its stack.
 pub(crate) struct Instance {
@@ -324,6 +325,7 @@ impl Runtime {
         let a_to = self.building(to, "connecting its ports")?;
         let (oi, oty) = self.port_index(from, true, out)?;
         let (ii, ity) = self.port_index(to, false, input)?;
+        // INVARIANT(ports-typed): checked before the channel exists
         crate::porttype::check_port_types(
             crate::porttype::PortDesc {
                 ssdlet: &self.instances[from.0].state.ssdlet,
@@ -407,6 +409,7 @@ impl Runtime {
         }
     }
 
+    // INVARIANT(testing-feature-only): typed host send/recv are test-only API
     /// Sends `value` from the host at the host's clock; it reaches the device after its PCIe
     /// transfer. Sends to an SSDlet that has finished are dropped (feature `testing`; the
     /// firmware uses [`Runtime::send_encoded`]).
@@ -507,6 +510,7 @@ impl Runtime {
 
 impl Drop for Runtime {
     fn drop(&mut self) {
+        // INVARIANT(fiber-unwinds-not-dropped): abort and run until idle before fibers drop
         // Let unfinished SSDlets return through their entry points; a fiber that still has
         // not finished is force-reset by `Fiber::drop` (leaking what its stack owned).
         self.teardown();

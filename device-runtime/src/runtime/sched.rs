@@ -14,9 +14,10 @@
 //!
 //! The core is busy from the start to the instance's clock at suspension (compute charged by
 //! [`crate::compute`]). Everything runs on one OS thread, so a run is deterministic under
-//! `ComputeModel::Modeled`. An instance runs to its next suspension even if its clock passes
-//! another core's next start: runs are not interleaved within a slice (they share nothing but
-//! timestamped messages and the SSD, which orders requests by their issue instants).
+//! `ComputeModel::Modeled` (INVARIANT(device-deterministic)). An instance runs to its next
+//! suspension even if its clock passes another core's next start: runs are not interleaved
+//! within a slice (they share nothing but timestamped messages and the SSD, which orders
+//! requests by their issue instants).
 //!
 //! Deadlocks: see [`super::liveness`].
 //!
@@ -68,6 +69,7 @@ impl Runtime {
         Ok(())
     }
 
+    // INVARIANT(fiber-unwinds-not-dropped): abort through the next runtime call, not a drop
     pub(crate) fn abort_app(&mut self, app: usize, reason: AbortReason) {
         for i in 0..self.apps[app].slots.len() {
             let slot = self.apps[app].slots[i];
@@ -193,6 +195,7 @@ impl Runtime {
         }
         let core = inst.core;
         let start = key.max(inst.state.clock.get()).max(self.cores[core]);
+        // INVARIANT(ready-queue-once): re-queued only at a later key, so keys only grow
         if start > key {
             self.requeue(slot, start);
             return;
@@ -216,6 +219,7 @@ impl Runtime {
         if measured {
             st.cpu_mark.set(thread_cpu_ns());
         }
+        // INVARIANT(ctx-is-current): CURRENT is this instance only while its fiber runs
         let prev = CURRENT.with(|c| c.replace(&**st));
         let r = fiber.resume();
         CURRENT.with(|c| c.set(prev));
@@ -243,6 +247,7 @@ impl Runtime {
         let now = st.clock.get();
         {
             let mut chans = self.world.channels.borrow_mut();
+            // INVARIANT(app-failure-isolated): other Applications see only these ports close
             for ch in st.outputs.iter().flatten() {
                 self.world.wake_any(chans[*ch].close_sender(), now);
             }
@@ -282,6 +287,7 @@ impl Runtime {
                 status: other.name(),
             }),
             FiberExit::Trapped(kind) => {
+                // INVARIANT(stack-reserve): a trapped module is poisoned (no new instances)
                 inst.ssdlet
                     .module()
                     .inner
@@ -318,6 +324,7 @@ impl Runtime {
                     | SsdletError::Protocol { ssdlet, .. } => ssdlet.clone(),
                 };
                 a.failure = Some(e);
+                // INVARIANT(app-failure-isolated): only this Application's instances are aborted
                 self.abort_app(app, AbortReason::ApplicationFailed { ssdlet: first });
             }
         }

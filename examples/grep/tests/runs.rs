@@ -49,6 +49,7 @@ fn grep_all_ways(e: &Env, m: &Module, text: &[u8], pattern: &str) -> Vec<LineHit
     want
 }
 
+// INVARIANT(grep-no-lost-match): every split of the key across a page boundary
 #[test]
 fn grep_finds_lines_across_page_boundaries_and_at_the_file_edges() {
     let (e, m) = env(DeviceProfile::tiny());

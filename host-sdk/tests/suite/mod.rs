@@ -1,6 +1,7 @@
 //! The host API test suite: each check takes a [`Device`], so the same suite runs against an
-//! embedded device (`embedded.rs`) and against `ndp serve` in a child process (`daemon.rs`).
-//! Checks use their own file names, so they can share one device.
+//! embedded device (`embedded.rs`) and against `ndp serve` in a child process (`daemon.rs`;
+//! INVARIANT(transport-agnostic)). Checks use their own file names, so they can share one
+//! device.
 
 #![allow(dead_code)]
 

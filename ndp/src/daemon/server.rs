@@ -103,6 +103,7 @@ impl Daemon {
             path: socket.clone(),
             source,
         };
+        // INVARIANT(unsafe-listed-modules): single, listed libc calls (set, then restore)
         // SAFETY: umask only swaps this process's file-mode creation mask and cannot fail; the
         // socket is created 0600 (no window in which others may connect).
         let old = unsafe { libc::umask(0o177) };

@@ -33,6 +33,7 @@ pub(crate) struct Owned {
     pub(crate) closed: bool,
 }
 
+// INVARIANT(daemon-no-session-state): the daemon learns ownership from the ISC traffic only
 /// The ISC request a command carries, if it is one that creates or frees something.
 fn tracked(cmd: &Command) -> Option<IscRequest> {
     let Command::Vendor { payload, .. } = cmd else {
@@ -96,6 +97,7 @@ pub(crate) fn submit(
     (ReplyBody::Completion(c.into()), cleanups)
 }
 
+// INVARIANT(daemon-no-session-state): clean-up is ordinary Abort, Report and UnloadModule
 /// Marks the session closed and frees what it owns (blocking): aborts its Applications,
 /// reports them, unloads its modules.
 pub(crate) fn close(device: &DeviceHandle, owned: &Mutex<Owned>) -> Vec<Cleanup> {

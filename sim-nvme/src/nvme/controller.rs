@@ -104,6 +104,7 @@ pub struct VendorReply {
     pub done_at: SimTime,
 }
 
+// INVARIANT(sim-knows-no-ssdlets): the hook sees an opcode and opaque payload bytes only
 /// Serves vendor-specific opcodes (`0xC0..=0xFF`): the in-storage-computing commands.
 pub trait VendorHandler: Send {
     /// Executes one vendor command that reached the device at `at`.
@@ -263,6 +264,7 @@ impl Controller {
         Ok(self.post(qid, at, status, result, payload, done_at))
     }
 
+    // INVARIANT(sim-knows-no-ssdlets): vendor commands leave the controller as opaque bytes
     /// Like [`Controller::submit`], except that a command with a vendor opcode
     /// (`0xC0..=0xFF`) is not given to the installed [`VendorHandler`] but handed back, for
     /// firmware that lives outside the controller (the device runtime, which owns the
@@ -291,6 +293,8 @@ impl Controller {
                 command: Box::new(Command::Vendor { opcode, payload }),
             });
         }
+        // INVARIANT(isc-cost-charged): the slot is held until complete_vendor; host I/O stack (I/O
+        // queues), payload over PCIe and one firmware-core time are charged here
         q.deferred += 1;
         let issued = if qid == ADMIN_QUEUE {
             at
@@ -312,6 +316,7 @@ impl Controller {
     /// crosses PCIe to the host after `reply.done_at`, except `prepaid` of its bytes, which the
     /// firmware already moved to host memory by DMA (and charged) before. Returns its command id.
     pub fn complete_vendor(&mut self, cmd: DeferredVendor, reply: VendorReply, prepaid: u64) -> u16 {
+        // INVARIANT(isc-cost-charged): the reply crosses PCIe, minus bytes already sent by DMA
         let charged = (reply.payload.len() as u64).saturating_sub(prepaid);
         let done = self.ssd.pcie_to_host(reply.done_at.max(cmd.arrived_at), charged);
         if let Some(q) = self

@@ -66,6 +66,7 @@ impl fmt::Display for Status {
     }
 }
 
+// INVARIANT(sim-no-panic-on-input): a bad command completes with the NVMe status naming the fault
 impl From<&IoError> for Status {
     fn from(e: &IoError) -> Status {
         match e {

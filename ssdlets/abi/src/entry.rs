@@ -17,6 +17,7 @@ pub const SYM_METADATA: &[u8] = b"ssdlet_metadata\0";
 /// its own.
 pub type ModuleInitFn = unsafe extern "C" fn(vt: *const RuntimeVtable) -> Status;
 
+// INVARIANT(abi-c-types-only): entry points take and return C types only
 /// Runs SSDlet number `index` (its position in the metadata) to completion on the calling
 /// fiber. `args`/`args_len` are the postcard-encoded argument tuple (a `File` is its handle as
 /// a `u64`). Returns `OK`, `PANICKED`, `FAILED`, `ABORTED`, `BAD_ARGS` or `NO_SUCH_SSDLET`;

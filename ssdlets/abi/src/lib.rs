@@ -1,7 +1,7 @@
 //! The C ABI shared by the device runtime and SSDlet modules.
 //!
 //! This crate depends on `core` only; it is the one thing both sides of a module share
-//! (Architecture Invariant). Everything that crosses the module boundary is defined here:
+//! (INVARIANT(abi-core-only)). Everything that crosses the module boundary is defined here:
 //!
 //! - [`ABI_VERSION`]: a module built against another version is refused by the loader.
 //! - [`vtable::RuntimeVtable`]: the `#[repr(C)]` table of runtime services a module calls
@@ -12,7 +12,9 @@
 //! - [`status::Status`]: the result code of every call across the boundary.
 //!
 //! No Rust-ABI types, trait objects or `std` types cross the boundary: only integers, raw
-//! pointers, `#[repr(C)]` structs and `extern "C"` function pointers.
+//! pointers, `#[repr(C)]` structs (and `#[repr(transparent)]` integer newtypes) and `extern "C"`
+//! function pointers (INVARIANT(abi-c-types-only)).
+// INVARIANT(abi-core-only): no std and no dependencies (Cargo.toml lists none)
 #![no_std]
 
 pub mod crc;
@@ -27,6 +29,7 @@ pub use vtable::{
     ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable,
 };
 
+// INVARIANT(vtable-append-only): bump on incompatible changes; services are only appended
 /// Version of the module ABI. A module built against another version is refused by the loader.
 ///
 /// Bump it on any incompatible change: a field of [`vtable::RuntimeVtable`] changed, removed

@@ -260,6 +260,7 @@ fn le_u32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(w)
 }
 
+// INVARIANT(checks-before-dlopen): magic, then ABI version, readable without running the module
 /// Reads only the fixed header (magic and version first), without checking the payload.
 pub fn read_header(bytes: &[u8]) -> Result<Header, MetaError> {
     if bytes.len() < HEADER_LEN {

@@ -89,6 +89,7 @@ pub struct MatcherLimits {
     pub page_size: u32,
 }
 
+// INVARIANT(abi-c-types-only): only integers, pointers and extern "C" fns in the table
 /// Services the runtime provides to modules. Passed to `ssdlet_module_init` and every
 /// `ssdlet_run`; the pointer stays valid while the module is loaded.
 #[repr(C)]

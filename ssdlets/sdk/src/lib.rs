@@ -42,7 +42,8 @@
 //! allocator (so the runtime accounts every byte against the device DRAM budget), and emits
 //! the metadata section the loader reads before `dlopen` (ids, argument types, port names and
 //! message-type signatures). Panics never leave the module: they become an error naming the
-//! SSDlet and the panic message. This crate never depends on `device-runtime` or `host-sdk`.
+//! SSDlet and the panic message. This crate never depends on `device-runtime` or `host-sdk`
+//! (INVARIANT(sdk-no-runtime)): only on `ssdlet-abi`, `serde` and `postcard`.
 
 mod alloc;
 mod args;

@@ -77,6 +77,7 @@ pub unsafe fn module_init(vt: *const RuntimeVtable) -> Status {
     let (version, size) = unsafe { ((*vt).abi_version, (*vt).size) };
     // The version must agree; the table may be longer than this SDK knows (a newer runtime
     // appended services) or shorter (an older one), but never shorter than the first table.
+    // INVARIANT(vtable-append-only): refuse another version or a table shorter than the first
     if version != ABI_VERSION || (size as usize) < RuntimeVtable::BASE_SIZE {
         return Status::ABI_MISMATCH;
     }
@@ -125,6 +126,7 @@ pub unsafe fn run_entry(
         unsafe { std::slice::from_raw_parts(args, args_len) }
     };
     let rt = Rt::new(vt, ctx);
+    // INVARIANT(no-panic-across-abi): the glue itself is guarded too
     let result = panic::catch_unwind(AssertUnwindSafe(|| (entry.run)(rt, entry.id, args)));
     match result {
         Ok(status) => status,
@@ -162,6 +164,7 @@ pub fn run_ssdlet<T: Ssdlet>(rt: Rt, id: &'static str, args: &[u8]) -> Status {
         }
     };
     LAST_PANIC.with(|p| p.borrow_mut().take());
+    // INVARIANT(no-panic-across-abi): the SSDlet's panics end here, as a status
     let result = panic::catch_unwind(AssertUnwindSafe(|| {
         let args = <T::Args as ArgList>::bind(raw, rt);
         let inputs = <T::Inputs as InputList>::bind(rt, T::INPUT_NAMES);

@@ -78,6 +78,7 @@ impl Rt {
     /// Hands `buf` over to output `port` without a copy, if the runtime offers
     /// `port_put_owned` and `buf` has an allocation; otherwise gives it back untouched.
     pub(crate) fn port_put_owned(&self, port: u32, buf: Vec<u8>) -> Result<Status, Vec<u8>> {
+        // INVARIANT(vtable-append-only): check the table's size before an appended service
         if buf.capacity() == 0 || !self.vt().has_port_put_owned() {
             return Err(buf);
         }

@@ -1,5 +1,5 @@
 //! Plain native computations the examples are checked against: they share no code with the
-//! SSDlets or the device, so agreement means something.
+//! SSDlets or the device, so agreement means something (INVARIANT(baselines-not-shared)).
 
 use std::collections::HashMap;
 

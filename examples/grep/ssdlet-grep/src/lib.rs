@@ -40,6 +40,7 @@ const SCAN_PAGES: u64 = 1 << 16;
 /// Bytes read per step while extending a line backwards or forwards.
 const STEP: u64 = 4096;
 
+// INVARIANT(grep-no-lost-match): both halves, so a straddling occurrence still hints a page
 /// The matcher keys for `pattern`: the halves of its first `max_key` bytes (one key if that is
 /// a single byte).
 pub fn keys_for(pattern: &[u8], max_key: usize) -> Vec<&[u8]> {

@@ -32,6 +32,7 @@ fn le_u32(page: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b)
 }
 
+// INVARIANT(baselines-not-shared): a copy of ndp_data::gen::graph::next_hop, on purpose
 /// The neighbour a walk from `start` takes at hop `hop`, read from `node`'s page.
 pub fn next_hop(page: &[u8], node: u64, start: u64, hop: u32) -> Result<u64, SsdletError> {
     if page.len() < PAGE {

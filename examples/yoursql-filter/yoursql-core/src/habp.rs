@@ -24,7 +24,6 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::time::Instant;
 
 use device_runtime::namespace::{FileEntry, Namespace, TABLE_BLOCKS};
 use host_sdk::{Application, Arg, Device, SimTime};
@@ -158,12 +157,13 @@ pub(crate) fn offload(
             stats.pcie_bytes += data.len() as u64;
 
             cpu = cpu.max(done);
-            let t = Instant::now();
+            let start = host_sdk::cpu::thread_cpu_time();
             for (i, bytes) in data.chunks(PAGE_BYTES).enumerate() {
                 stats.rows_scanned += rf.page(&table.schema, page + i as u64, bytes, out.buf())?;
             }
             out.drain_full()?;
-            let spent = t.elapsed();
+            // INVARIANT(scan-modes-agree): filtering and the consumer's batches are charged (offload)
+            let spent = host_sdk::cpu::thread_cpu_time().saturating_sub(start);
             stats.host_compute_ns += nanos(spent);
             cpu += host_sdk::SimDuration(nanos(spent));
         }

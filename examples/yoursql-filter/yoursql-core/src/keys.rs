@@ -1,6 +1,7 @@
 //! Predicates to hardware matcher keys (YourSQL's filtering condition pushdown).
 //!
-//! **Keys are conservative**: every page that holds a row satisfying the predicate is hinted.
+//! **Keys are conservative** (INVARIANT(keys-conservative)): every page that holds a row
+//! satisfying the predicate is hinted.
 //! Each rule below only ever produces a key that is a substring of the encoding of every
 //! satisfying row (see [`crate::row`] for the encoding):
 //!
@@ -359,6 +360,7 @@ fn constraint_keys(
 }
 
 impl BoundPredicate {
+    // INVARIANT(keys-conservative): each key is a substring of every satisfying row's encoding
     /// Matcher keys and mode for this predicate within `limits`, or why it cannot be offloaded.
     /// See the module docs for the rules.
     pub fn match_plan(&self, limits: &MatcherLimits) -> Result<MatchPlan, NotOffloadable> {

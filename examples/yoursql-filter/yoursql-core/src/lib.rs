@@ -1,7 +1,8 @@
-//! YourSQL-style filter offload without a query engine: TPC-H tables in a row-page format
-//! stored as device files, predicates turned into keys for the per-channel pattern matcher, the
-//! `ssdlet-yoursql` filter and sampler SSDlets, host bulk prefetch of hinted pages, and the
-//! software filter that removes the matcher's false positives.
+//! YourSQL-style filter offload without a query engine (no DataFusion or Arrow:
+//! INVARIANT(datafusion-only-in-filter)): TPC-H tables in a row-page format stored as device
+//! files, predicates turned into keys for the per-channel pattern matcher, the `ssdlet-yoursql`
+//! filter and sampler SSDlets, host bulk prefetch of hinted pages, and the software filter that
+//! removes the matcher's false positives.
 //!
 //! A query engine (the DataFusion provider in `examples/yoursql-filter`) uses:
 //! - [`load_tpch`] / [`store_table`] / [`open_catalog`]: tables on a [`host_sdk::Device`]

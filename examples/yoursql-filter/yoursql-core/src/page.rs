@@ -15,6 +15,7 @@ use crate::error::FormatError;
 use crate::row::{decode_row, encode_row};
 use crate::value::{Schema, Value};
 
+// INVARIANT(page-is-block): one page, one device block
 /// Bytes per page: one device block (`sim_nvme::LBA_BYTES`).
 pub const PAGE_BYTES: usize = sim_nvme::LBA_BYTES as usize;
 /// Bytes of the page header.
@@ -62,6 +63,7 @@ impl PageWriter {
             });
         }
         let used = HEADER_BYTES + self.current.len();
+        // INVARIANT(page-is-block): a row that does not fit starts a new page, never crosses one
         if used + self.scratch.len() > PAGE_BYTES || self.current_rows == u16::MAX {
             self.seal();
         }

@@ -58,6 +58,7 @@ fn device(data: &Data, profile: DeviceProfile) -> (Ssd, TableDesc) {
     (ssd, desc)
 }
 
+// INVARIANT(keys-conservative): checked against a decode of every page
 /// Runs the offload and checks it against the truth; returns (hinted, pages holding matches).
 fn check(name: &str, data: &Data, pred: Predicate, profile: DeviceProfile) -> (u64, u64) {
     let (mut ssd, desc) = device(data, profile);

@@ -256,8 +256,13 @@ impl Namespace {
 }
 
 fn check_name(name: &str) -> Result<(), NamespaceError> {
-    let expected = "1 to 255 bytes of printable characters, no '/' and no NUL";
-    if name.is_empty() || name.len() > MAX_NAME || name.chars().any(|c| c == '/' || c.is_control()) {
+    let expected = "1 to 255 bytes of printable characters, no '/' and no NUL, not `.` or `..`";
+    if name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.len() > MAX_NAME
+        || name.chars().any(|c| c == '/' || c.is_control())
+    {
         return Err(NamespaceError::BadName {
             name: name.to_string(),
             expected,
@@ -371,7 +376,7 @@ mod tests {
     fn bad_names_and_duplicates_are_refused() {
         let mut ssd = device();
         let (mut ns, _) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
-        for bad in ["", "a/b", "nul\0", &"x".repeat(256)] {
+        for bad in ["", ".", "..", "a/b", "nul\0", &"x".repeat(256)] {
             assert!(
                 matches!(ns.create(bad, 1), Err(NamespaceError::BadName { .. })),
                 "{bad:?}"

@@ -25,7 +25,16 @@ impl Device {
             source,
         };
         let f = std::fs::File::open(path).map_err(io)?;
-        let size = f.metadata().map_err(io)?.len();
+        let meta = f.metadata().map_err(io)?;
+        // Checked before the device file is created: a directory (or a device node) would
+        // leave a device file of the wrong size behind.
+        if !meta.is_file() {
+            return Err(io(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "expected a regular file, found a directory or special file",
+            )));
+        }
+        let size = meta.len();
         self.put_sized(name, size, f).map_err(|e| match e {
             PutError::Host(source) => io(source),
             PutError::Device(e) => e,

@@ -83,3 +83,30 @@ fn working_set_beyond_the_device_is_a_clear_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("tiny") && err.contains("needs"), "{err}");
 }
+
+#[test]
+fn out_of_range_parameters_are_errors_without_a_backtrace() {
+    for (args, says) in [
+        (&["--working-set", "0"][..], "working set 0 is out of range"),
+        (&["--queue-depth", "0"][..], "queue depth 0 is out of range"),
+        (
+            &["--queue-depth", "99999999999"][..],
+            "queue depth 99999999999 is out of range",
+        ),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ndp"))
+            .args(["bench", "bandwidth", "--profile", "tiny"])
+            .args(args)
+            .env("RUST_BACKTRACE", "1")
+            .output()
+            .expect("run ndp");
+        assert!(!out.status.success(), "{args:?} must fail");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            !err.contains("backtrace") && !err.contains("Stack backtrace"),
+            "{err}"
+        );
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("NaN"));
+    }
+}

@@ -33,6 +33,16 @@ pub enum BenchError {
         /// Bytes the device exports.
         have: u64,
     },
+    /// A benchmark parameter outside what it accepts.
+    #[error("{what} {value} is out of range: expected {expected}")]
+    Parameter {
+        /// The parameter.
+        what: &'static str,
+        /// Its value.
+        value: u64,
+        /// What it may be.
+        expected: String,
+    },
 }
 
 /// Queue-depth-1 read latencies (medians over `samples` reads of written 4 KiB blocks).
@@ -226,9 +236,24 @@ pub fn bandwidth(
 ) -> Result<BandwidthReport, BenchError> {
     const REQ: u64 = 128 << 10;
     let name = profile.name.clone();
-    let depth = u16::try_from(queue_depth)
-        .unwrap_or(u16::MAX)
-        .min(profile.controller.max_queue_depth);
+    if working_set_bytes < REQ {
+        return Err(BenchError::Parameter {
+            what: "the working set",
+            value: working_set_bytes,
+            expected: format!("at least {REQ} bytes (one 128 KiB request)"),
+        });
+    }
+    let max_depth = profile.controller.max_queue_depth;
+    let depth = match u16::try_from(queue_depth) {
+        Ok(d) if (1..=max_depth).contains(&d) => d,
+        _ => {
+            return Err(BenchError::Parameter {
+                what: "the queue depth",
+                value: queue_depth as u64,
+                expected: format!("1 to {max_depth} (profile `{name}`'s controller.max_queue_depth)"),
+            })
+        }
+    };
     let mut b = Bench::new(profile, depth)?;
     let queue_depth = usize::from(depth);
     b.fill(working_set_bytes)?;

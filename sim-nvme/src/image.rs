@@ -147,11 +147,12 @@ impl ImageFile {
             path: path.to_path_buf(),
             source,
         };
-        let file = match OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)
+        // Owner-only: the image holds every device file.
+        let file = match std::os::unix::fs::OpenOptionsExt::mode(
+            OpenOptions::new().read(true).write(true).create_new(true),
+            0o600,
+        )
+        .open(path)
         {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {

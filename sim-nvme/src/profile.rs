@@ -251,6 +251,9 @@ default_from_pm1725!(
     MatcherLimits => matcher,
 );
 
+/// Largest profile file read, in bytes (a profile is a few KiB of TOML).
+pub const MAX_PROFILE_BYTES: u64 = 1 << 20;
+
 impl DeviceProfile {
     /// Names of the built-in profiles.
     pub const BUILTINS: [&'static str; 2] = ["pm1725", "tiny"];
@@ -375,12 +378,33 @@ impl DeviceProfile {
         Self::from_toml_file(path)
     }
 
-    /// Reads and validates a TOML profile file.
+    /// Reads and validates a TOML profile file (a regular file of at most
+    /// [`MAX_PROFILE_BYTES`]: `/dev/zero` or a huge file is refused, not read).
     pub fn from_toml_file(path: &Path) -> Result<Self, ProfileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {
+        use std::io::Read;
+        let io = |source| ProfileError::Io {
             path: path.display().to_string(),
             source,
-        })?;
+        };
+        let file = std::fs::File::open(path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        if !meta.is_file() || meta.len() > MAX_PROFILE_BYTES {
+            return Err(ProfileError::Parse {
+                path: path.display().to_string(),
+                message: format!(
+                    "expected a regular TOML file of at most {MAX_PROFILE_BYTES} bytes, found {}",
+                    if meta.is_file() {
+                        format!("{} bytes", meta.len())
+                    } else {
+                        "something that is not a regular file".to_owned()
+                    }
+                ),
+            });
+        }
+        let mut text = String::new();
+        file.take(MAX_PROFILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(io)?;
         Self::from_toml_str(&text).map_err(|e| match e {
             ProfileError::Parse { message, .. } => ProfileError::Parse {
                 path: path.display().to_string(),
@@ -431,6 +455,13 @@ impl DeviceProfile {
             if v == 0 {
                 return bad(field, v.to_string(), "at least 1");
             }
+        }
+        if self.memory.dram_bytes < 1 << 20 {
+            return bad(
+                "memory.dram_bytes",
+                self.memory.dram_bytes.to_string(),
+                "at least 1048576 (1 MiB: SSDlets need device DRAM)",
+            );
         }
         if g.page_bytes == 0 || u64::from(g.page_bytes) % LBA_BYTES != 0 || g.page_bytes > 65536 {
             return bad(
@@ -558,6 +589,18 @@ mod tests {
             msg.contains("geometry.page_bytes") && msg.contains("5000"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn zero_dram_and_non_files_are_refused() {
+        let err = DeviceProfile::from_toml_str("[memory]\ndram_bytes = 0\n").unwrap_err();
+        assert!(err.to_string().contains("memory.dram_bytes"), "{err}");
+        // A device node is refused before anything is read (it would never end).
+        let err = DeviceProfile::load("/dev/zero").unwrap_err();
+        assert!(err.to_string().contains("regular TOML file"), "{err}");
+        let dir = std::env::temp_dir();
+        let err = DeviceProfile::from_toml_file(&dir).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]

@@ -21,6 +21,10 @@ pub struct SimDuration(pub u64);
 impl SimTime {
     /// The start of the simulated timeline.
     pub const ZERO: SimTime = SimTime(0);
+    /// The latest instant a command may be issued at: 2^62 ns, about 146 years of simulated
+    /// time. Commands issued later are refused ([`crate::nvme::SubmitError::BeyondHorizon`]),
+    /// so no completion time can overflow (sums saturate at `u64::MAX` besides).
+    pub const HORIZON: SimTime = SimTime(1 << 62);
 
     /// Nanoseconds since the start of the run.
     pub const fn as_nanos(self) -> u64 {
@@ -64,7 +68,7 @@ impl SimDuration {
             return SimDuration(0);
         }
         // bytes / (mb_per_s * 1e6) seconds = bytes * 1000 / mb_per_s nanoseconds.
-        SimDuration((bytes * 1_000).div_ceil(mb_per_s))
+        SimDuration(bytes.saturating_mul(1_000).div_ceil(mb_per_s))
     }
 
     /// Nanoseconds in this span.
@@ -91,13 +95,13 @@ impl SimDuration {
 impl Add<SimDuration> for SimTime {
     type Output = SimTime;
     fn add(self, rhs: SimDuration) -> SimTime {
-        SimTime(self.0 + rhs.0)
+        SimTime(self.0.saturating_add(rhs.0))
     }
 }
 
 impl AddAssign<SimDuration> for SimTime {
     fn add_assign(&mut self, rhs: SimDuration) {
-        self.0 += rhs.0;
+        self.0 = self.0.saturating_add(rhs.0);
     }
 }
 
@@ -112,13 +116,13 @@ impl Sub<SimTime> for SimTime {
 impl Add for SimDuration {
     type Output = SimDuration;
     fn add(self, rhs: SimDuration) -> SimDuration {
-        SimDuration(self.0 + rhs.0)
+        SimDuration(self.0.saturating_add(rhs.0))
     }
 }
 
 impl AddAssign for SimDuration {
     fn add_assign(&mut self, rhs: SimDuration) {
-        self.0 += rhs.0;
+        self.0 = self.0.saturating_add(rhs.0);
     }
 }
 
@@ -246,6 +250,16 @@ impl GapResource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sums_saturate_instead_of_wrapping() {
+        assert_eq!(SimTime(u64::MAX - 1) + SimDuration(5), SimTime(u64::MAX));
+        let mut t = SimTime(u64::MAX);
+        t += SimDuration(1);
+        assert_eq!(t, SimTime(u64::MAX));
+        assert_eq!(SimDuration(u64::MAX) + SimDuration(1), SimDuration(u64::MAX));
+        assert_eq!(SimDuration::for_bytes(u64::MAX, 1).0, u64::MAX);
+    }
 
     #[test]
     fn transfer_time_rounds_up() {

@@ -648,3 +648,39 @@ fn dispatch_hands_vendor_commands_back_and_holds_their_queue_slot() {
     };
     assert_eq!(c.take(q, cid).unwrap().status, Status::INVALID_OPCODE);
 }
+
+#[test]
+fn commands_beyond_the_horizon_are_refused_and_the_controller_keeps_serving() {
+    let (mut ctrl, q) = controller();
+    for at in [
+        SimTime(u64::MAX),
+        SimTime(u64::MAX - 1),
+        SimTime(SimTime::HORIZON.0 + 1),
+    ] {
+        let cmd = Command::Read {
+            nsid: 1,
+            lba: Lba(0),
+            blocks: 1,
+        };
+        let e = ctrl.submit_and_wait(q, cmd, at).unwrap_err();
+        assert!(
+            matches!(e, sim_nvme::nvme::SubmitError::BeyondHorizon { .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("horizon"), "{e}");
+        assert_eq!(e.status(), Some(Status::INVALID_FIELD));
+    }
+    let c = ctrl
+        .submit_and_wait(
+            q,
+            Command::Read {
+                nsid: 1,
+                lba: Lba(0),
+                blocks: 1,
+            },
+            SimTime::HORIZON,
+        )
+        .expect("the horizon itself is fine");
+    assert!(c.status.is_success());
+    still_works(&mut ctrl, q);
+}

@@ -415,3 +415,12 @@ fn create_over_an_existing_path_is_refused() {
     let mut ssd = Ssd::open_image(DeviceProfile::tiny(), img.path()).expect("the image is untouched");
     assert_eq!(read_version(&mut ssd, 15), Some(1));
 }
+
+#[test]
+fn a_new_image_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let img = TempPath::new("mode");
+    drop(Ssd::create_image(DeviceProfile::tiny(), img.path()).expect("create"));
+    let mode = std::fs::metadata(img.path()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "image mode {mode:o}");
+}

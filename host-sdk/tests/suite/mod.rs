@@ -159,6 +159,27 @@ pub fn bad_input_typed_errors(dev: &Device) {
         other => panic!("expected an unknown SSDlet error, got {other:?}"),
     }
 
+    // A directory is not a file to put: refused before anything is created on the device.
+    let tmp = tempfile::tempdir().unwrap();
+    match dev.put_file("a-directory", tmp.path()) {
+        Err(Error::HostIo { path, source }) => {
+            assert_eq!(path, tmp.path());
+            assert!(source.to_string().contains("regular file"), "{source}");
+        }
+        other => panic!("expected a host I/O error for a directory, got {other:?}"),
+    }
+    assert!(!dev.list_files().unwrap().iter().any(|f| f.name == "a-directory"));
+    // `.` and `..` are not file names.
+    for name in [".", ".."] {
+        let e = dev.put_bytes(name, b"x").unwrap_err();
+        assert!(e.to_string().contains("invalid"), "{name}: {e}");
+    }
+    // A host clock past the simulated horizon: the command is refused, the device serves on.
+    let late = dev.with_own_clock();
+    late.advance_to(host_sdk::SimTime(u64::MAX));
+    let e = late.list_files().unwrap_err();
+    assert!(e.to_string().contains("horizon"), "{e}");
+
     // Unknown file: as an argument, and for get and remove.
     for r in [
         app.ssdlet(&m, "words", (dev.file("no-such-file"),)).map(|_| ()),

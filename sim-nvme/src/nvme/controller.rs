@@ -71,6 +71,14 @@ pub enum SubmitError {
         /// The command, given back.
         command: Box<Command>,
     },
+    /// The command was issued after [`SimTime::HORIZON`].
+    #[error("a command issued at {} ns is beyond the simulated horizon of {} ns", at.0, SimTime::HORIZON.0)]
+    BeyondHorizon {
+        /// The instant given.
+        at: SimTime,
+        /// The command, given back.
+        command: Box<Command>,
+    },
 }
 
 impl SubmitError {
@@ -80,13 +88,16 @@ impl SubmitError {
         match self {
             SubmitError::InvalidQueue { .. } => Some(Status::INVALID_QUEUE_ID),
             SubmitError::QueueFull { .. } => None,
+            SubmitError::BeyondHorizon { .. } => Some(Status::INVALID_FIELD),
         }
     }
 
     /// The command that was not queued.
     pub fn into_command(self) -> Command {
         match self {
-            SubmitError::InvalidQueue { command, .. } | SubmitError::QueueFull { command, .. } => *command,
+            SubmitError::InvalidQueue { command, .. }
+            | SubmitError::QueueFull { command, .. }
+            | SubmitError::BeyondHorizon { command, .. } => *command,
         }
     }
 }
@@ -247,6 +258,12 @@ impl Controller {
     /// Submits a command that the host issues at `at`; returns its command id. The command is
     /// executed at once; its completion waits to be reaped.
     pub fn submit(&mut self, qid: QueueId, cmd: Command, at: SimTime) -> Result<u16, SubmitError> {
+        if at > SimTime::HORIZON {
+            return Err(SubmitError::BeyondHorizon {
+                at,
+                command: Box::new(cmd),
+            });
+        }
         let Some(q) = self.queues.get(usize::from(qid.0)).and_then(Option::as_ref) else {
             return Err(SubmitError::InvalidQueue {
                 qid: qid.0,
@@ -273,6 +290,12 @@ impl Controller {
     /// the payload to the device, then one firmware-core command time. The command holds its
     /// queue slot until [`Controller::complete_vendor`].
     pub fn dispatch(&mut self, qid: QueueId, cmd: Command, at: SimTime) -> Result<Dispatched, SubmitError> {
+        if at > SimTime::HORIZON {
+            return Err(SubmitError::BeyondHorizon {
+                at,
+                command: Box::new(cmd),
+            });
+        }
         let Command::Vendor { opcode, payload } = cmd else {
             return self.submit(qid, cmd, at).map(Dispatched::Completed);
         };

@@ -19,9 +19,10 @@ pub struct BenchArgs {
     /// Bandwidth only: bytes written and then read (default 1 GiB).
     #[arg(long, default_value_t = 1 << 30)]
     working_set: u64,
-    /// Bandwidth only: outstanding requests.
-    #[arg(long, default_value_t = 128)]
-    queue_depth: usize,
+    /// Bandwidth only: outstanding requests, 1 to the profile's `controller.max_queue_depth`
+    /// (default 128, or that maximum if it is lower).
+    #[arg(long)]
+    queue_depth: Option<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -50,7 +51,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             }
         }
         What::Bandwidth => {
-            let r = bench::bandwidth(profile, args.working_set, args.queue_depth)?;
+            let depth = args
+                .queue_depth
+                .unwrap_or_else(|| usize::from(profile.controller.max_queue_depth.min(128)));
+            let r = bench::bandwidth(profile, args.working_set, depth)?;
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&r)?);
             } else {

@@ -43,12 +43,12 @@ enum Command {
     Status(status::StatusArgs),
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     // The daemon logs its sessions by default; other subcommands only warnings.
     let base = usize::from(matches!(cli.command, Command::Serve(_)));
     init_logs(base + usize::from(cli.verbose));
-    match cli.command {
+    let result = match cli.command {
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Init(args) => files::init(args),
@@ -58,6 +58,15 @@ fn main() -> anyhow::Result<()> {
         Command::Rm(args) => files::rm(args),
         Command::Serve(args) => serve::run(args),
         Command::Status(args) => status::run(args),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The error and its causes on one line; never a backtrace (a user error is not a
+            // crash, whatever RUST_BACKTRACE says).
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 

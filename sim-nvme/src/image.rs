@@ -14,7 +14,8 @@
 //! `g % 2`, and syncs again, so the other slot pair always holds the previous commit intact.
 //! On open the valid header with the highest generation wins (a header torn by a crash during
 //! a commit falls back to the previous commit); its checkpoint must pass its checksum, or the
-//! image is refused as corrupt rather than silently rolled back. A file without the magic is *foreign*; one shorter than its header says is
+//! image is refused as corrupt rather than silently rolled back. A file whose header slots both
+//! lack the magic is *foreign*; one shorter than its header says is
 //! *truncated*; a file whose slots all fail their checksums is *corrupt*; each is refused with
 //! an [`ImageError`] that says which.
 
@@ -195,8 +196,13 @@ impl ImageFile {
             .open(path)
             .map_err(io_err)?;
         let found = file.metadata().map_err(io_err)?.len();
-        let mut magic = [0u8; 8];
-        if found < 8 || file.read_exact_at(&mut magic, 0).is_err() || magic != MAGIC {
+        let has_magic = |off: u64| {
+            let mut magic = [0u8; 8];
+            found >= off + 8 && file.read_exact_at(&mut magic, off).is_ok() && magic == MAGIC
+        };
+        // Foreign only if neither header slot starts with the magic: a damaged first slot
+        // beside an intact second one is a damaged image, and says so.
+        if !has_magic(0) && !has_magic(SLOT_BYTES) {
             return Err(ImageError::Foreign {
                 path: path.to_path_buf(),
             });

@@ -424,3 +424,19 @@ fn a_new_image_is_readable_by_its_owner_only() {
     let mode = std::fs::metadata(img.path()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "image mode {mode:o}");
 }
+
+#[test]
+fn a_damaged_first_header_is_a_damaged_image_not_a_foreign_file() {
+    let img = TempPath::new("magic0");
+    small_image(img.path());
+    // Zero slot 0's magic; slot 1 (4096 bytes in) is intact.
+    let f = OpenOptions::new().write(true).open(img.path()).unwrap();
+    f.write_all_at(&[0u8; 8], 0).unwrap();
+    match Ssd::open_image(DeviceProfile::tiny(), img.path()) {
+        Err(OpenError::Image(ImageError::Foreign { .. })) => {
+            panic!("an image with a damaged first slot is not foreign")
+        }
+        Err(e) => assert!(!e.to_string().contains("foreign"), "{e}"),
+        Ok(_) => {}
+    }
+}

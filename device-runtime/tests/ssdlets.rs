@@ -320,3 +320,27 @@ fn arguments_and_ports_are_checked_against_metadata() {
     let e = d.connect(a, "out", b, "in").unwrap_err();
     assert!(matches!(e, DriverError::PortInUse { .. }), "{e}");
 }
+
+/// A module built against the first runtime table of ABI version 1 (it knows nothing of the
+/// services appended since) loads and runs beside today's modules on today's longer table.
+#[test]
+fn a_module_built_against_the_first_table_runs_on_todays() {
+    let m = testkit();
+    let old = common::loader()
+        .load(&common::modules().path("ssdlet-testkit-abi-first"))
+        .expect("a module of the first table loads");
+    let mut d = TestDriver::new(DriverConfig::default());
+    let c = d
+        .spawn(&m.ssdlet("count").unwrap(), &[ArgValue::U64(100)])
+        .unwrap();
+    let x2 = d.spawn(&old.ssdlet("double").unwrap(), &[]).unwrap();
+    let s = d.spawn(&m.ssdlet("sum").unwrap(), &[]).unwrap();
+    d.connect(c, "out", x2, "in").unwrap();
+    d.connect(x2, "out", s, "in").unwrap();
+    let total = d.sink(s, "total").unwrap();
+    d.run().unwrap();
+    assert_eq!(d.take::<u64>(total).unwrap(), vec![2 * 4950]);
+    for id in [c, x2, s] {
+        assert_eq!(d.outcome(id), Some(&Ok(())));
+    }
+}

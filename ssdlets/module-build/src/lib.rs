@@ -17,6 +17,7 @@ pub const MODULE_CRATES: &[&str] = &[
     "ssdlet-testkit",
     "ssdlet-testkit-peer",
     "ssdlet-testkit-net",
+    "ssdlet-testkit-abi-first",
     "ssdlet-wordcount",
     "ssdlet-grep",
     "ssdlet-pointer-chase",

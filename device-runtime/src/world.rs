@@ -7,7 +7,8 @@ use std::cell::{Cell, RefCell, RefMut};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use sim_nvme::{Controller, SimDuration, SimTime, Ssd};
+use sim_nvme::nvme::SharedSsd;
+use sim_nvme::{SimDuration, SimTime, Ssd};
 use ssdlet_abi::{LogLevel, MatcherLimits};
 
 use crate::adopted::Payload;
@@ -189,10 +190,11 @@ pub(crate) struct World {
     pub(crate) files: RefCell<Vec<FileBacking>>,
     pub(crate) matcher: MatcherLimits,
     pub(crate) logs: RefCell<Vec<LogLine>>,
-    // INVARIANT(firmware-owns-controller): the world owns the controller
-    /// The NVMe controller in front of the simulated drive (the runtime is its firmware).
-    /// Services borrow the drive for one call at a time, through [`World::ssd`].
-    pub(crate) ctrl: RefCell<Controller>,
+    // INVARIANT(firmware-owns-controller): the world shares the drive; the firmware owns the
+    // controller in front of it
+    /// The simulated drive, shared with the NVMe controller that the firmware owns. Services
+    /// borrow it for one call at a time, through [`World::ssd`].
+    pub(crate) ssd: SharedSsd,
     /// Runnable instances by the instant they may run: `(time, sequence, slot)`.
     pub(crate) ready: RefCell<BinaryHeap<Reverse<(SimTime, u64, Slot)>>>,
     pub(crate) seq: Cell<u64>,
@@ -210,15 +212,12 @@ pub(crate) struct World {
 impl World {
     /// The simulated drive, borrowed for one operation.
     pub(crate) fn ssd(&self) -> RefMut<'_, Ssd> {
-        RefMut::map(self.ctrl.borrow_mut(), Controller::ssd_mut)
+        self.ssd.borrow_mut()
     }
 
     /// The simulated drive, unless it is borrowed already.
     pub(crate) fn try_ssd(&self) -> Option<RefMut<'_, Ssd>> {
-        self.ctrl
-            .try_borrow_mut()
-            .ok()
-            .map(|c| RefMut::map(c, Controller::ssd_mut))
+        self.ssd.try_borrow_mut().ok()
     }
 
     /// Makes `slot` runnable at `at` (the scheduler runs it no earlier than its own clock).

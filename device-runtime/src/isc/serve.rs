@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use sim_nvme::nvme::{Command, Completion, Dispatched, QueueId, Status, SubmitError, VendorReply};
+use sim_nvme::nvme::{
+    Command, Completion, Controller, Dispatched, QueueId, SharedSsd, Status, SubmitError, VendorReply,
+};
 use sim_nvme::SimTime;
 
 use crate::loader::{LoadError, LoadedModule, Loader};
@@ -98,6 +100,9 @@ struct Served {
 /// and ISC ([`crate::isc`]). Single-threaded, like the [`Runtime`] it owns; see
 /// [`crate::device`] for running it on its own thread.
 pub struct Firmware {
+    /// The NVMe controller: queues, standard commands, the cost of every command. It shares
+    /// the drive with the runtime.
+    ctrl: Controller<SharedSsd>,
     rt: Runtime,
     loader: Loader,
     modules: Vec<Option<LoadedModule>>,
@@ -107,6 +112,7 @@ impl Firmware {
     /// Firmware over `rt`, staging loaded modules with `loader`.
     pub fn new(rt: Runtime, loader: Loader) -> Firmware {
         Firmware {
+            ctrl: Controller::over(rt.shared_ssd()),
             rt,
             loader,
             modules: Vec::new(),
@@ -138,26 +144,26 @@ impl Firmware {
         let Arrived { cmd, request } = arrived;
         // INVARIANT(firmware-owns-controller): each controller borrow ends with its statement,
         // so none is held while the vendor command is served
-        let dispatched = self.rt.world.ctrl.borrow_mut().dispatch(qid, cmd, at)?;
+        let dispatched = self.ctrl.dispatch(qid, cmd, at)?;
         match dispatched {
             Dispatched::Completed(cid) => Ok(cid),
             Dispatched::Vendor(v) => {
                 let request = request.unwrap_or_else(|| IscRequest::decode(v.opcode, &v.payload));
                 let reply = self.serve(request, v.arrived_at);
                 let (reply, prepaid) = reply;
-                Ok(self.rt.world.ctrl.borrow_mut().complete_vendor(v, reply, prepaid))
+                Ok(self.ctrl.complete_vendor(v, reply, prepaid))
             }
         }
     }
 
     /// The next completion on `qid` (the one that finishes first), if any.
     pub fn reap(&mut self, qid: QueueId) -> Option<Completion> {
-        self.rt.world.ctrl.borrow_mut().reap(qid)
+        self.ctrl.reap(qid)
     }
 
     /// The completion of command `cid` on `qid`, leaving others queued.
     pub fn take(&mut self, qid: QueueId, cid: u16) -> Option<Completion> {
-        self.rt.world.ctrl.borrow_mut().take(qid, cid)
+        self.ctrl.take(qid, cid)
     }
 
     /// Submits a command and takes its completion (queue depth 1).
@@ -187,7 +193,7 @@ impl Firmware {
     /// Creates an I/O queue pair of `depth` entries (an admin command at time zero; the
     /// controller serves it, as it serves every standard command).
     pub fn create_io_queue(&mut self, depth: u16) -> Result<QueueId, Status> {
-        self.rt.world.ctrl.borrow_mut().create_io_queue(depth)
+        self.ctrl.create_io_queue(depth)
     }
 
     /// Runs Applications for at most `steps` resumptions; returns whether work is left.

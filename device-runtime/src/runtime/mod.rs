@@ -39,7 +39,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BinaryHeap;
 use std::rc::Rc;
 
-use sim_nvme::{Controller, DeviceProfile, Lba, SimDuration, SimTime, Ssd, LBA_BYTES};
+use sim_nvme::{DeviceProfile, Lba, SimDuration, SimTime, Ssd, LBA_BYTES};
 use ssdlet_abi::MatcherLimits;
 
 use crate::fiber::Fiber;
@@ -143,7 +143,7 @@ impl Runtime {
             files: RefCell::new(Vec::new()),
             matcher,
             logs: RefCell::new(Vec::new()),
-            ctrl: RefCell::new(Controller::new(ssd)),
+            ssd: Rc::new(RefCell::new(ssd)),
             ready: RefCell::new(BinaryHeap::new()),
             seq: Cell::new(0),
             queued: RefCell::new(Vec::new()),
@@ -187,7 +187,12 @@ impl Runtime {
 
     /// The simulated drive (for its stats and profile).
     pub fn ssd(&self) -> std::cell::Ref<'_, Ssd> {
-        std::cell::Ref::map(self.world.ctrl.borrow(), Controller::ssd)
+        self.world.ssd.borrow()
+    }
+
+    /// The drive, shared: the firmware puts its NVMe controller in front of it.
+    pub(crate) fn shared_ssd(&self) -> sim_nvme::nvme::SharedSsd {
+        Rc::clone(&self.world.ssd)
     }
 
     /// The file namespace.

@@ -12,7 +12,7 @@ use super::command::{Command, Identify, Payload, VENDOR_OPCODES};
 use super::status::Status;
 use crate::addr::Lba;
 use crate::error::IoError;
-use crate::profile::LBA_BYTES;
+use crate::profile::{DeviceProfile, LBA_BYTES};
 use crate::ssd::Ssd;
 use crate::time::{SimDuration, SimTime};
 
@@ -174,29 +174,46 @@ pub enum Dispatched {
     Vendor(DeferredVendor),
 }
 
-/// An NVMe controller in front of a simulated SSD.
-pub struct Controller {
-    ssd: Ssd,
+/// An NVMe controller in front of a simulated SSD, which it owns ([`Ssd`], the default) or
+/// shares with the device's firmware ([`SharedSsd`]: the firmware also reads and writes it
+/// internally, and owns this controller).
+pub struct Controller<D: Drive = Ssd> {
+    ssd: D,
+    /// The profile's figures the controller charges and reports (a copy: the drive may be
+    /// shared).
+    profile: DeviceProfile,
     queues: Vec<Option<QueuePair>>,
     vendor: Option<Box<dyn VendorHandler>>,
 }
 
-impl Controller {
-    /// A controller with only the admin queue.
-    pub fn new(ssd: Ssd) -> Self {
-        let max = usize::from(ssd.profile().controller.max_io_queues);
-        let mut queues: Vec<Option<QueuePair>> = (0..=max).map(|_| None).collect();
-        queues[0] = Some(QueuePair::new(ADMIN_DEPTH));
-        Controller {
-            ssd,
-            queues,
-            vendor: None,
-        }
-    }
+/// How a [`Controller`] reaches its SSD.
+pub trait Drive {
+    /// Runs `f` on the SSD.
+    fn with<R>(&mut self, f: impl FnOnce(&mut Ssd) -> R) -> R;
+}
 
-    /// Installs the handler for vendor-specific opcodes.
-    pub fn set_vendor_handler(&mut self, h: Box<dyn VendorHandler>) {
-        self.vendor = Some(h);
+impl Drive for Ssd {
+    fn with<R>(&mut self, f: impl FnOnce(&mut Ssd) -> R) -> R {
+        f(self)
+    }
+}
+
+/// An SSD shared by a controller and the firmware that owns it (one thread).
+pub type SharedSsd = std::rc::Rc<std::cell::RefCell<Ssd>>;
+
+impl Drive for SharedSsd {
+    /// # Panics
+    /// If the firmware holds the SSD borrowed while it submits a command to the controller
+    /// (a firmware bug: the controller is only driven between the firmware's own uses).
+    fn with<R>(&mut self, f: impl FnOnce(&mut Ssd) -> R) -> R {
+        f(&mut self.borrow_mut())
+    }
+}
+
+impl Controller<Ssd> {
+    /// A controller with only the admin queue, owning `ssd`.
+    pub fn new(ssd: Ssd) -> Self {
+        Controller::over(ssd)
     }
 
     /// The device behind the controller.
@@ -212,6 +229,27 @@ impl Controller {
     /// Gives the device back.
     pub fn into_ssd(self) -> Ssd {
         self.ssd
+    }
+}
+
+impl<D: Drive> Controller<D> {
+    /// A controller with only the admin queue, in front of `drive`.
+    pub fn over(mut drive: D) -> Self {
+        let profile = drive.with(|s| s.profile().clone());
+        let max = usize::from(profile.controller.max_io_queues);
+        let mut queues: Vec<Option<QueuePair>> = (0..=max).map(|_| None).collect();
+        queues[0] = Some(QueuePair::new(ADMIN_DEPTH));
+        Controller {
+            ssd: drive,
+            profile,
+            queues,
+            vendor: None,
+        }
+    }
+
+    /// Installs the handler for vendor-specific opcodes.
+    pub fn set_vendor_handler(&mut self, h: Box<dyn VendorHandler>) {
+        self.vendor = Some(h);
     }
 
     /// Creates an I/O queue pair (a convenience over submitting `CreateIoQueue` and reaping).
@@ -322,10 +360,13 @@ impl Controller {
         let issued = if qid == ADMIN_QUEUE {
             at
         } else {
-            at + SimDuration(self.ssd.profile().host.io_stack_ns)
+            at + SimDuration(self.profile.host.io_stack_ns)
         };
-        let sent = self.ssd.pcie_to_device(issued, payload.len() as u64);
-        let arrived_at = self.ssd.firmware(sent);
+        let len = payload.len() as u64;
+        let arrived_at = self.ssd.with(|s| {
+            let sent = s.pcie_to_device(issued, len);
+            s.firmware(sent)
+        });
         Ok(Dispatched::Vendor(DeferredVendor {
             qid,
             submitted_at: at,
@@ -341,7 +382,9 @@ impl Controller {
     pub fn complete_vendor(&mut self, cmd: DeferredVendor, reply: VendorReply, prepaid: u64) -> u16 {
         // INVARIANT(isc-cost-charged): the reply crosses PCIe, minus bytes already sent by DMA
         let charged = (reply.payload.len() as u64).saturating_sub(prepaid);
-        let done = self.ssd.pcie_to_host(reply.done_at.max(cmd.arrived_at), charged);
+        let done = self
+            .ssd
+            .with(|s| s.pcie_to_host(reply.done_at.max(cmd.arrived_at), charged));
         if let Some(q) = self
             .queues
             .get_mut(usize::from(cmd.qid.0))
@@ -414,7 +457,7 @@ impl Controller {
             return self.admin(cmd, at);
         }
         // The conventional path: the host I/O stack before the device sees the command.
-        let at = at + SimDuration(self.ssd.profile().host.io_stack_ns);
+        let at = at + SimDuration(self.profile.host.io_stack_ns);
         let nsid = match &cmd {
             Command::Read { nsid, .. }
             | Command::Write { nsid, .. }
@@ -427,10 +470,11 @@ impl Controller {
         }
         let outcome: Result<(Payload, SimTime), IoError> = match cmd {
             Command::Read { lba, blocks, .. } => self.read(at, lba, blocks),
-            Command::Write { lba, data, .. } => {
-                self.ssd.host_write(at, lba, &data).map(|t| (Payload::None, t))
-            }
-            Command::Flush { .. } => self.ssd.flush(at).map(|t| (Payload::None, t)),
+            Command::Write { lba, data, .. } => self
+                .ssd
+                .with(|s| s.host_write(at, lba, &data))
+                .map(|t| (Payload::None, t)),
+            Command::Flush { .. } => self.ssd.with(|s| s.flush(at)).map(|t| (Payload::None, t)),
             Command::Deallocate { ranges, .. } => self.deallocate(at, &ranges),
             _ => unreachable!("admin and vendor commands were dispatched above"),
         };
@@ -441,7 +485,7 @@ impl Controller {
     }
 
     fn read(&mut self, at: SimTime, lba: Lba, blocks: u32) -> Result<(Payload, SimTime), IoError> {
-        let (data, done) = self.ssd.host_read_vec(at, lba, u64::from(blocks))?;
+        let (data, done) = self.ssd.with(|s| s.host_read_vec(at, lba, u64::from(blocks)))?;
         Ok((Payload::Data(data), done))
     }
 
@@ -450,23 +494,24 @@ impl Controller {
             return Err(IoError::Empty);
         }
         for &(lba, n) in ranges {
-            self.ssd.check_range(lba, u64::from(n), false)?;
+            self.ssd.with(|s| s.check_range(lba, u64::from(n), false))?;
         }
         let mut done = at;
         for &(lba, n) in ranges {
-            done = done.max(self.ssd.trim(at, lba, u64::from(n))?);
+            done = done.max(self.ssd.with(|s| s.trim(at, lba, u64::from(n)))?);
         }
         Ok((Payload::None, done))
     }
 
     fn admin(&mut self, cmd: Command, at: SimTime) -> (Status, u32, Payload, SimTime) {
-        let p = self.ssd.profile();
+        let capacity = self.ssd.with(|s| s.capacity_lbas());
+        let p = &self.profile;
         match cmd {
             Command::Identify => {
                 let id = Identify {
                     model: format!("sim-nvme {}", p.name),
                     firmware: env!("CARGO_PKG_VERSION").to_string(),
-                    namespace_blocks: self.ssd.capacity_lbas(),
+                    namespace_blocks: capacity,
                     block_bytes: LBA_BYTES as u32,
                     max_transfer_bytes: p.controller.max_transfer_bytes,
                     max_io_queues: p.controller.max_io_queues,
@@ -517,11 +562,13 @@ impl Controller {
         let at = if admin {
             at
         } else {
-            at + SimDuration(self.ssd.profile().host.io_stack_ns)
+            at + SimDuration(self.profile.host.io_stack_ns)
         };
-        let sent = self.ssd.pcie_to_device(at, payload.len() as u64);
-        let r = h.handle(&mut self.ssd, sent, opcode, payload);
-        let done = self.ssd.pcie_to_host(r.done_at, r.payload.len() as u64);
-        (r.status, r.result, Payload::Data(r.payload), done)
+        self.ssd.with(|s| {
+            let sent = s.pcie_to_device(at, payload.len() as u64);
+            let r = h.handle(s, sent, opcode, payload);
+            let done = s.pcie_to_host(r.done_at, r.payload.len() as u64);
+            (r.status, r.result, Payload::Data(r.payload), done)
+        })
     }
 }

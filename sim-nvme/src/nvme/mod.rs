@@ -21,7 +21,7 @@ mod status;
 
 pub use command::{Command, Identify, Payload, VENDOR_OPCODES};
 pub use controller::{
-    Completion, Controller, DeferredVendor, Dispatched, QueueId, SubmitError, VendorHandler, VendorReply,
-    ADMIN_QUEUE,
+    Completion, Controller, DeferredVendor, Dispatched, Drive, QueueId, SharedSsd, SubmitError,
+    VendorHandler, VendorReply, ADMIN_QUEUE,
 };
 pub use status::Status;

@@ -7,10 +7,9 @@
 //!   module's `extern "C"` frames; INVARIANT(no-panic-across-abi)). `RefCell` borrows are never
 //!   held across a suspension.
 //! - Runtime bookkeeping never runs within [`STACK_RESERVE`] bytes of the fiber's guard page:
-//!   services that suspend or do real work return `STACK_EXHAUSTED` instead, the memory
-//!   services switch to the parent stack, and `port_close`, `matcher_limits` and `set_error`
-//!   only do small, bounded work. So a stack-overflow trap can only interrupt module code (see
-//!   [`crate::trap`]).
+//!   every service with a context returns `STACK_EXHAUSTED` instead (`log` and `set_error`
+//!   drop their text), and the memory services switch to the parent stack. So a
+//!   stack-overflow trap can only interrupt module code (see [`crate::trap`]).
 //! - Every call first charges the compute since the previous call to the SSDlet's clock
 //!   ([`crate::compute`]) and applies the time-slice watchdog.
 //! - Messages are timestamped: a put is available to the receiver at the sender's clock plus the
@@ -266,6 +265,10 @@ unsafe extern "C" fn port_close(ctx: *mut InstanceCtx, dir: PortDir, port: u32) 
     let Some(st) = state(ctx) else {
         return Status::INVALID_ARGUMENT;
     };
+    // INVARIANT(stack-reserve): a trap below must never leave the channels borrowed
+    if headroom(st) < STACK_RESERVE {
+        return Status::STACK_EXHAUSTED;
+    }
     let list = match dir {
         PortDir::INPUT => &st.inputs,
         PortDir::OUTPUT => &st.outputs,
@@ -366,6 +369,10 @@ unsafe extern "C" fn matcher_limits(ctx: *mut InstanceCtx, out: *mut MatcherLimi
     let Some(st) = state(ctx) else {
         return Status::INVALID_ARGUMENT;
     };
+    // INVARIANT(stack-reserve)
+    if headroom(st) < STACK_RESERVE {
+        return Status::STACK_EXHAUSTED;
+    }
     if out.is_null() {
         return Status::INVALID_ARGUMENT;
     }
@@ -543,6 +550,11 @@ unsafe extern "C" fn yield_now(ctx: *mut InstanceCtx) -> Status {
 
 unsafe extern "C" fn set_error(ctx: *mut InstanceCtx, msg: *const u8, len: usize) {
     let Some(st) = state(ctx) else { return };
+    // INVARIANT(stack-reserve): with too little stack the message is dropped (the SSDlet's
+    // failure is still reported, by its status)
+    if headroom(st) < STACK_RESERVE {
+        return;
+    }
     let t = text(msg, len);
     if let Ok(mut e) = st.error.try_borrow_mut() {
         *e = Some(t);

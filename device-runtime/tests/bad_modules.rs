@@ -253,13 +253,14 @@ fn each_load_gets_its_own_path_and_leaves_nothing_staged() {
 }
 
 #[test]
-fn a_planted_staging_path_is_never_followed() {
+fn a_load_touches_nothing_planted_in_the_staging_directory() {
     let scratch = common::scratch();
     let victim = scratch.path().join("victim");
     std::fs::write(&victim, b"keep me").unwrap();
     let base = scratch.path().join("staging");
     std::fs::create_dir(&base).unwrap();
-    // Whatever names another user plants in the staging directory, a load makes its own.
+    // Whatever another user plants in the staging directory (symlinks to a file of ours), a
+    // load makes a new directory of its own, writes only there, and removes it.
     for i in 0..64 {
         std::os::unix::fs::symlink(&victim, base.join(format!("ssdlet-staging-{i}"))).unwrap();
     }

@@ -238,17 +238,11 @@ impl Application {
     }
 }
 
-/// `T`'s rendered signature.
-pub(crate) fn signature_of<T: Message>() -> String {
-    let mut buf = vec![0u8; T::SIG.rendered_len()];
-    T::SIG.render_into(&mut buf).to_owned()
-}
-
 // INVARIANT(ports-typed): T::SIG against the port's metadata type, before any device command
 /// Checks a host port's type `T` against the SSDlet port `label` of type `port_ty`; `outward`
 /// when the SSDlet sends to the host.
 fn check_host_type<T: Message>(label: &str, host: &str, port_ty: &str, outward: bool) -> Result<()> {
-    let host_ty = signature_of::<T>();
+    let host_ty = ssdlet_sdk::sig_string(&T::SIG);
     if host_ty == port_ty {
         return Ok(());
     }

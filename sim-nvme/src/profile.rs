@@ -24,6 +24,22 @@
 //! firmware = 5.78 us, so that the internal read is 75.90 us; then the host I/O stack is
 //! fitted to 12.82 us so that the host read is 90.00 us. Bandwidth and IOPS are not written
 //! in anywhere: they emerge from 16 channels x 4 dies, the link, and the firmware cores.
+//!
+//! # Device-core speed: `arm.arm_slowdown`
+//!
+//! SSDlet compute is measured (or modelled) in time on the reference host core, the machine
+//! the simulator's cost coefficients are calibrated on: an AMD EPYC Zen 3 (Milan) vCPU at
+//! 2450 MHz. The device runs it on a Cortex-R7 at `arm.clock_mhz`, so
+//!
+//! ```text
+//! arm_slowdown = (host DMIPS/MHz x host MHz) / (R7 DMIPS/MHz x clock_mhz)
+//!              = (14.9 x 2450) / (2.50 x 750) = 19.47  ->  20 (one significant figure)
+//! ```
+//!
+//! 2.50 DMIPS/MHz is ARM's published Cortex-R7 figure; 750 MHz is from the Biscuit slides;
+//! 14.9 DMIPS/MHz for Zen 3 is an estimate (no vendor figure exists): 10.6 DMIPS/MHz per core
+//! listed for the first Zen, times AMD's published IPC gains from Zen to Zen 3 (x1.41). See
+//! [`ArmCores::arm_slowdown`] and [`ArmCores::slowdown_for`]. `tiny` keeps 10.0.
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -101,21 +117,26 @@ pub struct DeviceProfile {
 #[serde(deny_unknown_fields, default)]
 pub struct Geometry {
     /// Independent NAND channels (buses), each with its own pattern matcher.
-    /// Unit: count. Default 16. Source: Biscuit slides / PM1725a spec (16 channels).
+    /// Unit: count. Default 16. Source: the PM1725a's "EPIC" controller (S4LP049X01) has 16 NAND
+    /// channels (AnandTech's PM1725a specification table, "Enterprise NVMe" round-up, 2020). The
+    /// Biscuit slides only say "multiple channels/ways/cores" and "pattern matcher per channel".
     pub channels: u32,
     /// Dies (ways) on each channel; each die performs one array operation at a time.
     /// Unit: count. Default 4. Source: assumed (1 TB of 128 Gbit dies over 16 channels is 4/ch).
     pub dies_per_channel: u32,
     /// Planes per die. Geometry only: multi-plane operations are not modelled, a die is the unit
-    /// of array parallelism. Unit: count. Default 2. Source: typical 3D NAND.
+    /// of array parallelism. Unit: count. Default 2. Source: Samsung's 48-layer 256 Gbit TLC
+    /// V-NAND (the PM1725 generation) is dual-plane (AnandTech, Flash Memory Summit 2015 report).
     pub planes_per_die: u32,
     /// Erase blocks per plane. Unit: count. Default 1024. Source: chosen so that raw capacity is
     /// 1 TiB with the other defaults.
     pub blocks_per_plane: u32,
-    /// Pages per erase block. Unit: count. Default 512. Source: typical 3D NAND.
+    /// Pages per erase block. Unit: count. Default 512. Source: assumed (no published figure
+    /// for this part; it only sets the erase and garbage-collection granularity).
     pub pages_per_block: u32,
     /// NAND page size: the unit of tR and tPROG; holds `page_bytes / 4096` logical blocks.
-    /// Unit: bytes, a multiple of 4096. Default 16384. Source: typical 3D NAND.
+    /// Unit: bytes, a multiple of 4096. Default 16384. Source: assumed (the common 3D TLC page
+    /// size; no published figure for this part).
     pub page_bytes: u32,
     /// Fraction of raw capacity hidden from the host for garbage collection.
     /// Unit: fraction in [0.02, 0.5]. Default 0.09 (1 TiB raw, ~1 TB exported).
@@ -130,14 +151,16 @@ pub struct NandTiming {
     /// tR: array read of one page into the die's page register. Unit: ns. Default 65000.
     /// Source: **fitted** to Biscuit's 75.9 us internal 4 KiB read (see module docs).
     pub read_ns: u64,
-    /// tPROG: programming one page. Unit: ns. Default 660000. Source: typical 3D TLC datasheet
-    /// value; not calibrated against a published PM1725 figure.
+    /// tPROG: programming one page. Unit: ns. Default 660000. Source: assumed (a 3D TLC-class
+    /// value; no published figure for this part, and no PM1725 figure calibrates it).
     pub program_ns: u64,
-    /// tBERS: erasing one block. Unit: ns. Default 3500000. Source: typical 3D TLC datasheet
-    /// value; not calibrated.
+    /// tBERS: erasing one block. Unit: ns. Default 3500000. Source: assumed (a 3D TLC-class
+    /// value; not calibrated).
     pub erase_ns: u64,
     /// Channel bus transfer rate, each direction shared. Unit: MB/s (10^6 bytes/s).
-    /// Default 800. Source: NVMeVirt's Samsung 970 PRO profile (800 MB/s per channel).
+    /// Default 800. Source: assumed equal to the per-channel rate of the Samsung 970 PRO profile
+    /// in the NVMeVirt paper ("NVMeVirt: A Versatile Software-defined Virtual NVMe Device",
+    /// FAST'23): a later Samsung drive; nothing published gives the PM1725's channel rate.
     pub channel_mb_per_s: u64,
 }
 
@@ -153,11 +176,12 @@ pub struct Controller {
     /// at ~1.04 M commands/s, above PM1725a's 800 K random-read IOPS so the link limits first.
     pub firmware_cores: u32,
     /// Maximum data transfer size of one command (MDTS). Unit: bytes, a multiple of 4096.
-    /// Default 1048576 (1 MiB). Source: typical for NVMe 1.1 drives.
+    /// Default 1048576 (1 MiB). Source: assumed (a common MDTS; the PM1725's is not published).
     pub max_transfer_bytes: u32,
-    /// Maximum number of I/O queue pairs. Unit: count. Default 64.
+    /// Maximum number of I/O queue pairs. Unit: count. Default 64. Source: assumed (a limit of
+    /// the simulator, not a published PM1725 figure).
     pub max_io_queues: u16,
-    /// Maximum entries in one queue. Unit: count. Default 1024.
+    /// Maximum entries in one queue. Unit: count. Default 1024. Source: assumed, as above.
     pub max_queue_depth: u16,
 }
 
@@ -177,7 +201,7 @@ pub struct HostStack {
 #[serde(deny_unknown_fields, default)]
 pub struct PcieLink {
     /// Usable payload bandwidth device-to-host. Unit: MB/s. Default 3200.
-    /// Source: Biscuit slides, "PCIe Gen.3 x4 (3.2GB/s)".
+    /// Source: Biscuit slides, "PCIe Gen.3 x4 (3.2GB/s)" (a nominal figure).
     pub to_host_mb_per_s: u64,
     /// Usable payload bandwidth host-to-device. Unit: MB/s. Default 3200. Source: as above.
     pub to_device_mb_per_s: u64,
@@ -187,14 +211,35 @@ pub struct PcieLink {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ArmCores {
-    /// Cores available to SSDlets. Unit: count. Default 2. Source: Biscuit slides (two ARM
-    /// Cortex-R7 cores).
+    /// Cores available to SSDlets. Unit: count. Default 2. Source: Biscuit slides ("Two ARM
+    /// Cortex R7 cores @ 750MHz with L1 cache").
     pub cores: u32,
-    /// Core clock. Unit: MHz. Default 750. Source: Biscuit slides.
+    /// Core clock. Unit: MHz. Default 750. Source: Biscuit slides. It enters the model through
+    /// `arm_slowdown`'s derivation ([`ArmCores::slowdown_for`]).
     pub clock_mhz: u32,
-    /// How much slower a device core runs the same code than the host core that measures it;
-    /// measured host CPU time is multiplied by this. Unit: factor. Default 10.0.
-    /// Source: none; assumed ("roughly an order of magnitude"), not measured.
+    /// How much slower a device core runs the same code than the reference host core, the
+    /// machine the simulator's cost coefficients are calibrated on and where host CPU time is
+    /// measured; measured (or modelled) reference-core time is multiplied by this.
+    /// Unit: factor. Default 20.0 (`tiny` keeps its own 10.0, a round number for tests).
+    ///
+    /// Source: **derived** from per-clock Dhrystone figures and the two clocks:
+    /// `arm_slowdown = (host DMIPS/MHz x host MHz) / (device DMIPS/MHz x clock_mhz)`
+    /// = (14.9 x 2450) / (2.50 x 750) = 19.47, rounded to one significant figure, 20 (the
+    /// inputs are good to no better than +-25 %). The inputs:
+    ///
+    /// - device: ARM Cortex-R7, **2.50 DMIPS/MHz** (ARM's figure for the core, as reported in
+    ///   Electronic Design, "Multicore Processor Tackles SMP, AMP and Lock Step Mode", 2011),
+    ///   at `clock_mhz` = 750 (Biscuit slides);
+    /// - host: the reference core is an AMD EPYC Zen 3 (Milan, family 25 model 1) vCPU at
+    ///   2450 MHz (lscpu: BogoMIPS 4890 = 2 x 2445 MHz). No vendor publishes DMIPS/MHz for
+    ///   Zen 3; **14.9 DMIPS/MHz is an estimate**: 10.6 DMIPS/MHz per core listed for the first
+    ///   Zen (Ryzen 7 1800X: 304,510 Dhrystone MIPS at 3.6 GHz on 8 cores with SMT, in
+    ///   Wikipedia's "Instructions per second" table; not re-verified here) times AMD's
+    ///   published generational IPC gains (Zen+ +3 %, Zen 2 +15 %, Zen 3 +19 %: x1.41).
+    ///
+    /// Dhrystone is a small integer benchmark that fits in L1 and flatters compilers; the
+    /// factor says nothing about memory-bound code, where the R7's small caches and the
+    /// device DRAM make the real slowdown larger.
     pub arm_slowdown: f64,
 }
 
@@ -203,9 +248,11 @@ pub struct ArmCores {
 #[serde(deny_unknown_fields, default)]
 pub struct DeviceMemory {
     /// Device DRAM available to SSDlets (the per-device budget applications share).
-    /// Unit: bytes. Default 1073741824 (1 GiB). Source: Biscuit slides ("DRAM >= 1 GiB").
+    /// Unit: bytes. Default 1073741824 (1 GiB). Source: Biscuit slides ("DRAM >= 1 GiB"; the
+    /// lower bound is taken).
     pub dram_bytes: u64,
-    /// On-chip SRAM. Unit: bytes. Default 786432 (768 KiB). Source: Biscuit slides (< 1 MiB).
+    /// On-chip SRAM. Unit: bytes. Default 786432 (768 KiB). Source: the Biscuit slides say
+    /// "On-chip SRAM < 1 MiB"; the value 768 KiB under that bound is assumed.
     pub sram_bytes: u64,
     /// Copy bandwidth inside device DRAM (charged to messages between SSDlets).
     /// Unit: MB/s. Default 4000. Source: assumed (a 32-bit DDR3 controller).
@@ -220,9 +267,30 @@ pub struct MatcherLimits {
     pub max_keys: u32,
     /// Longest key. Unit: bytes. Default 16. Source: assumed.
     pub max_key_bytes: u32,
-    /// Extra time per page the matcher adds after the channel transfer. Unit: ns. Default 0:
-    /// the matcher works at channel line rate (Biscuit slides).
+    /// Extra time per page the matcher adds after the channel transfer. Unit: ns. Default 0.
+    /// Source: assumed (the matcher keeps up with its channel). The Biscuit slides only say
+    /// "Key-based pattern matcher per channel"; no throughput is published.
     pub ns_per_page: u64,
+}
+
+/// Per-clock Dhrystone figure of the ARM Cortex-R7 (DMIPS/MHz), ARM's published value.
+pub const CORTEX_R7_DMIPS_PER_MHZ: f64 = 2.50;
+
+/// Clock of the reference host core the cost coefficients are calibrated on (MHz): an AMD
+/// EPYC Zen 3 (Milan) vCPU, lscpu BogoMIPS 4890 = 2 x 2445 MHz.
+pub const REFERENCE_HOST_MHZ: f64 = 2450.0;
+
+/// Per-clock Dhrystone figure of the reference host core (DMIPS/MHz per core). An
+/// **estimate**, see [`ArmCores::arm_slowdown`]: 10.6 (first Zen) x 1.41 (AMD's IPC gains to
+/// Zen 3).
+pub const REFERENCE_HOST_DMIPS_PER_MHZ: f64 = 14.9;
+
+impl ArmCores {
+    /// The slowdown these cores have against a host core: `(host_dmips_per_mhz x host_mhz) /
+    /// (core_dmips_per_mhz x clock_mhz)`, the derivation of `arm_slowdown`.
+    pub fn slowdown_for(&self, host_dmips_per_mhz: f64, host_mhz: f64, core_dmips_per_mhz: f64) -> f64 {
+        (host_dmips_per_mhz * host_mhz) / (core_dmips_per_mhz * f64::from(self.clock_mhz))
+    }
 }
 
 impl Default for DeviceProfile {
@@ -292,7 +360,7 @@ impl DeviceProfile {
             arm: ArmCores {
                 cores: 2,
                 clock_mhz: 750,
-                arm_slowdown: 10.0,
+                arm_slowdown: 20.0,
             },
             memory: DeviceMemory {
                 dram_bytes: 1 << 30,
@@ -556,6 +624,19 @@ impl DeviceProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pm1725_slowdown_is_its_derivation_rounded() {
+        let arm = DeviceProfile::pm1725().arm;
+        let derived = arm.slowdown_for(
+            REFERENCE_HOST_DMIPS_PER_MHZ,
+            REFERENCE_HOST_MHZ,
+            CORTEX_R7_DMIPS_PER_MHZ,
+        );
+        assert!((derived - 19.47).abs() < 0.01, "{derived}");
+        // One significant figure: the inputs are estimates.
+        assert_eq!(arm.arm_slowdown, (derived / 10.0).round() * 10.0);
+    }
 
     #[test]
     fn builtins_validate() {

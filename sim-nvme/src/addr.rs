@@ -142,8 +142,8 @@ mod tests {
     #[test]
     fn pm1725_layout() {
         let l = Layout::new(&DeviceProfile::pm1725());
-        assert_eq!(l.dies, 64);
-        assert_eq!(l.raw_bytes(), 1 << 40);
+        assert_eq!(l.dies, 80);
+        assert_eq!(l.raw_bytes(), 5 << 38);
         assert!(l.user_lbas * LBA_BYTES > 990_000_000_000);
     }
 

@@ -18,12 +18,25 @@
 //! - internal 4 KiB read = firmware + tR + channel transfer of 4 KiB
 //! - host 4 KiB read     = host I/O stack + firmware + tR + channel transfer + PCIe transfer
 //!
-//! With the public channel rate (800 MB/s, NVMeVirt's 970 PRO profile: 5.12 us per 4 KiB) and
-//! the usable Gen3 x4 link from the Biscuit slides (3.2 GB/s: 1.28 us per 4 KiB), two numbers
-//! are **fitted**: tR = 65.0 us (between NVMeVirt's ~36 us and MQSim's 75 us defaults) and
-//! firmware = 5.78 us, so that the internal read is 75.90 us; then the host I/O stack is
-//! fitted to 12.82 us so that the host read is 90.00 us. Bandwidth and IOPS are not written
-//! in anywhere: they emerge from 16 channels x 4 dies, the link, and the firmware cores.
+//! The channel moves 4 KiB in 4096 B / 800 MB/s = 5.12 us (`nand.channel_mb_per_s`, assumed)
+//! and the link in 4096 B / 3300 MB/s = 1.2412 us, 1.242 us in the model's whole nanoseconds
+//! (`pcie.to_host_mb_per_s`, derived from PCIe 3.0 x4 with its packet overheads). Three
+//! numbers are then **fitted**:
+//!
+//! ```text
+//! internal: firmware + tR + channel         = 5.78 + 65.00 + 5.12         = 75.90 us
+//! host:     io_stack + internal + PCIe      = 12.858 + 75.90 + 1.242      = 90.00 us
+//! ```
+//!
+//! tR = 65.0 us is a choice inside the one equation for the internal read (between the ~36 us
+//! and 75 us defaults of the NVMeVirt and MQSim simulators); firmware = 5.78 us follows from
+//! it, and the host I/O stack = 90.00 - 75.90 - 1.242 = 12.858 us.
+//!
+//! Bandwidth and IOPS are not written in anywhere: they emerge from 16 channels x 5 dies, the
+//! link and the firmware cores. `ndp bench bandwidth` (1 GiB, queue depth 128) gives host
+//! sequential read 3.30 GB/s (published PM1725a: 3.3 GB/s; the link limits it) and host
+//! random 4 KiB reads 748 K/s (published: 800 K/s; -6.5 %: 80 dies at 65 us per read, hit at
+//! random by 128 outstanding reads, are busy enough to cap it below the link's 806 K/s).
 //!
 //! # Device-core speed: `arm.arm_slowdown`
 //!
@@ -122,14 +135,19 @@ pub struct Geometry {
     /// Biscuit slides only say "multiple channels/ways/cores" and "pattern matcher per channel".
     pub channels: u32,
     /// Dies (ways) on each channel; each die performs one array operation at a time.
-    /// Unit: count. Default 4. Source: assumed (1 TB of 128 Gbit dies over 16 channels is 4/ch).
+    /// Unit: count. Default 5. Source: **derived** from capacity: a model die holds 128 Gbit
+    /// (2 planes x 1024 blocks x 512 pages x 16 KiB), and Biscuit's 1 TB drive with the
+    /// PM1725a's raw-to-user ratio (8 TB of flash for 6.4 TB, see `over_provisioning`) has
+    /// 1.25 TiB of flash: 80 such dies, 5 per channel. The PM1725 generation's NAND is a
+    /// dual-plane 256 Gbit 48-layer die that Samsung says performs at least like two 128 Gbit
+    /// dies (AnandTech's Flash Memory Summit 2015 report), so a model die stands for half of
+    /// one: an assumption that its two planes read independently.
     pub dies_per_channel: u32,
     /// Planes per die. Geometry only: multi-plane operations are not modelled, a die is the unit
-    /// of array parallelism. Unit: count. Default 2. Source: Samsung's 48-layer 256 Gbit TLC
-    /// V-NAND (the PM1725 generation) is dual-plane (AnandTech, Flash Memory Summit 2015 report).
+    /// of array parallelism. Unit: count. Default 2. Source: assumed (it only sizes the die).
     pub planes_per_die: u32,
-    /// Erase blocks per plane. Unit: count. Default 1024. Source: chosen so that raw capacity is
-    /// 1 TiB with the other defaults.
+    /// Erase blocks per plane. Unit: count. Default 1024. Source: chosen so that a die holds
+    /// 128 Gbit with the other defaults (raw capacity 1.25 TiB with 16 x 5 dies).
     pub blocks_per_plane: u32,
     /// Pages per erase block. Unit: count. Default 512. Source: assumed (no published figure
     /// for this part; it only sets the erase and garbage-collection granularity).
@@ -139,8 +157,10 @@ pub struct Geometry {
     /// size; no published figure for this part).
     pub page_bytes: u32,
     /// Fraction of raw capacity hidden from the host for garbage collection.
-    /// Unit: fraction in [0.02, 0.5]. Default 0.09 (1 TiB raw, ~1 TB exported).
-    /// Source: assumed; enterprise drives use 7-28%.
+    /// Unit: fraction in [0.02, 0.5]. Default 0.27. Source: **derived** from the PM1725a's
+    /// published capacity, 6.4 TB usable on 8 TB (taken as TiB) of flash (AnandTech's PM1725a
+    /// specification table): 1 - 6.4e12 / 8.80e12 = 0.27. With 1.25 TiB raw the drive exports
+    /// 1.00 TB, Biscuit's "Device density 1 TB".
     pub over_provisioning: f64,
 }
 
@@ -172,8 +192,9 @@ pub struct Controller {
     /// Unit: ns. Default 5780. Source: **fitted** to Biscuit's 75.9 us internal read.
     pub firmware_ns: u64,
     /// Firmware cores processing commands in parallel (each is one busy-until resource).
-    /// Unit: count. Default 6. Source: assumed; with 5.78 us per command it caps the controller
-    /// at ~1.04 M commands/s, above PM1725a's 800 K random-read IOPS so the link limits first.
+    /// Unit: count. Default 6. Source: assumed (the EPIC controller's core count is not
+    /// published); with 5.78 us per command it caps the controller at 1.04 M commands/s, above
+    /// the link's 806 K 4 KiB transfers/s, so firmware never limits the benchmarks.
     pub firmware_cores: u32,
     /// Maximum data transfer size of one command (MDTS). Unit: bytes, a multiple of 4096.
     /// Default 1048576 (1 MiB). Source: assumed (a common MDTS; the PM1725's is not published).
@@ -192,7 +213,8 @@ pub struct HostStack {
     /// Host I/O stack time per command on the conventional path: `pread` syscall, block layer,
     /// NVMe driver, doorbell, interrupt, wake-up. Charged as latency before the command reaches
     /// the device; it is per host thread, not a shared resource, so it does not limit IOPS.
-    /// Unit: ns. Default 12820. Source: **fitted** to Biscuit's 90.0 us `pread` of 4 KiB.
+    /// Unit: ns. Default 12858. Source: **fitted** to Biscuit's 90.0 us `pread` of 4 KiB
+    /// (90000 - 75900 internal - 1242 PCIe; see the module docs).
     pub io_stack_ns: u64,
 }
 
@@ -200,10 +222,22 @@ pub struct HostStack {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PcieLink {
-    /// Usable payload bandwidth device-to-host. Unit: MB/s. Default 3200.
-    /// Source: Biscuit slides, "PCIe Gen.3 x4 (3.2GB/s)" (a nominal figure).
+    /// Usable payload bandwidth device-to-host. Unit: MB/s. Default 3300.
+    /// Source: **derived** for PCIe 3.0 x4 (the Biscuit slides' "PCIe Gen.3 x4 (3.2GB/s)" is a
+    /// nominal figure). Symbols: 4 lanes x 8 GT/s x 128/130 = 3938 MB/s. Read data reaches the
+    /// host as memory-write TLPs of at most Max_Payload_Size bytes, each carrying 24 bytes of
+    /// framing and protocol (Gen3 STP token 4, 4-DW header for 64-bit addresses 16, LCRC 4; no
+    /// ECRC): with MPS 128 B, 3938 x 128 / 152 = 3316; SKP ordered sets (one per ~370 blocks)
+    /// take 0.27 %: 3307, rounded down to 3300. MPS 128 B is assumed: it is the default every
+    /// device supports, and the published PM1725a sequential read (3.3 GB/s) matches it (MPS
+    /// 256 B would give 3.59 GB/s). DLLPs in this direction (acks of the host's few TLPs) are
+    /// neglected.
     pub to_host_mb_per_s: u64,
-    /// Usable payload bandwidth host-to-device. Unit: MB/s. Default 3200. Source: as above.
+    /// Usable payload bandwidth host-to-device. Unit: MB/s. Default 3400. Source: **derived**
+    /// as above: write data reaches the device as completions to its memory reads, with a 3-DW
+    /// header (20 bytes of overhead per TLP): 3938 x 128 / 148 = 3406, less 0.27 % for SKP
+    /// ordered sets = 3397, rounded to 3400. Assumes the root complex returns 128 B completions
+    /// (one returning 64 B would give 3000).
     pub to_device_mb_per_s: u64,
 }
 
@@ -332,12 +366,12 @@ impl DeviceProfile {
             name: "pm1725".into(),
             geometry: Geometry {
                 channels: 16,
-                dies_per_channel: 4,
+                dies_per_channel: 5,
                 planes_per_die: 2,
                 blocks_per_plane: 1024,
                 pages_per_block: 512,
                 page_bytes: 16384,
-                over_provisioning: 0.09,
+                over_provisioning: 0.27,
             },
             nand: NandTiming {
                 read_ns: 65_000,
@@ -352,10 +386,10 @@ impl DeviceProfile {
                 max_io_queues: 64,
                 max_queue_depth: 1024,
             },
-            host: HostStack { io_stack_ns: 12_820 },
+            host: HostStack { io_stack_ns: 12_858 },
             pcie: PcieLink {
-                to_host_mb_per_s: 3200,
-                to_device_mb_per_s: 3200,
+                to_host_mb_per_s: 3300,
+                to_device_mb_per_s: 3400,
             },
             arm: ArmCores {
                 cores: 2,

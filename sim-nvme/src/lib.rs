@@ -26,6 +26,7 @@
 
 pub mod addr;
 pub mod bench;
+pub mod energy;
 pub mod error;
 pub mod ftl;
 pub mod hardware;
@@ -39,11 +40,12 @@ mod ssd;
 pub mod time;
 
 pub use addr::{Layout, Lba, PhysSector};
+pub use energy::{energy, Activity, Energy};
 pub use error::{IoError, MatcherError};
 pub use image::ImageError;
 pub use matcher::{MatchHints, MatchMode, MatchRequest};
 pub use metrics::SsdStats;
 pub use nvme::{Command, Completion, Controller, Payload, QueueId, Status};
-pub use profile::{DeviceProfile, ProfileError, LBA_BYTES};
+pub use profile::{DeviceProfile, PowerModel, ProfileError, LBA_BYTES};
 pub use ssd::{OpenError, Ssd};
 pub use time::{SimDuration, SimTime};

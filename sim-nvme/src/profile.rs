@@ -53,6 +53,13 @@
 //! 14.9 DMIPS/MHz for Zen 3 is an estimate (no vendor figure exists): 10.6 DMIPS/MHz per core
 //! listed for the first Zen, times AMD's published IPC gains from Zen to Zen 3 (x1.41). See
 //! [`ArmCores::arm_slowdown`] and [`ArmCores::slowdown_for`]. `tiny` keeps 10.0.
+//!
+//! # Power: `[power]`
+//!
+//! [`PowerModel`] holds the component powers and per-operation energies the energy model
+//! ([`crate::energy`]) charges; `pm1725`'s describe Biscuit's setup (two Xeon E5-2640, 64 GiB
+//! of DRAM, the drive's published idle power) and say field by field which are published,
+//! derived or assumed. `tiny` uses the same values.
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -123,6 +130,9 @@ pub struct DeviceProfile {
     pub memory: DeviceMemory,
     /// The per-channel key-based pattern matchers.
     pub matcher: MatcherLimits,
+    /// Component powers and per-operation energies of the host and the device, for
+    /// [`crate::energy`].
+    pub power: PowerModel,
 }
 
 /// The NAND array: channels x dies x planes x blocks x pages.
@@ -327,6 +337,58 @@ impl ArmCores {
     }
 }
 
+/// Power of the host and the device, for the energy model ([`crate::energy`]). The `pm1725`
+/// values describe Biscuit's setup: a Dell PowerEdge R720 with two Intel Xeon E5-2640 and
+/// 64 GiB of DRAM (Biscuit slides), and the PM1725.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PowerModel {
+    /// Host CPU packages (sockets). Unit: count. Default 2. Source: Biscuit slides ("2 Intel
+    /// Xeon(R) CPU E5-2640").
+    pub host_sockets: u32,
+    /// Physical cores per package. Unit: count. Default 6. Source: Intel's E5-2640
+    /// specification (6 cores, 12 threads; the slides say "12 threads per socket").
+    pub host_cores_per_socket: u32,
+    /// Power of one package with every core busy. Unit: W. Default 95.0. Source: the E5-2640's
+    /// TDP, 95 W (Intel's specification); taking full-load package power as the TDP is assumed.
+    pub host_package_active_w: f64,
+    /// Power of one package with every core idle (deep C-states). Unit: W. Default 12.0.
+    /// Source: assumed (no published idle figure for the E5-2640; Sandy Bridge-EP packages
+    /// idle at roughly a tenth of TDP). Between idle and active, power is linear in the number
+    /// of busy cores: each busy core adds (active - idle) / cores_per_socket, 13.8 W.
+    pub host_package_idle_w: f64,
+    /// Host DRAM power, charged for the whole run whatever the traffic. Unit: W. Default 24.0.
+    /// Source: assumed: 64 GiB (Biscuit slides) as eight 8 GiB DDR3 RDIMMs at ~3 W each.
+    pub host_dram_w: f64,
+    /// The drive at idle: controller, its cores, its DRAM and the NAND in standby. Unit: W.
+    /// Default 8.0. Source: PM1725a 2.5" (PCIe 3.0 x4) idle power, 8 W (AnandTech's PM1725a
+    /// specification table, from Samsung; its maximum is 23 W). Biscuit's PM1725 is the
+    /// previous model; its figure is not published.
+    pub ssd_idle_w: f64,
+    /// Extra power of one busy SSDlet core (Cortex-R7 at `arm.clock_mhz`) over idle. Unit: W.
+    /// Default 0.2. Source: assumed (~0.25 mW/MHz x 750 MHz for a 2011-era R-class core; ARM
+    /// publishes no Cortex-R7 power figure that was found).
+    pub arm_core_busy_w: f64,
+    /// Energy of one NAND page read (tR) in the array. Unit: uJ. Default 5.4. Source:
+    /// **derived**: typical ONFI-class datasheet read current ICC1 = 25 mA at VCC = 3.3 V for
+    /// tR = 65 us: 3.3 x 0.025 x 65e-6 = 5.4 uJ (the current is assumed typical; the channel
+    /// transfer is not included).
+    pub nand_read_page_uj: f64,
+    /// Energy of one NAND page program. Unit: uJ. Default 54.5. Source: **derived** like the
+    /// read: ICC2 = 25 mA at 3.3 V for tPROG = 660 us: 54.5 uJ.
+    pub nand_program_page_uj: f64,
+    /// Energy of one block erase. Unit: uJ. Default 289.0. Source: **derived** like the read:
+    /// ICC3 = 25 mA at 3.3 V for tBERS = 3.5 ms: 289 uJ.
+    pub nand_erase_block_uj: f64,
+    /// Energy of moving one payload bit over the PCIe link, both ends together. Unit: pJ/bit.
+    /// Default 10.0. Source: assumed (8 Gb/s SerDes are reported at roughly 5 pJ/bit per end).
+    pub pcie_pj_per_bit: f64,
+    /// Energy of one 4 KiB page through a channel's pattern matcher. Unit: nJ. Default 4.1.
+    /// Source: assumed (1 pJ per byte compared: 4096 x 1 pJ; nothing is published on
+    /// Biscuit's matcher).
+    pub matcher_nj_per_page: f64,
+}
+
 impl Default for DeviceProfile {
     fn default() -> Self {
         DeviceProfile::pm1725()
@@ -351,6 +413,7 @@ default_from_pm1725!(
     ArmCores => arm,
     DeviceMemory => memory,
     MatcherLimits => matcher,
+    PowerModel => power,
 );
 
 /// Largest profile file read, in bytes (a profile is a few KiB of TOML).
@@ -406,6 +469,20 @@ impl DeviceProfile {
                 max_key_bytes: 16,
                 ns_per_page: 0,
             },
+            power: PowerModel {
+                host_sockets: 2,
+                host_cores_per_socket: 6,
+                host_package_active_w: 95.0,
+                host_package_idle_w: 12.0,
+                host_dram_w: 24.0,
+                ssd_idle_w: 8.0,
+                arm_core_busy_w: 0.2,
+                nand_read_page_uj: 5.4,
+                nand_program_page_uj: 54.5,
+                nand_erase_block_uj: 289.0,
+                pcie_pj_per_bit: 10.0,
+                matcher_nj_per_page: 4.1,
+            },
         }
     }
 
@@ -456,6 +533,8 @@ impl DeviceProfile {
                 max_key_bytes: 16,
                 ns_per_page: 0,
             },
+            // The same host and component powers as pm1725.
+            power: DeviceProfile::pm1725().power,
         }
     }
 
@@ -633,6 +712,38 @@ impl DeviceProfile {
             if v == 0 {
                 return bad(field, v.to_string(), "a bandwidth of at least 1 MB/s");
             }
+        }
+        let pw = &self.power;
+        for (field, v) in [
+            ("power.host_sockets", pw.host_sockets),
+            ("power.host_cores_per_socket", pw.host_cores_per_socket),
+        ] {
+            if v == 0 {
+                return bad(field, v.to_string(), "at least 1");
+            }
+        }
+        for (field, v) in [
+            ("power.host_package_active_w", pw.host_package_active_w),
+            ("power.host_package_idle_w", pw.host_package_idle_w),
+            ("power.host_dram_w", pw.host_dram_w),
+            ("power.ssd_idle_w", pw.ssd_idle_w),
+            ("power.arm_core_busy_w", pw.arm_core_busy_w),
+            ("power.nand_read_page_uj", pw.nand_read_page_uj),
+            ("power.nand_program_page_uj", pw.nand_program_page_uj),
+            ("power.nand_erase_block_uj", pw.nand_erase_block_uj),
+            ("power.pcie_pj_per_bit", pw.pcie_pj_per_bit),
+            ("power.matcher_nj_per_page", pw.matcher_nj_per_page),
+        ] {
+            if !(v.is_finite() && v >= 0.0) {
+                return bad(field, v.to_string(), "a finite, non-negative number");
+            }
+        }
+        if pw.host_package_active_w < pw.host_package_idle_w {
+            return bad(
+                "power.host_package_active_w",
+                pw.host_package_active_w.to_string(),
+                "at least power.host_package_idle_w",
+            );
         }
         if !(self.arm.arm_slowdown.is_finite() && self.arm.arm_slowdown > 0.0) {
             return bad(

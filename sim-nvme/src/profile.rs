@@ -106,6 +106,25 @@ pub enum ProfileError {
         /// What the model needs.
         expected: &'static str,
     },
+    /// [`DeviceProfile::set`] was given a key the profile does not have.
+    #[error("unknown device profile key `{key}`: expected one of {}", valid.join(", "))]
+    UnknownKey {
+        /// The key as given.
+        key: String,
+        /// The valid keys where it was looked up: the section's dotted keys, or the top-level
+        /// keys and sections.
+        valid: Vec<String>,
+    },
+    /// [`DeviceProfile::set`] was given a value the field cannot hold.
+    #[error("device profile key `{key}`: `{value}` is not {expected}")]
+    WrongType {
+        /// The dotted key.
+        key: String,
+        /// The value as given.
+        value: String,
+        /// What the field holds, e.g. "an integer".
+        expected: String,
+    },
 }
 
 /// A complete description of a simulated SSD. `Default` is the calibrated `pm1725`.
@@ -605,6 +624,44 @@ impl DeviceProfile {
         Ok(profile)
     }
 
+    /// Sets one field from a string, as `ndp --set section.key=value` does: `key` is dotted
+    /// (`nand.read_ns`, `arm.arm_slowdown`) or a top-level key (`name`). The value is read as
+    /// TOML (an integer, a float, a boolean, a quoted string); an integer is accepted for a
+    /// float field (`arm.arm_slowdown=3`), and a string field takes the text as given when it is
+    /// not a quoted TOML string. The result is validated; on any error the profile is left
+    /// unchanged.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), ProfileError> {
+        let mut root = toml::Value::try_from(&*self).expect("a DeviceProfile always serialises to TOML");
+        let table = root
+            .as_table_mut()
+            .expect("a DeviceProfile serialises to a TOML table");
+        let slot = settable_slot(table, key)?;
+        *slot = coerce(key, value, slot)?;
+        let profile: DeviceProfile =
+            root.try_into()
+                .map_err(|e: toml::de::Error| ProfileError::WrongType {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    expected: format!("a value this field accepts ({})", e.message().trim()),
+                })?;
+        profile.validate()?;
+        *self = profile;
+        Ok(())
+    }
+
+    /// Every key [`DeviceProfile::set`] accepts: top-level keys (`name`) and `section.key`.
+    pub fn keys() -> Vec<String> {
+        let root = toml::Value::try_from(DeviceProfile::pm1725()).expect("a DeviceProfile serialises");
+        let mut keys = Vec::new();
+        for (name, v) in root.as_table().expect("a DeviceProfile serialises to a table") {
+            match v.as_table() {
+                Some(section) => keys.extend(section.keys().map(|k| format!("{name}.{k}"))),
+                None => keys.push(name.clone()),
+            }
+        }
+        keys
+    }
+
     /// The profile as TOML text (every field written out).
     pub fn to_toml_string(&self) -> String {
         toml::to_string_pretty(self).expect("a DeviceProfile always serialises to TOML")
@@ -764,6 +821,65 @@ impl DeviceProfile {
     pub fn channel_time(&self, bytes: u64) -> SimDuration {
         SimDuration::for_bytes(bytes, self.nand.channel_mb_per_s)
     }
+}
+
+/// The value [`DeviceProfile::set`] replaces: a leaf of the serialised profile.
+fn settable_slot<'a>(table: &'a mut toml::Table, key: &str) -> Result<&'a mut toml::Value, ProfileError> {
+    let unknown = |valid: Vec<String>| ProfileError::UnknownKey {
+        key: key.to_string(),
+        valid,
+    };
+    let top_level = |t: &toml::Table| t.keys().cloned().collect::<Vec<_>>();
+    let mut parts = key.split('.');
+    let first = parts.next().unwrap_or_default();
+    let rest: Vec<&str> = parts.collect();
+    let Some(entry) = table.get(first) else {
+        return Err(unknown(top_level(table)));
+    };
+    let Some(section) = entry.as_table() else {
+        // A top-level leaf (`name`): nothing may follow it.
+        return if rest.is_empty() {
+            Ok(table.get_mut(first).expect("looked up above"))
+        } else {
+            Err(unknown(top_level(table)))
+        };
+    };
+    let section_keys = || section.keys().map(|k| format!("{first}.{k}")).collect::<Vec<_>>();
+    match rest.as_slice() {
+        [field] if section.get(*field).is_some_and(|v| !v.is_table()) => Ok(table
+            .get_mut(first)
+            .and_then(|s| s.as_table_mut())
+            .and_then(|s| s.get_mut(*field))
+            .expect("looked up above")),
+        _ => Err(unknown(section_keys())),
+    }
+}
+
+/// `value` read as TOML and checked against the type of the value it replaces.
+fn coerce(key: &str, value: &str, old: &toml::Value) -> Result<toml::Value, ProfileError> {
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"));
+    let new = match (old, parsed) {
+        (toml::Value::Float(_), Some(toml::Value::Integer(i))) => toml::Value::Float(i as f64),
+        (toml::Value::String(_), Some(v @ toml::Value::String(_))) => v,
+        (toml::Value::String(_), _) => toml::Value::String(value.to_string()),
+        (old, Some(v)) if v.same_type(old) => v,
+        (old, _) => {
+            let kind = old.type_str();
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            return Err(ProfileError::WrongType {
+                key: key.to_string(),
+                value: value.to_string(),
+                expected: format!("{article} {kind}"),
+            });
+        }
+    };
+    Ok(new)
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ pub(crate) fn read(
         return Ok((0, now));
     }
     let n = (out.len() as u64).min(entry.size - offset) as usize;
-    let cfg = st.world.config;
+    let cfg = &st.world.config;
     let mut ssd = st.world.ssd();
     // INVARIANT(counters-per-app): snapshot around the reads, charged to the reader's Application
     let before = ssd.stats();

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use corosensei::Yielder;
 use sim_nvme::{SimDuration, SimTime, SsdStats};
 
-use crate::compute::{thread_cpu_ns, ComputeModel};
+use crate::compute::{clock_overhead_ns, thread_cpu_ns, ComputeModel, CostSource, UnitCosts, WorkCounts};
 use crate::world::{ChannelId, Slot, World};
 
 /// Why the runtime aborted an SSDlet.
@@ -216,6 +216,18 @@ pub(crate) struct InstanceState {
     pub(crate) slice_start: Cell<SimTime>,
     /// Thread CPU time at its last charge (Measured mode).
     pub(crate) cpu_mark: Cell<u64>,
+    /// Its device-core costs per unit of work, in picoseconds (Modeled mode).
+    pub(crate) costs: UnitCosts,
+    /// Where `costs` came from.
+    pub(crate) cost_source: CostSource,
+    /// The work it has done so far.
+    pub(crate) work: Cell<WorkCounts>,
+    /// Modeled compute charged so far, in picoseconds (the clock advances by whole ns).
+    pub(crate) charged_ps: Cell<u128>,
+    /// Compute charged to its clock so far (both models).
+    pub(crate) compute: Cell<SimDuration>,
+    /// Thread CPU time it used, in ns (Measured mode).
+    pub(crate) cpu_ns: Cell<u64>,
     pub(crate) reads: RefCell<ReadState>,
     pub(crate) world: Rc<World>,
     pub(crate) inputs: Vec<Option<ChannelId>>,
@@ -256,27 +268,64 @@ impl InstanceState {
         self.clock.set(self.clock.get() + d);
     }
 
-    /// Charges compute since the last runtime call (module [`crate::compute`]), then applies
-    /// the time-slice watchdog.
+    /// Counts one runtime call and charges compute since the last one (module
+    /// [`crate::compute`]), then applies the time-slice watchdog.
     pub(crate) fn charge_call(&self) {
         match self.world.config.compute {
-            ComputeModel::Modeled(c) => self.advance(c.call),
+            ComputeModel::Modeled(_) => self.charge_work(WorkCounts {
+                calls: 1,
+                ..Default::default()
+            }),
             ComputeModel::Measured { slowdown } => {
-                let now = thread_cpu_ns();
-                let used = now.saturating_sub(self.cpu_mark.get());
-                self.cpu_mark.set(now);
-                self.advance(SimDuration((used as f64 * slowdown) as u64));
+                self.count(WorkCounts {
+                    calls: 1,
+                    ..Default::default()
+                });
+                self.charge_measured(slowdown);
             }
         }
         self.check_slice();
     }
 
-    /// The modeled cost of `messages` messages and `bytes` payload bytes (Measured mode
-    /// measures them as CPU time instead).
-    pub(crate) fn charge_payload(&self, messages: u64, bytes: u64) {
-        if let ComputeModel::Modeled(c) = self.world.config.compute {
-            self.advance(SimDuration(c.message.0 * messages + c.bytes(bytes).0));
+    /// Charges the thread CPU time used since the last charge, times `slowdown`.
+    pub(crate) fn charge_measured(&self, slowdown: f64) {
+        let now = thread_cpu_ns();
+        let used = now
+            .saturating_sub(self.cpu_mark.get())
+            .saturating_sub(clock_overhead_ns());
+        self.cpu_mark.set(now);
+        self.cpu_ns.set(self.cpu_ns.get().saturating_add(used));
+        self.spend(SimDuration((used as f64 * slowdown) as u64));
+    }
+
+    /// Measured compute: the SSDlet's CPU time starts again from now (a service's own work
+    /// is the simulator's, not the SSDlet's).
+    pub(crate) fn restart_measure(&self) {
+        if let ComputeModel::Measured { .. } = self.world.config.compute {
+            self.cpu_mark.set(thread_cpu_ns());
         }
+    }
+
+    /// Counts `w` and, under the modeled compute, charges its cost (Measured mode measures
+    /// it as CPU time instead).
+    pub(crate) fn charge_work(&self, w: WorkCounts) {
+        self.count(w);
+        if let ComputeModel::Modeled(_) = self.world.config.compute {
+            let before = self.charged_ps.get();
+            let after = before + self.costs.of(&w);
+            self.charged_ps.set(after);
+            // Whole nanoseconds, carried: the sum of the charges is the cost of the sum.
+            self.spend(SimDuration((after / 1000 - before / 1000) as u64));
+        }
+    }
+
+    fn count(&self, w: WorkCounts) {
+        self.work.set(self.work.get().plus(w));
+    }
+
+    fn spend(&self, d: SimDuration) {
+        self.compute.set(self.compute.get() + d);
+        self.advance(d);
     }
 
     fn check_slice(&self) {

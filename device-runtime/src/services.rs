@@ -29,6 +29,7 @@ use ssdlet_abi::{
 use sim_nvme::SimDuration;
 
 use crate::adopted::{Adopted, Payload};
+use crate::compute::WorkCounts;
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
 use crate::world::{HostEnd, LogLine, Msg};
@@ -88,9 +89,21 @@ fn headroom(st: &InstanceState) -> usize {
     sp.saturating_sub(st.stack_limit.get())
 }
 
+/// While a service runs: on drop (the service returns), measured compute restarts its CPU
+/// clock, so the simulator's own work in the service (copying a message, simulating the
+/// matchers, timing a read) is never charged as the SSDlet's compute.
+struct InService<'a>(&'a InstanceState);
+
+impl Drop for InService<'_> {
+    fn drop(&mut self) {
+        self.0.restart_measure();
+    }
+}
+
 /// Common prologue of services that may suspend.
-fn enter(st: &InstanceState) -> Result<(), Status> {
+fn enter(st: &InstanceState) -> Result<InService<'_>, Status> {
     st.charge_call();
+    let service = InService(st);
     if st.is_aborted() {
         return Err(Status::ABORTED);
     }
@@ -98,7 +111,7 @@ fn enter(st: &InstanceState) -> Result<(), Status> {
     if headroom(st) < STACK_RESERVE {
         return Err(Status::STACK_EXHAUSTED);
     }
-    Ok(())
+    Ok(service)
 }
 
 unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef) -> Status {
@@ -109,9 +122,10 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
         return Status::INVALID_ARGUMENT;
     }
     loop {
-        if let Err(s) = enter(st) {
-            return s;
-        }
+        let _service = match enter(st) {
+            Ok(g) => g,
+            Err(s) => return s,
+        };
         let ch = match st.inputs.get(port as usize) {
             None => return Status::NO_SUCH_PORT,
             Some(None) => return Status::CLOSED,
@@ -143,7 +157,11 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                         len: slot.len(),
                     })
                 };
-                st.charge_payload(1, len);
+                st.charge_work(WorkCounts {
+                    messages: 1,
+                    bytes_moved: len,
+                    ..Default::default()
+                });
                 return Status::OK;
             }
             if c.sender_closed {
@@ -215,9 +233,10 @@ fn put(
 ) -> Status {
     let mut make = Some(make);
     loop {
-        if let Err(s) = enter(st) {
-            return s;
-        }
+        let _service = match enter(st) {
+            Ok(g) => g,
+            Err(s) => return s,
+        };
         let ch = match st.outputs.get(port as usize) {
             None => return Status::NO_SUCH_PORT,
             Some(None) => return Status::CLOSED,
@@ -236,7 +255,11 @@ fn put(
                     return Status::INVALID_ARGUMENT;
                 };
                 // A handed-over block costs the message, not a per-byte copy.
-                st.charge_payload(1, if owned { 0 } else { len as u64 });
+                st.charge_work(WorkCounts {
+                    messages: 1,
+                    bytes_moved: if owned { 0 } else { len as u64 },
+                    ..Default::default()
+                });
                 let now = st.clock.get();
                 // INVARIANT(counters-per-app): PCIe to the host goes to the sender's Application
                 let at = if c.host == HostEnd::Receiver {
@@ -307,9 +330,10 @@ unsafe extern "C" fn file_len(ctx: *mut InstanceCtx, file: FileHandle, out_len: 
     let Some(st) = state(ctx) else {
         return Status::INVALID_ARGUMENT;
     };
-    if let Err(s) = enter(st) {
-        return s;
-    }
+    let _service = match enter(st) {
+        Ok(g) => g,
+        Err(s) => return s,
+    };
     if out_len.is_null() {
         return Status::INVALID_ARGUMENT;
     }
@@ -332,9 +356,10 @@ unsafe extern "C" fn file_read(
     let Some(st) = state(ctx) else {
         return Status::INVALID_ARGUMENT;
     };
-    if let Err(s) = enter(st) {
-        return s;
-    }
+    let _service = match enter(st) {
+        Ok(g) => g,
+        Err(s) => return s,
+    };
     if out_read.is_null() || (buf.is_null() && len != 0) {
         return Status::INVALID_ARGUMENT;
     }
@@ -355,8 +380,12 @@ unsafe extern "C" fn file_read(
     };
     match fileio::read(st, file.0, offset, out) {
         Ok((n, done)) => {
-            st.charge_payload(0, n as u64);
             st.wait_until(done);
+            // The SSDlet works on the bytes once they are there (after the wait, not under it).
+            st.charge_work(WorkCounts {
+                bytes_read: n as u64,
+                ..Default::default()
+            });
             // SAFETY: `out_read` is a valid out-pointer by the ABI (checked non-null).
             unsafe { out_read.write(n) };
             Status::OK
@@ -393,9 +422,10 @@ unsafe extern "C" fn matcher_scan(
     let Some(st) = state(ctx) else {
         return Status::INVALID_ARGUMENT;
     };
-    if let Err(s) = enter(st) {
-        return s;
-    }
+    let _service = match enter(st) {
+        Ok(g) => g,
+        Err(s) => return s,
+    };
     let lim = st.world.matcher;
     if key_count == 0 || key_count > lim.max_keys as usize {
         return Status::OUT_OF_RANGE;
@@ -451,6 +481,15 @@ fn on_safe_stack<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     f()
 }
 
+/// One DRAM allocation's work.
+const ALLOCATION: WorkCounts = WorkCounts {
+    calls: 0,
+    messages: 0,
+    bytes_moved: 0,
+    bytes_read: 0,
+    allocations: 1,
+};
+
 unsafe extern "C" fn alloc(size: usize, align: usize) -> *mut u8 {
     let Ok(layout) = Layout::from_size_align(size, align) else {
         return std::ptr::null_mut();
@@ -463,6 +502,7 @@ unsafe extern "C" fn alloc(size: usize, align: usize) -> *mut u8 {
     if !p.is_null() {
         if let Some(st) = current() {
             st.charge(size);
+            st.charge_work(ALLOCATION);
         }
     }
     p
@@ -505,6 +545,7 @@ unsafe extern "C" fn realloc(ptr: *mut u8, size: usize, align: usize, new_size: 
         if let Some(st) = current() {
             st.credit(size);
             st.charge(new_size);
+            st.charge_work(ALLOCATION);
         }
     }
     p
@@ -537,9 +578,10 @@ unsafe extern "C" fn yield_now(ctx: *mut InstanceCtx) -> Status {
     let Some(st) = state(ctx) else {
         return Status::INVALID_ARGUMENT;
     };
-    if let Err(s) = enter(st) {
-        return s;
-    }
+    let _service = match enter(st) {
+        Ok(g) => g,
+        Err(s) => return s,
+    };
     st.suspend(Wait::Ready);
     if st.is_aborted() {
         Status::ABORTED

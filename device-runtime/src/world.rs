@@ -171,7 +171,7 @@ impl FileBacking {
 }
 
 /// Settings the services read on every call.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct ServiceConfig {
     pub(crate) compute: ComputeModel,
     /// Simulated time an SSDlet may run without suspending.

@@ -186,6 +186,13 @@ impl HostFile {
     /// order, file bytes only) to `f`, whose CPU time is measured and charged to the host
     /// clock as a streaming pipeline (module docs).
     pub fn scan(&self, shape: ReadAhead, mut f: impl FnMut(&[u8])) -> Result<ScanReport> {
+        self.scan_charged(shape, |chunk| crate::cpu::on_cpu(|| f(chunk)).1)
+    }
+
+    /// [`HostFile::scan`] with the host compute of each chunk given by `f` itself: it
+    /// processes the chunk and returns the compute to charge for it (measured CPU time, or
+    /// counted work times a calibrated cost, which is deterministic).
+    pub fn scan_charged(&self, shape: ReadAhead, mut f: impl FnMut(&[u8]) -> Duration) -> Result<ScanReport> {
         let per = shape.request_bytes.div_ceil(LBA_BYTES).clamp(1, MAX_BLOCKS);
         let started_at = self.device.now();
         let mut outstanding: BinaryHeap<Reverse<SimTime>> = BinaryHeap::new();
@@ -211,7 +218,7 @@ impl HostFile {
             let data = data_of(&c)?;
             let useful = &data[..(data.len() as u64).min(left) as usize];
             left -= useful.len() as u64;
-            let ((), spent) = crate::cpu::on_cpu(|| f(useful));
+            let spent = f(useful);
             report.host_compute += spent;
             host = host.max(c.done_at) + sim(spent);
             report.bytes_read += data.len() as u64;

@@ -95,7 +95,10 @@ pub use ssdlet::{InPort, OutPort, PortSel, SsdletInstance};
 
 #[cfg(feature = "embedded")]
 pub use device_runtime::runtime::RuntimeConfig;
-pub use ndp_protocol::{AppConfig, ErrorKind, ModuleMeta, Placement, PortReport, RunReport, SsdletMeta};
+pub use ndp_protocol::{
+    AppConfig, CostSource, ErrorKind, ModuleMeta, Placement, PortReport, RunReport, SsdletMeta, SsdletReport,
+    WorkCounts,
+};
 pub use sim_nvme::{DeviceProfile, SimDuration, SimTime};
 /// Message types of host ports: the same trait, signatures and `message!` as SSDlets use, so
 /// a type crate shared by a module and its host program is declared once.

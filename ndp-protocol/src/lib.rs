@@ -31,8 +31,8 @@ pub use isc::{
     ModuleSource,
 };
 pub use meta::{ModuleMeta, Slot, SsdletMeta};
-pub use report::{PortReport, RunReport};
+pub use report::{CostSource, PortReport, RunReport, SsdletReport, WorkCounts};
 pub use values::{AppConfig, ArgValue, Placement};
 
 /// Version of the ISC protocol; a request of another version is refused.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;

@@ -50,4 +50,71 @@ pub struct RunReport {
     pub dram_held: u64,
     /// Whether every SSDlet has finished.
     pub done: bool,
+    /// Each SSDlet instance's counted work and charged compute, in spawn order.
+    pub ssdlets: Vec<SsdletReport>,
+}
+
+/// The work one SSDlet instance did, as the runtime counts it (the same in every compute
+/// model: it is what the modeled compute charges for).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkCounts {
+    /// Runtime calls (port get/put/close, file length/read, matcher, yield, ...).
+    pub calls: u64,
+    /// Messages received or sent.
+    pub messages: u64,
+    /// Payload bytes received or sent and copied (a handed-over buffer moves no bytes).
+    pub bytes_moved: u64,
+    /// File bytes read.
+    pub bytes_read: u64,
+    /// Device DRAM allocations (alloc and realloc).
+    pub allocations: u64,
+}
+
+impl WorkCounts {
+    /// The sum of two counts.
+    pub fn plus(self, o: WorkCounts) -> WorkCounts {
+        WorkCounts {
+            calls: self.calls + o.calls,
+            messages: self.messages + o.messages,
+            bytes_moved: self.bytes_moved + o.bytes_moved,
+            bytes_read: self.bytes_read + o.bytes_read,
+            allocations: self.allocations + o.allocations,
+        }
+    }
+}
+
+/// Where an instance's compute costs came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CostSource {
+    /// A calibration of this exact module build (same digest).
+    Calibrated,
+    /// A calibration of another build of a module with the same name (the code differs).
+    OtherBuild,
+    /// No calibration: the runtime's generic per-unit costs.
+    Generic,
+    /// Measured thread CPU time times the profile's slowdown (not reproducible).
+    Measured,
+}
+
+/// One SSDlet instance of a [`RunReport`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsdletReport {
+    /// Its module's name.
+    pub module: String,
+    /// Its module's digest (FNV-1a 64 of the module file, hex): names one build.
+    pub digest: String,
+    /// Its SSDlet id.
+    pub ssdlet: String,
+    /// The core it ran on.
+    pub core: u32,
+    /// What it did.
+    pub work: WorkCounts,
+    /// Compute charged to its core's clock (waits for I/O and ports excluded).
+    pub compute: SimDuration,
+    /// Thread CPU time it used on the simulating machine, in ns (measured compute only,
+    /// else 0): the calibration's input.
+    pub host_cpu_ns: u64,
+    /// Where the costs came from.
+    pub costs: CostSource,
 }

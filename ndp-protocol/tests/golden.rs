@@ -11,9 +11,9 @@ use ndp_protocol::daemon::{
     WireCompletion, WireError, WireErrorKind,
 };
 use ndp_protocol::{
-    AppConfig, AppId, ArgValue, Envelope, ErrorKind, FileId, FileInfo, InstanceId, IscRequest, IscResponse,
-    ModuleId, ModuleInfo, ModuleMeta, ModuleSource, Placement, PortReport, ReceiverId, RunReport, SenderId,
-    Slot, SsdletMeta, PROTOCOL_VERSION,
+    AppConfig, AppId, ArgValue, CostSource, Envelope, ErrorKind, FileId, FileInfo, InstanceId, IscRequest,
+    IscResponse, ModuleId, ModuleInfo, ModuleMeta, ModuleSource, Placement, PortReport, ReceiverId,
+    RunReport, SenderId, Slot, SsdletMeta, SsdletReport, WorkCounts, PROTOCOL_VERSION,
 };
 use serde::Serialize;
 use sim_nvme::nvme::{Command, Payload, Status};
@@ -62,6 +62,22 @@ fn report() -> RunReport {
         dram_peak: 65_536,
         dram_held: 0,
         done: true,
+        ssdlets: vec![SsdletReport {
+            module: "wordcount".into(),
+            digest: "00112233aabbccdd".into(),
+            ssdlet: "mapper".into(),
+            core: 1,
+            work: WorkCounts {
+                calls: 7,
+                messages: 2,
+                bytes_moved: 40,
+                bytes_read: 4096,
+                allocations: 3,
+            },
+            compute: SimDuration(4_500),
+            host_cpu_ns: 0,
+            costs: CostSource::Calibrated,
+        }],
     }
 }
 

@@ -31,6 +31,8 @@ use std::sync::Arc;
 use ssdlet_abi::entry::{MetadataFn, ModuleInitFn, RunFn, SYM_METADATA, SYM_MODULE_INIT, SYM_RUN};
 use ssdlet_abi::Status;
 
+use crate::compute::ModuleDigest;
+
 pub use error::LoadError;
 pub use inspect::{inspect, inspect_bytes, Inspected};
 pub use meta::{ModuleMeta, Slot, SsdletMeta};
@@ -127,7 +129,7 @@ impl Loader {
                 staged: staged.clone(),
                 source,
             })
-            .and_then(|()| open_staged(path, &staged, inspected));
+            .and_then(|()| open_staged(path, &staged, inspected, ModuleDigest::of(bytes)));
         // INVARIANT(staged-unique-path): the O_EXCL file and its directory go as soon as it is mapped
         // Once mapped, the staged copy is not needed: the mapping keeps its inode (so no later
         // copy can share it while this one is loaded), and its name is never used again.
@@ -158,7 +160,12 @@ fn random_u64() -> u64 {
     h.finish()
 }
 
-fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<LoadedModule, LoadError> {
+fn open_staged(
+    path: &Path,
+    staged: &Path,
+    inspected: Inspected,
+    digest: ModuleDigest,
+) -> Result<LoadedModule, LoadError> {
     let p = || path.to_path_buf();
     let flags = libloading::os::unix::RTLD_NOW | libloading::os::unix::RTLD_LOCAL;
     // SAFETY: loading a library runs its initialisers. The file passed the static checks
@@ -213,6 +220,7 @@ fn open_staged(path: &Path, staged: &Path, inspected: Inspected) -> Result<Loade
     Ok(LoadedModule {
         inner: Arc::new(ModuleInner {
             meta: inspected.meta,
+            digest,
             source: p(),
             staged: staged.to_path_buf(),
             run,
@@ -243,6 +251,8 @@ pub struct LoadedModule {
 
 pub(crate) struct ModuleInner {
     pub(crate) meta: ModuleMeta,
+    /// Names this build (the cost table's key).
+    pub(crate) digest: ModuleDigest,
     source: PathBuf,
     staged: PathBuf,
     pub(crate) run: RunFn,
@@ -286,6 +296,11 @@ impl LoadedModule {
     /// The module's metadata.
     pub fn meta(&self) -> &ModuleMeta {
         &self.inner.meta
+    }
+
+    /// The digest of the module file: names this build (the cost table's key).
+    pub fn digest(&self) -> ModuleDigest {
+        self.inner.digest
     }
 
     /// The path it was loaded from.

@@ -17,7 +17,9 @@ pub struct RuntimeConfig {
     pub channel_capacity: usize,
     /// Watchdog: simulated time an SSDlet may run without suspending before its Application
     /// is aborted. Checked at every runtime call (a loop that never calls the runtime cannot
-    /// be preempted: see [`AppConfig::max_resumes`]). Default 1 s.
+    /// be preempted: see [`AppConfig::max_resumes`]). Default 10 s: a long computation that
+    /// reads or sends now and then is not a runaway, and at `arm_slowdown` 20 the default is
+    /// only 0.5 s of the simulating machine's CPU between yields.
     pub time_slice: SimDuration,
     /// Most bytes one internal read command moves; larger reads are split into such chunks
     /// issued at the same instant. Default 128 KiB.
@@ -39,7 +41,7 @@ impl Default for RuntimeConfig {
             compute: ComputeModel::default(),
             stack_size: 256 * 1024,
             channel_capacity: 64,
-            time_slice: SimDuration(1_000_000_000),
+            time_slice: SimDuration(10_000_000_000),
             read_chunk: 128 * 1024,
             readahead: 1 << 20,
             zero_copy: true,

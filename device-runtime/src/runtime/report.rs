@@ -7,7 +7,7 @@
 
 use super::{AppId, AppState, Runtime, RuntimeError};
 
-pub use ndp_protocol::report::{PortReport, RunReport};
+pub use ndp_protocol::report::{PortReport, RunReport, SsdletReport};
 
 impl Runtime {
     /// The report of `app` so far (final once the Application is done).
@@ -46,6 +46,25 @@ impl Runtime {
             dram_peak: a.account.dram_peak.get(),
             dram_held: a.account.dram.get(),
             done: a.state == AppState::Done,
+            ssdlets: a
+                .slots
+                .iter()
+                .map(|&slot| {
+                    let inst = &self.instances[slot];
+                    let st = &inst.state;
+                    let module = &inst.ssdlet.module().inner;
+                    SsdletReport {
+                        module: module.meta.name.clone(),
+                        digest: module.digest.to_string(),
+                        ssdlet: st.ssdlet.clone(),
+                        core: inst.core as u32,
+                        work: st.work.get(),
+                        compute: st.compute.get(),
+                        host_cpu_ns: st.cpu_ns.get(),
+                        costs: st.cost_source,
+                    }
+                })
+                .collect(),
         })
     }
 }

@@ -223,9 +223,8 @@ impl Runtime {
         let prev = CURRENT.with(|c| c.replace(&**st));
         let r = fiber.resume();
         CURRENT.with(|c| c.set(prev));
-        if let (Resumed::Finished(_), ComputeModel::Measured { slowdown }) = (r, self.world.config.compute) {
-            let used = thread_cpu_ns().saturating_sub(st.cpu_mark.get());
-            st.advance(sim_nvme::SimDuration((used as f64 * slowdown) as u64));
+        if let (Resumed::Finished(_), ComputeModel::Measured { slowdown }) = (r, &self.world.config.compute) {
+            st.charge_measured(*slowdown);
         }
         let end = st.clock.get();
         self.cores[core] = end;

@@ -4,6 +4,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use sim_nvme::SimDuration;
 use ssdlet_abi::{InstanceCtx, RuntimeVtable};
 
 use super::{AppId, AppState, ArgValue, Instance, InstanceId, Placement, Runtime, RuntimeError};
@@ -88,6 +89,11 @@ impl Runtime {
             })?;
         }
         let slot = self.instances.len();
+        let (costs, cost_source) =
+            self.world
+                .config
+                .compute
+                .device_costs(&module.meta.name, &meta.id, module.digest);
         let state = Box::new(InstanceState {
             ssdlet: meta.id.clone(),
             slot,
@@ -95,6 +101,12 @@ impl Runtime {
             clock: Cell::new(self.host_now),
             slice_start: Cell::new(self.host_now),
             cpu_mark: Cell::new(0),
+            costs,
+            cost_source,
+            work: Cell::new(Default::default()),
+            charged_ps: Cell::new(0),
+            compute: Cell::new(SimDuration::ZERO),
+            cpu_ns: Cell::new(0),
             reads: RefCell::new(Default::default()),
             world: Rc::clone(&self.world),
             inputs: vec![None; meta.inputs.len()],

@@ -36,10 +36,11 @@ impl Mode {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compute {
-    /// Measured thread CPU time times the profile's `arm_slowdown` (varies a little per run).
-    Measured,
-    /// The runtime's documented per-call, per-message and per-byte costs (deterministic).
+    /// Counted work times calibrated per-unit costs (deterministic, the default).
     Modeled,
+    /// Measured thread CPU time (device: times the profile's `arm_slowdown`; host: at factor
+    /// 1). Varies with the machine and its load.
+    Measured,
 }
 
 /// Which build of the SSDlet modules to load.
@@ -63,10 +64,17 @@ pub struct Common {
     /// Seed of the generated data and of the start nodes.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// How SSDlet compute is charged: measured (CPU time x the profile's ARM slowdown) or
-    /// modeled (deterministic costs).
-    #[arg(long, value_enum, default_value_t = Compute::Measured)]
+    /// How compute is charged, device and host: modeled (counted work x calibrated costs,
+    /// deterministic) or measured (thread CPU time; device: x the profile's ARM slowdown).
+    #[arg(long, value_enum, default_value_t = Compute::Modeled)]
     pub compute: Compute,
+    /// Calibration file (per-unit costs, as written by `suite calibrate`); default: the one
+    /// shipped in `examples/app-support/calibration.toml`.
+    #[arg(long, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+    /// Sets one device profile field, e.g. `--set arm.arm_slowdown=5` (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub set: Vec<String>,
     /// Which build of the SSDlet modules to use (built with cargo on first use).
     #[arg(long, value_enum, default_value_t = ModuleBuild::Release)]
     pub modules: ModuleBuild,

@@ -34,6 +34,31 @@ pub enum SuiteError {
         /// Why.
         source: sim_nvme::ProfileError,
     },
+    /// A `--set` option is not `section.key=value`.
+    #[error("--set {given:?}: expected section.key=value, e.g. arm.arm_slowdown=5")]
+    Set {
+        /// What was given.
+        given: String,
+    },
+    /// A calibration file does not load.
+    #[error("calibration {file}: {reason}; expected a TOML file as written by `suite calibrate`")]
+    Calibration {
+        /// The file.
+        file: String,
+        /// Why.
+        reason: String,
+    },
+    /// The calibration has no cost for a conventional host path.
+    #[error(
+        "the calibration has no host cost for `{workload}` (it has: {known}); run `cargo run \
+         --release -p suite -- calibrate` or use `--compute measured`"
+    )]
+    NoHostCost {
+        /// The workload.
+        workload: String,
+        /// The workloads it has.
+        known: String,
+    },
     /// The SSDlet modules could not be built.
     #[error("building the SSDlet modules failed: {0}")]
     Modules(#[from] ssdlet_module_build::BuildError),

@@ -5,6 +5,7 @@
 //!
 //! - [`gen`], [`baseline`]: re-exported from `ndp-data` (seeded generators, native baselines;
 //!   a crate of its own in `ndp-data/` so `host-sdk`'s tests can use it);
+//! - [`calibration`]: the per-unit costs compute is charged with, device and host;
 //! - [`measure`]: [`Measured`] runs, and the measuring frames of a conventional scan and of an
 //!   NDP Application;
 //! - [`workload`]: the chosen runs of a workload compared ([`workload::both`]), output files;
@@ -15,6 +16,7 @@
 //! - [`testing`]: what the applications' tests share (a device with the debug modules, running
 //!   a program with `--json`).
 
+pub mod calibration;
 pub mod cli;
 pub mod error;
 pub mod measure;
@@ -29,5 +31,5 @@ pub mod workload;
 
 pub use error::{RunError, SuiteError};
 pub use measure::{Measured, Path};
-pub use ndp_data::{baseline, gen};
+pub use ndp_data::{baseline, fx, gen};
 pub use outcome::Outcome;

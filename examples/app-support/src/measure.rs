@@ -4,7 +4,7 @@
 //!
 //! - [`scanned`]: a conventional deep sequential scan ([`host_sdk::HostFile::scan`], 128 KiB
 //!   requests, 64 deep, the [`ReadAhead`] default); the host processes chunks in order as they
-//!   arrive and its measured compute is charged as a streaming pipeline, the most favourable
+//!   arrive and its compute ([`HostCompute`]) is charged as a streaming pipeline, the most favourable
 //!   case for the conventional side. NAND pages are counted on the host (the host API has no
 //!   device counters): a scan reads each NAND page of the file once (`ceil(bytes / page_bytes)`).
 //! - [`ndp_measured`], [`drain`]: an NDP run's figures from the device's [`RunReport`] and the
@@ -13,6 +13,8 @@
 use std::time::{Duration, Instant};
 
 use host_sdk::{Device, HostReceiver, ReadAhead, RunReport, SimDuration, SimTime};
+
+use crate::calibration::HostCompute;
 
 /// Which path a run took.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -52,8 +54,12 @@ pub struct Measured<T> {
     /// counted on the host as the NAND pages its reads cover ([`scanned`], each
     /// application's `conv`).
     pub nand_pages: u64,
-    /// Measured host compute, thread CPU time (conventional runs; zero for NDP).
+    /// Host compute charged (conventional runs; zero for NDP): modeled from counted work or
+    /// measured thread CPU time ([`HostCompute`]).
     pub host_compute: Duration,
+    /// Units of host work counted (bytes scanned, hops decoded; zero for NDP): what a
+    /// calibration fits the host's cost per unit to.
+    pub host_work: u64,
     /// Wall time of the run on this machine.
     pub wall: Duration,
     /// The device's report of the Application (NDP runs).
@@ -65,13 +71,17 @@ pub fn since(device: &Device, from: SimTime) -> SimDuration {
     device.now().saturating_since(from)
 }
 
-/// Scans device file `file` feeding `feed` with every chunk, then runs `finish` on the host
-/// (both charged to the host clock). `page_bytes`: the device's NAND page size (for the page
-/// count).
+/// Scans device file `file` feeding `feed` with every chunk, then runs `finish` on the host.
+/// `host` says how the host compute is charged: modeled, each chunk costs its bytes times the
+/// calibrated cost per byte (which covers `finish` too: the calibration fits the whole path's
+/// CPU time to the bytes scanned); measured, the CPU time of `feed` and `finish`.
+/// `page_bytes`: the device's NAND page size (for the page count).
+#[allow(clippy::too_many_arguments)]
 pub fn scanned<S, T>(
     device: &Device,
     file: &str,
     page_bytes: u64,
+    host: HostCompute,
     mut state: S,
     feed: impl Fn(&mut S, &[u8]),
     finish: impl FnOnce(S) -> T,
@@ -79,10 +89,19 @@ pub fn scanned<S, T>(
     let f = device.host_file(file)?;
     let t0 = device.now();
     let wall = Instant::now();
-    let scan = f.scan(ReadAhead::default(), |chunk| feed(&mut state, chunk))?;
-    // One measurement: charged to the host clock and reported.
-    let (result, finish_cpu) = host_sdk::cpu::on_cpu(|| finish(state));
+    let scan = f.scan_charged(ReadAhead::default(), |chunk| {
+        host.run(|| {
+            feed(&mut state, chunk);
+            ((), chunk.len() as u64)
+        })
+        .2
+    })?;
+    let (result, finish_cpu) = match host {
+        HostCompute::Modeled { .. } => (finish(state), Duration::ZERO),
+        HostCompute::Measured => host_sdk::cpu::on_cpu(|| finish(state)),
+    };
     device.charge(finish_cpu);
+    let scan_size = f.size();
     Ok(Measured {
         path: Path::Conv,
         result,
@@ -91,6 +110,7 @@ pub fn scanned<S, T>(
         pcie_bytes_to_device: 0,
         nand_pages: scan.bytes_read.div_ceil(page_bytes.max(1)),
         host_compute: scan.host_compute + finish_cpu,
+        host_work: scan_size,
         wall: wall.elapsed(),
         report: None,
     })
@@ -124,6 +144,7 @@ pub fn ndp_measured<T>(
         pcie_bytes_to_device: report.pcie_bytes_to_device,
         nand_pages: report.nand_pages_read,
         host_compute: Duration::ZERO,
+        host_work: 0,
         wall: wall.elapsed(),
         report: Some(report),
     }

@@ -21,8 +21,13 @@ pub struct Figures {
     pub nand_pages: u64,
     /// Wall time of the run on this machine, nanoseconds.
     pub wall_ns: u64,
-    /// Measured host compute, nanoseconds (conventional runs).
+    /// Host compute charged, nanoseconds (conventional runs): modeled or measured.
     pub host_compute_ns: u64,
+    /// Units of host work counted (conventional runs: bytes scanned, hops).
+    pub host_work: u64,
+    /// Each SSDlet's counted work and compute (NDP runs).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ssdlets: Vec<host_sdk::SsdletReport>,
     /// The device's own elapsed time of the Application, nanoseconds (NDP runs).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_elapsed_ns: Option<u64>,
@@ -38,6 +43,8 @@ impl<T> From<&Measured<T>> for Figures {
             nand_pages: m.nand_pages,
             wall_ns: m.wall.as_nanos() as u64,
             host_compute_ns: m.host_compute.as_nanos() as u64,
+            host_work: m.host_work,
+            ssdlets: m.report.as_ref().map(|r| r.ssdlets.clone()).unwrap_or_default(),
             device_elapsed_ns: m.report.as_ref().map(|r| r.elapsed.0),
         }
     }

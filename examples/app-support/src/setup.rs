@@ -3,6 +3,7 @@
 //! file or generated, seeded).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use device_runtime::compute::ComputeModel;
 use host_sdk::{Device, DeviceProfile, ImageSpec, Module, RuntimeConfig};
@@ -10,56 +11,83 @@ use ndp_data::gen::graph::{start_nodes, Graph, GraphSpec, PAGE};
 use ndp_data::gen::text::{generate_vec, plant, TextSpec};
 use ssdlet_module_build::{build, Modules, Profile};
 
+use crate::calibration::{Calibration, HostCompute};
 use crate::cli::{Common, Compute, ModuleBuild};
 use crate::error::SuiteError;
 
-/// The device of a run and the built SSDlet modules.
+/// The device of a run, the built SSDlet modules and how compute is charged.
 pub struct Env {
     /// The device (embedded, in memory).
     pub device: Device,
     /// Its profile.
     pub profile: DeviceProfile,
+    /// How compute is charged (device and host).
+    pub compute: Compute,
+    /// The per-unit costs of modeled compute.
+    pub calibration: Arc<Calibration>,
     /// The built module libraries (`ssdlet-wordcount`, `ssdlet-grep`, ...).
     modules: Modules,
 }
 
 impl Env {
     /// Builds the modules (`common.modules`; cargo, once per process) and starts an in-memory
-    /// device of `common.profile`.
+    /// device of `common.profile` (with `common.set` applied).
     pub fn open(common: &Common) -> Result<Env, SuiteError> {
-        let profile = DeviceProfile::load(&common.profile).map_err(|source| SuiteError::Profile {
-            name: common.profile.clone(),
-            source,
-        })?;
-        let modules = build(match common.modules {
-            ModuleBuild::Release => Profile::Release,
-            ModuleBuild::Debug => Profile::Debug,
-        })?;
-        let compute = match common.compute {
-            Compute::Measured => ComputeModel::Measured {
-                slowdown: profile.arm.arm_slowdown,
-            },
-            Compute::Modeled => ComputeModel::default(),
-        };
-        let config = RuntimeConfig {
-            compute,
-            ..RuntimeConfig::default()
-        };
-        Env::with_modules(profile, config, modules)
+        let profile = profile_of(common)?;
+        let modules = modules(common.modules)?;
+        let calibration = Arc::new(match &common.calibration {
+            Some(path) => Calibration::load(path)?,
+            None => Calibration::shipped(),
+        });
+        Env::with_modules(profile, common.compute, calibration, &modules)
     }
 
-    /// A device of `profile` that loads its modules from `modules`.
+    /// A device of `profile` that loads its modules from `modules` and charges compute as
+    /// `compute` says, with `calibration`'s costs.
     pub fn with_modules(
         profile: DeviceProfile,
-        config: RuntimeConfig,
+        compute: Compute,
+        calibration: Arc<Calibration>,
         modules: &Modules,
     ) -> Result<Env, SuiteError> {
+        let config = RuntimeConfig {
+            compute: match compute {
+                Compute::Measured => ComputeModel::measured(&profile),
+                Compute::Modeled => ComputeModel::modeled(&profile, calibration.cost_table()),
+            },
+            ..RuntimeConfig::default()
+        };
         let device = Device::embedded_with(profile.clone(), ImageSpec::Memory, config)?;
         Ok(Env {
             device,
             profile,
+            compute,
+            calibration,
             modules: modules.clone(),
         })
+    }
+
+    /// How the conventional path of `workload` (`wordcount`, `grep`, `pointer-chase`)
+    /// charges its host compute.
+    pub fn host(&self, workload: &str) -> Result<HostCompute, SuiteError> {
+        match self.compute {
+            Compute::Measured => Ok(HostCompute::Measured),
+            Compute::Modeled => match self.calibration.host.get(workload) {
+                Some(c) => Ok(HostCompute::Modeled {
+                    ps_per_unit: c.ps_per_unit,
+                }),
+                None => Err(SuiteError::NoHostCost {
+                    workload: workload.to_owned(),
+                    known: self
+                        .calibration
+                        .host
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }),
+            },
+        }
     }
 
     /// Loads the module of crate `krate` (e.g. `ssdlet-wordcount`) onto the device.
@@ -71,6 +99,31 @@ impl Env {
     pub fn page_bytes(&self) -> u64 {
         u64::from(self.profile.geometry.page_bytes)
     }
+}
+
+/// The SSDlet modules of build `which` (built with cargo on first use in a process).
+pub fn modules(which: ModuleBuild) -> Result<Modules, SuiteError> {
+    Ok(build(match which {
+        ModuleBuild::Release => Profile::Release,
+        ModuleBuild::Debug => Profile::Debug,
+    })?
+    .clone())
+}
+
+/// `common.profile` with every `common.set` (`section.key=value`) applied.
+pub fn profile_of(common: &Common) -> Result<DeviceProfile, SuiteError> {
+    let err = |source| SuiteError::Profile {
+        name: common.profile.clone(),
+        source,
+    };
+    let mut profile = DeviceProfile::load(&common.profile).map_err(err)?;
+    for s in &common.set {
+        let (key, value) = s
+            .split_once('=')
+            .ok_or_else(|| SuiteError::Set { given: s.clone() })?;
+        profile.set(key.trim(), value.trim()).map_err(err)?;
+    }
+    Ok(profile)
 }
 
 /// Where a run's data came from.

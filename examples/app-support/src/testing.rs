@@ -4,19 +4,24 @@
 
 use std::process::{Command, Output};
 
-use host_sdk::{DeviceProfile, RuntimeConfig};
+use std::sync::Arc;
+
+use host_sdk::DeviceProfile;
 use serde_json::Value;
 use ssdlet_module_build::{build, Profile};
 
 use crate::setup::Env;
 
-/// A device of `profile` (SSDlet compute modeled: deterministic) with the debug modules built.
+/// A device of `profile` (compute modeled with the shipped calibration: deterministic) with the
+/// debug modules built.
 pub fn env(profile: DeviceProfile) -> Env {
     let modules = match build(Profile::Debug) {
         Ok(m) => m,
         Err(e) => panic!("{e}"),
     };
-    Env::with_modules(profile, RuntimeConfig::default(), modules).expect("an embedded device")
+    let calibration = Arc::new(crate::calibration::Calibration::shipped());
+    Env::with_modules(profile, crate::cli::Compute::Modeled, calibration, modules)
+        .expect("an embedded device")
 }
 
 /// Runs program `bin` with `args` on `tiny`, the debug modules, compute modeled.

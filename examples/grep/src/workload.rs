@@ -37,8 +37,14 @@ pub fn run(
         mode,
         progress,
         || {
-            conv::grep(&env.device, file, pattern.as_bytes(), env.page_bytes())
-                .map_err(|e| SuiteError::conv(W, e))
+            conv::grep(
+                &env.device,
+                file,
+                pattern.as_bytes(),
+                env.page_bytes(),
+                env.host(W)?,
+            )
+            .map_err(|e| SuiteError::conv(W, e))
         },
         || {
             let module = env.load(MODULE)?;

@@ -43,7 +43,14 @@ fn grep_all_ways(e: &Env, m: &Module, text: &[u8], pattern: &str) -> Vec<LineHit
     e.device.put_bytes("g", text).unwrap();
     let run = ndp::grep(&e.device, m, "g", pattern).unwrap();
     assert_eq!(run.result, want, "NDP grep for {pattern:?}");
-    let c = conv::grep(&e.device, "g", pattern.as_bytes(), e.page_bytes()).unwrap();
+    let c = conv::grep(
+        &e.device,
+        "g",
+        pattern.as_bytes(),
+        e.page_bytes(),
+        e.host("grep").unwrap(),
+    )
+    .unwrap();
     assert_eq!(c.result, want, "conventional grep for {pattern:?}");
     e.device.remove_file("g").unwrap();
     want

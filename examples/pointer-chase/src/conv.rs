@@ -1,14 +1,15 @@
 //! Conventional pointer chasing, on the host API's conventional path
 //! ([`Device::host_file`](host_sdk::Device::host_file)): every hop is a queue-depth-1 4 KiB
-//! [`host_sdk::HostFile::pread`] (each depends on the last), then the hop's measured host
-//! compute ([`Device::compute`]), all on the [`Device`] host clock.
+//! [`host_sdk::HostFile::pread`] (each depends on the last), then the hop's host compute
+//! (decoding the page and picking the next node), all on the [`Device`] host clock.
 //!
-//! Host compute is the measured CPU time of one thread at factor 1 (not wall time: a busy
-//! machine does not slow the simulated host). NAND pages are counted on the host (the host
+//! Host compute is modeled (hops times the calibrated cost per hop: deterministic) or
+//! measured (the CPU time of one thread at factor 1, not wall time). NAND pages are counted on the host (the host
 //! API has no device counters): a 4 KiB `pread` reads one.
 
 use std::time::Instant;
 
+use app_support::calibration::HostCompute;
 use app_support::gen::graph::{next_hop, GraphError, PAGE};
 use app_support::measure::{since, Measured, Path};
 use host_sdk::Device;
@@ -31,6 +32,7 @@ pub fn pointer_chase(
     file: &str,
     starts: &[u64],
     hops: u32,
+    host: HostCompute,
 ) -> Result<Measured<Vec<Vec<u64>>>, ConvError> {
     let f = device.host_file(file)?;
     let t0 = device.now();
@@ -46,7 +48,7 @@ pub fn pointer_chase(
             let page = f.pread(node * PAGE as u64, PAGE as u64)?;
             reads += 1;
             // One measurement: charged to the host clock and reported.
-            let (next, spent) = host_sdk::cpu::on_cpu(|| next_hop(&page, node, start, hop));
+            let (next, _, spent) = host.run(|| (next_hop(&page, node, start, hop), 1));
             device.charge(spent);
             node = next?;
             host_compute += spent;
@@ -62,6 +64,7 @@ pub fn pointer_chase(
         pcie_bytes_to_device: 0,
         nand_pages: reads,
         host_compute,
+        host_work: reads,
         wall: wall.elapsed(),
         report: None,
     })

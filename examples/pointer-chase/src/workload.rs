@@ -37,7 +37,10 @@ pub fn run(
         W,
         mode,
         progress,
-        || conv::pointer_chase(&env.device, file, starts, hops).map_err(|e| SuiteError::conv(W, e)),
+        || {
+            conv::pointer_chase(&env.device, file, starts, hops, env.host(W)?)
+                .map_err(|e| SuiteError::conv(W, e))
+        },
         || {
             let module = env.load(MODULE)?;
             ndp::pointer_chase(&env.device, &module, file, starts, hops).map_err(|e| SuiteError::ndp(W, e))

@@ -45,7 +45,14 @@ fn pointer_paths_equal_an_in_memory_walk() {
         let run = ndp::pointer_chase(&e.device, &m, "graph", &starts, hops).unwrap();
         assert_eq!(run.result, want);
         assert_eq!(run.nand_pages, 10 * 20);
-        let c = conv::pointer_chase(&e.device, "graph", &starts, hops).unwrap();
+        let c = conv::pointer_chase(
+            &e.device,
+            "graph",
+            &starts,
+            hops,
+            e.host("pointer-chase").unwrap(),
+        )
+        .unwrap();
         assert_eq!(c.result, want);
         assert_eq!(c.pcie_bytes, 10 * 20 * PAGE as u64);
         assert!(run.pcie_bytes < c.pcie_bytes / 10);
@@ -59,6 +66,7 @@ fn pointer_chase_rejects_a_start_outside_the_graph() {
     e.device.put_bytes("small", &graph_bytes(&g)).unwrap();
     let err = ndp::pointer_chase(&e.device, &m, "small", &[99], 3).unwrap_err();
     assert!(err.to_string().contains("outside the graph of 16 nodes"), "{err}");
-    let err = conv::pointer_chase(&e.device, "small", &[99], 3).unwrap_err();
+    let err =
+        conv::pointer_chase(&e.device, "small", &[99], 3, e.host("pointer-chase").unwrap()).unwrap_err();
     assert!(err.to_string().contains("small"), "{err}");
 }

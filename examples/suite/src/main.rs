@@ -9,11 +9,18 @@
 //! `wordcount`); what the programs share is `app_support`.
 
 mod bench;
+mod calibrate;
+mod compare;
+mod runs;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use app_support::calibration::Calibration;
 use app_support::cli::{Common, Compute, Mode, ModuleBuild, TextSource};
 use app_support::progress::Progress;
 use app_support::size::{human, parse_size};
-use app_support::{program, report, setup};
+use app_support::{program, report};
 use clap::{Args, Parser, Subcommand};
 use grep::cli::GrepOpts;
 use pointer_chase::cli::Walks;
@@ -46,6 +53,178 @@ enum Cmd {
     /// Wall time of the NDP wordcount of a generated file vs a plain single-threaded native
     /// count of the same file, and their ratio (medians).
     BenchWall(BenchArgs),
+    /// Measures every workload's SSDlets and host paths on this machine and writes the
+    /// per-unit costs the modeled compute charges (the calibration file).
+    Calibrate(CalibrateArgs),
+    /// Simulated times with modeled compute beside measured compute (median, min - max of
+    /// several runs) for every workload and path.
+    CompareCompute(CompareArgs),
+}
+
+/// What the calibration and the comparison run on.
+#[derive(Args)]
+struct PassArgs {
+    /// Device profile: a built-in name or a TOML file.
+    #[arg(long, default_value = "pm1725")]
+    profile: String,
+    /// Sets one device profile field, e.g. `--set arm.arm_slowdown=5` (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
+    /// Seed of the generated data and the start nodes.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Which build of the SSDlet modules to use.
+    #[arg(long, value_enum, default_value_t = ModuleBuild::Release)]
+    modules: ModuleBuild,
+    /// Measured runs of each workload at each size.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+impl PassArgs {
+    fn common(&self, compute: Compute, calibration: Option<PathBuf>) -> Common {
+        Common {
+            mode: Mode::Both,
+            profile: self.profile.clone(),
+            seed: self.seed,
+            compute,
+            calibration,
+            set: self.set.clone(),
+            modules: self.modules,
+            json: self.json,
+        }
+    }
+
+    fn plan(&self, bytes: u64) -> runs::Plan {
+        runs::Plan {
+            mode: Mode::Both,
+            seed: self.seed,
+            input: None,
+            text_bytes: bytes,
+            graph_bytes: bytes,
+            walks: pointer_chase::cli::Walks {
+                starts: 100,
+                hops: 100,
+            },
+            wordcount: WordcountOpts {
+                top: 10,
+                mappers: 2,
+                reducers: 2,
+            },
+            grep: GrepOpts {
+                pattern: grep::cli::DEFAULT_PATTERN.to_owned(),
+                plant: 10,
+            },
+        }
+    }
+}
+
+#[derive(Args)]
+struct CalibrateArgs {
+    #[command(flatten)]
+    pass: PassArgs,
+    /// Sizes of the generated text and graph to measure at (comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_size, default_value = "16MiB,64MiB")]
+    sizes: Vec<u64>,
+    /// The calibration file to update (default: the shipped one in the source tree).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    #[command(flatten)]
+    pass: PassArgs,
+    /// Size of the generated text and graph.
+    #[arg(long, value_parser = parse_size, default_value = "64MiB")]
+    size: u64,
+    /// Calibration file (default: the shipped one).
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<PathBuf>,
+    /// Largest relative difference that counts as agreeing.
+    #[arg(long, default_value_t = 0.15)]
+    tolerance: f64,
+}
+
+fn calibrate_cmd(a: CalibrateArgs) -> anyhow::Result<()> {
+    let common = a.pass.common(Compute::Measured, None);
+    let mut progress = Progress::new(!a.pass.json);
+    let profile = app_support::setup::profile_of(&common)?;
+    let modules = app_support::setup::modules(common.modules)?;
+    let path = a.output.unwrap_or_else(calibrate::shipped_path);
+    let old = if path.exists() {
+        Calibration::load(&path)?
+    } else {
+        Calibration::default()
+    };
+    let plan = a.pass.plan(a.sizes[0]);
+    let fitted = calibrate::run(
+        &profile,
+        &modules,
+        &plan,
+        &a.sizes,
+        a.pass.runs,
+        old,
+        &mut progress,
+    )?;
+    progress.finish();
+    std::fs::write(&path, fitted.calibration.to_toml())?;
+    if a.pass.json {
+        program::print_json(&serde_json::json!({
+            "file": path.display().to_string(),
+            "fits": fitted.lines,
+        }))?;
+    } else {
+        for l in &fitted.lines {
+            println!("{l}");
+        }
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn compare_cmd(a: CompareArgs) -> anyhow::Result<()> {
+    let common = a.pass.common(Compute::Modeled, a.calibration.clone());
+    let mut progress = Progress::new(!a.pass.json);
+    let profile = app_support::setup::profile_of(&common)?;
+    let modules = app_support::setup::modules(common.modules)?;
+    let calibration = Arc::new(match &a.calibration {
+        Some(p) => Calibration::load(p)?,
+        None => Calibration::shipped(),
+    });
+    let plan = a.pass.plan(a.size);
+    let rows = compare::run(
+        &profile,
+        &modules,
+        calibration,
+        &plan,
+        a.pass.runs,
+        a.tolerance,
+        &mut progress,
+    )?;
+    progress.finish();
+    if a.pass.json {
+        program::print_json(&serde_json::json!({
+            "profile": a.pass.profile,
+            "size": a.size,
+            "runs": a.pass.runs,
+            "tolerance": a.tolerance,
+            "rows": rows,
+        }))?;
+    } else {
+        println!(
+            "{} of generated data, seed {}, {}; measured: {} runs",
+            human(a.size),
+            a.pass.seed,
+            a.pass.profile,
+            a.pass.runs
+        );
+        print!("{}", compare::table(&rows, a.tolerance));
+    }
+    Ok(())
 }
 
 #[derive(Args)]
@@ -63,7 +242,7 @@ struct BenchArgs {
     #[arg(long, default_value_t = 42)]
     seed: u64,
     /// How SSDlet compute is charged.
-    #[arg(long, value_enum, default_value_t = Compute::Measured)]
+    #[arg(long, value_enum, default_value_t = Compute::Modeled)]
     compute: Compute,
     /// Which build of the SSDlet modules to use.
     #[arg(long, value_enum, default_value_t = ModuleBuild::Release)]
@@ -79,6 +258,8 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         profile: a.profile,
         seed: a.seed,
         compute: a.compute,
+        calibration: None,
+        set: Vec::new(),
         modules: a.modules,
         json: a.json,
     };
@@ -120,53 +301,26 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Cmd::BenchWall(a)) = cli.cmd {
-        return bench(a);
+    match cli.cmd {
+        Some(Cmd::BenchWall(a)) => return bench(a),
+        Some(Cmd::Calibrate(a)) => return calibrate_cmd(a),
+        Some(Cmd::CompareCompute(a)) => return compare_cmd(a),
+        None => {}
     }
     let c = &cli.common;
     let mut progress = Progress::new(!c.json);
     let env = program::open(c, &mut progress)?;
-    let mut outcomes = Vec::new();
-
-    progress.step(format!("generating a {} graph", human(cli.graph_size)));
-    let (graph, info) = setup::graph(None, cli.graph_size, c.seed)?;
-    program::put(&env, "graph.bin", &graph, &mut progress)?;
-    let starts = setup::starts(info.bytes, cli.walks.starts, c.seed);
-    drop(graph);
-    outcomes.push(pointer_chase::workload::run(
-        &env,
-        c.mode,
-        "graph.bin",
-        info,
-        &starts,
-        cli.walks.hops,
-        None,
-        &mut progress,
-    )?);
-
-    progress.step("preparing the text");
-    let plant = Some((cli.grep.pattern.as_str(), cli.grep.plant));
-    let (text, info) = setup::text(cli.text.input.as_deref(), cli.text.generate, c.seed, plant)?;
-    program::put(&env, "text.txt", &text, &mut progress)?;
-    drop(text);
-    outcomes.push(grep::workload::run(
-        &env,
-        c.mode,
-        "text.txt",
-        info.clone(),
-        &cli.grep.pattern,
-        None,
-        &mut progress,
-    )?);
-    outcomes.push(wordcount::workload::run(
-        &env,
-        c.mode,
-        "text.txt",
-        info,
-        &cli.wordcount,
-        None,
-        &mut progress,
-    )?);
+    let plan = runs::Plan {
+        mode: c.mode,
+        seed: c.seed,
+        input: cli.text.input.clone(),
+        text_bytes: cli.text.generate,
+        graph_bytes: cli.graph_size,
+        walks: cli.walks.clone(),
+        wordcount: cli.wordcount.clone(),
+        grep: cli.grep.clone(),
+    };
+    let outcomes = runs::all(&env, &plan, &mut progress)?;
     progress.finish();
 
     if c.json {
@@ -177,6 +331,7 @@ fn main() -> anyhow::Result<()> {
         program::print_json(&serde_json::json!({
             "mode": c.mode,
             "profile": c.profile,
+            "compute": c.compute,
             "seed": c.seed,
             "workloads": all,
         }))?;
@@ -185,8 +340,13 @@ fn main() -> anyhow::Result<()> {
             println!("{}", report::human(o, &c.profile));
         }
         println!(
-            "profile {}, seed {}; simulated seconds on the host clock; PCIe bytes device-to-host",
-            c.profile, c.seed
+            "profile {}, seed {}, compute {}; simulated seconds on the host clock; PCIe bytes device-to-host",
+            c.profile,
+            c.seed,
+            match c.compute {
+                Compute::Modeled => "modeled (counted work x calibrated costs)",
+                Compute::Measured => "measured (thread CPU time)",
+            }
         );
         print!("{}", report::table(&outcomes));
     }

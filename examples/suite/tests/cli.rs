@@ -36,3 +36,63 @@ fn bad_input_is_refused_naming_it() {
         &["--mode", "sideways", "ndp", "conv", "both"],
     );
 }
+
+/// The simulated figures of every workload and path in a `suite --json` object.
+fn figures(v: &serde_json::Value) -> Vec<(String, String, u64)> {
+    let mut out = Vec::new();
+    for o in v["workloads"].as_array().unwrap() {
+        for r in o["runs"].as_array().unwrap() {
+            for field in ["simulated_ns", "host_compute_ns", "pcie_bytes", "nand_pages"] {
+                out.push((
+                    format!("{} {}", o["workload"], r["path"]),
+                    field.to_owned(),
+                    r[field].as_u64().unwrap(),
+                ));
+            }
+            for s in r["ssdlets"].as_array().into_iter().flatten() {
+                out.push((
+                    format!("{} {}", o["workload"], s["ssdlet"]),
+                    "compute".to_owned(),
+                    s["compute"].as_u64().unwrap(),
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn figures_are_identical_on_a_busy_machine() {
+    // The default (modeled) compute charges counted work, never the machine's clock: a second
+    // run while another thread keeps a core busy gives the same figures, bit for bit.
+    let args = [
+        "--generate",
+        "512KiB",
+        "--graph-size",
+        "1MiB",
+        "--starts",
+        "5",
+        "--hops",
+        "8",
+        "--json",
+    ];
+    let quiet = json_of(env!("CARGO_BIN_EXE_suite"), &args);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut x = 1u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            x
+        })
+    };
+    let loaded = json_of(env!("CARGO_BIN_EXE_suite"), &args);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    busy.join().unwrap();
+    let (a, b) = (figures(&quiet), figures(&loaded));
+    assert!(a.len() > 12, "{a:?}");
+    assert_eq!(a, b);
+    assert_eq!(quiet["compute"], "modeled");
+}

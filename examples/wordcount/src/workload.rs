@@ -36,7 +36,10 @@ pub fn run(
         W,
         mode,
         progress,
-        || conv::word_count(&env.device, file, env.page_bytes()).map_err(|e| SuiteError::conv(W, e)),
+        || {
+            conv::word_count(&env.device, file, env.page_bytes(), env.host(W)?)
+                .map_err(|e| SuiteError::conv(W, e))
+        },
         || {
             let module = env.load(MODULE)?;
             ndp::word_count(&env.device, &module, file, plan).map_err(|e| SuiteError::ndp(W, e))

@@ -45,7 +45,7 @@ fn wordcount_equals_a_plain_count_for_every_plan() {
                 run.pcie_bytes
             );
         }
-        let c = conv::word_count(&e.device, "t", e.page_bytes()).unwrap();
+        let c = conv::word_count(&e.device, "t", e.page_bytes(), e.host("wordcount").unwrap()).unwrap();
         assert_eq!(c.result, want, "{name}");
         assert_eq!(c.pcie_bytes, text.len().div_ceil(4096) as u64 * 4096);
     }
@@ -70,6 +70,11 @@ fn wordcount_mapper_ranges_split_anywhere() {
         e.device.put_bytes(&name, &t).unwrap();
         let run = ndp::word_count(&e.device, &m, &name, WordcountPlan::default()).unwrap();
         assert_eq!(run.result, want, "pad {pad}");
-        assert_eq!(conv::word_count(&e.device, &name, 16384).unwrap().result, want);
+        assert_eq!(
+            conv::word_count(&e.device, &name, 16384, e.host("wordcount").unwrap())
+                .unwrap()
+                .result,
+            want
+        );
     }
 }

@@ -9,4 +9,5 @@
 //! (`wordcount`, `grep`, `pointer-chase`, `suite`) are built on `host-sdk`.
 
 pub mod baseline;
+pub mod fx;
 pub mod gen;

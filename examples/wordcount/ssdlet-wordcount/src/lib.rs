@@ -17,20 +17,21 @@
 //! text, would otherwise dominate (every device allocation is a runtime call). Each reducer owns the words whose hash it is
 //! given, so the reducers' outputs are disjoint and together are the file's word count.
 //!
+//! Every SSDlet yields after each batch it takes or sends (mappers after each read too): a long count is cooperative (other SSDlets on its core run meanwhile, and the
+//! watchdog's time slice restarts).
+//!
 //! Splitting a file over mappers: `mapper_range` owns the lines that start inside its range
 //! (a line starts at 0 or right after a `\n`), so ranges `[0, a)`, `[a, b)`, `[b, len)` with any
 //! cut points count every word exactly once.
 
-mod fx;
-
-use fx::{hash_word, FxHashMap};
+use ndp_data::fx::{hash_word, FxHashMap};
 use ssdlet_sdk::{Context, File, Input, Output, Ssdlet, SsdletError};
 
 /// A batch of `(word, count)` pairs: the message type of every port of this module.
 pub type Pairs = Vec<(String, u64)>;
 
-/// Text a mapper reads per internal read: 1 MiB.
-pub const READ_BYTES: usize = 1 << 20;
+/// Text a mapper reads per internal read (and counts before it yields): 256 KiB.
+pub const READ_BYTES: usize = 256 << 10;
 
 /// Distinct words a mapper combines before it sends them (bounds its DRAM to ~16 MiB).
 pub const COMBINE_WORDS: usize = 1 << 18;
@@ -64,7 +65,13 @@ fn line_start_at_or_after(file: &File, off: u64, len: u64) -> Result<u64, Ssdlet
 
 /// Counts the words in `[start, end)` of `file` (both already at line starts) and sends a
 /// the combined counts (module docs).
-fn map_range(file: &File, start: u64, end: u64, out: &mut Output<Pairs>) -> Result<(), SsdletError> {
+fn map_range(
+    ctx: &Context,
+    file: &File,
+    start: u64,
+    end: u64,
+    out: &mut Output<Pairs>,
+) -> Result<(), SsdletError> {
     let mut buf = vec![0u8; READ_BYTES];
     let mut carry = 0usize; // bytes of an unfinished word at the front of `buf`
     let mut pos = start;
@@ -90,6 +97,7 @@ fn map_range(file: &File, start: u64, end: u64, out: &mut Output<Pairs>) -> Resu
             }
         };
         count_words(&buf[..cut], &mut counts);
+        ctx.yield_now();
         buf.copy_within(cut..filled, 0);
         carry = filled - cut;
         if counts.len() >= COMBINE_WORDS || pos >= end {
@@ -101,6 +109,7 @@ fn map_range(file: &File, start: u64, end: u64, out: &mut Output<Pairs>) -> Resu
                     if out.put(full).is_err() {
                         return Ok(()); // the consumer is gone
                     }
+                    ctx.yield_now();
                 }
             }
             if !batch.is_empty() && out.put(batch).is_err() {
@@ -134,9 +143,9 @@ impl Ssdlet for Mapper {
     type Outputs = (Output<Pairs>,);
     const ARG_NAMES: &'static [&'static str] = &["file"];
     const OUTPUT_NAMES: &'static [&'static str] = &["pairs"];
-    fn run(_: &Context, (file,): (File,), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+    fn run(ctx: &Context, (file,): (File,), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
         let len = file.len()?;
-        map_range(&file, 0, len, &mut out)
+        map_range(ctx, &file, 0, len, &mut out)
     }
 }
 
@@ -149,7 +158,7 @@ impl Ssdlet for MapperRange {
     const ARG_NAMES: &'static [&'static str] = &["file", "start", "end"];
     const OUTPUT_NAMES: &'static [&'static str] = &["pairs"];
     fn run(
-        _: &Context,
+        ctx: &Context,
         (file, start, end): (File, u64, u64),
         (): (),
         (mut out,): Self::Outputs,
@@ -165,7 +174,7 @@ impl Ssdlet for MapperRange {
         if a >= b {
             return Ok(());
         }
-        map_range(&file, a, b, &mut out)
+        map_range(ctx, &file, a, b, &mut out)
     }
 }
 
@@ -178,12 +187,13 @@ impl Ssdlet for Shuffler2 {
     const INPUT_NAMES: &'static [&'static str] = &["in"];
     const OUTPUT_NAMES: &'static [&'static str] = &["out0", "out1"];
     fn run(
-        _: &Context,
+        ctx: &Context,
         (): (),
         (mut input,): Self::Inputs,
         (mut out0, mut out1): Self::Outputs,
     ) -> Result<(), SsdletError> {
         while let Some(batch) = input.get() {
+            ctx.yield_now();
             let mut parts: [Pairs; 2] = [Vec::new(), Vec::new()];
             for (w, c) in batch {
                 parts[(hash_word(w.as_bytes()) % 2) as usize].push((w, c));
@@ -211,7 +221,7 @@ impl Ssdlet for Merge2 {
     const INPUT_NAMES: &'static [&'static str] = &["in0", "in1"];
     const OUTPUT_NAMES: &'static [&'static str] = &["out"];
     fn run(
-        _: &Context,
+        ctx: &Context,
         (): (),
         (mut in0, mut in1): Self::Inputs,
         (mut out,): Self::Outputs,
@@ -223,9 +233,11 @@ impl Ssdlet for Merge2 {
                     continue;
                 }
                 match input.get() {
-                    Some(batch) => out
-                        .put(batch)
-                        .map_err(|_| SsdletError::msg("merge: the consumer of `out` is gone"))?,
+                    Some(batch) => {
+                        out.put(batch)
+                            .map_err(|_| SsdletError::msg("merge: the consumer of `out` is gone"))?;
+                        ctx.yield_now();
+                    }
                     None => *open = false,
                 }
             }
@@ -243,13 +255,14 @@ impl Ssdlet for Reducer {
     const INPUT_NAMES: &'static [&'static str] = &["in"];
     const OUTPUT_NAMES: &'static [&'static str] = &["counts"];
     fn run(
-        _: &Context,
+        ctx: &Context,
         (): (),
         (mut input,): Self::Inputs,
         (mut out,): Self::Outputs,
     ) -> Result<(), SsdletError> {
         let mut counts: FxHashMap<String, u64> = FxHashMap::default();
         while let Some(batch) = input.get() {
+            ctx.yield_now();
             for (w, c) in batch {
                 match counts.get_mut(&w) {
                     Some(total) => *total = total.saturating_add(c),
@@ -266,6 +279,7 @@ impl Ssdlet for Reducer {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(OUT_BATCH));
                 out.put(full)
                     .map_err(|_| SsdletError::msg("reducer: the consumer of `counts` is gone"))?;
+                ctx.yield_now();
             }
         }
         if !batch.is_empty() {

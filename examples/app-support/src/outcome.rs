@@ -25,6 +25,11 @@ pub struct Figures {
     pub host_compute_ns: u64,
     /// Units of host work counted (conventional runs: bytes scanned, hops).
     pub host_work: u64,
+    /// Energy of the run per component and in total (`[power]` of the profile; see
+    /// `sim_nvme::energy`): the host CPU busy for its compute, the device's SSDlet cores for
+    /// theirs, NAND reads, PCIe bytes and matcher pages as counted, every idle power over the
+    /// simulated time.
+    pub energy: sim_nvme::Energy,
     /// Each SSDlet's counted work and compute (NDP runs).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ssdlets: Vec<host_sdk::SsdletReport>,
@@ -33,8 +38,23 @@ pub struct Figures {
     pub device_elapsed_ns: Option<u64>,
 }
 
-impl<T> From<&Measured<T>> for Figures {
-    fn from(m: &Measured<T>) -> Figures {
+impl Figures {
+    /// The figures of run `m` on a device of `profile`.
+    pub fn of<T>(m: &Measured<T>, profile: &sim_nvme::DeviceProfile) -> Figures {
+        let report = m.report.as_ref();
+        let activity = sim_nvme::Activity {
+            elapsed_ns: m.simulated.0,
+            host_busy_ns: m.host_compute.as_nanos() as u64,
+            host_cores: 1,
+            arm_busy_ns: report.map_or(0, |r| r.core_busy.iter().map(|d| d.0).sum()),
+            arm_cores: profile.arm.cores,
+            nand_pages_read: m.nand_pages,
+            nand_pages_programmed: 0,
+            nand_blocks_erased: 0,
+            pcie_bytes_to_host: m.pcie_bytes,
+            pcie_bytes_to_device: m.pcie_bytes_to_device,
+            matcher_pages_scanned: report.map_or(0, |r| r.matcher_pages_scanned),
+        };
         Figures {
             path: m.path,
             simulated_ns: m.simulated.0,
@@ -44,7 +64,8 @@ impl<T> From<&Measured<T>> for Figures {
             wall_ns: m.wall.as_nanos() as u64,
             host_compute_ns: m.host_compute.as_nanos() as u64,
             host_work: m.host_work,
-            ssdlets: m.report.as_ref().map(|r| r.ssdlets.clone()).unwrap_or_default(),
+            energy: sim_nvme::energy(&activity, &profile.power),
+            ssdlets: report.map(|r| r.ssdlets.clone()).unwrap_or_default(),
             device_elapsed_ns: m.report.as_ref().map(|r| r.elapsed.0),
         }
     }

@@ -51,6 +51,7 @@ pub fn human(o: &Outcome, profile: &str) -> String {
     line(&mut s, "simulated time", &|f| secs(f.simulated_ns));
     line(&mut s, "bytes over PCIe (to host)", &|f| thousands(f.pcie_bytes));
     line(&mut s, "NAND pages read", &|f| thousands(f.nand_pages));
+    line(&mut s, "energy (model)", &|f| joules(f.energy.total_j));
     line(&mut s, "wall time (this machine)", &|f| {
         format!("{:.3} s", f.wall_ns as f64 / 1e9)
     });
@@ -69,20 +70,40 @@ pub fn human(o: &Outcome, profile: &str) -> String {
     s
 }
 
+/// Joules with a sensible unit.
+fn joules(j: f64) -> String {
+    if j >= 1000.0 {
+        format!("{:.2} kJ", j / 1000.0)
+    } else if j >= 1.0 {
+        format!("{j:.2} J")
+    } else {
+        format!("{:.2} mJ", j * 1000.0)
+    }
+}
+
 /// The suite's comparison table, one row per workload.
 pub fn table(outcomes: &[Outcome]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<44} {:>10} {:>10} {:>9} {:>14} {:>12} {:>10} {:>10}",
-        "workload", "conv s", "NDP s", "speed-up", "conv PCIe B", "NDP PCIe B", "conv NAND", "NDP NAND"
+        "{:<44} {:>10} {:>10} {:>9} {:>14} {:>12} {:>10} {:>10} {:>10} {:>10}",
+        "workload",
+        "conv s",
+        "NDP s",
+        "speed-up",
+        "conv PCIe B",
+        "NDP PCIe B",
+        "conv NAND",
+        "NDP NAND",
+        "conv J",
+        "NDP J"
     );
     let opt = |f: Option<&Figures>, g: fn(&Figures) -> String| f.map_or("-".to_owned(), g);
     for o in outcomes {
         let (c, n) = (o.run(Path::Conv), o.run(Path::Ndp));
         let _ = writeln!(
             s,
-            "{:<44} {:>10} {:>10} {:>9} {:>14} {:>12} {:>10} {:>10}",
+            "{:<44} {:>10} {:>10} {:>9} {:>14} {:>12} {:>10} {:>10} {:>10} {:>10}",
             o.title,
             opt(c, |f| format!("{:.4}", f.simulated_ns as f64 / 1e9)),
             opt(n, |f| format!("{:.4}", f.simulated_ns as f64 / 1e9)),
@@ -91,6 +112,8 @@ pub fn table(outcomes: &[Outcome]) -> String {
             opt(n, |f| thousands(f.pcie_bytes)),
             opt(c, |f| thousands(f.nand_pages)),
             opt(n, |f| thousands(f.nand_pages)),
+            opt(c, |f| format!("{:.2}", f.energy.total_j)),
+            opt(n, |f| format!("{:.2}", f.energy.total_j)),
         );
     }
     s
@@ -115,6 +138,7 @@ pub fn json(o: &Outcome, mode: crate::cli::Mode, profile: &str) -> Value {
         "pcie_bytes": per_path(o, |f| json!(f.pcie_bytes)),
         "nand_pages": per_path(o, |f| json!(f.nand_pages)),
         "wall_ns": per_path(o, |f| json!(f.wall_ns)),
+        "energy_j": per_path(o, |f| json!(f.energy)),
         "runs": o.runs,
         "speedup": o.speedup(),
         "identical": o.identical,

@@ -21,6 +21,7 @@ pub type Compared<T> = (T, Vec<Figures>, Option<bool>);
 pub fn both<T: PartialEq>(
     workload: &'static str,
     mode: Mode,
+    profile: &sim_nvme::DeviceProfile,
     progress: &mut Progress,
     conv: impl FnOnce() -> Result<Measured<T>, SuiteError>,
     ndp: impl FnOnce() -> Result<Measured<T>, SuiteError>,
@@ -40,8 +41,8 @@ pub fn both<T: PartialEq>(
         None
     };
     progress.done();
-    runs.extend(c.as_ref().map(Figures::from));
-    runs.extend(n.as_ref().map(Figures::from));
+    runs.extend(c.as_ref().map(|m| Figures::of(m, profile)));
+    runs.extend(n.as_ref().map(|m| Figures::of(m, profile)));
     match (c, n) {
         (Some(c), Some(n)) if c.result != n.result => Err(SuiteError::Mismatch {
             workload,

@@ -35,6 +35,7 @@ pub fn run(
     let (hits, runs, identical) = both(
         W,
         mode,
+        &env.profile,
         progress,
         || {
             conv::grep(

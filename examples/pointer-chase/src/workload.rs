@@ -36,6 +36,7 @@ pub fn run(
     let (paths, runs, identical) = both(
         W,
         mode,
+        &env.profile,
         progress,
         || {
             conv::pointer_chase(&env.device, file, starts, hops, env.host(W)?)

@@ -25,6 +25,23 @@ fn suite_json_has_all_three() {
     assert_eq!(names, ["pointer-chase", "grep", "wordcount"]);
     for o in w {
         check_both(o, o["workload"].as_str().unwrap());
+        // Energy per path, per component, and the components sum to the total.
+        for path in ["conv", "ndp"] {
+            let e = &o["energy_j"][path];
+            let total = e["total_j"].as_f64().unwrap();
+            let parts: f64 = [
+                "host_cpu_j",
+                "host_dram_j",
+                "ssd_controller_j",
+                "nand_j",
+                "pcie_j",
+                "matchers_j",
+            ]
+            .iter()
+            .map(|k| e[*k].as_f64().unwrap_or_else(|| panic!("{k} in {e}")))
+            .sum();
+            assert!(total > 0.0 && (parts - total).abs() <= 1e-9 * total, "{e}");
+        }
     }
 }
 

@@ -35,6 +35,7 @@ pub fn run(
     let (counts, runs, identical) = both(
         W,
         mode,
+        &env.profile,
         progress,
         || {
             conv::word_count(&env.device, file, env.page_bytes(), env.host(W)?)

@@ -12,6 +12,7 @@ mod bench;
 mod calibrate;
 mod compare;
 mod runs;
+mod sweep;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,6 +57,9 @@ enum Cmd {
     /// Measures every workload's SSDlets and host paths on this machine and writes the
     /// per-unit costs the modeled compute charges (the calibration file).
     Calibrate(CalibrateArgs),
+    /// What-if: the suite once per value of one device profile field
+    /// (`sweep arm.arm_slowdown=3,5,10,20`), every figure per value.
+    Sweep(SweepArgs),
     /// Simulated times with modeled compute beside measured compute (median, min - max of
     /// several runs) for every workload and path.
     CompareCompute(CompareArgs),
@@ -135,6 +139,21 @@ struct CalibrateArgs {
 }
 
 #[derive(Args)]
+struct SweepArgs {
+    /// The field and its values: `section.key=v1,v2,...` (any key `--set` takes).
+    #[arg(value_name = "SECTION.KEY=V1,V2,...")]
+    spec: String,
+    #[command(flatten)]
+    pass: PassArgs,
+    /// Size of the generated text and graph.
+    #[arg(long, value_parser = parse_size, default_value = "64MiB")]
+    size: u64,
+    /// Calibration file (default: the shipped one).
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct CompareArgs {
     #[command(flatten)]
     pass: PassArgs,
@@ -182,6 +201,38 @@ fn calibrate_cmd(a: CalibrateArgs) -> anyhow::Result<()> {
             println!("{l}");
         }
         println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn sweep_cmd(a: SweepArgs) -> anyhow::Result<()> {
+    let (key, values) = sweep::parse(&a.spec)?;
+    let common = a.pass.common(Compute::Modeled, a.calibration.clone());
+    // A bad key or value fails before anything runs.
+    for v in &values {
+        let mut c = common.clone();
+        c.set.push(format!("{key}={v}"));
+        app_support::setup::profile_of(&c)?;
+    }
+    let mut progress = Progress::new(!a.pass.json);
+    let rows = sweep::run(&common, &key, &values, &a.pass.plan(a.size), &mut progress)?;
+    progress.finish();
+    if a.pass.json {
+        program::print_json(&serde_json::json!({
+            "key": key,
+            "values": values,
+            "profile": a.pass.profile,
+            "size": a.size,
+            "rows": rows,
+        }))?;
+    } else {
+        println!(
+            "{} of generated data, seed {}, {} with {key} swept; compute modeled",
+            human(a.size),
+            a.pass.seed,
+            a.pass.profile
+        );
+        print!("{}", sweep::table(&key, &rows));
     }
     Ok(())
 }
@@ -305,6 +356,7 @@ fn main() -> anyhow::Result<()> {
         Some(Cmd::BenchWall(a)) => return bench(a),
         Some(Cmd::Calibrate(a)) => return calibrate_cmd(a),
         Some(Cmd::CompareCompute(a)) => return compare_cmd(a),
+        Some(Cmd::Sweep(a)) => return sweep_cmd(a),
         None => {}
     }
     let c = &cli.common;

@@ -34,6 +34,9 @@ pub enum SuiteError {
         /// Why.
         source: sim_nvme::ProfileError,
     },
+    /// A device benchmark or a paper figure could not be computed.
+    #[error("{0}")]
+    Bench(String),
     /// A `--set` option is not `section.key=value`.
     #[error("--set {given:?}: expected section.key=value, e.g. arm.arm_slowdown=5")]
     Set {

@@ -11,6 +11,7 @@
 mod bench;
 mod calibrate;
 mod compare;
+mod paper;
 mod runs;
 mod sweep;
 
@@ -57,6 +58,9 @@ enum Cmd {
     /// Measures every workload's SSDlets and host paths on this machine and writes the
     /// per-unit costs the modeled compute charges (the calibration file).
     Calibrate(CalibrateArgs),
+    /// Biscuit's and YourSQL's published figures beside ours, with a tolerance and a
+    /// verdict per row, and the fitted parameters.
+    Paper(PaperArgs),
     /// What-if: the suite once per value of one device profile field
     /// (`sweep arm.arm_slowdown=3,5,10,20`), every figure per value.
     Sweep(SweepArgs),
@@ -139,6 +143,18 @@ struct CalibrateArgs {
 }
 
 #[derive(Args)]
+struct PaperArgs {
+    #[command(flatten)]
+    pass: PassArgs,
+    /// TPC-H scale factor of the filter query.
+    #[arg(long, default_value_t = 1.0)]
+    sf: f64,
+    /// Calibration file (default: the shipped one).
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<PathBuf>,
+}
+
+#[derive(Args)]
 struct SweepArgs {
     /// The field and its values: `section.key=v1,v2,...` (any key `--set` takes).
     #[arg(value_name = "SECTION.KEY=V1,V2,...")]
@@ -201,6 +217,28 @@ fn calibrate_cmd(a: CalibrateArgs) -> anyhow::Result<()> {
             println!("{l}");
         }
         println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn paper_cmd(a: PaperArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        a.sf > 0.0 && a.sf.is_finite(),
+        "--sf {}: expected a scale factor above 0",
+        a.sf
+    );
+    let common = a.pass.common(Compute::Modeled, a.calibration.clone());
+    let mut progress = Progress::new(!a.pass.json);
+    let p = paper::run(&common, a.sf, a.pass.runs, &mut progress)?;
+    progress.finish();
+    if a.pass.json {
+        program::print_json(&serde_json::to_value(&p)?)?;
+    } else {
+        println!(
+            "{} (seed {}); filter query at TPC-H SF {}, {} runs",
+            p.profile, a.pass.seed, p.sf, p.runs
+        );
+        print!("{}", paper::table(&p));
     }
     Ok(())
 }
@@ -357,6 +395,7 @@ fn main() -> anyhow::Result<()> {
         Some(Cmd::Calibrate(a)) => return calibrate_cmd(a),
         Some(Cmd::CompareCompute(a)) => return compare_cmd(a),
         Some(Cmd::Sweep(a)) => return sweep_cmd(a),
+        Some(Cmd::Paper(a)) => return paper_cmd(a),
         None => {}
     }
     let c = &cli.common;

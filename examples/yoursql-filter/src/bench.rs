@@ -54,6 +54,7 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
     let dir = TempDir(std::env::temp_dir().join(format!("yoursql-filter-bench-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0)?;
     let ctx = SessionContext::new();
+    let ctx_csv = SessionContext::new();
     let t = Instant::now();
     rt.block_on(register_files(&ctx, &dir.0, &["lineitem"], s.sf, Format::Parquet))?;
     let parquet_write = t.elapsed();
@@ -66,6 +67,26 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
         parquet_rows = rows_as_text(&batches)?;
     }
 
+    // The same rows parsed from CSV by DataFusion (all its threads' CPU time), beside the
+    // conventional scan's host cost per row (one thread's CPU time).
+    rt.block_on(register_files(&ctx_csv, &dir.0, &["lineitem"], s.sf, Format::Csv))?;
+    let mut csv_cpu = Vec::new();
+    for _ in 0..a.runs {
+        let before = host_sdk::cpu::process_cpu_time();
+        let batches = rt.block_on(async { ctx_csv.sql(q.sql).await?.collect().await })?;
+        csv_cpu.push(host_sdk::cpu::process_cpu_time().saturating_sub(before));
+        anyhow::ensure!(
+            rows_as_text(&batches)? == parquet_rows,
+            "DataFusion on CSV returned other rows"
+        );
+    }
+    let table_rows: u64 = conv[0].scans.iter().map(|r| r.stats.rows_scanned).sum();
+    let conv_row_ns = median_u64(
+        conv.iter()
+            .map(|r| r.scans.iter().map(|x| x.stats.host_compute_ns).sum::<u64>() / table_rows.max(1))
+            .collect(),
+    );
+    let csv_row_ns = median(csv_cpu).as_nanos() as u64 / table_rows.max(1);
     let off_rows = &offload[0].rows;
     let same = offload.iter().chain(&conv).all(|r| &r.rows == off_rows) && &parquet_rows == off_rows;
     let off_wall = median(offload.iter().map(|r| r.wall).collect());
@@ -94,6 +115,11 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
             "pages_transferred": { "offload": offload[0].pages_transferred(), "conv": conv[0].pages_transferred() },
             "pcie_bytes": { "offload": offload[0].pcie_bytes(), "conv": conv[0].pcie_bytes() },
             "auto_decision": decisions(&auto),
+            "host_cpu_ns_per_row": {
+                "conv_scan": conv_row_ns,
+                "datafusion_csv": csv_row_ns,
+                "rows": table_rows,
+            },
         });
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
@@ -140,6 +166,9 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
         for d in decisions(&auto) {
             println!("auto decision: {d}");
         }
+        println!(
+            "host CPU per row of {table_rows}: conventional scan (column first, one thread) {conv_row_ns} ns, DataFusion parsing the CSV copy (all threads) {csv_row_ns} ns"
+        );
         println!(
             "results identical (offload, conv, DataFusion on Parquet): {}",
             if same { "yes" } else { "NO" }

@@ -341,6 +341,21 @@ impl BoundPredicate {
         eval(&self.node, row)
     }
 
+    /// The columns the predicate reads (ascending, each once).
+    pub fn columns(&self) -> Vec<usize> {
+        fn go(n: &Node, out: &mut Vec<usize>) {
+            match n {
+                Node::Cmp { col, .. } | Node::Between { col, .. } | Node::Like { col, .. } => out.push(*col),
+                Node::And(ns) => ns.iter().for_each(|n| go(n, out)),
+            }
+        }
+        let mut out = Vec::new();
+        go(&self.node, &mut out);
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// Decodes a page and keeps the rows that satisfy the predicate.
     pub fn filter_page(&self, page: &[u8]) -> Result<Vec<Vec<Value>>, FormatError> {
         let mut rows = decode_page(&self.schema, page)?;

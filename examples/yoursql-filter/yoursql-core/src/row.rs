@@ -140,62 +140,111 @@ pub fn decode_row(
     row: usize,
 ) -> Result<Vec<Value>, FormatError> {
     let mut values = Vec::with_capacity(schema.columns().len());
-    for (i, col) in schema.columns().iter().enumerate() {
-        let corrupt = |problem: String| FormatError::Corrupt {
-            row,
-            column: col.name.clone(),
-            problem,
-        };
-        let found = *buf
-            .get(*pos)
-            .ok_or_else(|| corrupt("the page ends before the column".into()))?;
-        if found != tag(i) {
-            return Err(corrupt(format!("tag {found:#04x}; expected {:#04x}", tag(i))));
-        }
-        *pos += 1;
-        let rest = &buf[*pos..];
-        let take = |n: usize| -> Result<&[u8], FormatError> {
-            rest.get(..n)
-                .ok_or_else(|| corrupt(format!("{} bytes left; expected {n}", rest.len())))
-        };
-        let (value, used) = match col.ty {
-            ColumnType::Int64 | ColumnType::Decimal { .. } => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(take(8)?);
-                let v = (u64::from_be_bytes(b) ^ (1 << 63)) as i64;
-                let value = match col.ty {
-                    ColumnType::Decimal { scale } => Value::Decimal(Decimal { units: v, scale }),
-                    _ => Value::Int(v),
-                };
-                (value, 8)
-            }
-            ColumnType::Date => {
-                let b = take(4)?;
-                let d = Date::new(u16::from_be_bytes([b[0], b[1]]), b[2], b[3])
-                    .map_err(|e| corrupt(e.to_string()))?;
-                (Value::Date(d), 4)
-            }
-            ColumnType::FixedStr(n) => {
-                let b = take(usize::from(n))?;
-                let s = std::str::from_utf8(b).map_err(|_| corrupt("text is not UTF-8".into()))?;
-                (Value::Str(s.to_string()), usize::from(n))
-            }
-            ColumnType::VarStr(max) => {
-                let end = rest
-                    .iter()
-                    .position(|&c| c == 0)
-                    .ok_or_else(|| corrupt("no NUL terminator before the page end".into()))?;
-                if end > usize::from(max) {
-                    return Err(corrupt(format!("string of {end} bytes; expected at most {max}")));
-                }
-                let s = std::str::from_utf8(&rest[..end]).map_err(|_| corrupt("text is not UTF-8".into()))?;
-                (Value::Str(s.to_string()), end + 1)
-            }
-        };
-        *pos += used;
-        values.push(value);
+    for i in 0..schema.columns().len() {
+        values.push(decode_column(schema, i, buf, pos, row)?);
     }
     Ok(values)
+}
+
+/// The bytes of column `i`'s value at `*pos` (its tag checked), and where the next column
+/// starts. Strings are not checked for UTF-8 here.
+fn column_bytes<'b>(
+    schema: &Schema,
+    i: usize,
+    buf: &'b [u8],
+    pos: usize,
+    row: usize,
+) -> Result<(&'b [u8], usize), FormatError> {
+    let col = &schema.columns()[i];
+    let corrupt = |problem: String| FormatError::Corrupt {
+        row,
+        column: col.name.clone(),
+        problem,
+    };
+    let found = *buf
+        .get(pos)
+        .ok_or_else(|| corrupt("the page ends before the column".into()))?;
+    if found != tag(i) {
+        return Err(corrupt(format!("tag {found:#04x}; expected {:#04x}", tag(i))));
+    }
+    let rest = &buf[pos + 1..];
+    let (len, used) = match fixed_width(col.ty) {
+        Some(n) => (n, n),
+        None => {
+            let end = rest
+                .iter()
+                .position(|&c| c == 0)
+                .ok_or_else(|| corrupt("no NUL terminator before the page end".into()))?;
+            (end, end + 1)
+        }
+    };
+    let bytes = rest
+        .get(..len)
+        .ok_or_else(|| corrupt(format!("{} bytes left; expected {len}", rest.len())))?;
+    Ok((bytes, pos + 1 + used))
+}
+
+/// Skips column `i`'s value at `*pos` (checking its tag and length, not decoding it).
+pub fn skip_column(
+    schema: &Schema,
+    i: usize,
+    buf: &[u8],
+    pos: &mut usize,
+    row: usize,
+) -> Result<(), FormatError> {
+    *pos = column_bytes(schema, i, buf, *pos, row)?.1;
+    Ok(())
+}
+
+/// Decodes column `i`'s value at `*pos` and advances `*pos` past it.
+pub fn decode_column(
+    schema: &Schema,
+    i: usize,
+    buf: &[u8],
+    pos: &mut usize,
+    row: usize,
+) -> Result<Value, FormatError> {
+    let (b, next) = column_bytes(schema, i, buf, *pos, row)?;
+    let col = &schema.columns()[i];
+    let corrupt = |problem: String| FormatError::Corrupt {
+        row,
+        column: col.name.clone(),
+        problem,
+    };
+    let value = match col.ty {
+        ColumnType::Int64 | ColumnType::Decimal { .. } => {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(b);
+            let v = (u64::from_be_bytes(a) ^ (1 << 63)) as i64;
+            match col.ty {
+                ColumnType::Decimal { scale } => Value::Decimal(Decimal { units: v, scale }),
+                _ => Value::Int(v),
+            }
+        }
+        ColumnType::Date => Value::Date(
+            Date::new(u16::from_be_bytes([b[0], b[1]]), b[2], b[3]).map_err(|e| corrupt(e.to_string()))?,
+        ),
+        ColumnType::FixedStr(_) => Value::Str(
+            std::str::from_utf8(b)
+                .map_err(|_| corrupt("text is not UTF-8".into()))?
+                .to_string(),
+        ),
+        ColumnType::VarStr(max) => {
+            if b.len() > usize::from(max) {
+                return Err(corrupt(format!(
+                    "string of {} bytes; expected at most {max}",
+                    b.len()
+                )));
+            }
+            Value::Str(
+                std::str::from_utf8(b)
+                    .map_err(|_| corrupt("text is not UTF-8".into()))?
+                    .to_string(),
+            )
+        }
+    };
+    *pos = next;
+    Ok(value)
 }
 
 #[cfg(test)]

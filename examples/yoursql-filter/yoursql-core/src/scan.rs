@@ -2,7 +2,8 @@
 //!
 //! Three modes ([`ScanMode`]):
 //! - **Conv**: the host reads every page with the deep sequential reader
-//!   ([`host_sdk::HostFile::scan`]) and runs the software filter on every row.
+//!   ([`host_sdk::HostFile::scan`]) and runs the software filter on every row, column first
+//!   (the predicate's columns are decoded and tested before a row is built).
 //! - **Offload** (YourSQL's filtering condition pushdown): the filter predicates become matcher
 //!   keys ([`crate::keys`]); the `filter` SSDlet runs the per-channel matchers over the table
 //!   and streams match hints; the host prefetches the hinted pages in bulk while it filters the
@@ -373,6 +374,10 @@ pub(crate) struct RowFilter {
     /// The conjunction of the filter predicates (`None`: no predicate).
     pub(crate) pred: Option<BoundPredicate>,
     projection: Option<Vec<usize>>,
+    /// Per column: whether the predicate reads it (decoded before the row is kept).
+    tested: Vec<bool>,
+    /// Per column: its value's width if fixed.
+    widths: Vec<Option<usize>>,
     file: String,
 }
 
@@ -407,16 +412,31 @@ impl RowFilter {
                 node: Node::And(many.iter().map(|p| p.node.clone()).collect()),
             }),
         };
+        let mut tested = vec![false; columns];
+        for c in pred.as_ref().map(BoundPredicate::columns).unwrap_or_default() {
+            if let Some(t) = tested.get_mut(c) {
+                *t = true;
+            }
+        }
         Ok(RowFilter {
             pred,
             projection: projection.map(<[usize]>::to_vec),
+            tested,
+            widths: table
+                .schema
+                .columns()
+                .iter()
+                .map(|c| crate::row::fixed_width(c.ty))
+                .collect(),
             file: table.file.clone(),
         })
     }
 
     // INVARIANT(scan-modes-agree): every mode filters every row here, in table order
-    /// Decodes page `index`, keeps the satisfying rows, projects them into `out`. Returns the
-    /// rows decoded.
+    /// Filters page `index` column first, as a competent engine does: for each row only the
+    /// columns the predicate reads are decoded (the others are skipped over, not built), the
+    /// predicate is tested on them, and only a row that satisfies it has its projected columns
+    /// decoded into `out`. Returns the rows examined.
     pub(crate) fn page(
         &self,
         schema: &crate::value::Schema,
@@ -424,22 +444,55 @@ impl RowFilter {
         page: &[u8],
         out: &mut Vec<Vec<Value>>,
     ) -> Result<u64, ScanError> {
+        use crate::row::{decode_column, skip_column};
         let err = |source: FormatError| ScanError::Page {
             file: self.file.clone(),
             page: index,
             source,
         };
-        let rows = crate::page::decode_page(schema, page).map_err(err)?;
-        let n = rows.len() as u64;
-        for row in rows {
-            if self.pred.as_ref().is_none_or(|p| p.matches(&row)) {
-                out.push(match &self.projection {
-                    None => row,
-                    Some(cols) => cols.iter().map(|&c| row[c].clone()).collect(),
-                });
+        let n = usize::from(crate::page::page_rows(page).map_err(err)?);
+        let columns = schema.columns().len();
+        let mut starts = vec![0usize; columns];
+        // The predicate reads only the tested columns; the others hold a placeholder.
+        let mut probe = vec![Value::Int(0); columns];
+        let mut pos = crate::page::HEADER_BYTES;
+        for row in 0..n {
+            for (c, start) in starts.iter_mut().enumerate() {
+                *start = pos;
+                if self.tested[c] {
+                    probe[c] = decode_column(schema, c, page, &mut pos, row).map_err(err)?;
+                    continue;
+                }
+                // The fast path over a well-formed value; anything else is checked (and
+                // reported) by `skip_column`.
+                let next = match (page.get(pos), self.widths[c]) {
+                    (Some(&t), Some(w)) if t == crate::row::tag(c) => Some(pos + 1 + w),
+                    (Some(&t), None) if t == crate::row::tag(c) => {
+                        memchr::memchr(0, &page[pos + 1..]).map(|e| pos + 2 + e)
+                    }
+                    _ => None,
+                };
+                match next {
+                    Some(n) if n <= page.len() => pos = n,
+                    _ => skip_column(schema, c, page, &mut pos, row).map_err(err)?,
+                }
             }
+            if self.pred.as_ref().is_some_and(|p| !p.matches(&probe)) {
+                continue;
+            }
+            let value = |c: usize| -> Result<Value, ScanError> {
+                if self.tested[c] {
+                    Ok(probe[c].clone())
+                } else {
+                    decode_column(schema, c, page, &mut starts[c].clone(), row).map_err(err)
+                }
+            };
+            out.push(match &self.projection {
+                None => (0..columns).map(value).collect::<Result<_, _>>()?,
+                Some(cols) => cols.iter().map(|&c| value(c)).collect::<Result<_, _>>()?,
+            });
         }
-        Ok(n)
+        Ok(n as u64)
     }
 }
 

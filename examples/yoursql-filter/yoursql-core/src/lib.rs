@@ -70,6 +70,8 @@ pub use predicate::{BoundPredicate, CmpOp, LikeKind, Predicate};
 pub use scan::{
     build_filter_module, Decision, RowBatch, ScanConfig, ScanMode, ScanOutput, ScanStats, Scanner,
 };
-pub use store::{load_tpch, open_catalog, open_table, store_table, Catalog, DeviceTable, TpchTable};
+pub use store::{
+    load_tpch, open_catalog, open_table, store_table, Catalog, DeviceTable, TpchRows, TpchTable,
+};
 pub use tpch::TableDesc;
 pub use value::{Column, ColumnType, Date, Decimal, Schema, Value};

@@ -70,30 +70,90 @@ impl Catalog {
 /// A TPC-H table this crate generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TpchTable {
-    /// `lineitem`.
-    Lineitem,
-    /// `part`.
+    /// `region` (5 rows).
+    Region,
+    /// `nation` (25 rows).
+    Nation,
+    /// `supplier` (10,000 x SF rows).
+    Supplier,
+    /// `customer` (150,000 x SF rows).
+    Customer,
+    /// `part` (200,000 x SF rows).
     Part,
+    /// `partsupp` (800,000 x SF rows).
+    Partsupp,
+    /// `orders` (1,500,000 x SF rows).
+    Orders,
+    /// `lineitem` (about 6,000,000 x SF rows).
+    Lineitem,
 }
 
+/// The rows of a table, boxed so that every table has the same type.
+pub type TpchRows = Box<dyn Iterator<Item = tpch::RowResult>>;
+
 impl TpchTable {
-    /// Both tables.
-    pub const ALL: [TpchTable; 2] = [TpchTable::Lineitem, TpchTable::Part];
+    /// All eight tables, smallest first.
+    pub const ALL: [TpchTable; 8] = [
+        TpchTable::Region,
+        TpchTable::Nation,
+        TpchTable::Supplier,
+        TpchTable::Customer,
+        TpchTable::Part,
+        TpchTable::Partsupp,
+        TpchTable::Orders,
+        TpchTable::Lineitem,
+    ];
 
     /// The table name.
     pub fn name(self) -> &'static str {
         match self {
-            TpchTable::Lineitem => "lineitem",
+            TpchTable::Region => "region",
+            TpchTable::Nation => "nation",
+            TpchTable::Supplier => "supplier",
+            TpchTable::Customer => "customer",
             TpchTable::Part => "part",
+            TpchTable::Partsupp => "partsupp",
+            TpchTable::Orders => "orders",
+            TpchTable::Lineitem => "lineitem",
         }
+    }
+
+    /// The table called `name` (lower case, as TPC-H spells it).
+    pub fn named(name: &str) -> Option<TpchTable> {
+        TpchTable::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// The table's schema.
+    pub fn schema(self) -> Schema {
+        match self {
+            TpchTable::Region => tpch::region_schema(),
+            TpchTable::Nation => tpch::nation_schema(),
+            TpchTable::Supplier => tpch::supplier_schema(),
+            TpchTable::Customer => tpch::customer_schema(),
+            TpchTable::Part => tpch::part_schema(),
+            TpchTable::Partsupp => tpch::partsupp_schema(),
+            TpchTable::Orders => tpch::orders_schema(),
+            TpchTable::Lineitem => tpch::lineitem_schema(),
+        }
+    }
+
+    /// The table's rows at scale factor `sf`, in generation order.
+    pub fn rows(self, sf: f64) -> Result<TpchRows, LoadError> {
+        Ok(match self {
+            TpchTable::Region => Box::new(tpch::region_rows(sf)?),
+            TpchTable::Nation => Box::new(tpch::nation_rows(sf)?),
+            TpchTable::Supplier => Box::new(tpch::supplier_rows(sf)?),
+            TpchTable::Customer => Box::new(tpch::customer_rows(sf)?),
+            TpchTable::Part => Box::new(tpch::part_rows(sf)?),
+            TpchTable::Partsupp => Box::new(tpch::partsupp_rows(sf)?),
+            TpchTable::Orders => Box::new(tpch::orders_rows(sf)?),
+            TpchTable::Lineitem => Box::new(tpch::lineitem_rows(sf)?),
+        })
     }
 
     /// Generates and encodes the table at scale factor `sf`.
     pub fn encode(self, sf: f64) -> Result<EncodedTable, LoadError> {
-        match self {
-            TpchTable::Lineitem => tpch::encode_rows(tpch::lineitem_schema(), tpch::lineitem_rows(sf)?),
-            TpchTable::Part => tpch::encode_rows(tpch::part_schema(), tpch::part_rows(sf)?),
-        }
+        tpch::encode_rows(self.schema(), self.rows(sf)?)
     }
 }
 
@@ -243,7 +303,7 @@ mod tests {
 
     #[test]
     fn descriptions_round_trip_and_are_checked() {
-        for schema in [tpch::lineitem_schema(), tpch::part_schema()] {
+        for schema in TpchTable::ALL.map(TpchTable::schema) {
             let t = DeviceTable {
                 file: format!("{}.tbl", schema.table()),
                 schema,

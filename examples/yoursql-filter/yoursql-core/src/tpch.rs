@@ -1,18 +1,29 @@
 //! TPC-H tables generated with `tpchgen` (output identical to `dbgen`), encoded into row pages
 //! and written to a simulated SSD.
 //!
-//! `lineitem` and `part` (which Q14 joins) are provided. Quantities, prices, discounts and taxes
-//! are `DECIMAL(15,2)` (scaled by 100; `tpchgen` gives `l_quantity` as an integer, which is
-//! scaled here); dates are `DATE`; the one-letter flags are `CHAR(1)`; all other text is
-//! `VARCHAR` with the TPC-H maximum length.
+//! All eight tables: [`schema`] (their schemas and column types), [`rows`] (their rows at a
+//! scale factor); here, packing rows into pages ([`encode_rows`]) and writing them to a raw
+//! simulated SSD ([`write_table`], [`read_pages`]). Money and quantities are `DECIMAL(15,2)`
+//! (scaled by 100; `tpchgen` gives `l_quantity` as an integer, which is scaled), dates `DATE`,
+//! keys and other integers `BIGINT`.
+
+pub mod rows;
+pub mod schema;
+
+pub use rows::{
+    check_sf, customer_rows, lineitem_rows, nation_rows, orders_rows, part_rows, partsupp_rows, region_rows,
+    supplier_rows, RowResult,
+};
+pub use schema::{
+    customer_schema, lineitem_schema, nation_schema, orders_schema, part_schema, partsupp_schema,
+    region_schema, supplier_schema,
+};
 
 use sim_nvme::{Lba, SimTime, Ssd, LBA_BYTES};
-use tpchgen::dates::TPCHDate;
-use tpchgen::generators::{LineItemGenerator, PartGenerator};
 
 use crate::error::LoadError;
 use crate::page::{EncodedTable, PageWriter, PAGE_BYTES};
-use crate::value::{ColumnType, Date, Decimal, Schema, Value};
+use crate::value::Schema;
 
 /// Largest host write issued while loading (the NVMe transfer size of small devices).
 pub const WRITE_CHUNK_BYTES: usize = 128 << 10;
@@ -37,124 +48,8 @@ impl TableDesc {
     }
 }
 
-const D2: ColumnType = ColumnType::Decimal { scale: 2 };
-
-/// The `lineitem` schema.
-pub fn lineitem_schema() -> Schema {
-    Schema::trusted(
-        "lineitem",
-        &[
-            ("l_orderkey", ColumnType::Int64),
-            ("l_partkey", ColumnType::Int64),
-            ("l_suppkey", ColumnType::Int64),
-            ("l_linenumber", ColumnType::Int64),
-            ("l_quantity", D2),
-            ("l_extendedprice", D2),
-            ("l_discount", D2),
-            ("l_tax", D2),
-            ("l_returnflag", ColumnType::FixedStr(1)),
-            ("l_linestatus", ColumnType::FixedStr(1)),
-            ("l_shipdate", ColumnType::Date),
-            ("l_commitdate", ColumnType::Date),
-            ("l_receiptdate", ColumnType::Date),
-            ("l_shipinstruct", ColumnType::VarStr(25)),
-            ("l_shipmode", ColumnType::VarStr(10)),
-            ("l_comment", ColumnType::VarStr(44)),
-        ],
-    )
-}
-
-/// The `part` schema.
-pub fn part_schema() -> Schema {
-    Schema::trusted(
-        "part",
-        &[
-            ("p_partkey", ColumnType::Int64),
-            ("p_name", ColumnType::VarStr(55)),
-            ("p_mfgr", ColumnType::VarStr(25)),
-            ("p_brand", ColumnType::VarStr(10)),
-            ("p_type", ColumnType::VarStr(25)),
-            ("p_size", ColumnType::Int64),
-            ("p_container", ColumnType::VarStr(10)),
-            ("p_retailprice", D2),
-            ("p_comment", ColumnType::VarStr(23)),
-        ],
-    )
-}
-
-fn check_sf(sf: f64) -> Result<(), LoadError> {
-    if sf.is_finite() && sf > 0.0 && sf <= 100_000.0 {
-        Ok(())
-    } else {
-        Err(LoadError::ScaleFactor(sf))
-    }
-}
-
-fn date(d: TPCHDate) -> Result<Value, LoadError> {
-    let (y, m, day) = d.to_ymd();
-    // `tpchgen` counts years from 1900.
-    let year = u16::try_from(1900 + y).unwrap_or(0);
-    let month = u8::try_from(m).unwrap_or(0);
-    let day = u8::try_from(day).unwrap_or(0);
-    Ok(Value::Date(Date::new(year, month, day)?))
-}
-
-fn d2(units: i64) -> Value {
-    Value::Decimal(Decimal { units, scale: 2 })
-}
-
-fn s(text: &str) -> Value {
-    Value::Str(text.to_string())
-}
-
-/// The rows of `lineitem` at scale factor `sf`, in generation (`l_orderkey`) order.
-pub fn lineitem_rows(sf: f64) -> Result<impl Iterator<Item = Result<Vec<Value>, LoadError>>, LoadError> {
-    check_sf(sf)?;
-    Ok(LineItemGenerator::new(sf, 1, 1).into_iter().map(|l| {
-        Ok(vec![
-            Value::Int(l.l_orderkey),
-            Value::Int(l.l_partkey),
-            Value::Int(l.l_suppkey),
-            Value::Int(i64::from(l.l_linenumber)),
-            d2(l.l_quantity.saturating_mul(100)),
-            d2(l.l_extendedprice.0),
-            d2(l.l_discount.0),
-            d2(l.l_tax.0),
-            s(l.l_returnflag),
-            s(l.l_linestatus),
-            date(l.l_shipdate)?,
-            date(l.l_commitdate)?,
-            date(l.l_receiptdate)?,
-            s(l.l_shipinstruct),
-            s(l.l_shipmode),
-            s(l.l_comment),
-        ])
-    }))
-}
-
-/// The rows of `part` at scale factor `sf`, in `p_partkey` order.
-pub fn part_rows(sf: f64) -> Result<impl Iterator<Item = Result<Vec<Value>, LoadError>>, LoadError> {
-    check_sf(sf)?;
-    Ok(PartGenerator::new(sf, 1, 1).into_iter().map(|p| {
-        Ok(vec![
-            Value::Int(p.p_partkey),
-            Value::Str(p.p_name.to_string()),
-            Value::Str(p.p_mfgr.to_string()),
-            Value::Str(p.p_brand.to_string()),
-            s(p.p_type),
-            Value::Int(i64::from(p.p_size)),
-            s(p.p_container),
-            d2(p.p_retailprice.0),
-            s(p.p_comment),
-        ])
-    }))
-}
-
 /// Packs rows into pages.
-pub fn encode_rows(
-    schema: Schema,
-    rows: impl Iterator<Item = Result<Vec<Value>, LoadError>>,
-) -> Result<EncodedTable, LoadError> {
+pub fn encode_rows(schema: Schema, rows: impl Iterator<Item = RowResult>) -> Result<EncodedTable, LoadError> {
     let mut w = PageWriter::new(schema);
     for row in rows {
         w.push(&row?)?;
@@ -251,6 +146,8 @@ pub fn read_pages(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::TpchTable;
+    use crate::value::Value;
 
     #[test]
     fn generated_rows_match_dbgen_text() {
@@ -270,12 +167,98 @@ mod tests {
     #[test]
     fn bad_scale_factors_are_refused() {
         for sf in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-            assert!(
-                matches!(lineitem_rows(sf), Err(LoadError::ScaleFactor(_))),
-                "{sf}"
-            );
-            assert!(matches!(part_rows(sf), Err(LoadError::ScaleFactor(_))), "{sf}");
+            for t in TpchTable::ALL {
+                let e = t.rows(sf).err();
+                assert!(
+                    matches!(e, Some(LoadError::ScaleFactor(_))),
+                    "{} at {sf}",
+                    t.name()
+                );
+            }
         }
+    }
+
+    /// `tpchgen`'s own `.tbl` line of every row of every table (first rows at SF 0.01).
+    fn dbgen_lines(t: TpchTable, n: usize) -> Vec<String> {
+        use tpchgen::generators as g;
+        fn first<T: std::fmt::Display>(it: impl IntoIterator<Item = T>, n: usize) -> Vec<String> {
+            it.into_iter().take(n).map(|r| r.to_string()).collect()
+        }
+        let sf = 0.01;
+        match t {
+            TpchTable::Region => first(g::RegionGenerator::new(sf, 1, 1), n),
+            TpchTable::Nation => first(g::NationGenerator::new(sf, 1, 1), n),
+            TpchTable::Supplier => first(g::SupplierGenerator::new(sf, 1, 1), n),
+            TpchTable::Customer => first(g::CustomerGenerator::new(sf, 1, 1), n),
+            TpchTable::Part => first(g::PartGenerator::new(sf, 1, 1), n),
+            TpchTable::Partsupp => first(g::PartSuppGenerator::new(sf, 1, 1), n),
+            TpchTable::Orders => first(g::OrderGenerator::new(sf, 1, 1), n),
+            TpchTable::Lineitem => first(g::LineItemGenerator::new(sf, 1, 1), n),
+        }
+    }
+
+    #[test]
+    fn every_table_prints_as_dbgen_does() {
+        for t in TpchTable::ALL {
+            let ours: Vec<String> = t
+                .rows(0.01)
+                .unwrap()
+                .take(40)
+                .map(|r| {
+                    let cells: Vec<String> = r
+                        .unwrap()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| match v {
+                            // dbgen prints l_quantity as a whole number; it is DECIMAL(15,2) here.
+                            Value::Decimal(d) if t == TpchTable::Lineitem && i == 4 => {
+                                assert_eq!(d.units % 100, 0);
+                                format!("{}|", d.units / 100)
+                            }
+                            v => format!("{v}|"),
+                        })
+                        .collect();
+                    cells.concat()
+                })
+                .collect();
+            assert_eq!(ours, dbgen_lines(t, 40), "{}", t.name());
+            assert_eq!(t.schema().table(), t.name());
+            assert_eq!(TpchTable::named(t.name()), Some(t));
+        }
+        assert_eq!(TpchTable::named("lineitems"), None);
+    }
+
+    #[test]
+    fn every_table_has_the_specified_cardinality_and_encodes() {
+        // TPC-H clause 4.2.5 at SF 0.01; lineitem is 1 to 7 lines per order (about 4 on average).
+        let expected = |t: TpchTable| -> (u64, u64) {
+            match t {
+                TpchTable::Region => (5, 5),
+                TpchTable::Nation => (25, 25),
+                TpchTable::Supplier => (100, 100),
+                TpchTable::Customer => (1_500, 1_500),
+                TpchTable::Part => (2_000, 2_000),
+                TpchTable::Partsupp => (8_000, 8_000),
+                TpchTable::Orders => (15_000, 15_000),
+                TpchTable::Lineitem => (57_000, 63_000),
+            }
+        };
+        for t in TpchTable::ALL {
+            // Encoding checks every value against its column (CHAR(n) is exactly n bytes).
+            let enc = t.encode(0.01).unwrap();
+            let (lo, hi) = expected(t);
+            assert!(
+                (lo..=hi).contains(&enc.rows),
+                "{}: {} rows; expected {lo}..={hi}",
+                t.name(),
+                enc.rows
+            );
+            assert!(enc.pages() >= 1);
+        }
+        // The published first order of dbgen at SF 1.
+        let order = orders_rows(1.0).unwrap().next().unwrap().unwrap();
+        assert_eq!(order[4], Value::date("1996-01-02").unwrap());
+        assert_eq!(order[2], Value::str("O"));
     }
 
     #[test]

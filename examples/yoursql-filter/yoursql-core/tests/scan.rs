@@ -25,7 +25,7 @@ fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
         let device = Device::embedded(DeviceProfile::pm1725(), ImageSpec::Memory).unwrap();
-        let catalog = load_tpch(&device, SF, &TpchTable::ALL).unwrap();
+        let catalog = load_tpch(&device, SF, &[TpchTable::Lineitem, TpchTable::Part]).unwrap();
         let module = build_filter_module(false).unwrap();
         let scanner = Scanner::new(&device, &module).unwrap();
         Fixture {

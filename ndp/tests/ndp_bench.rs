@@ -110,3 +110,32 @@ fn out_of_range_parameters_are_errors_without_a_backtrace() {
         assert!(!String::from_utf8_lossy(&out.stdout).contains("NaN"));
     }
 }
+
+#[test]
+fn set_changes_one_profile_field_and_a_bad_one_is_named() {
+    let mut p = DeviceProfile::tiny();
+    p.host.io_stack_ns += 7_000;
+    let internal = p.controller.firmware_ns + p.nand.read_ns + p.channel_time(LBA_BYTES).as_nanos();
+    let host =
+        p.host.io_stack_ns + internal + SimDuration::for_bytes(LBA_BYTES, p.pcie.to_host_mb_per_s).as_nanos();
+    let v = json(&ndp(&[
+        "bench",
+        "latency",
+        "--profile",
+        "tiny",
+        "--set",
+        "host.io_stack_ns=17000",
+        "--json",
+    ]));
+    assert_eq!(v["host_read_4k_us"].as_f64(), Some(host as f64 / 1e3), "{v}");
+    for (bad, needle) in [
+        ("host.io_stack", "not an assignment"),
+        ("host.io_stak_ns=1", "host.io_stack_ns"),
+        ("host.io_stack_ns=fast", "not an integer"),
+    ] {
+        let out = ndp(&["bench", "latency", "--profile", "tiny", "--set", bad]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{needle:?} not in {err}");
+    }
+}

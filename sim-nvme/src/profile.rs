@@ -115,6 +115,12 @@ pub enum ProfileError {
         /// keys and sections.
         valid: Vec<String>,
     },
+    /// A `section.key=value` assignment without its `=`.
+    #[error("`{given}` is not an assignment: expected section.key=value, e.g. arm.arm_slowdown=5")]
+    Assignment {
+        /// What was given.
+        given: String,
+    },
     /// [`DeviceProfile::set`] was given a value the field cannot hold.
     #[error("device profile key `{key}`: `{value}` is not {expected}")]
     WrongType {
@@ -622,6 +628,19 @@ impl DeviceProfile {
         })?;
         profile.validate()?;
         Ok(profile)
+    }
+
+    /// [`DeviceProfile::load`], then each `section.key=value` of `sets` applied in order with
+    /// [`DeviceProfile::set`] (the programs' `--set` option).
+    pub fn load_with(name_or_path: &str, sets: &[String]) -> Result<Self, ProfileError> {
+        let mut p = Self::load(name_or_path)?;
+        for a in sets {
+            let (key, value) = a
+                .split_once('=')
+                .ok_or_else(|| ProfileError::Assignment { given: a.clone() })?;
+            p.set(key.trim(), value.trim())?;
+        }
+        Ok(p)
     }
 
     /// Sets one field from a string, as `ndp --set section.key=value` does: `key` is dotted

@@ -37,9 +37,9 @@ pub enum SuiteError {
     /// A device benchmark or a paper figure could not be computed.
     #[error("{0}")]
     Bench(String),
-    /// A `--set` option is not `section.key=value`.
-    #[error("--set {given:?}: expected section.key=value, e.g. arm.arm_slowdown=5")]
-    Set {
+    /// A sweep is not `section.key=v1,v2,...`.
+    #[error("sweep {given:?}: expected section.key=v1,v2,..., e.g. arm.arm_slowdown=5,10,20")]
+    Sweep {
         /// What was given.
         given: String,
     },

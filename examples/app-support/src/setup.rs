@@ -112,18 +112,10 @@ pub fn modules(which: ModuleBuild) -> Result<Modules, SuiteError> {
 
 /// `common.profile` with every `common.set` (`section.key=value`) applied.
 pub fn profile_of(common: &Common) -> Result<DeviceProfile, SuiteError> {
-    let err = |source| SuiteError::Profile {
+    DeviceProfile::load_with(&common.profile, &common.set).map_err(|source| SuiteError::Profile {
         name: common.profile.clone(),
         source,
-    };
-    let mut profile = DeviceProfile::load(&common.profile).map_err(err)?;
-    for s in &common.set {
-        let (key, value) = s
-            .split_once('=')
-            .ok_or_else(|| SuiteError::Set { given: s.clone() })?;
-        profile.set(key.trim(), value.trim()).map_err(err)?;
-    }
-    Ok(profile)
+    })
 }
 
 /// Where a run's data came from.

@@ -34,7 +34,7 @@ pub struct Row {
 
 /// Splits `key=v1,v2,...`.
 pub fn parse(spec: &str) -> Result<(String, Vec<String>), SuiteError> {
-    let bad = || SuiteError::Set {
+    let bad = || SuiteError::Sweep {
         given: spec.to_owned(),
     };
     let (key, values) = spec.split_once('=').ok_or_else(bad)?;

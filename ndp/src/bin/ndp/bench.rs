@@ -13,6 +13,9 @@ pub struct BenchArgs {
     /// Device profile: a built-in name (pm1725, tiny) or a TOML file.
     #[arg(long, default_value = "pm1725")]
     profile: String,
+    /// Sets one device profile field, e.g. `--set arm.arm_slowdown=5` (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
@@ -35,7 +38,7 @@ enum What {
 
 /// Runs the benchmark and prints its figures.
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    let profile = DeviceProfile::load(&args.profile).context("loading the device profile")?;
+    let profile = DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
     match args.what {
         What::Latency => {
             let r = bench::latency(profile)?;

@@ -27,6 +27,9 @@ pub struct ImageArgs {
     /// image was created with (with --image).
     #[arg(long, default_value = "pm1725")]
     profile: String,
+    /// Sets one device profile field, e.g. `--set arm.arm_slowdown=5` (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
 }
 
 impl ImageArgs {
@@ -44,7 +47,8 @@ impl ImageArgs {
                 self.profile
             );
         }
-        let profile = DeviceProfile::load(&self.profile).context("loading the device profile")?;
+        let profile =
+            DeviceProfile::load_with(&self.profile, &self.set).context("loading the device profile")?;
         tracing::debug!(image = %image.display(), profile = %self.profile, "opening an embedded device");
         Ok(Device::embedded(profile, ImageSpec::File(image.clone()))?)
     }

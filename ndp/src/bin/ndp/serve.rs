@@ -20,11 +20,14 @@ pub struct ServeArgs {
     /// Device profile: a built-in name (pm1725, tiny) or a TOML file; must be the image's.
     #[arg(long, default_value = "pm1725")]
     profile: String,
+    /// Sets one device profile field, e.g. `--set arm.arm_slowdown=5` (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
 }
 
 /// Runs `ndp serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    let profile = DeviceProfile::load(&args.profile).context("loading the device profile")?;
+    let profile = DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
     let daemon = Daemon::bind(ServeConfig {
         image: args.image.clone(),
         socket: args.socket.clone(),

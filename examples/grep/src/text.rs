@@ -7,11 +7,15 @@ pub type LineHit = (u64, Vec<u8>);
 
 /// Lines containing `pattern` in `text`, as (offset of the line's start, line), with `memmem`.
 pub fn grep_offsets_fast(text: &[u8], pattern: &[u8]) -> Vec<LineHit> {
-    let mut out = Vec::new();
     if pattern.is_empty() {
-        return out;
+        return Vec::new();
     }
-    let finder = memchr::memmem::Finder::new(pattern);
+    grep_offsets_with(text, &memchr::memmem::Finder::new(pattern))
+}
+
+/// [`grep_offsets_fast`] with a searcher built once (a streaming scan reuses it per chunk).
+fn grep_offsets_with(text: &[u8], finder: &memchr::memmem::Finder<'_>) -> Vec<LineHit> {
+    let mut out = Vec::new();
     let mut pos = 0usize;
     while let Some(i) = finder.find(&text[pos..]) {
         let at = pos + i;
@@ -29,6 +33,8 @@ pub fn grep_offsets_fast(text: &[u8], pattern: &[u8]) -> Vec<LineHit> {
 /// Finds the lines containing a pattern over chunks (lines may straddle chunks).
 pub struct LineScanner {
     pattern: Vec<u8>,
+    /// The pattern's searcher, built once.
+    finder: memchr::memmem::Finder<'static>,
     /// File offset of the next chunk.
     fed: u64,
     /// The unfinished last line.
@@ -41,6 +47,7 @@ impl LineScanner {
     pub fn new(pattern: &[u8]) -> Self {
         LineScanner {
             pattern: pattern.to_vec(),
+            finder: memchr::memmem::Finder::new(pattern).into_owned(),
             fed: 0,
             carry: Vec::new(),
             hits: Vec::new(),
@@ -48,7 +55,7 @@ impl LineScanner {
     }
 
     fn line(&mut self, start: u64, line: Vec<u8>) {
-        if !self.pattern.is_empty() && memchr::memmem::find(&line, &self.pattern).is_some() {
+        if !self.pattern.is_empty() && self.finder.find(&line).is_some() {
             self.hits.push((start, line));
         }
     }
@@ -77,7 +84,11 @@ impl LineScanner {
         match memchr::memrchr(b'\n', rest) {
             None => self.carry.extend_from_slice(rest),
             Some(j) => {
-                let found = grep_offsets_fast(&rest[..j], &self.pattern);
+                let found = if self.pattern.is_empty() {
+                    Vec::new()
+                } else {
+                    grep_offsets_with(&rest[..j], &self.finder)
+                };
                 self.hits.extend(found.into_iter().map(|(o, l)| (off + o, l)));
                 self.carry.extend_from_slice(&rest[j + 1..]);
             }

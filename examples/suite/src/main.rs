@@ -55,6 +55,9 @@ enum Cmd {
     /// Wall time of the NDP wordcount of a generated file vs a plain single-threaded native
     /// count of the same file, and their ratio (medians).
     BenchWall(BenchArgs),
+    /// The conventional host paths (wordcount, grep) against a plain native count and
+    /// `memchr::memmem` over the same bytes, thread CPU time (medians).
+    BenchHost(HostArgs),
     /// Measures every workload's SSDlets and host paths on this machine and writes the
     /// per-unit costs the modeled compute charges (the calibration file).
     Calibrate(CalibrateArgs),
@@ -140,6 +143,51 @@ struct CalibrateArgs {
     /// The calibration file to update (default: the shipped one in the source tree).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct HostArgs {
+    /// Bytes of generated text.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "256MiB")]
+    size: u64,
+    /// Runs of each (the median is reported).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Seed of the text.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn bench_host(a: HostArgs) -> anyhow::Result<()> {
+    let mut progress = Progress::new(!a.json);
+    let b = bench::host(a.size, a.seed, a.runs, &mut progress)?;
+    progress.finish();
+    if a.json {
+        program::print_json(&serde_json::to_value(&b)?)?;
+    } else {
+        let ms = |ns: u64| ns as f64 / 1e6;
+        println!(
+            "{} of generated text, {} runs each, thread CPU time, medians:",
+            human(b.bytes),
+            b.runs
+        );
+        println!(
+            "  wordcount: conventional {:>9.1} ms   plain native count {:>9.1} ms   ratio {:.2} (target <= 1)",
+            ms(b.wordcount_conv_ns),
+            ms(b.wordcount_native_ns),
+            b.wordcount_ratio
+        );
+        println!(
+            "  grep:      conventional {:>9.1} ms   memchr::memmem     {:>9.1} ms   ratio {:.2}",
+            ms(b.grep_conv_ns),
+            ms(b.grep_memmem_ns),
+            b.grep_ratio
+        );
+    }
+    Ok(())
 }
 
 #[derive(Args)]
@@ -392,6 +440,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
         Some(Cmd::BenchWall(a)) => return bench(a),
+        Some(Cmd::BenchHost(a)) => return bench_host(a),
         Some(Cmd::Calibrate(a)) => return calibrate_cmd(a),
         Some(Cmd::CompareCompute(a)) => return compare_cmd(a),
         Some(Cmd::Sweep(a)) => return sweep_cmd(a),

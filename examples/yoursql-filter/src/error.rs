@@ -59,8 +59,11 @@ pub enum Error {
     #[error("device setup: {0}")]
     Setup(String),
     /// A named query that does not exist.
-    #[error("no query named `{0}`; expected filter, q6 or q14")]
+    #[error("no query named `{0}`; expected filter or a TPC-H query q1 to q22")]
     UnknownQuery(String),
+    /// A TPC-H query number that does not exist.
+    #[error("no TPC-H query `{0}`; expected a query number from 1 to 22")]
+    UnknownTpchQuery(String),
 }
 
 impl From<Error> for datafusion::error::DataFusionError {

@@ -10,6 +10,7 @@
 //! Modules: [`arrow_map`] (types and rows as Arrow), [`convert`] (filters to predicates),
 //! [`provider`] (the table provider), [`session`] (device setup and query runs), [`reference`]
 //! (DataFusion's own answer over CSV or Parquet copies), [`queries`] (the named queries),
+//! [`tpch_queries`] (the 22 TPC-H queries),
 //! [`report`] (text and JSON reports).
 
 pub mod arrow_map;
@@ -20,6 +21,7 @@ pub mod queries;
 pub mod reference;
 pub mod report;
 pub mod session;
+pub mod tpch_queries;
 
 pub use error::Error;
 pub use provider::{DeviceTableProvider, ScanRecord};

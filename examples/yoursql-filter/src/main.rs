@@ -6,6 +6,8 @@
 //! yoursql-filter --sf 0.01 --query filter --mode both
 //! yoursql-filter --sf 0.1 --query "SELECT count(*) FROM lineitem WHERE l_shipmode = 'AIR'" --json
 //! yoursql-filter bench --sf 1 --runs 5
+//! yoursql-filter tpch --print-sql 15
+//! yoursql-filter tpch --sf 0.01 --queries 1,6,14 --mode all
 //! ```
 
 use anyhow::{bail, Context, Result};
@@ -18,6 +20,7 @@ use yoursql_filter::session::{run_query, tables_for, Setup};
 
 #[cfg(feature = "parquet")]
 mod bench;
+mod tpch_cmd;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -39,6 +42,8 @@ enum Cmd {
     /// Wall time of the offloaded filter query beside DataFusion on a Parquet copy, and the
     /// simulated times offload vs conventional.
     Bench(BenchArgs),
+    /// The 22 TPC-H queries over all eight tables, or `--print-sql N`.
+    Tpch(TpchArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -84,7 +89,7 @@ struct Common {
 struct RunArgs {
     #[command(flatten)]
     common: Common,
-    /// A named query (filter, q6, q14) or SQL text over `lineitem` and `part`.
+    /// A named query (filter, q1 .. q22) or SQL text over the TPC-H tables.
     #[arg(long, default_value = "filter")]
     query: String,
     /// Scan mode(s).
@@ -108,6 +113,21 @@ struct BenchArgs {
     /// Print a JSON report instead of text.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+struct TpchArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Print the exact SQL of TPC-H query N (1 to 22) and exit.
+    #[arg(long, value_name = "N")]
+    print_sql: Option<String>,
+    /// The queries to run, by number (e.g. 1,6,14); all 22 when not given.
+    #[arg(long)]
+    queries: Option<String>,
+    /// Scan mode(s).
+    #[arg(long, value_enum, default_value_t = ModeArg::All)]
+    mode: ModeArg,
 }
 
 fn profile(name: &str) -> Result<DeviceProfile> {
@@ -141,7 +161,11 @@ fn run(a: RunArgs) -> Result<()> {
     };
     let tables = tables_for(&sql);
     if tables.is_empty() {
-        bail!("the query names no stored table; expected lineitem and/or part");
+        let names: Vec<&str> = TpchTable::ALL.iter().map(|t| t.name()).collect();
+        bail!(
+            "the query names no stored table; expected one or more of {}",
+            names.join(", ")
+        );
     }
     let s = setup(&a.common, &tables)?;
     let rt = runtime()?;
@@ -190,6 +214,7 @@ fn main() -> Result<()> {
     match cli.cmd {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Bench(a)) => bench(a),
+        Some(Cmd::Tpch(a)) => tpch_cmd::tpch(a),
         None => run(cli.run),
     }
 }

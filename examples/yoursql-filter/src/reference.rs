@@ -17,8 +17,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 #[cfg(feature = "parquet")]
 use datafusion::prelude::ParquetReadOptions;
 use datafusion::prelude::{CsvReadOptions, SessionContext};
-use yoursql_core::tpch::{lineitem_rows, lineitem_schema, part_rows, part_schema};
-use yoursql_core::{Schema, Value};
+use yoursql_core::{Schema, TpchRows, TpchTable, Value};
 
 use crate::arrow_map::arrow_schema;
 #[cfg(feature = "parquet")]
@@ -39,21 +38,16 @@ pub enum Format {
     Parquet,
 }
 
-type Rows = Box<dyn Iterator<Item = Result<Vec<Value>, yoursql_core::LoadError>>>;
-
-fn table_rows(table: &str, sf: f64) -> Result<(Schema, Rows), Error> {
-    let load = |e: yoursql_core::LoadError| Error::Load {
-        sf,
-        message: e.to_string(),
-    };
-    match table {
-        "lineitem" => Ok((lineitem_schema(), Box::new(lineitem_rows(sf).map_err(load)?))),
-        "part" => Ok((part_schema(), Box::new(part_rows(sf).map_err(load)?))),
-        other => Err(Error::Load {
-            sf,
-            message: format!("no TPC-H table `{other}`; expected lineitem or part"),
-        }),
-    }
+fn table_rows(table: &str, sf: f64) -> Result<(Schema, TpchRows), Error> {
+    let load = |message: String| Error::Load { sf, message };
+    let t = TpchTable::named(table).ok_or_else(|| {
+        let names: Vec<&str> = TpchTable::ALL.iter().map(|t| t.name()).collect();
+        load(format!(
+            "no TPC-H table `{table}`; expected one of {}",
+            names.join(", ")
+        ))
+    })?;
+    Ok((t.schema(), t.rows(sf).map_err(|e| load(e.to_string()))?))
 }
 
 fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -63,7 +57,7 @@ fn write_err(path: &Path, e: impl std::fmt::Display) -> Error {
     }
 }
 
-/// Writes TPC-H `table` (`lineitem` or `part`) at `sf` as `dir/table.csv`.
+/// Writes TPC-H `table` (any of the eight) at `sf` as `dir/table.csv`.
 pub fn write_csv(dir: &Path, table: &str, sf: f64) -> Result<PathBuf, Error> {
     let (_, rows) = table_rows(table, sf)?;
     let path = dir.join(format!("{table}.csv"));

@@ -27,7 +27,7 @@ pub struct Setup {
     pub sf: f64,
 }
 
-/// The TPC-H tables a query names (`lineitem`, `part`), by a plain word match on its text.
+/// The TPC-H tables a query names (any of the eight), by a plain word match on its text.
 pub fn tables_for(sql: &str) -> Vec<TpchTable> {
     let lower = sql.to_ascii_lowercase();
     let words: Vec<&str> = lower

@@ -5,7 +5,7 @@
 //! Every workload runs both ways with measured compute, at each size, several times. The
 //! runtime reports each SSDlet instance's counted work (`WorkCounts`) and the thread CPU time
 //! its own code used; the host paths report their counted units (bytes scanned, hops) and CPU
-//! time.
+//! time; so does the filter query's conventional scan (rows examined) at TPC-H SF 0.1.
 //!
 //! The fit, per SSDlet (module build + id): an SSDlet's units grow together with its input,
 //! so separate coefficients for all five units cannot be told apart from such runs. Instead
@@ -160,17 +160,28 @@ pub struct Fitted {
     pub lines: Vec<String>,
 }
 
-/// Runs the workloads of `plan` at each of `sizes` (text and graph), `runs` times, measured,
-/// and fits the costs; `old` keeps its entries of other module builds.
+/// What a calibration measures.
+pub struct Parts {
+    /// Sizes of the text and graph to run the three workloads at (none: skip them).
+    pub sizes: Vec<u64>,
+    /// Whether to measure the filter query's conventional scan.
+    pub filter_scan: bool,
+    /// Runs of each.
+    pub runs: usize,
+}
+
+/// Runs the workloads of `plan` at each of `sizes` (text and graph; none: skip them) and, with
+/// `filter_scan`, the filter query's scan, `runs` times, measured, and fits the costs; `old`
+/// keeps its entries of other module builds and of what was not measured.
 pub fn run(
     profile: &host_sdk::DeviceProfile,
     modules: &ssdlet_module_build::Modules,
     plan: &Plan,
-    sizes: &[u64],
-    runs: usize,
+    parts: &Parts,
     old: Calibration,
     progress: &mut Progress,
 ) -> Result<Fitted, SuiteError> {
+    let (sizes, filter_scan, runs) = (&parts.sizes, parts.filter_scan, parts.runs);
     type Key = (String, String, String);
     let mut device: BTreeMap<Key, Vec<(WorkCounts, f64)>> = BTreeMap::new();
     let mut host: BTreeMap<&'static str, Vec<Sample>> = BTreeMap::new();
@@ -208,6 +219,13 @@ pub fn run(
             }
         }
     }
+    if filter_scan {
+        progress.step(format!(
+            "calibrating the filter scan (TPC-H lineitem at SF {FILTER_SF}, {runs} runs)"
+        ));
+        host.insert("filter-scan", filter_scan_samples(profile, runs)?);
+        progress.done();
+    }
     let sizes_text = sizes.iter().map(|s| human(*s)).collect::<Vec<_>>().join(", ");
     let how = |n: usize, worst: f64| {
         format!(
@@ -241,10 +259,10 @@ pub fn run(
         .sort_by(|a, b| (&a.module, &a.ssdlet, &a.digest).cmp(&(&b.module, &b.ssdlet, &b.digest)));
     for (workload, samples) in host {
         let (k, worst) = fit(&samples);
-        let unit = if workload == "pointer-chase" {
-            "hop"
-        } else {
-            "byte"
+        let unit = match workload {
+            "pointer-chase" => "hop",
+            "filter-scan" => "row examined",
+            _ => "byte",
         };
         let ps = k.round().max(0.0) as u64;
         lines.push(format!(
@@ -265,6 +283,24 @@ pub fn run(
         calibration: cal,
         lines,
     })
+}
+
+/// Scale factor of the filter scan the calibration measures.
+pub const FILTER_SF: f64 = 0.1;
+
+/// The conventional filter scan's host cost (`yoursql_core` with measured host cost): rows
+/// examined and CPU picoseconds of the filter query over `lineitem` at [`FILTER_SF`].
+fn filter_scan_samples(profile: &host_sdk::DeviceProfile, runs: usize) -> Result<Vec<Sample>, SuiteError> {
+    let fq = crate::paper::FilterQuery::load(profile, FILTER_SF)?;
+    let mut out = Vec::new();
+    for _ in 0..runs {
+        let s = fq.scan(yoursql_core::ScanMode::Conv, yoursql_core::HostCost::Measured)?;
+        out.push(Sample {
+            x: s.stats.rows_scanned as f64,
+            y: s.stats.host_compute_ns as f64 * 1000.0,
+        });
+    }
+    Ok(out)
 }
 
 /// The machine measured: `/proc/cpuinfo`'s model name and clock, or `unknown`.

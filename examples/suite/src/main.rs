@@ -140,6 +140,10 @@ struct CalibrateArgs {
     /// Sizes of the generated text and graph to measure at (comma-separated).
     #[arg(long, value_delimiter = ',', value_parser = parse_size, default_value = "16MiB,64MiB")]
     sizes: Vec<u64>,
+    /// What to measure: `suite` (the three workloads at `--sizes`) and/or `filter-scan` (the
+    /// filter query's conventional scan at TPC-H SF 0.1). The rest of the file is kept.
+    #[arg(long, value_delimiter = ',', default_value = "suite,filter-scan")]
+    parts: Vec<Part>,
     /// The calibration file to update (default: the shipped one in the source tree).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -194,9 +198,19 @@ fn bench_host(a: HostArgs) -> anyhow::Result<()> {
 struct PaperArgs {
     #[command(flatten)]
     pass: PassArgs,
+    /// How the filter query's host filtering is charged: modeled (calibrated, deterministic)
+    /// or measured (`--runs` runs: median, min and max).
+    #[arg(long, value_enum, default_value_t = Compute::Modeled)]
+    compute: Compute,
     /// TPC-H scale factor of the filter query.
     #[arg(long, default_value_t = 1.0)]
     sf: f64,
+    /// Bytes written then read by the bandwidth rows.
+    #[arg(long, value_parser = parse_size, default_value = "1GiB")]
+    working_set: u64,
+    /// Size of the pointer-chasing graph.
+    #[arg(long, value_parser = parse_size, default_value = "64MiB")]
+    graph_size: u64,
     /// Calibration file (default: the shipped one).
     #[arg(long, value_name = "FILE")]
     calibration: Option<PathBuf>,
@@ -215,6 +229,15 @@ struct SweepArgs {
     /// Calibration file (default: the shipped one).
     #[arg(long, value_name = "FILE")]
     calibration: Option<PathBuf>,
+}
+
+/// What `suite calibrate` measures.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Part {
+    /// The three workloads.
+    Suite,
+    /// The filter query's conventional scan.
+    FilterScan,
 }
 
 #[derive(Args)]
@@ -248,8 +271,15 @@ fn calibrate_cmd(a: CalibrateArgs) -> anyhow::Result<()> {
         &profile,
         &modules,
         &plan,
-        &a.sizes,
-        a.pass.runs,
+        &calibrate::Parts {
+            sizes: if a.parts.contains(&Part::Suite) {
+                a.sizes.clone()
+            } else {
+                Vec::new()
+            },
+            filter_scan: a.parts.contains(&Part::FilterScan),
+            runs: a.pass.runs,
+        },
         old,
         &mut progress,
     )?;
@@ -275,9 +305,14 @@ fn paper_cmd(a: PaperArgs) -> anyhow::Result<()> {
         "--sf {}: expected a scale factor above 0",
         a.sf
     );
-    let common = a.pass.common(Compute::Modeled, a.calibration.clone());
+    let common = a.pass.common(a.compute, a.calibration.clone());
     let mut progress = Progress::new(!a.pass.json);
-    let p = paper::run(&common, a.sf, a.pass.runs, &mut progress)?;
+    let sizes = paper::Sizes {
+        sf: a.sf,
+        working_set: a.working_set,
+        graph: a.graph_size,
+    };
+    let p = paper::run(&common, sizes, a.pass.runs, &mut progress)?;
     progress.finish();
     if a.pass.json {
         program::print_json(&serde_json::to_value(&p)?)?;

@@ -9,7 +9,8 @@
 //! - the filter query (`l_shipdate = DATE '1995-01-17'` on TPC-H `lineitem`): YourSQL's ~11x
 //!   speed-up, with its I/O-only ratio and its host-engine part apart, and Biscuit's energy
 //!   (60.5 kJ conventional vs 12.2 kJ offloaded: a ratio of 4.96). The scan's host filtering
-//!   is measured CPU time, so these rows are the median of several runs, with min and max;
+//!   is modeled (rows examined times the calibrated `filter-scan` cost: deterministic), or with
+//!   `--compute measured` its CPU time, the median of several runs with min and max;
 //! - TPC-H (3.6x over the 22 queries, >15x on the top five): not run until the 22 queries
 //!   exist on the device.
 //!
@@ -24,7 +25,9 @@ use app_support::setup::{profile_of, Env};
 use app_support::{Path, SuiteError};
 use serde::Serialize;
 use sim_nvme::{Activity, DeviceProfile};
-use yoursql_core::{build_filter_module, CmpOp, Predicate, ScanMode, ScanStats, Scanner, TpchTable, Value};
+use yoursql_core::{
+    build_filter_module, CmpOp, HostCost, Predicate, ScanMode, ScanStats, Scanner, TpchTable, Value,
+};
 
 use crate::runs::Plan;
 
@@ -126,9 +129,21 @@ fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
     (v[n / 2], v[0], v[n - 1])
 }
 
-/// Runs every row on `common`'s profile (with its `--set`s): the filter query at scale factor
-/// `sf`, `runs` times.
-pub fn run(common: &Common, sf: f64, runs: usize, progress: &mut Progress) -> Result<Paper, SuiteError> {
+/// How big the device and pointer-chasing rows run.
+#[derive(Clone, Copy, Debug)]
+pub struct Sizes {
+    /// TPC-H scale factor of the filter query.
+    pub sf: f64,
+    /// Bytes written then read by the bandwidth rows.
+    pub working_set: u64,
+    /// Bytes of the pointer-chasing graph.
+    pub graph: u64,
+}
+
+/// Runs every row on `common`'s profile (with its `--set`s); the filter query `runs` times
+/// when its host filtering is measured.
+pub fn run(common: &Common, sizes: Sizes, runs: usize, progress: &mut Progress) -> Result<Paper, SuiteError> {
+    let sf = sizes.sf;
     let profile = profile_of(common)?;
     let mut rows = Vec::new();
 
@@ -137,7 +152,7 @@ pub fn run(common: &Common, sf: f64, runs: usize, progress: &mut Progress) -> Re
     let lat = sim_nvme::bench::latency(profile.clone()).map_err(bench_err)?;
     let bw = sim_nvme::bench::bandwidth(
         profile.clone(),
-        1 << 30,
+        sizes.working_set,
         128.min(usize::from(profile.controller.max_queue_depth)),
     )
     .map_err(bench_err)?;
@@ -185,13 +200,24 @@ pub fn run(common: &Common, sf: f64, runs: usize, progress: &mut Progress) -> Re
     );
     let below = r.ours.is_some_and(|o| o < 800.0);
     rows.push(r.note(if below {
-        "1 GiB working set; not fitted: 80 dies at tR 65 us, hit at random by 128 outstanding reads, cap it below the link's 806 K/s"
+        "not fitted: 80 dies at tR 65 us, hit at random by 128 outstanding reads, cap it below the link's 806 K/s"
     } else {
-        "1 GiB working set; not fitted"
+        "not fitted"
     }));
 
-    rows.push(pointer_chase(common, &profile, progress)?);
-    rows.extend(filter_query(&profile, sf, runs, progress)?);
+    rows.push(pointer_chase(common, &profile, sizes.graph, progress)?);
+    let calibration = match &common.calibration {
+        Some(p) => Calibration::load(p)?,
+        None => Calibration::shipped(),
+    };
+    rows.extend(filter_query(
+        &profile,
+        &calibration,
+        common.compute,
+        sf,
+        runs,
+        progress,
+    )?);
     for (figure, published) in [
         ("TPC-H: total time over the 22 queries, conv / offload", 3.6),
         ("TPC-H: the five slowest queries, average speed-up", 15.0),
@@ -255,6 +281,7 @@ pub fn run(common: &Common, sf: f64, runs: usize, progress: &mut Progress) -> Re
 fn pointer_chase(
     common: &Common,
     profile: &DeviceProfile,
+    graph_bytes: u64,
     progress: &mut Progress,
 ) -> Result<Row, SuiteError> {
     let modules = app_support::setup::modules(common.modules)?;
@@ -268,7 +295,7 @@ fn pointer_chase(
         seed: common.seed,
         input: None,
         text_bytes: 0,
-        graph_bytes: 64 << 20,
+        graph_bytes,
         walks: pointer_chase::cli::Walks {
             starts: 100,
             hops: 100,
@@ -283,7 +310,10 @@ fn pointer_chase(
             plant: 0,
         },
     };
-    progress.step("generating a 64 MiB graph");
+    progress.step(format!(
+        "generating a {} graph",
+        app_support::size::human(graph_bytes)
+    ));
     let (graph, info) = app_support::setup::graph(None, plan.graph_bytes, plan.seed)?;
     app_support::program::put(&env, "graph.bin", &graph, progress)?;
     let starts = app_support::setup::starts(info.bytes, 100, plan.seed);
@@ -296,7 +326,10 @@ fn pointer_chase(
     };
     let accept = (1.114 - 0.03, 1.114 + 0.03);
     Ok(Row {
-        figure: "pointer chasing speed-up (conv / NDP), 100 starts x 100 hops, 64 MiB graph".to_owned(),
+        figure: format!(
+            "pointer chasing speed-up (conv / NDP), 100 starts x 100 hops, {} graph",
+            app_support::size::human(graph_bytes)
+        ),
         source: "Biscuit ISCA'16 (138.6 s / 124.4 s)",
         published: Some(1.114),
         ours: Some(x),
@@ -329,39 +362,78 @@ fn scan_energy(s: &ScanStats, profile: &DeviceProfile) -> f64 {
     sim_nvme::energy(&a, &profile.power).total_j
 }
 
-/// The filter query's rows, `runs` runs of each mode (the host filtering is measured).
+/// `lineitem` at a scale factor on an in-memory device with the filter module, and the filter
+/// query bound to it.
+pub struct FilterQuery {
+    scanner: Scanner,
+    table: yoursql_core::DeviceTable,
+    filter: Vec<yoursql_core::BoundPredicate>,
+}
+
+fn yq(e: &dyn std::fmt::Display) -> SuiteError {
+    SuiteError::Bench(format!("filter query: {e}"))
+}
+
+impl FilterQuery {
+    /// Generates and stores `lineitem` at `sf` on a new device of `profile`.
+    pub fn load(profile: &DeviceProfile, sf: f64) -> Result<FilterQuery, SuiteError> {
+        let module = build_filter_module(true)?;
+        let dev = host_sdk::Device::embedded(profile.clone(), host_sdk::ImageSpec::Memory)?;
+        let enc = TpchTable::Lineitem.encode(sf).map_err(|e| yq(&e))?;
+        let table = yoursql_core::store_table(&dev, &enc).map_err(|e| yq(&e))?;
+        drop(enc);
+        let scanner = Scanner::new(&dev, &module).map_err(|e| yq(&e))?;
+        let date = Value::date("1995-01-17").map_err(|e| yq(&e))?;
+        let filter = vec![Predicate::cmp("l_shipdate", CmpOp::Eq, date)
+            .bind(&table.schema)
+            .map_err(|e| yq(&e))?];
+        Ok(FilterQuery {
+            scanner,
+            table,
+            filter,
+        })
+    }
+
+    /// One scan of the filter query in `mode`, the host's work charged as `cost` says.
+    pub fn scan(&self, mode: ScanMode, cost: HostCost) -> Result<yoursql_core::ScanOutput, SuiteError> {
+        let mut scanner = self.scanner.clone();
+        scanner.config.host_cost = cost;
+        scanner
+            .scan_collect(&self.table, &self.filter, None, mode)
+            .map_err(|e| yq(&e))
+    }
+}
+
+/// The filter query's rows: modeled host cost (the calibration's `filter-scan`, one run,
+/// deterministic), or measured (`runs` runs: median, min and max).
 fn filter_query(
     profile: &DeviceProfile,
+    calibration: &Calibration,
+    compute: Compute,
     sf: f64,
     runs: usize,
     progress: &mut Progress,
 ) -> Result<Vec<Row>, SuiteError> {
-    let yq = |e: &dyn std::fmt::Display| SuiteError::Bench(format!("filter query: {e}"));
-    progress.step("building the filter module");
-    let module = build_filter_module(true)?;
-    progress.done();
-    let dev = host_sdk::Device::embedded(profile.clone(), host_sdk::ImageSpec::Memory)?;
     progress.step(format!("generating and storing TPC-H lineitem at SF {sf}"));
-    let enc = TpchTable::Lineitem.encode(sf).map_err(|e| yq(&e))?;
-    let table = yoursql_core::store_table(&dev, &enc).map_err(|e| yq(&e))?;
-    drop(enc);
+    let fq = FilterQuery::load(profile, sf)?;
     progress.done();
-    let scanner = Scanner::new(&dev, &module).map_err(|e| yq(&e))?;
-    let date = Value::date("1995-01-17").map_err(|e| yq(&e))?;
-    let filter = [Predicate::cmp("l_shipdate", CmpOp::Eq, date)
-        .bind(&table.schema)
-        .map_err(|e| yq(&e))?];
+    let (cost, runs) = match (compute, calibration.host.get("filter-scan")) {
+        (Compute::Modeled, Some(c)) => (HostCost::PerRow { ps: c.ps_per_unit }, 1),
+        (Compute::Modeled, None) => {
+            return Err(SuiteError::NoHostCost {
+                workload: "filter-scan".into(),
+                known: calibration.host.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
+        }
+        (Compute::Measured, _) => (HostCost::Measured, runs.max(1)),
+    };
     let (mut speed, mut io_ratio, mut host_part, mut energy) = (vec![], vec![], vec![], vec![]);
     let mut per_row = vec![];
     let mut rows_out = 0;
-    for r in 0..runs.max(1) {
-        progress.step(format!("filter query, run {} of {}", r + 1, runs.max(1)));
-        let conv = scanner
-            .scan_collect(&table, &filter, None, ScanMode::Conv)
-            .map_err(|e| yq(&e))?;
-        let off = scanner
-            .scan_collect(&table, &filter, None, ScanMode::Offload)
-            .map_err(|e| yq(&e))?;
+    for r in 0..runs {
+        progress.step(format!("filter query, run {} of {runs}", r + 1));
+        let conv = fq.scan(ScanMode::Conv, cost)?;
+        let off = fq.scan(ScanMode::Offload, cost)?;
         progress.done();
         if conv.rows != off.rows {
             return Err(yq(
@@ -376,6 +448,10 @@ fn filter_query(
         per_row.push(c.host_compute_ns as f64 / c.rows_scanned.max(1) as f64);
         energy.push(scan_energy(c, profile) / scan_energy(o, profile).max(f64::MIN_POSITIVE));
     }
+    let how = match cost {
+        HostCost::PerRow { ps } => format!("host filtering modeled: {ps} ps per row examined (calibrated)"),
+        HostCost::Measured => format!("host filtering measured: median of {runs} runs"),
+    };
     let (s, s_lo, s_hi) = median(speed);
     let (io, io_lo, io_hi) = median(io_ratio);
     let (hp, hp_lo, hp_hi) = median(host_part);
@@ -390,14 +466,14 @@ fn filter_query(
         0.3,
     )
     .note(format!(
-        "SF {sf}, {rows_out} rows; median of {} runs (host filtering is measured CPU time); \
-         the conventional side is {:.0}% host filtering (YourSQL's host was MariaDB; ours tests the \
-         predicate's columns of every row in Rust), see the two rows below",
-        runs.max(1),
+        "SF {sf}, {rows_out} rows; {how}; the conventional side is {:.0}% host filtering \
+         (YourSQL's host was MariaDB; ours tests the predicate's columns of every row in Rust), \
+         see the rows below",
         hp * 100.0
     ));
-    speed_row.spread = Some((s_lo, s_hi));
-    let mut io_row = Row {
+    let spread = |lo: f64, hi: f64| (runs > 1).then_some((lo, hi));
+    speed_row.spread = spread(s_lo, s_hi);
+    let io_row = Row {
         figure: "filter query, I/O only: conv I/O time / offload time".to_owned(),
         source: "ours (context for the speed-up)",
         published: None,
@@ -407,9 +483,8 @@ fn filter_query(
         tolerance: "-".to_owned(),
         verdict: "context",
         note: "what offloading gains with no host filtering at all".to_owned(),
-        spread: Some((io_lo, io_hi)),
+        spread: spread(io_lo, io_hi),
     };
-    io_row.spread = Some((io_lo, io_hi));
     let host_row = Row {
         figure: "filter query, conventional: share of host filtering".to_owned(),
         source: "ours (context for the speed-up)",
@@ -420,7 +495,7 @@ fn filter_query(
         tolerance: "-".to_owned(),
         verdict: "context",
         note: "host compute / conventional time".to_owned(),
-        spread: Some((hp_lo * 100.0, hp_hi * 100.0)),
+        spread: spread(hp_lo * 100.0, hp_hi * 100.0),
     };
     let row_cost = Row {
         figure: "filter query, conventional: host filtering per row".to_owned(),
@@ -431,10 +506,10 @@ fn filter_query(
         accept: None,
         tolerance: "-".to_owned(),
         verdict: "context",
-        note: "thread CPU time / rows examined (column first: only the predicate's columns are \
+        note: "host compute / rows examined (column first: only the predicate's columns are \
                decoded before a row is kept)"
             .to_owned(),
-        spread: Some((pr_lo, pr_hi)),
+        spread: spread(pr_lo, pr_hi),
     };
     let mut energy_row = Row::relative(
         "filter query energy, conv / offload (60.5 kJ / 12.2 kJ)",
@@ -444,7 +519,7 @@ fn filter_query(
         "x",
         0.3,
     );
-    energy_row.spread = Some((e_lo, e_hi));
+    energy_row.spread = spread(e_lo, e_hi);
     let energy_row = if energy_row.verdict == "disagrees" {
         energy_row.note(
             "the model's energy follows time (idle power x simulated time dominates); Biscuit \

@@ -30,7 +30,7 @@ fn the_shipped_calibration_covers_every_release_ssdlet() {
             );
         }
     }
-    for w in ["wordcount", "grep", "pointer-chase"] {
+    for w in ["wordcount", "grep", "pointer-chase", "filter-scan"] {
         assert!(
             cal.host.get(w).is_some_and(|h| h.ps_per_unit > 0),
             "host cost of {w}"

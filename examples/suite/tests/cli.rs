@@ -78,6 +78,73 @@ fn figures(v: &serde_json::Value) -> Vec<(String, String, u64)> {
     out
 }
 
+/// Runs `f` while another thread keeps a core busy.
+fn while_busy<R>(f: impl FnOnce() -> R) -> R {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let busy = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut x = 1u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            x
+        })
+    };
+    let r = f();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    busy.join().unwrap();
+    r
+}
+
+#[test]
+fn paper_rows_have_verdicts_and_repeat_bit_for_bit() {
+    let args = [
+        "paper",
+        "--sf",
+        "0.01",
+        "--graph-size",
+        "1MiB",
+        "--working-set",
+        "8MiB",
+        "--json",
+    ];
+    let quiet = json_of(env!("CARGO_BIN_EXE_suite"), &args);
+    let loaded = while_busy(|| json_of(env!("CARGO_BIN_EXE_suite"), &args));
+    let rows = quiet["rows"].as_array().unwrap();
+    assert!(rows.len() >= 9, "{quiet}");
+    for r in rows {
+        for k in [
+            "figure",
+            "source",
+            "published",
+            "ours",
+            "tolerance",
+            "verdict",
+            "note",
+        ] {
+            assert!(r.get(k).is_some(), "{k} in {r}");
+        }
+        let v = r["verdict"].as_str().unwrap();
+        assert!(["agrees", "disagrees", "context", "not run"].contains(&v), "{r}");
+    }
+    let ours = |v: &serde_json::Value| -> Vec<String> {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| format!("{} {}", r["figure"], r["ours"]))
+            .collect()
+    };
+    assert_eq!(ours(&quiet), ours(&loaded));
+    assert!(!quiet["fitted"].as_array().unwrap().is_empty());
+    fails_naming(
+        env!("CARGO_BIN_EXE_suite"),
+        &["paper", "--sf", "0"],
+        &["--sf", "above 0"],
+    );
+}
+
 #[test]
 fn figures_are_identical_on_a_busy_machine() {
     // The default (modeled) compute charges counted work, never the machine's clock: a second
@@ -94,20 +161,7 @@ fn figures_are_identical_on_a_busy_machine() {
         "--json",
     ];
     let quiet = json_of(env!("CARGO_BIN_EXE_suite"), &args);
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let busy = {
-        let stop = stop.clone();
-        std::thread::spawn(move || {
-            let mut x = 1u64;
-            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
-            }
-            x
-        })
-    };
-    let loaded = json_of(env!("CARGO_BIN_EXE_suite"), &args);
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    busy.join().unwrap();
+    let loaded = while_busy(|| json_of(env!("CARGO_BIN_EXE_suite"), &args));
     let (a, b) = (figures(&quiet), figures(&loaded));
     assert!(a.len() > 12, "{a:?}");
     assert_eq!(a, b);

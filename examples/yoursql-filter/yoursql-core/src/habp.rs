@@ -157,13 +157,30 @@ pub(crate) fn offload(
             stats.pcie_bytes += data.len() as u64;
 
             cpu = cpu.max(done);
-            let start = host_sdk::cpu::thread_cpu_time();
-            for (i, bytes) in data.chunks(PAGE_BYTES).enumerate() {
-                stats.rows_scanned += rf.page(&table.schema, page + i as u64, bytes, out.buf())?;
-            }
-            out.drain_full()?;
+            let mut failed = None;
+            let mut examined = 0;
             // INVARIANT(scan-modes-agree): filtering and the consumer's batches are charged (offload)
-            let spent = host_sdk::cpu::thread_cpu_time().saturating_sub(start);
+            let spent = s.config.host_cost.charge(|| {
+                let mut rows = 0;
+                for (i, bytes) in data.chunks(PAGE_BYTES).enumerate() {
+                    match rf.page(&table.schema, page + i as u64, bytes, out.buf()) {
+                        Ok(n) => rows += n,
+                        Err(e) => {
+                            failed = Some(e);
+                            return rows;
+                        }
+                    }
+                }
+                if let Err(e) = out.drain_full() {
+                    failed = Some(e);
+                }
+                examined = rows;
+                rows
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            stats.rows_scanned += examined;
             stats.host_compute_ns += nanos(spent);
             cpu += host_sdk::SimDuration(nanos(spent));
         }

@@ -20,7 +20,8 @@
 //! **Time.** Everything happens on the [`Device`]'s host clock: a scan starts at
 //! [`Device::now`] and leaves the clock at its end; [`ScanStats::simulated_ns`] is the
 //! difference. Host work (decoding, filtering, projecting, and the consumer's handling of each
-//! batch) is measured thread CPU time charged to the clock, in both modes.
+//! batch) is measured thread CPU time charged to the clock, in every mode, or with
+//! [`HostCost::PerRow`] the rows examined times a calibrated cost (deterministic).
 
 use std::path::{Path, PathBuf};
 
@@ -103,6 +104,36 @@ pub struct ScanConfig {
     pub min_table_pages: u64,
     /// Most rows per batch handed to the consumer. Default 8192.
     pub batch_rows: usize,
+    /// How the host's filtering is charged. Default [`HostCost::Measured`].
+    pub host_cost: HostCost,
+}
+
+/// How a scan charges the host's work (decoding and filtering rows) to the host clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostCost {
+    /// The thread CPU time of the filtering and of the consumer's handling of the batches
+    /// (what a query engine adds cannot be counted).
+    Measured,
+    /// Rows examined times a calibrated cost (deterministic): the filter's own work only; the
+    /// consumer's handling of the batches is not charged.
+    PerRow {
+        /// Picoseconds per row examined.
+        ps: u64,
+    },
+}
+
+impl HostCost {
+    /// Runs `f`, which filters and returns the rows it examined, and returns what to charge
+    /// for it.
+    pub(crate) fn charge(self, f: impl FnOnce() -> u64) -> std::time::Duration {
+        match self {
+            HostCost::Measured => host_sdk::cpu::on_cpu(f).1,
+            HostCost::PerRow { ps } => {
+                let rows = f();
+                std::time::Duration::from_nanos((rows as u128 * ps as u128 / 1000) as u64)
+            }
+        }
+    }
 }
 
 impl Default for ScanConfig {
@@ -119,6 +150,7 @@ impl Default for ScanConfig {
             max_hint_ratio: 0.5,
             min_table_pages: 64,
             batch_rows: 8192,
+            host_cost: HostCost::Measured,
         }
     }
 }
@@ -300,7 +332,10 @@ impl Scanner {
             None => conv(self, table, &rf, &mut out, &mut stats)?,
         }
         // INVARIANT(scan-modes-agree): the consumer's last batches are charged too
-        let (flushed, spent) = host_sdk::cpu::on_cpu(|| out.flush());
+        let (flushed, spent) = match self.config.host_cost {
+            HostCost::Measured => host_sdk::cpu::on_cpu(|| out.flush()),
+            HostCost::PerRow { .. } => (out.flush(), std::time::Duration::ZERO),
+        };
         flushed?;
         stats.host_compute_ns += nanos(spent);
         self.device.charge(spent);
@@ -553,21 +588,26 @@ fn conv(
     let mut failed: Option<ScanError> = None;
     let mut next_page = 0u64;
     let mut rows_scanned = 0u64;
-    let report = file.scan(s.config.read_ahead, |chunk| {
-        if failed.is_some() {
-            return;
-        }
-        for page in chunk.chunks(PAGE_BYTES) {
-            let r = rf.page(&table.schema, next_page, page, out.buf()).and_then(|n| {
-                rows_scanned += n;
-                out.drain_full()
-            });
-            next_page += 1;
-            if let Err(e) = r {
-                failed = Some(e);
-                return;
+    let report = file.scan_charged(s.config.read_ahead, |chunk| {
+        s.config.host_cost.charge(|| {
+            let mut rows = 0;
+            if failed.is_some() {
+                return rows;
             }
-        }
+            for page in chunk.chunks(PAGE_BYTES) {
+                let r = rf.page(&table.schema, next_page, page, out.buf()).and_then(|n| {
+                    rows += n;
+                    out.drain_full()
+                });
+                next_page += 1;
+                if let Err(e) = r {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            rows_scanned += rows;
+            rows
+        })
     })?;
     if let Some(e) = failed {
         return Err(e);

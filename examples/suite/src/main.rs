@@ -318,8 +318,14 @@ fn paper_cmd(a: PaperArgs) -> anyhow::Result<()> {
         program::print_json(&serde_json::to_value(&p)?)?;
     } else {
         println!(
-            "{} (seed {}); filter query at TPC-H SF {}, {} runs",
-            p.profile, a.pass.seed, p.sf, p.runs
+            "{} (seed {}); filter query at TPC-H SF {}, host filtering {}",
+            p.profile,
+            a.pass.seed,
+            p.sf,
+            match a.compute {
+                Compute::Modeled => "modeled (one run, deterministic)".to_owned(),
+                Compute::Measured => format!("measured ({} runs)", p.runs),
+            }
         );
         print!("{}", paper::table(&p));
     }

@@ -49,3 +49,29 @@ pub fn print_json(v: &Value) -> Result<(), SuiteError> {
         source,
     })
 }
+
+/// A program's `main`: runs `run` and prints its error, with every cause its message does not
+/// already include, as one `Error: ...` line (no backtrace, whatever `RUST_BACKTRACE` says),
+/// exiting with status 1.
+pub fn main(run: impl FnOnce() -> anyhow::Result<()>) -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {}", error_text(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// `e` and its causes, each once.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
+}

@@ -35,7 +35,11 @@ struct Cli {
     output: Option<PathBuf>,
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    app_support::program::main(run)
+}
+
+fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let c = &cli.common;
     let mut progress = Progress::new(!c.json);

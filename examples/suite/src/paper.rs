@@ -271,7 +271,11 @@ pub fn run(common: &Common, sizes: Sizes, runs: usize, progress: &mut Progress) 
     Ok(Paper {
         profile: profile.name.clone(),
         sf,
-        runs: if common.compute == Compute::Modeled { 1 } else { runs.max(1) },
+        runs: if common.compute == Compute::Modeled {
+            1
+        } else {
+            runs.max(1)
+        },
         rows,
         fitted,
     })

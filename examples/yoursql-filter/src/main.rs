@@ -77,9 +77,12 @@ struct Common {
     /// TPC-H scale factor.
     #[arg(long, default_value_t = 0.01)]
     sf: f64,
-    /// Device profile (pm1725 or tiny).
+    /// Device profile: a built-in name (pm1725, tiny) or a TOML file.
     #[arg(long, default_value = "pm1725")]
     profile: String,
+    /// Sets one device profile field, e.g. `--set nand.read_ns=50000` (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
     /// Build the filter module in debug (faster to build, slower device-side code).
     #[arg(long)]
     debug_module: bool,
@@ -130,13 +133,8 @@ struct TpchArgs {
     mode: ModeArg,
 }
 
-fn profile(name: &str) -> Result<DeviceProfile> {
-    DeviceProfile::builtin(name).with_context(|| {
-        format!(
-            "no device profile `{name}`; expected one of {}",
-            DeviceProfile::BUILTINS.join(", ")
-        )
-    })
+fn profile(c: &Common) -> Result<DeviceProfile> {
+    DeviceProfile::load_with(&c.profile, &c.set).with_context(|| format!("device profile `{}`", c.profile))
 }
 
 fn setup(c: &Common, tables: &[TpchTable]) -> Result<Setup> {
@@ -147,7 +145,7 @@ fn setup(c: &Common, tables: &[TpchTable]) -> Result<Setup> {
         );
     }
     let module = build_filter_module(!c.debug_module).context("building the filter module")?;
-    Ok(Setup::new(profile(&c.profile)?, c.sf, tables, Some(&module))?)
+    Ok(Setup::new(profile(c)?, c.sf, tables, Some(&module))?)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -209,7 +207,18 @@ fn bench(_: BenchArgs) -> Result<()> {
 #[cfg(feature = "parquet")]
 use bench::bench;
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    // One `Error: ...` line with every cause, no backtrace.
+    match run_cli() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_cli() -> Result<()> {
     let cli = Cli::parse();
     match cli.cmd {
         Some(Cmd::Run(a)) => run(a),

@@ -21,6 +21,7 @@ use yoursql_filter::session::{run_query, tables_for, Setup};
 #[cfg(feature = "parquet")]
 mod bench;
 mod tpch_cmd;
+mod tpch_report;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -119,6 +120,8 @@ struct BenchArgs {
 }
 
 #[derive(Args, Debug, Clone)]
+// `--sf -1` reaches the scale-factor check instead of being taken for a flag.
+#[command(allow_negative_numbers = true)]
 struct TpchArgs {
     #[command(flatten)]
     common: Common,
@@ -131,6 +134,12 @@ struct TpchArgs {
     /// Scan mode(s).
     #[arg(long, value_enum, default_value_t = ModeArg::All)]
     mode: ModeArg,
+    /// Print one JSON object (per query, totals, the comparison with YourSQL) instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Runs of each query in each mode; the median simulated time is reported, with min-max.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    runs: usize,
 }
 
 fn profile(c: &Common) -> Result<DeviceProfile> {

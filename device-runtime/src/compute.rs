@@ -2,8 +2,8 @@
 //!
 //! The runtime counts the work each instance does ([`WorkCounts`]: runtime calls, messages,
 //! payload bytes moved, file bytes read, DRAM allocations) in every model. Compute is charged
-//! at every runtime call and allocation (and when the entry point returns), to the instance's
-//! virtual clock:
+//! to the instance's virtual clock at every runtime call that may wait and every allocation
+//! (measured compute also when the entry point returns):
 //!
 //! - [`ComputeModel::Modeled`] (the default; deterministic): the counted work times per-unit
 //!   costs. The costs of an SSDlet come from a [`CostTable`] entry for its exact module build
@@ -155,15 +155,16 @@ impl CostTable {
 pub struct CostModel {
     /// Calibrated SSDlets.
     pub table: Arc<CostTable>,
-    /// Device-core time per reference-host-core time (the profile's `arm_slowdown`).
-    pub slowdown: f64,
+    /// Device-core time per reference-host-core time; `None` (the default): the device
+    /// profile's `arm_slowdown`, taken when the runtime starts.
+    pub slowdown: Option<f64>,
 }
 
 impl Default for CostModel {
     fn default() -> Self {
         CostModel {
             table: Arc::new(CostTable::default()),
-            slowdown: sim_nvme::DeviceProfile::pm1725().arm.arm_slowdown,
+            slowdown: None,
         }
     }
 }
@@ -185,7 +186,7 @@ impl ComputeModel {
     pub fn modeled(profile: &sim_nvme::DeviceProfile, table: Arc<CostTable>) -> ComputeModel {
         ComputeModel::Modeled(CostModel {
             table,
-            slowdown: profile.arm.arm_slowdown,
+            slowdown: Some(profile.arm.arm_slowdown),
         })
     }
 
@@ -206,10 +207,20 @@ impl ComputeModel {
         match self {
             ComputeModel::Modeled(m) => {
                 let (c, src) = m.table.lookup(module, ssdlet, digest);
-                (c.scaled(m.slowdown), src)
+                (c.scaled(m.slowdown.unwrap_or(1.0)), src)
             }
             ComputeModel::Measured { .. } => (UnitCosts::GENERIC, CostSource::Measured),
         }
+    }
+}
+
+impl ComputeModel {
+    /// This model with an unset slowdown taken from `profile` (what the runtime runs with).
+    pub(crate) fn for_profile(mut self, profile: &sim_nvme::DeviceProfile) -> ComputeModel {
+        if let ComputeModel::Modeled(m) = &mut self {
+            m.slowdown.get_or_insert(profile.arm.arm_slowdown);
+        }
+        self
     }
 }
 

@@ -23,9 +23,10 @@ fn testkit() -> LoadedModule {
 fn words(m: &LoadedModule, table: CostTable) -> RunReport {
     let profile = DeviceProfile::tiny();
     let config = RuntimeConfig {
+        // No slowdown given: the runtime takes the profile's (tiny: 10, pm1725: 20).
         compute: ComputeModel::Modeled(CostModel {
             table: Arc::new(table),
-            slowdown: profile.arm.arm_slowdown,
+            slowdown: None,
         }),
         ..RuntimeConfig::default()
     };
@@ -63,7 +64,8 @@ fn each_build_is_charged_its_own_costs_and_the_report_says_which() {
         "{:?}",
         s.work
     );
-    // The generic costs, counted work times the slowdown, are what the clock was charged.
+    // The generic costs, counted work times the profile's slowdown, are what the clock was
+    // charged.
     let slowdown = DeviceProfile::tiny().arm.arm_slowdown;
     let want = UnitCosts::GENERIC.scaled(slowdown).of(&s.work) / 1000;
     assert!(

@@ -58,7 +58,8 @@ pub struct RunReport {
 /// model: it is what the modeled compute charges for).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkCounts {
-    /// Runtime calls (port get/put/close, file length/read, matcher, yield, ...).
+    /// Runtime calls that may wait (port get and put, file length and read, matcher scan,
+    /// yield); bookkeeping calls (port close, log, error text, matcher limits) are not counted.
     pub calls: u64,
     /// Messages received or sent.
     pub messages: u64,

@@ -132,7 +132,7 @@ impl Runtime {
             return Err(RuntimeError::NoCores(profile.name));
         }
         let (namespace, host_now) = Namespace::load(&mut ssd, SimTime::ZERO)?;
-        let compute = config.compute.clone();
+        let compute = config.compute.clone().for_profile(&profile);
         let matcher = config.matcher.unwrap_or(MatcherLimits {
             max_keys: profile.matcher.max_keys,
             max_key_len: profile.matcher.max_key_bytes,

@@ -16,8 +16,9 @@
 //! mapper's CPU time is proportional to the bytes it reads). Its code
 //! decides the numbers: a debug build or a slower algorithm gets larger ones. Per host path:
 //! picoseconds per unit, the same median. Each entry records its samples, sizes, runs, the unit
-//! chosen and the largest residual. Entries of other module builds already in the file are
-//! kept (so a debug and a release build can both be calibrated).
+//! chosen and the largest residual. The file keeps one entry per SSDlet: measuring a build
+//! replaces the entry of any other build of that SSDlet (a table made by hand may hold several
+//! builds; the runtime picks the exact one). Host paths and SSDlets not measured are kept.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -245,8 +246,10 @@ pub fn run(
             ps_text(k),
             worst * 100.0
         ));
+        // One entry per SSDlet: the build measured now replaces any other (the test of the
+        // shipped file requires every entry to be the current release build).
         cal.ssdlets
-            .retain(|e| !(e.module == module && e.ssdlet == ssdlet && e.digest == digest));
+            .retain(|e| !(e.module == module && e.ssdlet == ssdlet));
         cal.ssdlets.push(CalibratedSsdlet {
             module,
             ssdlet,
@@ -270,12 +273,23 @@ pub fn run(
             ps_text(k),
             worst * 100.0
         ));
+        let derivation = if workload == "filter-scan" {
+            format!(
+                "suite calibrate --parts filter-scan: the filter query's conventional scan of TPC-H \
+                 lineitem at SF {FILTER_SF}, {} runs, median of CPU time per row examined, largest \
+                 residual {:.1}%",
+                samples.len(),
+                worst * 100.0
+            )
+        } else {
+            how(samples.len(), worst)
+        };
         cal.host.insert(
             workload.to_owned(),
             HostCost {
                 unit: unit.to_owned(),
                 ps_per_unit: ps,
-                derivation: how(samples.len(), worst),
+                derivation,
             },
         );
     }

@@ -61,7 +61,20 @@ pub fn run(
                 .filter_map(|pass| pass[i].run(f.path).map(|r| r.simulated_ns))
                 .collect();
             m.sort_unstable();
-            let median = m.get(m.len() / 2).copied().unwrap_or(0);
+            if m.is_empty() {
+                return Err(SuiteError::Bench(format!(
+                    "{}: no measured {} run to compare with",
+                    o.workload,
+                    f.path.name()
+                )));
+            }
+            // The median: the middle run, or the mean of the two middle runs.
+            let n = m.len();
+            let median = if n % 2 == 1 {
+                m[n / 2]
+            } else {
+                (m[n / 2 - 1] + m[n / 2]) / 2
+            };
             let ratio = f.simulated_ns as f64 / median.max(1) as f64;
             rows.push(Row {
                 workload: o.workload,

@@ -4,9 +4,9 @@
 //! streaming [`WordCounter`], its compute (modeled per byte scanned, or measured) charged to the
 //! [`Device`] host clock.
 //!
-//! Host compute is the measured CPU time of one thread at factor 1 (not wall time: a busy
-//! machine does not slow the simulated host), so conventional times still vary a little from
-//! run to run (the wordcount computes much on the host).
+//! Host compute is modeled by default (bytes scanned times the calibrated cost per byte: the
+//! same figure on any machine), or with `--compute measured` the CPU time of one thread at
+//! factor 1 (not wall time), which varies a little from run to run.
 
 use std::collections::HashMap;
 

@@ -114,8 +114,9 @@ pub enum HostCost {
     /// The thread CPU time of the filtering and of the consumer's handling of the batches
     /// (what a query engine adds cannot be counted).
     Measured,
-    /// Rows examined times a calibrated cost (deterministic): the filter's own work only; the
-    /// consumer's handling of the batches is not charged.
+    /// Rows examined times a calibrated cost (deterministic). The cost is calibrated on the
+    /// whole conventional scan (`suite calibrate --parts filter-scan`, collecting the rows), so
+    /// it covers a plain consumer; a heavier consumer's own work is not charged.
     PerRow {
         /// Picoseconds per row examined.
         ps: u64,
@@ -201,11 +202,12 @@ pub struct ScanStats {
     pub pages_transferred: u64,
     /// Bytes moved device-to-host over PCIe: NVMe read data plus SSDlet messages (hints).
     pub pcie_bytes: u64,
-    /// Rows the host decoded.
+    /// Rows the host examined (the predicate's columns decoded and tested).
     pub rows_scanned: u64,
     /// Rows returned.
     pub rows_out: u64,
-    /// Measured host compute charged to the clock, in ns.
+    /// Host compute charged to the clock, in ns ([`ScanConfig::host_cost`]: measured, or rows
+    /// examined times a calibrated cost).
     pub host_compute_ns: u64,
     /// Simulated time from the start until the last page read by the host arrived, in ns (the
     /// scan's I/O; the rest of `simulated_ns` is host processing not overlapped with it).
@@ -471,7 +473,10 @@ impl RowFilter {
     /// Filters page `index` column first, as a competent engine does: for each row only the
     /// columns the predicate reads are decoded (the others are skipped over, not built), the
     /// predicate is tested on them, and only a row that satisfies it has its projected columns
-    /// decoded into `out`. Returns the rows examined.
+    /// decoded into `out`. Returns the rows examined. A skipped column's structure (tag, length,
+    /// terminator) is checked, its contents are not: invalid text or an impossible date in a
+    /// column that is neither tested nor returned no longer fails the scan (the rows returned
+    /// are exactly those a whole-row decode would return from a well-formed page).
     pub(crate) fn page(
         &self,
         schema: &crate::value::Schema,

@@ -16,7 +16,7 @@ use host_sdk::DeviceProfile;
 use yoursql_core::{build_filter_module, ScanMode, TpchTable};
 use yoursql_filter::queries;
 use yoursql_filter::report::{json, result_table, side_by_side};
-use yoursql_filter::session::{run_query, tables_for, Setup};
+use yoursql_filter::session::{run_query, tables_for, QueryRun, Setup};
 
 #[cfg(feature = "parquet")]
 mod bench;
@@ -105,6 +105,10 @@ struct RunArgs {
     /// Result rows to show.
     #[arg(long, default_value_t = 20)]
     show: usize,
+    /// Runs of each mode: the host's work is measured CPU time, so the simulated time is shown
+    /// as the median with min and max (the report is the median run's).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -174,15 +178,40 @@ fn run(a: RunArgs) -> Result<()> {
             names.join(", ")
         );
     }
+    if a.runs == 0 {
+        bail!("--runs 0; expected at least 1");
+    }
     let s = setup(&a.common, &tables)?;
     let rt = runtime()?;
     let mut runs = Vec::new();
+    let mut spread = Vec::new();
+    let mut identical = true;
     for mode in a.mode.modes() {
-        runs.push(rt.block_on(run_query(&s, &sql, mode))?);
+        let mut each = Vec::new();
+        for _ in 0..a.runs {
+            each.push(rt.block_on(run_query(&s, &sql, mode))?);
+        }
+        identical &= each.windows(2).all(|w| w[0].rows == w[1].rows);
+        each.sort_by_key(QueryRun::simulated_ns);
+        let times: Vec<u64> = each.iter().map(QueryRun::simulated_ns).collect();
+        spread.push((mode, times));
+        // The median run is the one reported.
+        let mid = each.len() / 2;
+        runs.push(each.swap_remove(mid));
     }
-    let identical = runs.windows(2).all(|w| w[0].rows == w[1].rows);
+    identical &= runs.windows(2).all(|w| w[0].rows == w[1].rows);
     if a.json {
-        let j = json(&name, &sql, s.sf, &a.common.profile, &runs, a.show);
+        let mut j = json(&name, &sql, s.sf, &a.common.profile, &runs, a.show);
+        j["runs"] = serde_json::json!(spread
+            .iter()
+            .map(|(mode, t)| serde_json::json!({
+                "mode": mode.name(),
+                "simulated_ns": t,
+                "median_ns": t[t.len() / 2],
+                "min_ns": t[0],
+                "max_ns": t[t.len() - 1],
+            }))
+            .collect::<Vec<_>>());
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         println!("query {name} at SF {} on {}: {sql}", s.sf, a.common.profile);
@@ -191,6 +220,16 @@ fn run(a: RunArgs) -> Result<()> {
         }
         println!();
         println!("{}", side_by_side(&runs));
+        for (mode, t) in &spread {
+            println!(
+                "{:<8} simulated over {} runs: median {:.3} ms (min {:.3} - max {:.3}; host work is measured CPU time)",
+                mode.name(),
+                t.len(),
+                t[t.len() / 2] as f64 / 1e6,
+                t[0] as f64 / 1e6,
+                t[t.len() - 1] as f64 / 1e6
+            );
+        }
         if runs.len() > 1 {
             println!(
                 "results identical across modes: {}",

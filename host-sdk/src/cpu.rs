@@ -63,6 +63,47 @@ pub fn on_cpu<R>(f: impl FnOnce() -> R) -> (R, Duration) {
     )
 }
 
+/// How host work is charged to the simulated host clock: the thread CPU time it took, or the
+/// units of work it counted times a calibrated cost (deterministic: the same figure on any
+/// machine under any load).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostCharge {
+    /// The thread CPU time of the work, at factor 1 (varies with the machine and its load).
+    Measured,
+    /// Counted units times this cost.
+    PerUnit {
+        /// Picoseconds per unit.
+        ps: u64,
+    },
+}
+
+impl HostCharge {
+    /// Runs `f`, which returns its result and the units of work it did, and returns them with
+    /// the compute to charge.
+    pub fn run<R>(self, f: impl FnOnce() -> (R, u64)) -> (R, u64, Duration) {
+        match self {
+            HostCharge::Measured => {
+                let ((r, units), spent) = on_cpu(f);
+                (r, units, spent)
+            }
+            HostCharge::PerUnit { ps } => {
+                let (r, units) = f();
+                let ns = units as u128 * ps as u128 / 1000;
+                (r, units, Duration::from_nanos(ns as u64))
+            }
+        }
+    }
+
+    /// Runs work that is not counted (a path's last step, a consumer's handling): measured, its
+    /// CPU time; per unit, nothing (the calibrated cost per unit covers it).
+    pub fn uncounted<R>(self, f: impl FnOnce() -> R) -> (R, Duration) {
+        match self {
+            HostCharge::Measured => on_cpu(f),
+            HostCharge::PerUnit { .. } => (f(), Duration::ZERO),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

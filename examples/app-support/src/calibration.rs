@@ -4,13 +4,12 @@
 //! by `cargo run --release -p suite -- calibrate` (which also records how each number was
 //! obtained).
 //!
-//! [`HostCompute`] is how a conventional path charges its host work: counted units times the
+//! A conventional path charges its host work with [`host_sdk::cpu::HostCharge`]: counted units times the
 //! calibrated cost (deterministic, the default) or the thread's measured CPU time.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use device_runtime::compute::{CalibratedSsdlet, CostTable};
 use serde::{Deserialize, Serialize};
@@ -61,6 +60,14 @@ impl Calibration {
         })
     }
 
+    /// The calibration file `path` names, else the shipped one (the programs' `--calibration`).
+    pub fn load_or_shipped(path: Option<&Path>) -> Result<Calibration, SuiteError> {
+        match path {
+            Some(p) => Self::load(p),
+            None => Ok(Self::shipped()),
+        }
+    }
+
     /// Reads a calibration file.
     pub fn load(path: &Path) -> Result<Calibration, SuiteError> {
         let text = std::fs::read_to_string(path).map_err(|e| SuiteError::Calibration {
@@ -81,39 +88,5 @@ impl Calibration {
     /// The text of this calibration as a TOML file.
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
-    }
-}
-
-/// How a conventional path charges its host compute.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostCompute {
-    /// Counted units times this cost in picoseconds (deterministic).
-    Modeled {
-        /// Picoseconds per unit.
-        ps_per_unit: u64,
-    },
-    /// The thread CPU time of the work, at factor 1 (varies with the machine and its load).
-    Measured,
-}
-
-impl HostCompute {
-    /// Runs `f`, which returns its result and the units of work it did, and returns them
-    /// with the host compute to charge.
-    pub fn run<R>(self, f: impl FnOnce() -> (R, u64)) -> (R, u64, Duration) {
-        match self {
-            HostCompute::Modeled { ps_per_unit } => {
-                let (r, units) = f();
-                (r, units, Self::modeled(units, ps_per_unit))
-            }
-            HostCompute::Measured => {
-                let ((r, units), spent) = host_sdk::cpu::on_cpu(f);
-                (r, units, spent)
-            }
-        }
-    }
-
-    /// `units` at `ps_per_unit`, in whole nanoseconds.
-    pub fn modeled(units: u64, ps_per_unit: u64) -> Duration {
-        Duration::from_nanos((units as u128 * ps_per_unit as u128 / 1000) as u64)
     }
 }

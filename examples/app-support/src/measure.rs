@@ -4,7 +4,7 @@
 //!
 //! - [`scanned`]: a conventional deep sequential scan ([`host_sdk::HostFile::scan`], 128 KiB
 //!   requests, 64 deep, the [`ReadAhead`] default); the host processes chunks in order as they
-//!   arrive and its compute ([`HostCompute`]) is charged as a streaming pipeline, the most favourable
+//!   arrive and its compute ([`HostCharge`]) is charged as a streaming pipeline, the most favourable
 //!   case for the conventional side. NAND pages are counted on the host (the host API has no
 //!   device counters): a scan reads each NAND page of the file once (`ceil(bytes / page_bytes)`).
 //! - [`ndp_measured`], [`drain`]: an NDP run's figures from the device's [`RunReport`] and the
@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use host_sdk::{Device, HostReceiver, ReadAhead, RunReport, SimDuration, SimTime};
 
-use crate::calibration::HostCompute;
+use host_sdk::cpu::HostCharge;
 
 /// Which path a run took.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -55,7 +55,7 @@ pub struct Measured<T> {
     /// application's `conv`).
     pub nand_pages: u64,
     /// Host compute charged (conventional runs; zero for NDP): modeled from counted work or
-    /// measured thread CPU time ([`HostCompute`]).
+    /// measured thread CPU time ([`HostCharge`]).
     pub host_compute: Duration,
     /// Units of host work counted (bytes scanned, hops decoded; zero for NDP): what a
     /// calibration fits the host's cost per unit to.
@@ -81,7 +81,7 @@ pub fn scanned<S, T>(
     device: &Device,
     file: &str,
     page_bytes: u64,
-    host: HostCompute,
+    host: HostCharge,
     mut state: S,
     feed: impl Fn(&mut S, &[u8]),
     finish: impl FnOnce(S) -> T,
@@ -96,10 +96,7 @@ pub fn scanned<S, T>(
         })
         .2
     })?;
-    let (result, finish_cpu) = match host {
-        HostCompute::Modeled { .. } => (finish(state), Duration::ZERO),
-        HostCompute::Measured => host_sdk::cpu::on_cpu(|| finish(state)),
-    };
+    let (result, finish_cpu) = host.uncounted(|| finish(state));
     device.charge(finish_cpu);
     let scan_size = f.size();
     Ok(Measured {

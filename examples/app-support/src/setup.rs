@@ -11,9 +11,10 @@ use ndp_data::gen::graph::{start_nodes, Graph, GraphSpec, PAGE};
 use ndp_data::gen::text::{generate_vec, plant, TextSpec};
 use ssdlet_module_build::{build, Modules, Profile};
 
-use crate::calibration::{Calibration, HostCompute};
+use crate::calibration::Calibration;
 use crate::cli::{Common, Compute, ModuleBuild};
 use crate::error::SuiteError;
+use host_sdk::cpu::HostCharge;
 
 /// The device of a run, the built SSDlet modules and how compute is charged.
 pub struct Env {
@@ -35,10 +36,7 @@ impl Env {
     pub fn open(common: &Common) -> Result<Env, SuiteError> {
         let profile = profile_of(common)?;
         let modules = modules(common.modules)?;
-        let calibration = Arc::new(match &common.calibration {
-            Some(path) => Calibration::load(path)?,
-            None => Calibration::shipped(),
-        });
+        let calibration = Arc::new(Calibration::load_or_shipped(common.calibration.as_deref())?);
         Env::with_modules(profile, common.compute, calibration, &modules)
     }
 
@@ -69,13 +67,11 @@ impl Env {
 
     /// How the conventional path of `workload` (`wordcount`, `grep`, `pointer-chase`)
     /// charges its host compute.
-    pub fn host(&self, workload: &str) -> Result<HostCompute, SuiteError> {
+    pub fn host(&self, workload: &str) -> Result<HostCharge, SuiteError> {
         match self.compute {
-            Compute::Measured => Ok(HostCompute::Measured),
+            Compute::Measured => Ok(HostCharge::Measured),
             Compute::Modeled => match self.calibration.host.get(workload) {
-                Some(c) => Ok(HostCompute::Modeled {
-                    ps_per_unit: c.ps_per_unit,
-                }),
+                Some(c) => Ok(HostCharge::PerUnit { ps: c.ps_per_unit }),
                 None => Err(SuiteError::NoHostCost {
                     workload: workload.to_owned(),
                     known: self

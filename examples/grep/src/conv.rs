@@ -4,8 +4,8 @@
 //! with the streaming [`LineScanner`], its compute (modeled per byte scanned, or measured) charged to the
 //! [`Device`] host clock.
 
-use app_support::calibration::HostCompute;
 use app_support::measure::{scanned, Measured};
+use host_sdk::cpu::HostCharge;
 use host_sdk::Device;
 
 use crate::text::{LineHit, LineScanner};
@@ -18,7 +18,7 @@ pub fn grep(
     file: &str,
     pattern: &[u8],
     page_bytes: u64,
-    host: HostCompute,
+    host: HostCharge,
 ) -> Result<Measured<Vec<LineHit>>, host_sdk::Error> {
     scanned(
         device,

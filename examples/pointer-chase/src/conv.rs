@@ -9,9 +9,9 @@
 
 use std::time::Instant;
 
-use app_support::calibration::HostCompute;
 use app_support::gen::graph::{next_hop, GraphError, PAGE};
 use app_support::measure::{since, Measured, Path};
+use host_sdk::cpu::HostCharge;
 use host_sdk::Device;
 
 /// Why a conventional pointer chase failed.
@@ -32,7 +32,7 @@ pub fn pointer_chase(
     file: &str,
     starts: &[u64],
     hops: u32,
-    host: HostCompute,
+    host: HostCharge,
 ) -> Result<Measured<Vec<Vec<u64>>>, ConvError> {
     let f = device.host_file(file)?;
     let t0 = device.now();

@@ -46,17 +46,11 @@ struct Sample {
 /// The median of `y / x` over the samples (robust to the odd run a busy machine slowed
 /// down), and the largest relative residual `|k x - y| / y`.
 fn fit(samples: &[Sample]) -> (f64, f64) {
-    let mut ratios: Vec<f64> = samples.iter().filter(|s| s.x > 0.0).map(|s| s.y / s.x).collect();
+    let ratios: Vec<f64> = samples.iter().filter(|s| s.x > 0.0).map(|s| s.y / s.x).collect();
     if ratios.len() < samples.len() || ratios.is_empty() {
         return (0.0, f64::INFINITY); // a unit the SSDlet did not do cannot explain its time
     }
-    ratios.sort_by(f64::total_cmp);
-    let n = ratios.len();
-    let k = if n % 2 == 1 {
-        ratios[n / 2]
-    } else {
-        (ratios[n / 2 - 1] + ratios[n / 2]) / 2.0
-    };
+    let (k, _, _) = crate::runs::median_min_max(ratios);
     let worst = samples
         .iter()
         .filter(|s| s.y > 0.0)
@@ -308,7 +302,7 @@ fn filter_scan_samples(profile: &host_sdk::DeviceProfile, runs: usize) -> Result
     let fq = crate::paper::FilterQuery::load(profile, FILTER_SF)?;
     let mut out = Vec::new();
     for _ in 0..runs {
-        let s = fq.scan(yoursql_core::ScanMode::Conv, yoursql_core::HostCost::Measured)?;
+        let s = fq.scan(yoursql_core::ScanMode::Conv, host_sdk::cpu::HostCharge::Measured)?;
         out.push(Sample {
             x: s.stats.rows_scanned as f64,
             y: s.stats.host_compute_ns as f64 * 1000.0,

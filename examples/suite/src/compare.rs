@@ -56,11 +56,10 @@ pub fn run(
     let mut rows = Vec::new();
     for (i, o) in modeled.iter().enumerate() {
         for f in &o.runs {
-            let mut m: Vec<u64> = measured
+            let m: Vec<f64> = measured
                 .iter()
-                .filter_map(|pass| pass[i].run(f.path).map(|r| r.simulated_ns))
+                .filter_map(|pass| pass[i].run(f.path).map(|r| r.simulated_ns as f64))
                 .collect();
-            m.sort_unstable();
             if m.is_empty() {
                 return Err(SuiteError::Bench(format!(
                     "{}: no measured {} run to compare with",
@@ -68,21 +67,15 @@ pub fn run(
                     f.path.name()
                 )));
             }
-            // The median: the middle run, or the mean of the two middle runs.
-            let n = m.len();
-            let median = if n % 2 == 1 {
-                m[n / 2]
-            } else {
-                (m[n / 2 - 1] + m[n / 2]) / 2
-            };
-            let ratio = f.simulated_ns as f64 / median.max(1) as f64;
+            let (median, min, max) = crate::runs::median_min_max(m);
+            let ratio = f.simulated_ns as f64 / median.max(1.0);
             rows.push(Row {
                 workload: o.workload,
                 path: f.path,
                 modeled_ns: f.simulated_ns,
-                measured_median_ns: median,
-                measured_min_ns: m.first().copied().unwrap_or(0),
-                measured_max_ns: m.last().copied().unwrap_or(0),
+                measured_median_ns: median as u64,
+                measured_min_ns: min as u64,
+                measured_max_ns: max as u64,
                 ratio,
                 agrees: (ratio - 1.0).abs() <= tolerance,
             });

@@ -374,10 +374,7 @@ fn compare_cmd(a: CompareArgs) -> anyhow::Result<()> {
     let mut progress = Progress::new(!a.pass.json);
     let profile = app_support::setup::profile_of(&common)?;
     let modules = app_support::setup::modules(common.modules)?;
-    let calibration = Arc::new(match &a.calibration {
-        Some(p) => Calibration::load(p)?,
-        None => Calibration::shipped(),
-    });
+    let calibration = Arc::new(Calibration::load_or_shipped(a.calibration.as_deref())?);
     let plan = a.pass.plan(a.size);
     let rows = compare::run(
         &profile,

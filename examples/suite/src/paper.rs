@@ -23,13 +23,12 @@ use app_support::cli::{Common, Compute, Mode};
 use app_support::progress::Progress;
 use app_support::setup::{profile_of, Env};
 use app_support::{Path, SuiteError};
+use host_sdk::cpu::HostCharge;
 use serde::Serialize;
 use sim_nvme::{Activity, DeviceProfile};
-use yoursql_core::{
-    build_filter_module, CmpOp, HostCost, Predicate, ScanMode, ScanStats, Scanner, TpchTable, Value,
-};
+use yoursql_core::{build_filter_module, CmpOp, Predicate, ScanMode, ScanStats, Scanner, TpchTable, Value};
 
-use crate::runs::Plan;
+use crate::runs::{median_min_max, Plan};
 
 /// One published figure beside ours.
 #[derive(Clone, Debug, Serialize)]
@@ -81,6 +80,22 @@ impl Row {
         }
     }
 
+    /// A row with no published value, shown for context.
+    fn context(figure: &str, source: &'static str, ours: f64, unit: &'static str, note: &str) -> Row {
+        Row {
+            figure: figure.to_owned(),
+            source,
+            published: None,
+            ours: Some(ours),
+            unit,
+            accept: None,
+            tolerance: "-".to_owned(),
+            verdict: "context",
+            note: note.to_owned(),
+            spread: None,
+        }
+    }
+
     fn note(mut self, n: impl Into<String>) -> Row {
         self.note = n.into();
         self
@@ -121,12 +136,6 @@ pub struct Paper {
     pub rows: Vec<Row>,
     /// The fitted parameters.
     pub fitted: Vec<Fitted>,
-}
-
-fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    (v[n / 2], v[0], v[n - 1])
 }
 
 /// How big the device and pointer-chasing rows run.
@@ -205,11 +214,14 @@ pub fn run(common: &Common, sizes: Sizes, runs: usize, progress: &mut Progress) 
         "not fitted"
     }));
 
-    rows.push(pointer_chase(common, &profile, sizes.graph, progress)?);
-    let calibration = match &common.calibration {
-        Some(p) => Calibration::load(p)?,
-        None => Calibration::shipped(),
-    };
+    let calibration = Arc::new(Calibration::load_or_shipped(common.calibration.as_deref())?);
+    rows.push(pointer_chase(
+        common,
+        &profile,
+        calibration.clone(),
+        sizes.graph,
+        progress,
+    )?);
     rows.extend(filter_query(
         &profile,
         &calibration,
@@ -288,14 +300,11 @@ pub fn run(common: &Common, sizes: Sizes, runs: usize, progress: &mut Progress) 
 fn pointer_chase(
     common: &Common,
     profile: &DeviceProfile,
+    calibration: Arc<Calibration>,
     graph_bytes: u64,
     progress: &mut Progress,
 ) -> Result<Row, SuiteError> {
     let modules = app_support::setup::modules(common.modules)?;
-    let calibration = Arc::new(match &common.calibration {
-        Some(p) => Calibration::load(p)?,
-        None => Calibration::shipped(),
-    });
     let env = Env::with_modules(profile.clone(), Compute::Modeled, calibration, &modules)?;
     let plan = Plan {
         mode: Mode::Both,
@@ -402,7 +411,7 @@ impl FilterQuery {
     }
 
     /// One scan of the filter query in `mode`, the host's work charged as `cost` says.
-    pub fn scan(&self, mode: ScanMode, cost: HostCost) -> Result<yoursql_core::ScanOutput, SuiteError> {
+    pub fn scan(&self, mode: ScanMode, cost: HostCharge) -> Result<yoursql_core::ScanOutput, SuiteError> {
         let mut scanner = self.scanner.clone();
         scanner.config.host_cost = cost;
         scanner
@@ -425,14 +434,14 @@ fn filter_query(
     let fq = FilterQuery::load(profile, sf)?;
     progress.done();
     let (cost, runs) = match (compute, calibration.host.get("filter-scan")) {
-        (Compute::Modeled, Some(c)) => (HostCost::PerRow { ps: c.ps_per_unit }, 1),
+        (Compute::Modeled, Some(c)) => (HostCharge::PerUnit { ps: c.ps_per_unit }, 1),
         (Compute::Modeled, None) => {
             return Err(SuiteError::NoHostCost {
                 workload: "filter-scan".into(),
                 known: calibration.host.keys().cloned().collect::<Vec<_>>().join(", "),
             })
         }
-        (Compute::Measured, _) => (HostCost::Measured, runs.max(1)),
+        (Compute::Measured, _) => (HostCharge::Measured, runs.max(1)),
     };
     let (mut speed, mut io_ratio, mut host_part, mut energy) = (vec![], vec![], vec![], vec![]);
     let mut per_row = vec![];
@@ -456,14 +465,16 @@ fn filter_query(
         energy.push(scan_energy(c, profile) / scan_energy(o, profile).max(f64::MIN_POSITIVE));
     }
     let how = match cost {
-        HostCost::PerRow { ps } => format!("host filtering modeled: {ps} ps per row examined (calibrated)"),
-        HostCost::Measured => format!("host filtering measured: median of {runs} runs"),
+        HostCharge::PerUnit { ps } => {
+            format!("host filtering modeled: {ps} ps per row examined (calibrated)")
+        }
+        HostCharge::Measured => format!("host filtering measured: median of {runs} runs"),
     };
-    let (s, s_lo, s_hi) = median(speed);
-    let (io, io_lo, io_hi) = median(io_ratio);
-    let (hp, hp_lo, hp_hi) = median(host_part);
-    let (e, e_lo, e_hi) = median(energy);
-    let (pr, pr_lo, pr_hi) = median(per_row);
+    let (s, s_lo, s_hi) = median_min_max(speed);
+    let (io, io_lo, io_hi) = median_min_max(io_ratio);
+    let (hp, hp_lo, hp_hi) = median_min_max(host_part);
+    let (e, e_lo, e_hi) = median_min_max(energy);
+    let (pr, pr_lo, pr_hi) = median_min_max(per_row);
     let mut speed_row = Row::relative(
         "filter query speed-up (conv / offload)",
         "YourSQL VLDB'16 / Biscuit ISCA'16",
@@ -480,44 +491,31 @@ fn filter_query(
     ));
     let spread = |lo: f64, hi: f64| (runs > 1).then_some((lo, hi));
     speed_row.spread = spread(s_lo, s_hi);
-    let io_row = Row {
-        figure: "filter query, I/O only: conv I/O time / offload time".to_owned(),
-        source: "ours (context for the speed-up)",
-        published: None,
-        ours: Some(io),
-        unit: "x",
-        accept: None,
-        tolerance: "-".to_owned(),
-        verdict: "context",
-        note: "what offloading gains with no host filtering at all".to_owned(),
-        spread: spread(io_lo, io_hi),
-    };
-    let host_row = Row {
-        figure: "filter query, conventional: share of host filtering".to_owned(),
-        source: "ours (context for the speed-up)",
-        published: None,
-        ours: Some(hp * 100.0),
-        unit: "%",
-        accept: None,
-        tolerance: "-".to_owned(),
-        verdict: "context",
-        note: "host compute / conventional time".to_owned(),
-        spread: spread(hp_lo * 100.0, hp_hi * 100.0),
-    };
-    let row_cost = Row {
-        figure: "filter query, conventional: host filtering per row".to_owned(),
-        source: "ours (context: a competent engine's per-row cost)",
-        published: None,
-        ours: Some(pr),
-        unit: "ns/row",
-        accept: None,
-        tolerance: "-".to_owned(),
-        verdict: "context",
-        note: "host compute / rows examined (column first: only the predicate's columns are \
-               decoded before a row is kept)"
-            .to_owned(),
-        spread: spread(pr_lo, pr_hi),
-    };
+    let mut io_row = Row::context(
+        "filter query, I/O only: conv I/O time / offload time",
+        "ours (context for the speed-up)",
+        io,
+        "x",
+        "what offloading gains with no host filtering at all",
+    );
+    let mut host_row = Row::context(
+        "filter query, conventional: share of host filtering",
+        "ours (context for the speed-up)",
+        hp * 100.0,
+        "%",
+        "host compute / conventional time",
+    );
+    let mut row_cost = Row::context(
+        "filter query, conventional: host filtering per row",
+        "ours (context: a competent engine's per-row cost)",
+        pr,
+        "ns/row",
+        "host compute / rows examined (column first: only the predicate's columns are decoded \
+         before a row is kept)",
+    );
+    io_row.spread = spread(io_lo, io_hi);
+    host_row.spread = spread(hp_lo * 100.0, hp_hi * 100.0);
+    row_cost.spread = spread(pr_lo, pr_hi);
     let mut energy_row = Row::relative(
         "filter query energy, conv / offload (60.5 kJ / 12.2 kJ)",
         "Biscuit ISCA'16",

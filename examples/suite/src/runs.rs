@@ -13,6 +13,19 @@ use grep::cli::GrepOpts;
 use pointer_chase::cli::Walks;
 use wordcount::cli::WordcountOpts;
 
+/// The median of `v` (the middle value, or the mean of the two middle ones) with its smallest
+/// and largest; `v` must not be empty. Every figure of several runs is shown this way.
+pub fn median_min_max(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (median, v[0], v[n - 1])
+}
+
 /// What one pass runs.
 #[derive(Clone, Debug)]
 pub struct Plan {

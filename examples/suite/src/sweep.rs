@@ -59,10 +59,7 @@ pub fn run(
     progress: &mut Progress,
 ) -> Result<Vec<Row>, SuiteError> {
     let modules = app_support::setup::modules(common.modules)?;
-    let calibration = Arc::new(match &common.calibration {
-        Some(p) => Calibration::load(p)?,
-        None => Calibration::shipped(),
-    });
+    let calibration = Arc::new(Calibration::load_or_shipped(common.calibration.as_deref())?);
     let mut rows = Vec::new();
     for value in values {
         let mut c = common.clone();

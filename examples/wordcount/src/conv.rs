@@ -10,8 +10,8 @@
 
 use std::collections::HashMap;
 
-use app_support::calibration::HostCompute;
 use app_support::measure::{scanned, Measured};
+use host_sdk::cpu::HostCharge;
 use host_sdk::Device;
 
 use crate::text::WordCounter;
@@ -23,7 +23,7 @@ pub fn word_count(
     device: &Device,
     file: &str,
     page_bytes: u64,
-    host: HostCompute,
+    host: HostCharge,
 ) -> Result<Measured<HashMap<String, u64>>, host_sdk::Error> {
     scanned(
         device,

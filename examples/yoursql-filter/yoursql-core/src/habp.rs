@@ -160,14 +160,14 @@ pub(crate) fn offload(
             let mut failed = None;
             let mut examined = 0;
             // INVARIANT(scan-modes-agree): filtering and the consumer's batches are charged (offload)
-            let spent = s.config.host_cost.charge(|| {
+            let ((), _, spent) = s.config.host_cost.run(|| {
                 let mut rows = 0;
                 for (i, bytes) in data.chunks(PAGE_BYTES).enumerate() {
                     match rf.page(&table.schema, page + i as u64, bytes, out.buf()) {
                         Ok(n) => rows += n,
                         Err(e) => {
                             failed = Some(e);
-                            return rows;
+                            return ((), rows);
                         }
                     }
                 }
@@ -175,7 +175,7 @@ pub(crate) fn offload(
                     failed = Some(e);
                 }
                 examined = rows;
-                rows
+                ((), rows)
             });
             if let Some(e) = failed {
                 return Err(e);

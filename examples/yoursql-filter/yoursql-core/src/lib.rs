@@ -68,7 +68,7 @@ pub use keys::MatchPlan;
 pub use page::{decode_page, EncodedTable, PageWriter, PAGE_BYTES};
 pub use predicate::{BoundPredicate, CmpOp, LikeKind, Predicate};
 pub use scan::{
-    build_filter_module, Decision, HostCost, RowBatch, ScanConfig, ScanMode, ScanOutput, ScanStats, Scanner,
+    build_filter_module, Decision, RowBatch, ScanConfig, ScanMode, ScanOutput, ScanStats, Scanner,
 };
 pub use store::{
     load_tpch, open_catalog, open_table, store_table, Catalog, DeviceTable, TpchRows, TpchTable,

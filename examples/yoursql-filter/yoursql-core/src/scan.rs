@@ -21,10 +21,11 @@
 //! [`Device::now`] and leaves the clock at its end; [`ScanStats::simulated_ns`] is the
 //! difference. Host work (decoding, filtering, projecting, and the consumer's handling of each
 //! batch) is measured thread CPU time charged to the clock, in every mode, or with
-//! [`HostCost::PerRow`] the rows examined times a calibrated cost (deterministic).
+//! [`ScanConfig::host_cost`] the rows examined times a calibrated cost (deterministic).
 
 use std::path::{Path, PathBuf};
 
+use host_sdk::cpu::HostCharge;
 use host_sdk::{Device, Module, ReadAhead, SimTime};
 
 use crate::error::{FormatError, ScanError};
@@ -104,37 +105,11 @@ pub struct ScanConfig {
     pub min_table_pages: u64,
     /// Most rows per batch handed to the consumer. Default 8192.
     pub batch_rows: usize,
-    /// How the host's filtering is charged. Default [`HostCost::Measured`].
-    pub host_cost: HostCost,
-}
-
-/// How a scan charges the host's work (decoding and filtering rows) to the host clock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HostCost {
-    /// The thread CPU time of the filtering and of the consumer's handling of the batches
-    /// (what a query engine adds cannot be counted).
-    Measured,
-    /// Rows examined times a calibrated cost (deterministic). The cost is calibrated on the
-    /// whole conventional scan (`suite calibrate --parts filter-scan`, collecting the rows), so
-    /// it covers a plain consumer; a heavier consumer's own work is not charged.
-    PerRow {
-        /// Picoseconds per row examined.
-        ps: u64,
-    },
-}
-
-impl HostCost {
-    /// Runs `f`, which filters and returns the rows it examined, and returns what to charge
-    /// for it.
-    pub(crate) fn charge(self, f: impl FnOnce() -> u64) -> std::time::Duration {
-        match self {
-            HostCost::Measured => host_sdk::cpu::on_cpu(f).1,
-            HostCost::PerRow { ps } => {
-                let rows = f();
-                std::time::Duration::from_nanos((rows as u128 * ps as u128 / 1000) as u64)
-            }
-        }
-    }
+    /// How the host's filtering is charged: measured (the default), or rows examined times a
+    /// calibrated cost (`HostCharge::PerUnit`, deterministic; calibrated on the whole
+    /// conventional scan, `suite calibrate --parts filter-scan`, so it covers a plain consumer,
+    /// not a heavier consumer's own work).
+    pub host_cost: HostCharge,
 }
 
 impl Default for ScanConfig {
@@ -151,7 +126,7 @@ impl Default for ScanConfig {
             max_hint_ratio: 0.5,
             min_table_pages: 64,
             batch_rows: 8192,
-            host_cost: HostCost::Measured,
+            host_cost: HostCharge::Measured,
         }
     }
 }
@@ -334,10 +309,7 @@ impl Scanner {
             None => conv(self, table, &rf, &mut out, &mut stats)?,
         }
         // INVARIANT(scan-modes-agree): the consumer's last batches are charged too
-        let (flushed, spent) = match self.config.host_cost {
-            HostCost::Measured => host_sdk::cpu::on_cpu(|| out.flush()),
-            HostCost::PerRow { .. } => (out.flush(), std::time::Duration::ZERO),
-        };
+        let (flushed, spent) = self.config.host_cost.uncounted(|| out.flush());
         flushed?;
         stats.host_compute_ns += nanos(spent);
         self.device.charge(spent);
@@ -594,10 +566,10 @@ fn conv(
     let mut next_page = 0u64;
     let mut rows_scanned = 0u64;
     let report = file.scan_charged(s.config.read_ahead, |chunk| {
-        s.config.host_cost.charge(|| {
+        let ((), _, spent) = s.config.host_cost.run(|| {
             let mut rows = 0;
             if failed.is_some() {
-                return rows;
+                return ((), rows);
             }
             for page in chunk.chunks(PAGE_BYTES) {
                 let r = rf.page(&table.schema, next_page, page, out.buf()).and_then(|n| {
@@ -611,8 +583,9 @@ fn conv(
                 }
             }
             rows_scanned += rows;
-            rows
-        })
+            ((), rows)
+        });
+        spent
     })?;
     if let Some(e) = failed {
         return Err(e);

@@ -11,6 +11,10 @@
 //!   arrive, and the measured compute of each chunk is charged after its data arrived and
 //!   after the previous chunk's compute (a streaming pipeline).
 //!
+//! [`HostFile::scan_through`] is the same reader over a host buffer pool ([`ScanCache`]): a
+//! chunk the pool holds is handed to the consumer without a device read (no I/O time, only the
+//! host's compute), and every chunk read from the device is offered to the pool.
+//!
 //! Both move the [`Device`] host clock, so conventional and NDP times read side by side.
 
 use std::cmp::Reverse;
@@ -57,6 +61,20 @@ pub struct ScanReport {
     pub bytes_read: u64,
     /// Read commands.
     pub commands: u64,
+    /// File bytes served from the host buffer pool instead of the device
+    /// ([`HostFile::scan_through`]; 0 otherwise).
+    pub bytes_cached: u64,
+}
+
+/// A host buffer pool a sequential scan reads through ([`HostFile::scan_through`]). The unit is
+/// one read command of the scan's [`ReadAhead`] (`request_bytes` of the file, the last one
+/// shorter), named by its byte offset in the file.
+pub trait ScanCache {
+    /// The chunk at file byte `offset` (`len` file bytes), if the pool holds it.
+    fn get(&mut self, offset: u64, len: u64) -> Option<std::sync::Arc<[u8]>>;
+    /// A chunk just read from the device at file byte `offset` (file bytes only), offered to
+    /// the pool.
+    fn put(&mut self, offset: u64, data: &[u8]);
 }
 
 impl ScanReport {
@@ -192,7 +210,19 @@ impl HostFile {
     /// [`HostFile::scan`] with the host compute of each chunk given by `f` itself: it
     /// processes the chunk and returns the compute to charge for it (measured CPU time, or
     /// counted work times a calibrated cost, which is deterministic).
-    pub fn scan_charged(&self, shape: ReadAhead, mut f: impl FnMut(&[u8]) -> Duration) -> Result<ScanReport> {
+    pub fn scan_charged(&self, shape: ReadAhead, f: impl FnMut(&[u8]) -> Duration) -> Result<ScanReport> {
+        self.scan_through(shape, None, f)
+    }
+
+    /// [`HostFile::scan_charged`] through a host buffer pool: a chunk `cache` holds is handed
+    /// to `f` without a device read (charged its compute only, after the previous chunk's);
+    /// every chunk read from the device is offered to `cache` (module docs).
+    pub fn scan_through(
+        &self,
+        shape: ReadAhead,
+        mut cache: Option<&mut dyn ScanCache>,
+        mut f: impl FnMut(&[u8]) -> Duration,
+    ) -> Result<ScanReport> {
         let per = shape.request_bytes.div_ceil(LBA_BYTES).clamp(1, MAX_BLOCKS);
         let started_at = self.device.now();
         let mut outstanding: BinaryHeap<Reverse<SimTime>> = BinaryHeap::new();
@@ -204,9 +234,19 @@ impl HostFile {
             host_compute: Duration::ZERO,
             bytes_read: 0,
             commands: 0,
+            bytes_cached: 0,
         };
-        let mut left = self.entry.size;
+        let mut offset = 0u64;
         for (lba, n) in self.commands(0, self.entry.size, per)? {
+            let len = (n * LBA_BYTES).min(self.entry.size - offset);
+            if let Some(chunk) = cache.as_mut().and_then(|c| c.get(offset, len)) {
+                let spent = f(&chunk);
+                report.host_compute += spent;
+                host += sim(spent);
+                report.bytes_cached += len;
+                offset += len;
+                continue;
+            }
             if outstanding.len() >= shape.depth.max(1) {
                 if let Some(Reverse(t)) = outstanding.pop() {
                     issue = issue.max(t);
@@ -216,8 +256,11 @@ impl HostFile {
             outstanding.push(Reverse(c.done_at));
             last_data = last_data.max(c.done_at);
             let data = data_of(&c)?;
-            let useful = &data[..(data.len() as u64).min(left) as usize];
-            left -= useful.len() as u64;
+            let useful = &data[..(data.len() as u64).min(len) as usize];
+            if let Some(c) = cache.as_mut() {
+                c.put(offset, useful);
+            }
+            offset += useful.len() as u64;
             let spent = f(useful);
             report.host_compute += spent;
             host = host.max(c.done_at) + sim(spent);

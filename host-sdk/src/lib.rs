@@ -83,7 +83,7 @@ mod transport;
 
 pub use app::Application;
 pub use arg::{Arg, IntoArgs};
-pub use conv::{HostFile, ReadAhead, ScanReport};
+pub use conv::{HostFile, ReadAhead, ScanCache, ScanReport};
 pub use device::Device;
 #[cfg(feature = "embedded")]
 pub use embedded::ImageSpec;

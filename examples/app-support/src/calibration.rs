@@ -41,6 +41,10 @@ pub struct Calibration {
     /// Host paths by workload name (`wordcount`, `grep`, `pointer-chase`).
     #[serde(default)]
     pub host: BTreeMap<String, HostCost>,
+    /// The host query engine's operators (DataFusion, `yoursql-filter calibrate-engine`), by
+    /// operator name (`HashJoinExec`, ...; `other` for the rest); the unit is a row consumed.
+    #[serde(default)]
+    pub engine: BTreeMap<String, HostCost>,
     /// Calibrated SSDlets.
     #[serde(default)]
     pub ssdlets: Vec<CalibratedSsdlet>,

@@ -127,7 +127,7 @@ fn convert(e: &Expr, schema: &Schema) -> Result<Predicate, Unsupported> {
     }
 }
 
-fn flip(op: CmpOp) -> CmpOp {
+pub(crate) fn flip(op: CmpOp) -> CmpOp {
     match op {
         CmpOp::Eq => CmpOp::Eq,
         CmpOp::Lt => CmpOp::Gt,
@@ -182,7 +182,7 @@ fn literal_of(e: &Expr) -> Option<Result<Value, String>> {
     Some(scalar(v))
 }
 
-fn scalar(v: &ScalarValue) -> Result<Value, String> {
+pub(crate) fn scalar(v: &ScalarValue) -> Result<Value, String> {
     let int = |x: Option<i64>| x.map(Value::Int).ok_or_else(|| "NULL literal".to_string());
     match v {
         ScalarValue::Int8(x) => int(x.map(i64::from)),

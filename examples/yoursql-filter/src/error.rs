@@ -58,6 +58,12 @@ pub enum Error {
     /// The device or its filter module could not be set up.
     #[error("device setup: {0}")]
     Setup(String),
+    /// Modeled compute without the cost it needs in the calibration.
+    #[error("the calibration has no `{what}` cost for modeled compute; expected one from `yoursql-filter calibrate-engine` (engine) or `suite calibrate --parts filter-scan` (host filter), or use --compute measured")]
+    NoCost {
+        /// The missing entry.
+        what: String,
+    },
     /// A named query that does not exist.
     #[error("no query named `{0}`; expected filter or a TPC-H query q1 to q22")]
     UnknownQuery(String),

@@ -8,18 +8,21 @@
 //! (INVARIANT(datafusion-only-in-filter)).
 //!
 //! Modules: [`arrow_map`] (types and rows as Arrow), [`convert`] (filters to predicates),
-//! [`provider`] (the table provider), [`session`] (device setup and query runs), [`reference`]
+//! [`provider`] (the table provider), [`scan_exec`] (its scan node: turns, early filtering
+//! through joins), [`engine`] (the engine's compute in a query's time), [`session`] (device setup and query runs), [`reference`]
 //! (DataFusion's own answer over CSV or Parquet copies), [`queries`] (the named queries),
 //! [`tpch_queries`] (the 22 TPC-H queries),
 //! [`report`] (text and JSON reports).
 
 pub mod arrow_map;
 pub mod convert;
+pub mod engine;
 pub mod error;
 pub mod provider;
 pub mod queries;
 pub mod reference;
 pub mod report;
+pub mod scan_exec;
 pub mod session;
 pub mod tpch_queries;
 

@@ -10,16 +10,22 @@
 //! yoursql-filter tpch --sf 0.01 --queries 1,6,14 --mode all
 //! ```
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 use anyhow::{bail, Context, Result};
+use app_support::calibration::Calibration;
+use app_support::cli::Compute;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use host_sdk::DeviceProfile;
 use yoursql_core::{build_filter_module, ScanMode, TpchTable};
 use yoursql_filter::queries;
 use yoursql_filter::report::{json, result_table, side_by_side};
-use yoursql_filter::session::{run_query, tables_for, QueryRun, Setup};
+use yoursql_filter::session::{run_query, tables_for, QueryRun, Setup, SetupOptions, PAPER_HOST_MEMORY_PER_SF};
 
 #[cfg(feature = "parquet")]
 mod bench;
+mod calibrate_engine;
 mod tpch_cmd;
 mod tpch_report;
 
@@ -45,6 +51,9 @@ enum Cmd {
     Bench(BenchArgs),
     /// The 22 TPC-H queries over all eight tables, or `--print-sql N`.
     Tpch(TpchArgs),
+    /// Measures the cost per row of each DataFusion operator kind (the modeled engine compute)
+    /// and writes it into the calibration file.
+    CalibrateEngine(CalibrateEngineArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -73,11 +82,14 @@ impl ModeArg {
     }
 }
 
+/// The default scale factor.
+const DEFAULT_SF: f64 = 0.01;
+
 #[derive(Args, Debug, Clone)]
 struct Common {
-    /// TPC-H scale factor.
-    #[arg(long, default_value_t = 0.01)]
-    sf: f64,
+    /// TPC-H scale factor [default: 0.01; with --no-load: the image's].
+    #[arg(long)]
+    sf: Option<f64>,
     /// Device profile: a built-in name (pm1725, tiny) or a TOML file.
     #[arg(long, default_value = "pm1725")]
     profile: String,
@@ -87,6 +99,66 @@ struct Common {
     /// Build the filter module in debug (faster to build, slower device-side code).
     #[arg(long)]
     debug_module: bool,
+    /// How host and device compute are charged: modeled (calibrated costs times counted work,
+    /// deterministic) or measured (CPU time; varies with the machine and its load).
+    #[arg(long, value_enum, default_value_t = Compute::Modeled)]
+    compute: Compute,
+    /// The calibration file modeled compute uses [default: the shipped one].
+    #[arg(long, value_name = "FILE")]
+    calibration: Option<PathBuf>,
+    /// A persistent device image: the tables are kept there between runs and loaded again only
+    /// when the scale factor or the page format changed.
+    #[arg(long, value_name = "PATH")]
+    image: Option<PathBuf>,
+    /// With --image: use the tables on the image as they are; a missing table or another scale
+    /// factor than --sf is an error.
+    #[arg(long, requires = "image")]
+    no_load: bool,
+    /// Host cores the query engine's compute is spread over (MariaDB ran a query on one).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    host_cores: u32,
+}
+
+impl Common {
+    fn sf(&self) -> f64 {
+        self.sf.unwrap_or(DEFAULT_SF)
+    }
+}
+
+/// A host buffer pool size: `paper` (YourSQL's 16 GiB per 100 of scale factor), `0` (no pool)
+/// or a size such as `256MiB`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum HostMemory {
+    Paper,
+    Bytes(u64),
+}
+
+impl HostMemory {
+    fn parse(s: &str) -> Result<HostMemory, String> {
+        if s == "paper" {
+            return Ok(HostMemory::Paper);
+        }
+        app_support::size::parse_size(s)
+            .map(HostMemory::Bytes)
+            .map_err(|e| format!("{e}; or `paper` (16 GiB per 100 of scale factor)"))
+    }
+
+    /// Bytes at scale factor `sf` (`None`: no pool).
+    fn bytes(self, sf: f64) -> Option<u64> {
+        match self {
+            HostMemory::Paper => Some((PAPER_HOST_MEMORY_PER_SF * sf).round() as u64),
+            HostMemory::Bytes(0) => None,
+            HostMemory::Bytes(b) => Some(b),
+        }
+    }
+
+    fn describe(self, sf: f64) -> String {
+        match (self, self.bytes(sf)) {
+            (_, None) => "no buffer pool".into(),
+            (HostMemory::Paper, Some(b)) => format!("{} (paper ratio)", app_support::size::human(b)),
+            (_, Some(b)) => app_support::size::human(b),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -109,6 +181,44 @@ struct RunArgs {
     /// as the median with min and max (the report is the median run's).
     #[arg(long, default_value_t = 3)]
     runs: usize,
+    /// The host buffer pool conventional scans read through (emptied before each run).
+    #[arg(long, value_parser = HostMemory::parse, default_value = "paper")]
+    host_memory: HostMemory,
+}
+
+#[derive(Args, Debug, Clone)]
+struct CalibrateEngineArgs {
+    /// Device profile: a built-in name (pm1725, tiny) or a TOML file.
+    #[arg(long, default_value = "pm1725")]
+    profile: String,
+    /// Sets one device profile field (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
+    /// TPC-H scale factor of the calibration run.
+    #[arg(long, default_value_t = 0.1)]
+    sf: f64,
+    /// Runs of the 22 queries (the median per operator kind is kept).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// The calibration file to update [default: the shipped one in the source tree].
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+impl CalibrateEngineArgs {
+    fn common_profile(&self) -> Common {
+        Common {
+            sf: Some(self.sf),
+            profile: self.profile.clone(),
+            set: self.set.clone(),
+            debug_module: false,
+            compute: Compute::Measured,
+            calibration: None,
+            image: None,
+            no_load: false,
+            host_cores: 1,
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -144,25 +254,49 @@ struct TpchArgs {
     /// Runs of each query in each mode; the median simulated time is reported, with min-max.
     #[arg(long, value_name = "N", default_value_t = 1)]
     runs: usize,
+    /// The host buffer pool conventional scans read through: one size, or several (comma
+    /// separated) for a sweep. The pool is emptied before each mode's pass over the queries and
+    /// warms up over the queries, in order.
+    #[arg(long, value_parser = HostMemory::parse, value_delimiter = ',', default_value = "paper")]
+    host_memory: Vec<HostMemory>,
 }
 
 fn profile(c: &Common) -> Result<DeviceProfile> {
     DeviceProfile::load_with(&c.profile, &c.set).with_context(|| format!("device profile `{}`", c.profile))
 }
 
-fn setup(c: &Common, tables: &[TpchTable]) -> Result<Setup> {
-    if !(c.sf.is_finite() && c.sf > 0.0) {
-        bail!(
-            "--sf {} is not usable; expected a positive scale factor such as 0.01",
-            c.sf
-        );
+/// The device, tables and charges of `c`, with a buffer pool of `host_memory`.
+fn setup(c: &Common, tables: &[TpchTable], host_memory: HostMemory) -> Result<Setup> {
+    if let Some(sf) = c.sf {
+        if !(sf.is_finite() && sf > 0.0) {
+            bail!("--sf {sf} is not usable; expected a positive scale factor such as 0.01");
+        }
+    }
+    if c.host_cores == 0 {
+        bail!("--host-cores 0: expected at least 1 host core");
     }
     let module = build_filter_module(!c.debug_module).context("building the filter module")?;
-    Ok(Setup::new(profile(c)?, c.sf, tables, Some(&module))?)
+    let calibration = Calibration::load_or_shipped(c.calibration.as_deref())?;
+    let mut o = SetupOptions::new(profile(c)?, c.sf(), tables);
+    o.sf = if c.no_load { c.sf } else { Some(c.sf()) };
+    o.module = Some(module);
+    o.compute = c.compute;
+    o.calibration = Arc::new(calibration);
+    o.image = c.image.clone();
+    o.reuse_only = c.no_load;
+    o.host_cores = c.host_cores;
+    let s = Setup::open(&o)?;
+    if let (Some(why), Some(image)) = (&s.loaded, &c.image) {
+        eprintln!("loaded the tables into {}: {why}", image.display());
+    }
+    let mut s = s;
+    s.scanner.config.buffer_pool = host_memory.bytes(s.sf).map(yoursql_core::BufferPool::new);
+    Ok(s)
 }
 
+/// The engine runs on one thread (the query's); scans run on the blocking pool.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
 }
 
 fn run(a: RunArgs) -> Result<()> {
@@ -181,7 +315,7 @@ fn run(a: RunArgs) -> Result<()> {
     if a.runs == 0 {
         bail!("--runs 0; expected at least 1");
     }
-    let s = setup(&a.common, &tables)?;
+    let s = setup(&a.common, &tables, a.host_memory)?;
     let rt = runtime()?;
     let mut runs = Vec::new();
     let mut spread = Vec::new();
@@ -189,6 +323,9 @@ fn run(a: RunArgs) -> Result<()> {
     for mode in a.mode.modes() {
         let mut each = Vec::new();
         for _ in 0..a.runs {
+            if let Some(p) = s.buffer_pool() {
+                p.clear();
+            }
             each.push(rt.block_on(run_query(&s, &sql, mode))?);
         }
         identical &= each.windows(2).all(|w| w[0].rows == w[1].rows);
@@ -222,12 +359,16 @@ fn run(a: RunArgs) -> Result<()> {
         println!("{}", side_by_side(&runs));
         for (mode, t) in &spread {
             println!(
-                "{:<8} simulated over {} runs: median {:.3} ms (min {:.3} - max {:.3}; host work is measured CPU time)",
+                "{:<8} simulated over {} runs: median {:.3} ms (min {:.3} - max {:.3}; compute {})",
                 mode.name(),
                 t.len(),
                 t[t.len() / 2] as f64 / 1e6,
                 t[0] as f64 / 1e6,
-                t[t.len() - 1] as f64 / 1e6
+                t[t.len() - 1] as f64 / 1e6,
+                match a.common.compute {
+                    Compute::Modeled => "modeled: runs are identical",
+                    Compute::Measured => "measured: runs vary",
+                }
             );
         }
         if runs.len() > 1 {
@@ -272,6 +413,7 @@ fn run_cli() -> Result<()> {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Bench(a)) => bench(a),
         Some(Cmd::Tpch(a)) => tpch_cmd::tpch(a),
+        Some(Cmd::CalibrateEngine(a)) => calibrate_engine::calibrate_engine(a),
         None => run(cli.run),
     }
 }

@@ -13,22 +13,29 @@
 //! (total), 15x (top five average) and 8 of 22 (offloaded). `--json` prints all of it as one
 //! JSON object (see `tpch_report::json`).
 //!
-//! The simulated time of a query is the sum of its device scans' simulated times
-//! (`QueryRun::simulated_ns`): device work, PCIe transfer, the host's decoding and filtering.
-//! DataFusion's own operators (joins, aggregates, sorts) are not in it yet, so the ratios
-//! compare scan time, where YourSQL's compare whole queries.
+//! The simulated time of a query (`QueryRun::simulated_ns`) is its device scans one after
+//! another (device work, PCIe transfer, the host's decoding and filtering) plus the engine's
+//! operators on `--host-cores` (default 1). Compute is modeled by default, so every figure is
+//! the same on every run; `--compute measured` charges CPU time instead.
+//!
+//! **Host memory.** Conventional scans read through a host buffer pool (`--host-memory`,
+//! default YourSQL's ratio of 16 GiB per 100 of scale factor), emptied before each mode's pass
+//! over the queries and warmed by the queries in order; several sizes (`--host-memory
+//! 0,paper,1GiB`) give one report each and a sweep of the totals and speed-ups.
 //!
 //! Errors: an unknown query number or one listed twice, `--runs 0`, a scale factor of 0 or
-//! below, and modes that return different rows.
+//! below, `--host-cores 0`, a table missing on an image or another scale factor (with
+//! `--no-load`), and modes that return different rows.
 
 use anyhow::{bail, Result};
-use yoursql_core::TpchTable;
+use app_support::cli::Compute;
+use yoursql_core::{BufferPool, TpchTable};
 use yoursql_filter::queries::{self, NamedQuery};
-use yoursql_filter::session::run_query;
+use yoursql_filter::session::{run_query, QueryRun};
 use yoursql_filter::tpch_queries::TPCH;
 
 use crate::tpch_report::{self, ModeFigures, QueryFigures};
-use crate::{runtime, setup, TpchArgs};
+use crate::{runtime, setup, HostMemory, TpchArgs};
 
 fn chosen(list: Option<&str>) -> Result<Vec<NamedQuery>> {
     let qs = match list {
@@ -55,50 +62,92 @@ pub(crate) fn tpch(a: TpchArgs) -> Result<()> {
         bail!("--runs 0: expected at least 1 run of each query in each mode");
     }
     let qs = chosen(a.queries.as_deref())?;
-    let s = setup(&a.common, &TpchTable::ALL)?;
+    let first = a.host_memory.first().copied().unwrap_or(HostMemory::Paper);
+    let mut s = setup(&a.common, &TpchTable::ALL, first)?;
     let rt = runtime()?;
     let modes = a.mode.modes();
-    let mut figures = Vec::new();
+    let mut reports = Vec::new();
+    let mut sweep = Vec::new();
     let mut differ = Vec::new();
-    for q in &qs {
-        let mut first_rows: Option<Vec<Vec<String>>> = None;
-        let mut identical = true;
-        let mut per_mode = Vec::new();
-        for &m in &modes {
-            let mut runs = Vec::new();
+    for &memory in &a.host_memory {
+        s.scanner.config.buffer_pool = memory.bytes(s.sf).map(BufferPool::new);
+        // runs[q][mode][run]; the pool is emptied before each mode's pass over the queries.
+        let mut runs: Vec<Vec<Vec<QueryRun>>> = vec![vec![Vec::new(); modes.len()]; qs.len()];
+        for (mi, &m) in modes.iter().enumerate() {
             for _ in 0..a.runs {
-                let r = rt.block_on(run_query(&s, q.sql, m))?;
-                match &first_rows {
-                    None => first_rows = Some(r.rows.clone()),
-                    Some(rows) => identical &= *rows == r.rows,
+                if let Some(p) = s.buffer_pool() {
+                    p.clear();
                 }
-                runs.push(r);
+                for (qi, q) in qs.iter().enumerate() {
+                    runs[qi][mi].push(rt.block_on(run_query(&s, q.sql, m))?);
+                }
             }
-            per_mode.push(ModeFigures::from_runs(m, &runs));
         }
-        if !identical {
-            differ.push(q.name);
+        let mut figures = Vec::new();
+        for (q, per_mode) in qs.iter().zip(&runs) {
+            let first_rows = per_mode.first().and_then(|r| r.first()).map(|r| &r.rows);
+            let identical = per_mode.iter().flatten().all(|r| Some(&r.rows) == first_rows);
+            if !identical && !differ.contains(&q.name) {
+                differ.push(q.name);
+            }
+            figures.push(QueryFigures {
+                name: q.name.to_string(),
+                rows: first_rows.map_or(0, Vec::len),
+                identical,
+                modes: modes
+                    .iter()
+                    .zip(per_mode)
+                    .map(|(&m, r)| ModeFigures::from_runs(m, r, &s.profile))
+                    .collect(),
+            });
         }
-        figures.push(QueryFigures {
-            name: q.name.to_string(),
-            rows: first_rows.map_or(0, |r| r.len()),
-            identical,
-            modes: per_mode,
+        let summary = tpch_report::summarize(&figures, &modes);
+        sweep.push(tpch_report::SweepPoint {
+            host_memory: memory.describe(s.sf),
+            bytes: memory.bytes(s.sf).unwrap_or(0),
+            totals: summary.totals.clone(),
+            total_offload: summary.total_offload,
+            total_auto: summary.total_auto,
         });
+        reports.push((memory, figures, summary));
     }
-    let summary = tpch_report::summarize(&figures, &modes);
+    let context = tpch_report::Context {
+        sf: s.sf,
+        profile: a.common.profile.clone(),
+        runs: a.runs,
+        compute: match a.common.compute {
+            Compute::Modeled => "modeled",
+            Compute::Measured => "measured",
+        },
+        host_cores: s.host_cores,
+    };
     if a.json {
-        let j = tpch_report::json(s.sf, &a.common.profile, a.runs, &figures, &summary);
+        let per_size: Vec<_> = reports
+            .iter()
+            .map(|(m, f, sum)| tpch_report::json(&context, &m.describe(s.sf), f, sum))
+            .collect();
+        let j = serde_json::json!({
+            "runs_by_host_memory": per_size,
+            "sweep": tpch_report::sweep_json(&sweep),
+        });
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        let head = format!(
-            "TPC-H at SF {} on {}: {} queries, {} run(s) each per mode",
-            s.sf,
-            a.common.profile,
-            qs.len(),
-            a.runs
-        );
-        println!("{}", tpch_report::text(&head, a.runs, &figures, &summary));
+        for (m, figures, summary) in &reports {
+            let head = format!(
+                "TPC-H at SF {} on {}: {} queries, {} run(s) each per mode, compute {}, engine on {} host core(s), host buffer pool {}",
+                s.sf,
+                a.common.profile,
+                qs.len(),
+                a.runs,
+                context.compute,
+                s.host_cores,
+                m.describe(s.sf)
+            );
+            println!("{}\n", tpch_report::text(&head, a.runs, figures, summary));
+        }
+        if sweep.len() > 1 {
+            println!("{}", tpch_report::sweep_text(&sweep));
+        }
     }
     if !differ.is_empty() {
         bail!("the modes returned different results for {}", differ.join(", "));

@@ -3,18 +3,18 @@
 //! the five queries with the largest conventional time and their average speed-up; the count of
 //! queries with an offloaded scan in `auto`; and those figures beside YourSQL's published ones.
 //!
-//! Simulated time is [`QueryRun::simulated_ns`]: the sum of the query's device scans (device
-//! work, PCIe, the host's decoding and filtering). DataFusion's own operators (joins,
-//! aggregates, sorts) are not in it yet.
+//! Simulated time is [`QueryRun::simulated_ns`]: the query's device scans (device work, PCIe,
+//! the host's decoding and filtering, one after another) plus DataFusion's own operators (joins,
+//! aggregates, sorts: [`yoursql_filter::engine`]) on the host cores given.
 
 use serde_json::{json, Value as Json};
 use yoursql_core::ScanMode;
 use yoursql_filter::session::QueryRun;
 
 /// What the simulated times cover, for the text and the JSON.
-pub(crate) const TIME_NOTE: &str = "simulated time = the sum of the query's device scans \
-    (device work, PCIe transfer, host decoding and filtering); DataFusion's own operators \
-    (joins, aggregates, sorts) are not in it yet";
+pub(crate) const TIME_NOTE: &str = "simulated time = the query's device scans one after \
+    another (device work, PCIe transfer, host decoding and filtering) + the engine's operators \
+    (joins, aggregates, sorts) on the host cores given";
 
 /// YourSQL's published TPC-H figures (over MariaDB, 22 queries).
 pub(crate) const PUBLISHED_TOTAL: f64 = 3.6;
@@ -29,6 +29,8 @@ pub(crate) struct Decision {
     pub table: String,
     pub offloaded: bool,
     pub reason: String,
+    /// Early filtering through joins (bounds taken from hash joins' dynamic filters).
+    pub early: Vec<String>,
 }
 
 /// One query in one mode over all its runs.
@@ -40,13 +42,19 @@ pub(crate) struct ModeFigures {
     /// Figures of the median run (the lower middle one for an even number of runs).
     pub pages_read: u64,
     pub pages_transferred: u64,
+    pub pages_from_pool: u64,
     pub pcie_bytes: u64,
+    /// The scans' simulated time and the engine's, in ns (median run).
+    pub scan_ns: u64,
+    pub engine_ns: u64,
+    /// Energy of the median run, in J.
+    pub energy_j: f64,
     pub decisions: Vec<Decision>,
 }
 
 impl ModeFigures {
     /// Collects `runs` (at least one) of one query in one mode.
-    pub fn from_runs(mode: ScanMode, runs: &[QueryRun]) -> ModeFigures {
+    pub fn from_runs(mode: ScanMode, runs: &[QueryRun], profile: &host_sdk::DeviceProfile) -> ModeFigures {
         let times_ns: Vec<u64> = runs.iter().map(QueryRun::simulated_ns).collect();
         let mut order: Vec<usize> = (0..runs.len()).collect();
         order.sort_by_key(|&i| times_ns[i]);
@@ -56,7 +64,11 @@ impl ModeFigures {
             times_ns,
             pages_read: mid.pages_read(),
             pages_transferred: mid.pages_transferred(),
+            pages_from_pool: mid.pages_from_pool(),
             pcie_bytes: mid.pcie_bytes(),
+            scan_ns: mid.scan_ns(),
+            engine_ns: mid.engine.time_ns,
+            energy_j: mid.energy(profile).total_j,
             decisions: mid
                 .scans
                 .iter()
@@ -67,6 +79,7 @@ impl ModeFigures {
                         || s.stats.decision.reason.clone(),
                         |f| format!("nothing to offload: {f}"),
                     ),
+                    early: s.early.clone(),
                 })
                 .collect(),
         }
@@ -130,13 +143,16 @@ fn ratio(a: u64, b: u64) -> f64 {
 }
 
 /// Totals of one mode over the queries run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct Totals {
     pub mode: ScanMode,
     /// Sum of the per-query median simulated times.
     pub simulated_ns: u64,
+    pub engine_ns: u64,
     pub pages_read: u64,
+    pub pages_from_pool: u64,
     pub pcie_bytes: u64,
+    pub energy_j: f64,
 }
 
 /// Everything after the per-query rows.
@@ -165,13 +181,19 @@ pub(crate) fn summarize(qs: &[QueryFigures], modes: &[ScanMode]) -> Summary {
             let mut t = Totals {
                 mode,
                 simulated_ns: 0,
+                engine_ns: 0,
                 pages_read: 0,
+                pages_from_pool: 0,
                 pcie_bytes: 0,
+                energy_j: 0.0,
             };
             for f in fs {
                 t.simulated_ns += f.median_ns();
+                t.engine_ns += f.engine_ns;
                 t.pages_read += f.pages_read;
+                t.pages_from_pool += f.pages_from_pool;
                 t.pcie_bytes += f.pcie_bytes;
+                t.energy_j += f.energy_j;
             }
             t
         })
@@ -324,6 +346,9 @@ pub(crate) fn text(head: &str, runs: usize, qs: &[QueryFigures], s: &Summary) ->
                     if d.offloaded { "offloaded" } else { "conventional" },
                     d.reason
                 ));
+                for e in &d.early {
+                    out.push(format!("  {:<5} {:<8} {:<9} {:<13} early filtering: {e}", "", "", "", ""));
+                }
             }
         }
     }
@@ -337,11 +362,14 @@ pub(crate) fn text(head: &str, runs: usize, qs: &[QueryFigures], s: &Summary) ->
     ));
     for t in &s.totals {
         out.push(format!(
-            "  {:<8} {:>12.3} ms {:>12} pages read {:>12.3} MiB over PCIe",
+            "  {:<8} {:>12.3} ms (engine {:.3} ms) {:>10} pages read {:>10} from the pool {:>10.3} MiB over PCIe {:>10.3} J",
             t.mode.name(),
             ms(t.simulated_ns),
+            ms(t.engine_ns),
             t.pages_read,
-            t.pcie_bytes as f64 / (1 << 20) as f64
+            t.pages_from_pool,
+            t.pcie_bytes as f64 / (1 << 20) as f64,
+            t.energy_j
         ));
     }
     if s.top_five.is_empty() {
@@ -360,14 +388,78 @@ pub(crate) fn text(head: &str, runs: usize, qs: &[QueryFigures], s: &Summary) ->
     }
     out.push(
         "(published: YourSQL over MariaDB, 22 queries at SF 100, whole-query time; \
-         ours: scan time only, see above)"
+         ours: whole-query simulated time as above)"
             .to_string(),
     );
     out.join("\n")
 }
 
+/// What a report's runs had in common.
+#[derive(Debug, Clone)]
+pub(crate) struct Context {
+    pub sf: f64,
+    pub profile: String,
+    pub runs: usize,
+    pub compute: &'static str,
+    pub host_cores: u32,
+}
+
+/// One host memory size's totals.
+#[derive(Debug, Clone)]
+pub(crate) struct SweepPoint {
+    pub host_memory: String,
+    pub bytes: u64,
+    pub totals: Vec<Totals>,
+    pub total_offload: Option<f64>,
+    pub total_auto: Option<f64>,
+}
+
+/// The sweep over host memory sizes as text.
+pub(crate) fn sweep_text(points: &[SweepPoint]) -> String {
+    let mut out = vec![
+        "host memory sweep (totals over the queries; YourSQL: less memory, higher speed-up):".to_string(),
+        format!(
+            "{:<28}{:>14}{:>14}{:>14}{:>12}{:>12}",
+            "host buffer pool", "conv ms", "offload ms", "auto ms", "conv/off", "conv/auto"
+        ),
+    ];
+    for p in points {
+        let t = |m: ScanMode| {
+            p.totals
+                .iter()
+                .find(|t| t.mode == m)
+                .map_or_else(|| "n/a".to_string(), |t| format!("{:.3}", ms(t.simulated_ns)))
+        };
+        out.push(format!(
+            "{:<28}{:>14}{:>14}{:>14}{:>12}{:>12}",
+            p.host_memory,
+            t(ScanMode::Conv),
+            t(ScanMode::Offload),
+            t(ScanMode::Auto),
+            times_x(p.total_offload),
+            times_x(p.total_auto)
+        ));
+    }
+    out.join("\n")
+}
+
+/// The sweep as JSON.
+pub(crate) fn sweep_json(points: &[SweepPoint]) -> Json {
+    json!(points
+        .iter()
+        .map(|p| json!({
+            "host_memory": p.host_memory,
+            "host_memory_bytes": p.bytes,
+            "total_ns": p.totals.iter().map(|t| (t.mode.name().to_string(), json!(t.simulated_ns))).collect::<serde_json::Map<_, _>>(),
+            "total_speedup_offload": p.total_offload,
+            "total_speedup_auto": p.total_auto,
+        }))
+        .collect::<Vec<_>>())
+}
+
 /// The JSON report.
-pub(crate) fn json(sf: f64, profile: &str, runs: usize, qs: &[QueryFigures], s: &Summary) -> Json {
+pub(crate) fn json(c: &Context, host_memory: &str, qs: &[QueryFigures], s: &Summary) -> Json {
+    let (sf, profile, runs) = (c.sf, &c.profile, c.runs);
     let queries: Vec<Json> = qs
         .iter()
         .map(|q| {
@@ -382,12 +474,17 @@ pub(crate) fn json(sf: f64, profile: &str, runs: usize, qs: &[QueryFigures], s: 
                         "simulated_ns_runs": f.times_ns,
                         "pages_read": f.pages_read,
                         "pages_transferred": f.pages_transferred,
+                        "pages_from_pool": f.pages_from_pool,
                         "pcie_bytes": f.pcie_bytes,
+                        "scan_ns": f.scan_ns,
+                        "engine_ns": f.engine_ns,
+                        "energy_j": f.energy_j,
                         "offloaded_scans": f.offloaded_scans(),
                         "decisions": f.decisions.iter().map(|d| json!({
                             "table": d.table,
                             "offloaded": d.offloaded,
                             "reason": d.reason,
+                            "early_filtering": d.early,
                         })).collect::<Vec<_>>(),
                     }),
                 );
@@ -408,8 +505,11 @@ pub(crate) fn json(sf: f64, profile: &str, runs: usize, qs: &[QueryFigures], s: 
             t.mode.name().to_string(),
             json!({
                 "simulated_ns": t.simulated_ns,
+                "engine_ns": t.engine_ns,
                 "pages_read": t.pages_read,
+                "pages_from_pool": t.pages_from_pool,
                 "pcie_bytes": t.pcie_bytes,
+                "energy_j": t.energy_j,
             }),
         );
     }
@@ -417,6 +517,9 @@ pub(crate) fn json(sf: f64, profile: &str, runs: usize, qs: &[QueryFigures], s: 
         "sf": sf,
         "profile": profile,
         "runs": runs,
+        "compute": c.compute,
+        "host_cores": c.host_cores,
+        "host_memory": host_memory,
         "modes": s.totals.iter().map(|t| t.mode.name()).collect::<Vec<_>>(),
         "note": TIME_NOTE,
         "queries": queries,
@@ -450,11 +553,16 @@ mod tests {
             times_ns: t.to_vec(),
             pages_read: 10,
             pages_transferred: 10,
+            pages_from_pool: 0,
             pcie_bytes: 100,
+            scan_ns: t[0],
+            engine_ns: 0,
+            energy_j: 1.0,
             decisions: vec![Decision {
                 table: "lineitem".into(),
                 offloaded,
                 reason: "r".into(),
+                early: Vec::new(),
             }],
         };
         QueryFigures {

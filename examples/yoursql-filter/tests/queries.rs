@@ -21,7 +21,7 @@ fn module() -> PathBuf {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_current_thread()
         .worker_threads(2)
         .enable_all()
         .build()

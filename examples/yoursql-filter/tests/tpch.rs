@@ -22,7 +22,7 @@ use yoursql_filter::tpch_queries::TPCH;
 const SF: f64 = 0.01;
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
+    tokio::runtime::Builder::new_current_thread()
         .worker_threads(2)
         .enable_all()
         .build()

@@ -9,6 +9,8 @@
 //!    must have at least [`ScanConfig::min_table_pages`] pages, and the `sampler` SSDlet, run on
 //!    a seeded sample of runs of pages, must estimate that the matcher hints at most
 //!    [`ScanConfig::max_hint_ratio`] of the pages. The sampler's time is part of the scan.
+//!    Before the sampler: a table at least half of which is in the host buffer pool
+//!    ([`crate::pool`]) is read conventionally, since most of its pages cost no I/O.
 //!
 //! [`ScanConfig::min_table_pages`]: crate::scan::ScanConfig::min_table_pages
 //! [`ScanConfig::max_hint_ratio`]: crate::scan::ScanConfig::max_hint_ratio
@@ -96,6 +98,16 @@ pub(crate) fn decide(
             table.pages, s.config.min_table_pages
         );
         return conv(d, r);
+    }
+    if let Some(pool) = &s.config.buffer_pool {
+        let resident = pool.resident_bytes(&table.file);
+        if table.bytes() > 0 && resident * 2 >= table.bytes() {
+            let r = format!(
+                "{:.0}% of the table is in the host buffer pool: reading it costs little I/O",
+                100.0 * resident as f64 / table.bytes() as f64
+            );
+            return conv(d, r);
+        }
     }
     let (sampled, hinted, ns) = sample(s, table, &plan)?;
     d.sampled_pages = sampled;

@@ -258,6 +258,22 @@ pub enum StoreError {
         /// What is wrong.
         problem: String,
     },
+    /// A table the caller needs is not on the device.
+    #[error("table `{table}` is not on the device; it holds: {held}")]
+    MissingTable {
+        /// The table.
+        table: String,
+        /// The tables it holds (`none` if none).
+        held: String,
+    },
+    /// The device holds the TPC-H tables at another scale factor than asked for.
+    #[error("the device holds TPC-H tables at scale factor {stored}; expected scale factor {wanted}")]
+    OtherScale {
+        /// The stored tables' scale factor.
+        stored: f64,
+        /// The one asked for.
+        wanted: f64,
+    },
 }
 
 /// A scan failed.

@@ -55,6 +55,7 @@ pub mod error;
 pub mod habp;
 pub mod keys;
 pub mod page;
+pub mod pool;
 pub mod predicate;
 pub mod row;
 pub mod scan;
@@ -66,12 +67,13 @@ pub mod wire;
 pub use error::{FormatError, LoadError, NotOffloadable, PredicateError, ScanError, StoreError};
 pub use keys::MatchPlan;
 pub use page::{decode_page, EncodedTable, PageWriter, PAGE_BYTES};
+pub use pool::{BufferPool, PoolStats};
 pub use predicate::{BoundPredicate, CmpOp, LikeKind, Predicate};
 pub use scan::{
     build_filter_module, Decision, RowBatch, ScanConfig, ScanMode, ScanOutput, ScanStats, Scanner,
 };
 pub use store::{
-    load_tpch, open_catalog, open_table, store_table, Catalog, DeviceTable, TpchRows, TpchTable,
+    load_tpch, open_catalog, open_table, open_tpch, store_table, tpch_tables, Catalog, DeviceTable, TpchRows, TpchTable,
 };
 pub use tpch::TableDesc;
 pub use value::{Column, ColumnType, Date, Decimal, Schema, Value};

@@ -30,6 +30,7 @@ use host_sdk::{Device, Module, ReadAhead, SimTime};
 
 use crate::error::{FormatError, ScanError};
 use crate::page::PAGE_BYTES;
+use crate::pool::BufferPool;
 use crate::predicate::{BoundPredicate, Node};
 use crate::store::DeviceTable;
 use crate::value::Value;
@@ -110,6 +111,9 @@ pub struct ScanConfig {
     /// conventional scan, `suite calibrate --parts filter-scan`, so it covers a plain consumer,
     /// not a heavier consumer's own work).
     pub host_cost: HostCharge,
+    /// The host's buffer pool, which conventional scans read through (`None`, the default: no
+    /// pool, every page comes from the device). See [`crate::pool`].
+    pub buffer_pool: Option<BufferPool>,
 }
 
 impl Default for ScanConfig {
@@ -127,6 +131,7 @@ impl Default for ScanConfig {
             min_table_pages: 64,
             batch_rows: 8192,
             host_cost: HostCharge::Measured,
+            buffer_pool: None,
         }
     }
 }
@@ -175,6 +180,8 @@ pub struct ScanStats {
     pub pages_hinted: u64,
     /// Pages moved device-to-host by NVMe reads.
     pub pages_transferred: u64,
+    /// Pages a conventional scan found in the host buffer pool (no device read).
+    pub pages_from_pool: u64,
     /// Bytes moved device-to-host over PCIe: NVMe read data plus SSDlet messages (hints).
     pub pcie_bytes: u64,
     /// Rows the host examined (the predicate's columns decoded and tested).
@@ -294,6 +301,7 @@ impl Scanner {
             pages_scanned_on_device: decision.decision.sampled_pages,
             pages_hinted: 0,
             pages_transferred: 0,
+            pages_from_pool: 0,
             pcie_bytes: 0,
             rows_scanned: 0,
             rows_out: 0,
@@ -565,7 +573,9 @@ fn conv(
     let mut failed: Option<ScanError> = None;
     let mut next_page = 0u64;
     let mut rows_scanned = 0u64;
-    let report = file.scan_charged(s.config.read_ahead, |chunk| {
+    let mut pool = s.config.buffer_pool.as_ref().map(|p| p.file(&table.file));
+    let cache = pool.as_mut().map(|p| p as &mut dyn host_sdk::ScanCache);
+    let report = file.scan_through(s.config.read_ahead, cache, |chunk| {
         let ((), _, spent) = s.config.host_cost.run(|| {
             let mut rows = 0;
             if failed.is_some() {
@@ -592,6 +602,7 @@ fn conv(
     }
     stats.rows_scanned = rows_scanned;
     stats.pages_transferred = report.bytes_read / PAGE_BYTES as u64;
+    stats.pages_from_pool = report.bytes_cached / PAGE_BYTES as u64;
     stats.pcie_bytes = report.bytes_read;
     stats.host_compute_ns += nanos(report.host_compute);
     stats.io_ns = report.io.0;

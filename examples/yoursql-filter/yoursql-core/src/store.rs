@@ -12,8 +12,20 @@
 //! ...
 //! ```
 //!
-//! [`load_tpch`] generates TPC-H tables and stores them; [`open_catalog`] finds every stored
-//! table again (for instance on a persistent device image).
+//! [`load_tpch`] generates TPC-H tables and stores them and records the set in `tpch.set`
+//! (scale factor, page format, tables loaded):
+//!
+//! ```text
+//! yoursql-tpch 1
+//! sf 0.01
+//! page-format 1
+//! tables region nation lineitem
+//! ```
+//!
+//! [`open_catalog`] finds every stored table again (for instance on a persistent device
+//! image); [`tpch_tables`] reuses the TPC-H tables of a persistent image when they were loaded
+//! at the same scale factor and page format, and reloads them otherwise; [`open_tpch`] opens
+//! them without loading, refusing a missing table or another scale factor.
 
 use host_sdk::Device;
 
@@ -27,6 +39,9 @@ pub const DATA_SUFFIX: &str = ".tbl";
 /// Suffix of a table's description file.
 pub const META_SUFFIX: &str = ".meta";
 const META_MAGIC: &str = "yoursql-table 1";
+/// The device file recording the loaded TPC-H set.
+pub const TPCH_SET_FILE: &str = "tpch.set";
+const SET_MAGIC: &str = "yoursql-tpch 1";
 
 /// A table stored on a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -160,12 +175,116 @@ impl TpchTable {
 /// Generates `tables` at scale factor `sf` and stores them on `dev` (replacing tables of the
 /// same names). Returns the catalog of the stored tables, in the order given.
 pub fn load_tpch(dev: &Device, sf: f64, tables: &[TpchTable]) -> Result<Catalog, StoreError> {
+    if dev.file_info(TPCH_SET_FILE).is_ok() {
+        dev.remove_file(TPCH_SET_FILE)?;
+    }
     let mut out = Catalog::default();
     for t in tables {
         let encoded = t.encode(sf)?;
         out.tables.push(store_table(dev, &encoded)?);
     }
+    // Written last: a load cut short leaves no set record, so the next run reloads.
+    let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
+    let set = format!(
+        "{SET_MAGIC}\nsf {sf}\npage-format {}\ntables {}\n",
+        crate::page::FORMAT_VERSION,
+        names.join(" ")
+    );
+    dev.put_bytes(TPCH_SET_FILE, set.as_bytes())?;
     Ok(out)
+}
+
+/// The recorded TPC-H set of a device: (scale factor, page format, tables), `None` if the
+/// device has no record.
+fn tpch_set(dev: &Device) -> Result<Option<(f64, u8, Vec<String>)>, StoreError> {
+    if dev.file_info(TPCH_SET_FILE).is_err() {
+        return Ok(None);
+    }
+    let bytes = dev.get_bytes(TPCH_SET_FILE)?;
+    let bad = |problem: &str| StoreError::Meta {
+        file: TPCH_SET_FILE.to_owned(),
+        problem: problem.to_owned(),
+    };
+    let text = String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text"))?;
+    let mut lines = text.lines();
+    if lines.next() != Some(SET_MAGIC) {
+        return Err(bad(&format!("first line is not `{SET_MAGIC}`")));
+    }
+    let mut field = |key: &str| {
+        lines
+            .next()
+            .and_then(|l| l.strip_prefix(key))
+            .map(|r| r.strip_prefix(' ').unwrap_or(r))
+            .map(str::to_owned)
+            .ok_or_else(|| bad(&format!("expected a `{key}` line")))
+    };
+    let sf: f64 = field("sf")?
+        .parse()
+        .map_err(|_| bad("`sf` is not a number"))?;
+    let format: u8 = field("page-format")?
+        .parse()
+        .map_err(|_| bad("`page-format` is not a whole number"))?;
+    let tables = field("tables")?.split_whitespace().map(str::to_owned).collect();
+    Ok(Some((sf, format, tables)))
+}
+
+/// The held tables, for errors.
+fn held(catalog: &Catalog) -> String {
+    let names: Vec<&str> = catalog.tables.iter().map(DeviceTable::name).collect();
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// `tables` at `sf` on `dev` without loading anything; `sf` `None`: whatever scale factor they
+/// were loaded at. Refuses a table the device lacks ([`StoreError::MissingTable`]) and tables
+/// loaded at another scale factor ([`StoreError::OtherScale`]). Returns the catalog (in the
+/// order given) and the scale factor.
+pub fn open_tpch(dev: &Device, sf: Option<f64>, tables: &[TpchTable]) -> Result<(Catalog, f64), StoreError> {
+    let all = open_catalog(dev)?;
+    let set = tpch_set(dev)?;
+    let mut out = Catalog::default();
+    for t in tables {
+        let on_set = set.as_ref().is_some_and(|(_, _, names)| names.iter().any(|n| n == t.name()));
+        match all.get(t.name()) {
+            Some(found) if on_set => out.tables.push(found.clone()),
+            _ => {
+                return Err(StoreError::MissingTable {
+                    table: t.name().to_owned(),
+                    held: held(&all),
+                })
+            }
+        }
+    }
+    let stored = set.map_or(0.0, |(sf, _, _)| sf);
+    match sf {
+        Some(wanted) if wanted != stored => Err(StoreError::OtherScale { stored, wanted }),
+        _ => Ok((out, stored)),
+    }
+}
+
+/// `tables` at `sf` on `dev`: the stored ones when the device's TPC-H set was loaded at `sf`
+/// with this page format and holds every one of `tables`, else all of `tables` generated and
+/// stored. Returns the catalog and, when it loaded, why.
+pub fn tpch_tables(dev: &Device, sf: f64, tables: &[TpchTable]) -> Result<(Catalog, Option<String>), StoreError> {
+    let why = match tpch_set(dev) {
+        Ok(None) => "the device holds no TPC-H tables".to_string(),
+        Err(e) => format!("{e}"),
+        Ok(Some((_, format, _))) if format != crate::page::FORMAT_VERSION => format!(
+            "the device's tables are in page format {format}; this build writes format {}",
+            crate::page::FORMAT_VERSION
+        ),
+        Ok(Some((stored, _, _))) if stored != sf => {
+            format!("the device holds scale factor {stored}; asked for {sf}")
+        }
+        Ok(Some(_)) => match open_tpch(dev, Some(sf), tables) {
+            Ok((catalog, _)) => return Ok((catalog, None)),
+            Err(e) => e.to_string(),
+        },
+    };
+    Ok((load_tpch(dev, sf, tables)?, Some(why)))
 }
 
 /// Stores an encoded table as `<name>.tbl` and `<name>.meta`, replacing existing files.

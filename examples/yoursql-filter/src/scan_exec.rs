@@ -1,0 +1,372 @@
+//! [`DeviceScanExec`]: the physical plan node of one device table scan.
+//!
+//! **When a scan runs.** DataFusion calls `execute` while it builds the stream tree, before a
+//! hash join's build side exists; the device scan starts only when its stream is first polled.
+//! Then it takes a ticket from the query's [`ScanGate`] and runs, on a blocking thread, once
+//! every earlier ticket's scan has finished: the scans of one query run one after another on
+//! the device's host clock, in the order the engine first asks for their rows (MariaDB runs a
+//! query on one thread; and the order, hence every simulated time, is the same in every run).
+//! A scan streams its batches without waiting for the engine, so it never waits for a later
+//! scan and the tickets cannot deadlock.
+//!
+//! **Early filtering through joins.** The node accepts the dynamic filters DataFusion's hash
+//! join pushes from its build side into the probe side (`datafusion.optimizer.
+//! enable_join_dynamic_filter_pushdown`, on by default): once the build side is complete, the
+//! filter holds the build keys' bounds (`k >= min AND k <= max`) and often their set. At its
+//! first poll the scan reads each complete filter and adds the bounds on its own columns to its
+//! pushed-down predicates (so the software filter, the offload decision and the matcher plan
+//! see them); a filter not yet complete, or parts it cannot use (sets, hash lookups, computed
+//! keys), are left to the join and said so in [`crate::ScanRecord::early`]. The join still
+//! applies its own condition, so the answer does not change: the filter only drops probe rows
+//! that cannot join.
+
+use std::fmt;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::config::ConfigOptions;
+use datafusion::common::stats::Precision;
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::Statistics;
+use datafusion::error::Result as DfResult;
+use datafusion::execution::TaskContext;
+use datafusion::logical_expr::Operator;
+use datafusion::physical_expr::expressions::{BinaryExpr, Column, DynamicFilterPhysicalExpr, Literal};
+use datafusion::physical_expr::{split_conjunction, EquivalenceProperties, Partitioning, PhysicalExpr};
+use datafusion::physical_expr_common::physical_expr::snapshot_physical_expr;
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
+};
+use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    apply_expression_roots, DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties,
+    SendableRecordBatchStream,
+};
+use futures::StreamExt;
+use yoursql_core::{BoundPredicate, CmpOp, DeviceTable, Predicate, ScanError, ScanMode, Scanner, Value};
+
+use crate::arrow_map::rows_to_batch;
+use crate::error::Error;
+use crate::provider::ScanRecord;
+
+/// Runs the scans of one query one after another, in ticket order (module docs).
+#[derive(Debug, Default)]
+pub struct ScanGate {
+    /// (next ticket to hand out, ticket whose turn it is).
+    state: Mutex<(u64, u64)>,
+    turn: Condvar,
+}
+
+impl ScanGate {
+    fn ticket(&self) -> u64 {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.0 += 1;
+        s.0 - 1
+    }
+
+    fn wait_turn(&self, ticket: u64) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while s.1 != ticket {
+            s = self.turn.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn done(&self) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        s.1 += 1;
+        self.turn.notify_all();
+    }
+}
+
+/// Ends a ticket's turn however its scan ends.
+struct Turn(Arc<ScanGate>);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.0.done();
+    }
+}
+
+/// What a scan needs to run.
+#[derive(Clone)]
+pub(crate) struct ScanSpec {
+    pub(crate) scanner: Scanner,
+    pub(crate) table: Arc<DeviceTable>,
+    pub(crate) filter: Vec<BoundPredicate>,
+    pub(crate) projection: Option<Vec<usize>>,
+    pub(crate) mode: ScanMode,
+    pub(crate) scans: Arc<Mutex<Vec<ScanRecord>>>,
+    pub(crate) gate: Arc<ScanGate>,
+}
+
+/// One device table scan in a physical plan (module docs).
+#[derive(Clone)]
+pub struct DeviceScanExec {
+    spec: ScanSpec,
+    schema: SchemaRef,
+    props: Arc<PlanProperties>,
+    dynamic: Vec<Arc<dyn PhysicalExpr>>,
+    metrics: ExecutionPlanMetricsSet,
+}
+
+impl fmt::Debug for DeviceScanExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DeviceScanExec")
+            .field("table", &self.spec.table.name())
+            .field("mode", &self.spec.mode)
+            .field("filter", &self.filter_text())
+            .field("dynamic_filters", &self.dynamic.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DeviceScanExec {
+    pub(crate) fn new(spec: ScanSpec, schema: SchemaRef) -> Self {
+        let props = PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        );
+        DeviceScanExec {
+            spec,
+            schema,
+            props: Arc::new(props),
+            dynamic: Vec::new(),
+            metrics: ExecutionPlanMetricsSet::new(),
+        }
+    }
+
+    fn filter_text(&self) -> Vec<String> {
+        self.spec.filter.iter().map(|p| p.to_string()).collect()
+    }
+}
+
+impl DisplayAs for DeviceScanExec {
+    fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "DeviceScanExec: table={}, mode={}, filter=[{}], dynamic_filters={}",
+            self.spec.table.name(),
+            self.spec.mode.name(),
+            self.filter_text().join(" AND "),
+            self.dynamic.len()
+        )
+    }
+}
+
+impl ExecutionPlan for DeviceScanExec {
+    fn name(&self) -> &'static str {
+        "DeviceScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.props
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> DfResult<TreeNodeRecursion>,
+    ) -> DfResult<TreeNodeRecursion> {
+        // The join computes its dynamic filter only if a node below it owns the filter.
+        apply_expression_roots(self.dynamic.iter(), f)
+    }
+
+    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        Ok(self)
+    }
+
+    fn reset_state(self: Arc<Self>) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let mut fresh = (*self).clone();
+        fresh.dynamic.clear();
+        fresh.metrics = ExecutionPlanMetricsSet::new();
+        Ok(Arc::new(fresh))
+    }
+
+    fn partition_statistics(&self, _partition: Option<usize>) -> DfResult<Arc<Statistics>> {
+        // The stored row count (before the pushed-down filters): lets the planner put the
+        // smaller input of a join on its build side.
+        let rows = usize::try_from(self.spec.table.rows).unwrap_or(usize::MAX);
+        Ok(Arc::new(
+            Statistics::new_unknown(&self.schema).with_num_rows(Precision::Inexact(rows)),
+        ))
+    }
+
+    fn metrics(&self) -> Option<MetricsSet> {
+        Some(self.metrics.clone_inner())
+    }
+
+    fn handle_child_pushdown_result(
+        &self,
+        phase: FilterPushdownPhase,
+        result: ChildPushdownResult,
+        _config: &ConfigOptions,
+    ) -> DfResult<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        let mut node = self.clone();
+        // Advisory: the parents keep their own filtering (answered `No` for every filter).
+        let verdicts = result
+            .parent_filters
+            .iter()
+            .map(|p| {
+                if phase == FilterPushdownPhase::Post && p.filter.is::<DynamicFilterPhysicalExpr>() {
+                    node.dynamic.push(Arc::clone(&p.filter));
+                }
+                PushedDown::No
+            })
+            .collect();
+        let out = FilterPushdownPropagation::with_parent_pushdown_result(verdicts);
+        Ok(if node.dynamic.len() > self.dynamic.len() {
+            out.with_updated_node(Arc::new(node) as Arc<dyn ExecutionPlan>)
+        } else {
+            out
+        })
+    }
+
+    fn execute(&self, partition: usize, _ctx: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+        let (spec, schema, dynamic) = (self.spec.clone(), Arc::clone(&self.schema), self.dynamic.clone());
+        let rows = MetricBuilder::new(&self.metrics).output_rows(partition);
+        // Started at the first poll (module docs), not here.
+        let start = async move { start(spec, dynamic) };
+        let stream = futures::stream::once(start).flatten().inspect(move |b| {
+            if let Ok(b) = b {
+                rows.add(b.num_rows());
+            }
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, stream)))
+    }
+}
+
+type BatchStream = futures::stream::BoxStream<'static, DfResult<RecordBatch>>;
+
+/// Takes a ticket, reads the dynamic filters, and starts the scan on a blocking thread.
+fn start(mut spec: ScanSpec, dynamic: Vec<Arc<dyn PhysicalExpr>>) -> BatchStream {
+    let ticket = spec.gate.ticket();
+    let mut early = Vec::new();
+    for f in &dynamic {
+        early.extend(early_filter(&mut spec, f));
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<DfResult<RecordBatch>>();
+    tokio::task::spawn_blocking(move || {
+        spec.gate.wait_turn(ticket);
+        let _turn = Turn(Arc::clone(&spec.gate));
+        run(&spec, early, &tx);
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed()
+}
+
+/// The bounds a complete dynamic filter `f` puts on the scan's columns, added to `spec.filter`;
+/// returns what was taken and what was left, in words.
+fn early_filter(spec: &mut ScanSpec, f: &Arc<dyn PhysicalExpr>) -> Vec<String> {
+    use futures::FutureExt;
+    let Some(d) = f.downcast_ref::<DynamicFilterPhysicalExpr>() else {
+        return Vec::new();
+    };
+    if d.wait_complete().now_or_never().is_none() {
+        return vec!["a join's dynamic filter was not complete when the scan started: left to the join".into()];
+    }
+    let snap = match snapshot_physical_expr(Arc::clone(f)) {
+        Ok(s) => s,
+        Err(e) => return vec![format!("a join's dynamic filter could not be read ({e}): left to the join")],
+    };
+    let schema = spec.table.schema.clone();
+    let mut out = Vec::new();
+    let mut left = 0;
+    for part in split_conjunction(&snap) {
+        let taken = bound_of(part).and_then(|p| p.bind(&schema).ok());
+        match taken {
+            Some(b) => {
+                out.push(format!("from a hash join's build side: {b}"));
+                spec.filter.push(b);
+            }
+            None if is_true(part) => {}
+            None => left += 1,
+        }
+    }
+    if left > 0 {
+        out.push(format!(
+            "{left} part(s) of a join's dynamic filter (sets, hash lookups or computed keys) left to the join"
+        ));
+    }
+    out
+}
+
+fn is_true(e: &Arc<dyn PhysicalExpr>) -> bool {
+    e.downcast_ref::<Literal>()
+        .is_some_and(|l| l.value() == &datafusion::common::ScalarValue::Boolean(Some(true)))
+}
+
+/// `column op literal` (either side) as a predicate on the column's name.
+fn bound_of(e: &Arc<dyn PhysicalExpr>) -> Option<Predicate> {
+    let b = e.downcast_ref::<BinaryExpr>()?;
+    let op = match b.op() {
+        Operator::GtEq => CmpOp::Ge,
+        Operator::LtEq => CmpOp::Le,
+        Operator::Gt => CmpOp::Gt,
+        Operator::Lt => CmpOp::Lt,
+        Operator::Eq => CmpOp::Eq,
+        _ => return None,
+    };
+    let (col, lit, op) = match (b.left().downcast_ref::<Column>(), b.right().downcast_ref::<Literal>()) {
+        (Some(c), Some(l)) => (c, l, op),
+        _ => (
+            b.right().downcast_ref::<Column>()?,
+            b.left().downcast_ref::<Literal>()?,
+            crate::convert::flip(op),
+        ),
+    };
+    let value: Value = crate::convert::scalar(lit.value()).ok()?;
+    Some(Predicate::cmp(col.name(), op, value))
+}
+
+/// Runs the scan, sending its batches on `tx`, and records it.
+fn run(spec: &ScanSpec, early: Vec<String>, tx: &tokio::sync::mpsc::UnboundedSender<DfResult<RecordBatch>>) {
+    let table = &spec.table;
+    let schema = table.schema.clone();
+    let projection = spec.projection.as_deref();
+    let mut sink = |rows: Vec<Vec<Value>>| -> Result<(), String> {
+        let batch = rows_to_batch(&schema, &rows, projection).map_err(|e| e.to_string())?;
+        tx.send(Ok(batch))
+            .map_err(|_| "the query stopped reading".to_string())
+    };
+    let s = &spec.scanner;
+    let mut result = s.scan(table, &spec.filter, projection, spec.mode, &mut sink);
+    // Offload asked for but nothing to offload (no predicate, no matcher keys, no filter
+    // module): the core refuses before reading anything; read conventionally and say why.
+    let mut fallback = None;
+    if let Err(ScanError::CannotOffload { reason, .. }) = &result {
+        fallback = Some(reason.clone());
+        result = s.scan(table, &spec.filter, projection, ScanMode::Conv, &mut sink);
+    }
+    match result {
+        Ok(stats) => spec
+            .scans
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(ScanRecord {
+                table: table.name().to_string(),
+                predicate: match spec.filter.as_slice() {
+                    [] => None,
+                    many => Some(many.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" AND ")),
+                },
+                rows: stats.rows_out,
+                fallback,
+                early,
+                stats,
+            }),
+        Err(e) => {
+            let err = Error::Scan {
+                table: table.name().to_string(),
+                message: e.to_string(),
+            };
+            // The receiver may be gone (the query stopped reading); nothing to tell then.
+            let _ = tx.send(Err(err.into()));
+        }
+    }
+}

@@ -49,7 +49,8 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
         a.sf
     );
     let path = a.output.clone().unwrap_or_else(shipped_path);
-    let mut cal = Calibration::load_or_shipped(Some(&path)).or_else(|_| Calibration::load_or_shipped(None))?;
+    let mut cal =
+        Calibration::load_or_shipped(Some(&path)).or_else(|_| Calibration::load_or_shipped(None))?;
     let mut o = SetupOptions::new(profile(&a.common_profile())?, a.sf, &TpchTable::ALL);
     o.compute = Compute::Measured;
     o.calibration = Arc::new(cal.clone());
@@ -82,21 +83,25 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
     for (kind, runs) in &per_kind {
         let rows = runs.iter().map(|r| r.1).max().unwrap_or(0);
         if rows > 0 {
-            let ps = median(runs.iter().map(|(ns, rows)| *ns as f64 * 1000.0 / (*rows).max(1) as f64).collect());
+            let ps = median(
+                runs.iter()
+                    .map(|(ns, rows)| *ns as f64 * 1000.0 / (*rows).max(1) as f64)
+                    .collect(),
+            );
             raw.insert(kind.clone(), ps.round() as u64);
         }
     }
-    let modeled_total = |costs: &EngineCosts| -> f64 {
-        runs_of_query
-            .iter()
-            .map(|r| costs.charge(&r[0].1) as f64)
-            .sum()
-    };
+    let modeled_total =
+        |costs: &EngineCosts| -> f64 { runs_of_query.iter().map(|r| costs.charge(&r[0].1) as f64).sum() };
     let measured_total: f64 = runs_of_query
         .iter()
         .map(|r| median(r.iter().map(|x| x.0 as f64).collect()))
         .sum();
-    let scale = measured_total / modeled_total(&EngineCosts { ps_per_row: raw.clone() }).max(1.0);
+    let scale = measured_total
+        / modeled_total(&EngineCosts {
+            ps_per_row: raw.clone(),
+        })
+        .max(1.0);
     let mut engine = BTreeMap::new();
     for (kind, runs) in &per_kind {
         let rows = runs.iter().map(|r| r.1).max().unwrap_or(0);
@@ -132,7 +137,10 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
         println!("  {k:<28} {:>10}", c.ps_per_unit);
     }
     println!();
-    println!("{:<6} {:>14} {:>20} {:>8}", "query", "modeled ms", "measured CPU ms", "ratio");
+    println!(
+        "{:<6} {:>14} {:>20} {:>8}",
+        "query", "modeled ms", "measured CPU ms", "ratio"
+    );
     let (mut tm, mut tc) = (0.0, 0.0);
     for (q, runs) in TPCH.iter().zip(&runs_of_query) {
         let modeled = EngineCharge::Modeled(costs.clone())
@@ -149,7 +157,13 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
             modeled / measured.max(1.0)
         );
     }
-    println!("{:<6} {:>14.3} {:>20.3} {:>8.2}", "total", tm / 1e6, tc / 1e6, tm / tc.max(1.0));
+    println!(
+        "{:<6} {:>14.3} {:>20.3} {:>8.2}",
+        "total",
+        tm / 1e6,
+        tc / 1e6,
+        tm / tc.max(1.0)
+    );
     cal.engine = engine;
     std::fs::write(&path, cal.to_toml()).with_context(|| format!("writing {}", path.display()))?;
     println!("\nwrote {}", path.display());

@@ -151,10 +151,7 @@ impl EngineCharge {
     pub fn time(&self, work: EngineWork, measured: Duration, host_cores: u32) -> EngineTime {
         let (charged_as, cpu_ns) = match self {
             EngineCharge::Modeled(c) => ("modeled", c.charge(&work)),
-            EngineCharge::Measured => (
-                "measured",
-                u64::try_from(measured.as_nanos()).unwrap_or(u64::MAX),
-            ),
+            EngineCharge::Measured => ("measured", u64::try_from(measured.as_nanos()).unwrap_or(u64::MAX)),
         };
         let cores = host_cores.max(1);
         EngineTime {
@@ -186,7 +183,11 @@ mod tests {
             ps_per_row: [("HashJoinExec".to_string(), 20_000), (OTHER.to_string(), 1_000)].into(),
         };
         let work = EngineWork {
-            operators: vec![op("HashJoinExec", 1000), op("SortExec", 500), op("HashJoinExec", 10)],
+            operators: vec![
+                op("HashJoinExec", 1000),
+                op("SortExec", 500),
+                op("HashJoinExec", 10),
+            ],
         };
         assert_eq!(costs.charge(&work), (1010 * 20_000 + 500 * 1_000) / 1000);
         let t = EngineCharge::Modeled(costs).time(work.clone(), Duration::from_secs(9), 4);

@@ -21,7 +21,9 @@ use host_sdk::DeviceProfile;
 use yoursql_core::{build_filter_module, ScanMode, TpchTable};
 use yoursql_filter::queries;
 use yoursql_filter::report::{json, result_table, side_by_side};
-use yoursql_filter::session::{run_query, tables_for, QueryRun, Setup, SetupOptions, PAPER_HOST_MEMORY_PER_SF};
+use yoursql_filter::session::{
+    run_query, tables_for, QueryRun, Setup, SetupOptions, PAPER_HOST_MEMORY_PER_SF,
+};
 
 #[cfg(feature = "parquet")]
 mod bench;
@@ -287,7 +289,11 @@ fn setup(c: &Common, tables: &[TpchTable], host_memory: HostMemory) -> Result<Se
     o.host_cores = c.host_cores;
     let s = Setup::open(&o)?;
     if let (Some(why), Some(image)) = (&s.loaded, &c.image) {
-        eprintln!("loaded the tables into {}: {why}", image.display());
+        eprintln!(
+            "loaded the tables into {} in {:.1} s (wall): {why}",
+            image.display(),
+            s.load_wall.as_secs_f64()
+        );
     }
     let mut s = s;
     s.scanner.config.buffer_pool = host_memory.bytes(s.sf).map(yoursql_core::BufferPool::new);
@@ -296,7 +302,9 @@ fn setup(c: &Common, tables: &[TpchTable], host_memory: HostMemory) -> Result<Se
 
 /// The engine runs on one thread (the query's); scans run on the blocking pool.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn run(a: RunArgs) -> Result<()> {

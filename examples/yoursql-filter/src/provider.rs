@@ -44,8 +44,9 @@ pub struct ScanRecord {
     pub rows: u64,
     /// Why an offload asked for was read conventionally instead (nothing to offload), if so.
     pub fallback: Option<String>,
-    /// Early filtering through joins: the bounds taken from hash joins' dynamic filters (also
-    /// in `predicate`), and what was left to the joins (see [`crate::scan_exec`]).
+    /// Early filtering through joins: the bounds taken from hash joins' dynamic filters (applied
+    /// by the host's software filter, not in `predicate`), and what was left to the joins (see
+    /// [`crate::scan_exec`]).
     pub early: Vec<String>,
     /// The device scan's figures.
     pub stats: ScanStats,
@@ -148,6 +149,7 @@ impl TableProvider for DeviceTableProvider {
             scanner: self.scanner.clone(),
             table: Arc::clone(&self.table),
             filter,
+            host_filter: Vec::new(),
             projection: projection.cloned(),
             mode: self.mode,
             scans: Arc::clone(&self.scans),

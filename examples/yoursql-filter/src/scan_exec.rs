@@ -13,9 +13,9 @@
 //! join pushes from its build side into the probe side (`datafusion.optimizer.
 //! enable_join_dynamic_filter_pushdown`, on by default): once the build side is complete, the
 //! filter holds the build keys' bounds (`k >= min AND k <= max`) and often their set. At its
-//! first poll the scan reads each complete filter and adds the bounds on its own columns to its
-//! pushed-down predicates (so the software filter, the offload decision and the matcher plan
-//! see them); a filter not yet complete, or parts it cannot use (sets, hash lookups, computed
+//! first poll the scan reads each complete filter and adds the bounds on its own columns to the
+//! host's software filter (not to the offload decision or the matcher plan: a range of join keys
+//! spans nearly every page, and a matcher key for it would only slow the matchers); a filter not yet complete, or parts it cannot use (sets, hash lookups, computed
 //! keys), are left to the join and said so in [`crate::ScanRecord::early`]. The join still
 //! applies its own condition, so the answer does not change: the filter only drops probe rows
 //! that cannot join.
@@ -96,6 +96,8 @@ pub(crate) struct ScanSpec {
     pub(crate) scanner: Scanner,
     pub(crate) table: Arc<DeviceTable>,
     pub(crate) filter: Vec<BoundPredicate>,
+    /// Bounds from joins' dynamic filters: for the host's software filter only.
+    pub(crate) host_filter: Vec<BoundPredicate>,
     pub(crate) projection: Option<Vec<usize>>,
     pub(crate) mode: ScanMode,
     pub(crate) scans: Arc<Mutex<Vec<ScanRecord>>>,
@@ -179,7 +181,10 @@ impl ExecutionPlan for DeviceScanExec {
         apply_expression_roots(self.dynamic.iter(), f)
     }
 
-    fn with_new_children(self: Arc<Self>, _children: Vec<Arc<dyn ExecutionPlan>>) -> DfResult<Arc<dyn ExecutionPlan>> {
+    fn with_new_children(
+        self: Arc<Self>,
+        _children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> DfResult<Arc<dyn ExecutionPlan>> {
         Ok(self)
     }
 
@@ -269,11 +274,17 @@ fn early_filter(spec: &mut ScanSpec, f: &Arc<dyn PhysicalExpr>) -> Vec<String> {
         return Vec::new();
     };
     if d.wait_complete().now_or_never().is_none() {
-        return vec!["a join's dynamic filter was not complete when the scan started: left to the join".into()];
+        return vec![
+            "a join's dynamic filter was not complete when the scan started: left to the join".into(),
+        ];
     }
     let snap = match snapshot_physical_expr(Arc::clone(f)) {
         Ok(s) => s,
-        Err(e) => return vec![format!("a join's dynamic filter could not be read ({e}): left to the join")],
+        Err(e) => {
+            return vec![format!(
+                "a join's dynamic filter could not be read ({e}): left to the join"
+            )]
+        }
     };
     let schema = spec.table.schema.clone();
     let mut out = Vec::new();
@@ -283,7 +294,7 @@ fn early_filter(spec: &mut ScanSpec, f: &Arc<dyn PhysicalExpr>) -> Vec<String> {
         match taken {
             Some(b) => {
                 out.push(format!("from a hash join's build side: {b}"));
-                spec.filter.push(b);
+                spec.host_filter.push(b);
             }
             None if is_true(part) => {}
             None => left += 1,
@@ -313,7 +324,10 @@ fn bound_of(e: &Arc<dyn PhysicalExpr>) -> Option<Predicate> {
         Operator::Eq => CmpOp::Eq,
         _ => return None,
     };
-    let (col, lit, op) = match (b.left().downcast_ref::<Column>(), b.right().downcast_ref::<Literal>()) {
+    let (col, lit, op) = match (
+        b.left().downcast_ref::<Column>(),
+        b.right().downcast_ref::<Literal>(),
+    ) {
         (Some(c), Some(l)) => (c, l, op),
         _ => (
             b.right().downcast_ref::<Column>()?,
@@ -336,13 +350,14 @@ fn run(spec: &ScanSpec, early: Vec<String>, tx: &tokio::sync::mpsc::UnboundedSen
             .map_err(|_| "the query stopped reading".to_string())
     };
     let s = &spec.scanner;
-    let mut result = s.scan(table, &spec.filter, projection, spec.mode, &mut sink);
+    let host = &spec.host_filter;
+    let mut result = s.scan_with_host_filter(table, &spec.filter, host, projection, spec.mode, &mut sink);
     // Offload asked for but nothing to offload (no predicate, no matcher keys, no filter
     // module): the core refuses before reading anything; read conventionally and say why.
     let mut fallback = None;
     if let Err(ScanError::CannotOffload { reason, .. }) = &result {
         fallback = Some(reason.clone());
-        result = s.scan(table, &spec.filter, projection, ScanMode::Conv, &mut sink);
+        result = s.scan_with_host_filter(table, &spec.filter, host, projection, ScanMode::Conv, &mut sink);
     }
     match result {
         Ok(stats) => spec
@@ -353,7 +368,12 @@ fn run(spec: &ScanSpec, early: Vec<String>, tx: &tokio::sync::mpsc::UnboundedSen
                 table: table.name().to_string(),
                 predicate: match spec.filter.as_slice() {
                     [] => None,
-                    many => Some(many.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" AND ")),
+                    many => Some(
+                        many.iter()
+                            .map(|p| p.to_string())
+                            .collect::<Vec<_>>()
+                            .join(" AND "),
+                    ),
                 },
                 rows: stats.rows_out,
                 fallback,

@@ -102,6 +102,8 @@ pub struct Setup {
     pub host_cores: u32,
     /// Why the tables were generated and stored (`None`: reused from the image).
     pub loaded: Option<String>,
+    /// Wall time of finding or generating and storing the tables.
+    pub load_wall: Duration,
 }
 
 /// The TPC-H tables a query names (any of the eight), by a plain word match on its text.
@@ -145,12 +147,19 @@ impl Setup {
                 let missing = |what: &str| Error::NoCost {
                     what: what.to_owned(),
                 };
-                let scan = cal.host.get("filter-scan").ok_or_else(|| missing("host.filter-scan"))?;
+                let scan = cal
+                    .host
+                    .get("filter-scan")
+                    .ok_or_else(|| missing("host.filter-scan"))?;
                 if cal.engine.is_empty() {
                     return Err(missing("engine.*"));
                 }
                 let costs = EngineCosts {
-                    ps_per_row: cal.engine.iter().map(|(k, c)| (k.clone(), c.ps_per_unit)).collect(),
+                    ps_per_row: cal
+                        .engine
+                        .iter()
+                        .map(|(k, c)| (k.clone(), c.ps_per_unit))
+                        .collect(),
                 };
                 (
                     ComputeModel::modeled(&o.profile, cal.cost_table()),
@@ -168,6 +177,7 @@ impl Setup {
             None => ImageSpec::Memory,
         };
         let dev = Device::embedded_with(o.profile.clone(), image, runtime).map_err(|e| setup_err(&e))?;
+        let load_started = Instant::now();
         let (catalog, sf, loaded) = match (o.reuse_only, o.sf) {
             (true, sf) => {
                 let (c, sf) = open_tpch(&dev, sf, &o.tables).map_err(|e| setup_err(&e))?;
@@ -197,6 +207,7 @@ impl Setup {
             engine,
             host_cores: o.host_cores.max(1),
             loaded,
+            load_wall: load_started.elapsed(),
         })
     }
 
@@ -270,7 +281,8 @@ impl QueryRun {
     /// PCIe bytes and the matchers' pages.
     pub fn energy(&self, profile: &DeviceProfile) -> sim_nvme::Energy {
         let per_nand_page = (u64::from(profile.geometry.page_bytes) / 4096).max(1);
-        let sum = |f: fn(&yoursql_core::ScanStats) -> u64| self.scans.iter().map(|s| f(&s.stats)).sum::<u64>();
+        let sum =
+            |f: fn(&yoursql_core::ScanStats) -> u64| self.scans.iter().map(|s| f(&s.stats)).sum::<u64>();
         let a = sim_nvme::Activity {
             elapsed_ns: self.simulated_ns(),
             host_busy_ns: self.scan_host_ns() + self.engine.cpu_ns,
@@ -320,7 +332,9 @@ pub async fn run_query(setup: &Setup, sql: &str, mode: ScanMode) -> Result<Query
     let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await?;
     let measured = host_sdk::cpu::thread_cpu_time().saturating_sub(cpu);
     let wall = t.elapsed();
-    let engine = setup.engine.time(EngineWork::of(&plan), measured, setup.host_cores);
+    let engine = setup
+        .engine
+        .time(EngineWork::of(&plan), measured, setup.host_cores);
     setup.dev.charge(Duration::from_nanos(engine.time_ns));
     let mut scans: Vec<ScanRecord> = providers.iter().flat_map(|p| p.take_scans()).collect();
     scans.sort_by_key(|s| s.stats.started_at);

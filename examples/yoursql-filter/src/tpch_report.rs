@@ -170,6 +170,9 @@ pub(crate) struct Summary {
     pub total_auto: Option<f64>,
     /// Queries with at least one offloaded scan in `auto` (`None`: auto did not run).
     pub offloaded_in_auto: Option<usize>,
+    /// The query where auto is slowest relative to conv, and auto / conv - 1 (`None`: auto or
+    /// conv did not run).
+    pub worst_auto: Option<(String, f64)>,
     pub queries: usize,
 }
 
@@ -224,6 +227,16 @@ pub(crate) fn summarize(qs: &[QueryFigures], modes: &[ScanMode]) -> Summary {
                 .filter(|q| q.mode(ScanMode::Auto).is_some_and(|f| f.offloaded_scans() > 0))
                 .count()
         }),
+        worst_auto: qs
+            .iter()
+            .filter_map(|q| {
+                let (c, a) = (
+                    q.mode(ScanMode::Conv)?.median_ns(),
+                    q.mode(ScanMode::Auto)?.median_ns(),
+                );
+                Some((q.name.clone(), a as f64 / c.max(1) as f64 - 1.0))
+            })
+            .max_by(|a, b| a.1.total_cmp(&b.1)),
         queries: qs.len(),
         totals,
     }
@@ -347,7 +360,10 @@ pub(crate) fn text(head: &str, runs: usize, qs: &[QueryFigures], s: &Summary) ->
                     d.reason
                 ));
                 for e in &d.early {
-                    out.push(format!("  {:<5} {:<8} {:<9} {:<13} early filtering: {e}", "", "", "", ""));
+                    out.push(format!(
+                        "  {:<5} {:<8} {:<9} {:<13} early filtering: {e}",
+                        "", "", "", ""
+                    ));
                 }
             }
         }
@@ -370,6 +386,12 @@ pub(crate) fn text(head: &str, runs: usize, qs: &[QueryFigures], s: &Summary) ->
             t.pages_from_pool,
             t.pcie_bytes as f64 / (1 << 20) as f64,
             t.energy_j
+        ));
+    }
+    if let Some((q, x)) = &s.worst_auto {
+        out.push(format!(
+            "auto against conv, worst query: {q} {:+.1}% (auto should never be more than 5% slower)",
+            100.0 * x
         ));
     }
     if s.top_five.is_empty() {
@@ -532,6 +554,7 @@ pub(crate) fn json(c: &Context, host_memory: &str, qs: &[QueryFigures], s: &Summ
             "speedup_auto_avg": s.top_five_auto,
         },
         "offloaded_queries_auto": s.offloaded_in_auto,
+        "worst_auto_vs_conv": s.worst_auto.as_ref().map(|(q, x)| json!({"query": q, "slower_by": x})),
         "query_count": s.queries,
         "comparison": comparison(s).into_iter().map(|(figure, published, ours, value)| json!({
             "figure": figure,

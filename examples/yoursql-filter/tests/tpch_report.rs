@@ -92,7 +92,13 @@ fn json_report_has_per_query_rows_totals_top_five_and_the_comparison() {
     }
     // Totals: the sums of the per-query medians (and of pages and PCIe bytes).
     for m in ["conv", "offload", "auto"] {
-        for k in ["simulated_ns", "engine_ns", "pages_read", "pages_from_pool", "pcie_bytes"] {
+        for k in [
+            "simulated_ns",
+            "engine_ns",
+            "pages_read",
+            "pages_from_pool",
+            "pcie_bytes",
+        ] {
             let sum: u64 = qs.iter().map(|q| u(&q["modes"][m][k])).sum();
             assert_eq!(u(&j["totals"][m][k]), sum, "{m} {k}");
         }
@@ -124,6 +130,12 @@ fn json_report_has_per_query_rows_totals_top_five_and_the_comparison() {
         .filter(|q| u(&q["modes"]["auto"]["offloaded_scans"]) > 0)
         .count();
     assert_eq!(u(&j["offloaded_queries_auto"]), offloaded as u64);
+    let worst = qs
+        .iter()
+        .map(|q| med(q, "auto") / conv(q) - 1.0)
+        .fold(f64::MIN, f64::max);
+    let reported = j["worst_auto_vs_conv"]["slower_by"].as_f64().unwrap();
+    assert!((reported - worst).abs() < 1e-9, "{reported} vs {worst}");
     let cmp = j["comparison"].as_array().unwrap();
     let published: Vec<&str> = cmp.iter().map(|r| r["published"].as_str().unwrap()).collect();
     assert_eq!(published, ["3.6x", "3.6x", "15x", "15x", "8 of 22"]);
@@ -224,16 +236,33 @@ fn an_image_is_reused_and_checked() {
     ok(&run(&["--no-load"]));
     let other = run(&["--no-load", "--sf", "0.02"]);
     let err = String::from_utf8_lossy(&other.stderr);
-    assert!(!other.status.success() && err.contains("scale factor 0.01") && err.contains("expected scale factor 0.02"), "{err}");
+    assert!(
+        !other.status.success()
+            && err.contains("scale factor 0.01")
+            && err.contains("expected scale factor 0.02"),
+        "{err}"
+    );
     // A device holding only lineitem (loaded by a single-table query) lacks the others.
     let single = dir.path().join("one.img");
     let out = Command::new(env!("CARGO_BIN_EXE_yoursql-filter"))
-        .args(["--query", "q6", "--mode", "conv", "--runs", "1", "--debug-module", "--image"])
+        .args([
+            "--query",
+            "q6",
+            "--mode",
+            "conv",
+            "--runs",
+            "1",
+            "--debug-module",
+            "--image",
+        ])
         .arg(&single)
         .output()
         .unwrap();
     ok(&out);
     let missing = tpch(&["--queries", "6", "--no-load", "--image", single.to_str().unwrap()]);
     let err = String::from_utf8_lossy(&missing.stderr);
-    assert!(!missing.status.success() && err.contains("table `region` is not on the device"), "{err}");
+    assert!(
+        !missing.status.success() && err.contains("table `region` is not on the device"),
+        "{err}"
+    );
 }

@@ -73,7 +73,8 @@ pub use scan::{
     build_filter_module, Decision, RowBatch, ScanConfig, ScanMode, ScanOutput, ScanStats, Scanner,
 };
 pub use store::{
-    load_tpch, open_catalog, open_table, open_tpch, store_table, tpch_tables, Catalog, DeviceTable, TpchRows, TpchTable,
+    load_tpch, open_catalog, open_table, open_tpch, store_table, tpch_tables, Catalog, DeviceTable, TpchRows,
+    TpchTable,
 };
 pub use tpch::TableDesc;
 pub use value::{Column, ColumnType, Date, Decimal, Schema, Value};

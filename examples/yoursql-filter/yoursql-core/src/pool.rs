@@ -136,7 +136,9 @@ impl Inner {
             return;
         }
         while self.used + len > self.capacity {
-            let Some((_, old)) = self.order.pop_first() else { break };
+            let Some((_, old)) = self.order.pop_first() else {
+                break;
+            };
             if let Some((b, _)) = self.chunks.remove(&old) {
                 self.used -= b.len() as u64;
             }
@@ -208,7 +210,15 @@ mod tests {
         none.file("t.tbl").put(0, &[1]);
         assert_eq!(none.stats().used, 0);
         pool.clear();
-        assert_eq!(pool.stats(), PoolStats { capacity: 300, used: 0, hits: 0, misses: 0 });
+        assert_eq!(
+            pool.stats(),
+            PoolStats {
+                capacity: 300,
+                used: 0,
+                hits: 0,
+                misses: 0
+            }
+        );
     }
 
     #[test]

@@ -288,7 +288,26 @@ impl Scanner {
         mode: ScanMode,
         sink: &mut dyn FnMut(RowBatch) -> Result<(), String>,
     ) -> Result<ScanStats, ScanError> {
-        let rf = RowFilter::new(table, filter, projection)?;
+        self.scan_with_host_filter(table, filter, &[], projection, mode, sink)
+    }
+
+    /// [`Scanner::scan`] with `host_filter`: more predicates the host's software filter applies
+    /// to every row but the offload decision and the matcher plan ignore (e.g. a join's key
+    /// bounds, which span nearly every page and would only slow the matchers down).
+    pub fn scan_with_host_filter(
+        &self,
+        table: &DeviceTable,
+        filter: &[BoundPredicate],
+        host_filter: &[BoundPredicate],
+        projection: Option<&[usize]>,
+        mode: ScanMode,
+        sink: &mut dyn FnMut(RowBatch) -> Result<(), String>,
+    ) -> Result<ScanStats, ScanError> {
+        let mut rf = RowFilter::new(table, filter, projection)?;
+        if !host_filter.is_empty() {
+            let all: Vec<BoundPredicate> = filter.iter().chain(host_filter).cloned().collect();
+            rf.rows = RowFilter::new(table, &all, projection)?.rows;
+        }
         let started_at = self.device.now();
         let decision = crate::decide::decide(self, table, &rf, mode)?;
         let mut stats = ScanStats {
@@ -388,14 +407,22 @@ pub(crate) fn nanos(d: std::time::Duration) -> u64 {
 /// The conjunction and the projection, checked against the table.
 #[derive(Debug, Clone)]
 pub(crate) struct RowFilter {
-    /// The conjunction of the filter predicates (`None`: no predicate).
+    /// The conjunction of the filter predicates (`None`: no predicate): what may be offloaded.
     pub(crate) pred: Option<BoundPredicate>,
+    /// What every row is tested against: `pred` and any host-only predicates.
+    rows: RowTest,
     projection: Option<Vec<usize>>,
-    /// Per column: whether the predicate reads it (decoded before the row is kept).
-    tested: Vec<bool>,
     /// Per column: its value's width if fixed.
     widths: Vec<Option<usize>>,
     file: String,
+}
+
+/// The software filter's conjunction and the columns it reads.
+#[derive(Debug, Clone)]
+struct RowTest {
+    pred: Option<BoundPredicate>,
+    /// Per column: whether the predicate reads it (decoded before the row is kept).
+    tested: Vec<bool>,
 }
 
 impl RowFilter {
@@ -436,9 +463,12 @@ impl RowFilter {
             }
         }
         Ok(RowFilter {
+            rows: RowTest {
+                pred: pred.clone(),
+                tested,
+            },
             pred,
             projection: projection.map(<[usize]>::to_vec),
-            tested,
             widths: table
                 .schema
                 .columns()
@@ -479,7 +509,7 @@ impl RowFilter {
         for row in 0..n {
             for (c, start) in starts.iter_mut().enumerate() {
                 *start = pos;
-                if self.tested[c] {
+                if self.rows.tested[c] {
                     probe[c] = decode_column(schema, c, page, &mut pos, row).map_err(err)?;
                     continue;
                 }
@@ -497,11 +527,11 @@ impl RowFilter {
                     _ => skip_column(schema, c, page, &mut pos, row).map_err(err)?,
                 }
             }
-            if self.pred.as_ref().is_some_and(|p| !p.matches(&probe)) {
+            if self.rows.pred.as_ref().is_some_and(|p| !p.matches(&probe)) {
                 continue;
             }
             let value = |c: usize| -> Result<Value, ScanError> {
-                if self.tested[c] {
+                if self.rows.tested[c] {
                     Ok(probe[c].clone())
                 } else {
                     decode_column(schema, c, page, &mut starts[c].clone(), row).map_err(err)

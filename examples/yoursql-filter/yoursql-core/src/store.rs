@@ -218,9 +218,7 @@ fn tpch_set(dev: &Device) -> Result<Option<(f64, u8, Vec<String>)>, StoreError> 
             .map(str::to_owned)
             .ok_or_else(|| bad(&format!("expected a `{key}` line")))
     };
-    let sf: f64 = field("sf")?
-        .parse()
-        .map_err(|_| bad("`sf` is not a number"))?;
+    let sf: f64 = field("sf")?.parse().map_err(|_| bad("`sf` is not a number"))?;
     let format: u8 = field("page-format")?
         .parse()
         .map_err(|_| bad("`page-format` is not a whole number"))?;
@@ -247,7 +245,9 @@ pub fn open_tpch(dev: &Device, sf: Option<f64>, tables: &[TpchTable]) -> Result<
     let set = tpch_set(dev)?;
     let mut out = Catalog::default();
     for t in tables {
-        let on_set = set.as_ref().is_some_and(|(_, _, names)| names.iter().any(|n| n == t.name()));
+        let on_set = set
+            .as_ref()
+            .is_some_and(|(_, _, names)| names.iter().any(|n| n == t.name()));
         match all.get(t.name()) {
             Some(found) if on_set => out.tables.push(found.clone()),
             _ => {
@@ -268,7 +268,11 @@ pub fn open_tpch(dev: &Device, sf: Option<f64>, tables: &[TpchTable]) -> Result<
 /// `tables` at `sf` on `dev`: the stored ones when the device's TPC-H set was loaded at `sf`
 /// with this page format and holds every one of `tables`, else all of `tables` generated and
 /// stored. Returns the catalog and, when it loaded, why.
-pub fn tpch_tables(dev: &Device, sf: f64, tables: &[TpchTable]) -> Result<(Catalog, Option<String>), StoreError> {
+pub fn tpch_tables(
+    dev: &Device,
+    sf: f64,
+    tables: &[TpchTable],
+) -> Result<(Catalog, Option<String>), StoreError> {
     let why = match tpch_set(dev) {
         Ok(None) => "the device holds no TPC-H tables".to_string(),
         Err(e) => format!("{e}"),

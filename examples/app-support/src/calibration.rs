@@ -42,7 +42,8 @@ pub struct Calibration {
     #[serde(default)]
     pub host: BTreeMap<String, HostCost>,
     /// The host query engine's operators (DataFusion, `yoursql-filter calibrate-engine`), by
-    /// operator name (`HashJoinExec`, ...; `other` for the rest); the unit is a row consumed.
+    /// operator name (`HashJoinExec`, ...; `other` for the rest); the unit is a row consumed times
+    /// one plus the nodes of the expressions the operator evaluates.
     #[serde(default)]
     pub engine: BTreeMap<String, HostCost>,
     /// Calibrated SSDlets.

@@ -4,7 +4,8 @@
 //!
 //! **Derivation.** The 22 TPC-H queries run `--runs` times at `--sf` with conventional scans,
 //! measured compute and one partition. For each operator kind, each run gives DataFusion's
-//! `elapsed_compute` metric summed over the kind's operators divided by the rows they consumed;
+//! `elapsed_compute` metric summed over the kind's operators divided by their units (rows
+//! consumed times one plus the nodes of the expressions they evaluate);
 //! the entry is the median over the runs. `other` (charged to kinds without an entry) is the same
 //! over all operators. `elapsed_compute` attributes time to operator kinds but does not add up
 //! to the query thread's CPU time (operators time overlapping sections, and some work is outside
@@ -68,10 +69,10 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
             for op in &r.engine.work.operators {
                 let e = kind_run.entry(op.operator.clone()).or_default();
                 e.0 += op.elapsed_compute_ns;
-                e.1 += op.rows_in;
+                e.1 += op.units();
                 let all = kind_run.entry(OTHER.to_string()).or_default();
                 all.0 += op.elapsed_compute_ns;
-                all.1 += op.rows_in;
+                all.1 += op.units();
             }
             runs_of_query[i].push((r.engine.cpu_ns, r.engine.work.clone()));
         }
@@ -112,11 +113,11 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
         engine.insert(
             kind.clone(),
             HostCost {
-                unit: "row consumed".into(),
+                unit: "row consumed x (1 + expression nodes)".into(),
                 ps_per_unit: (ps as f64 * scale).round() as u64,
                 derivation: format!(
                     "yoursql-filter calibrate-engine: the 22 TPC-H queries at SF {}, conventional scans, one partition, {} run(s); \
-                     DataFusion's elapsed_compute of {} over the {} rows it consumed per run, median, {ps} ps; \
+                     DataFusion's elapsed_compute of {} over its {} units (rows consumed x (1 + expression nodes)) per run, median, {ps} ps; \
                      times {scale:.3} (the queries' measured thread CPU time over their modeled compute)",
                     a.sf,
                     a.runs,
@@ -130,7 +131,7 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
         ps_per_row: engine.iter().map(|(k, c)| (k.clone(), c.ps_per_unit)).collect(),
     };
     println!(
-        "engine costs (ps per row consumed) at SF {}, {} run(s), scaled by {scale:.3}:",
+        "engine costs (ps per unit) at SF {}, {} run(s), scaled by {scale:.3}:",
         a.sf, a.runs
     );
     for (k, c) in &engine {

@@ -3,9 +3,10 @@
 //!
 //! **What is charged.** [`EngineWork::of`] walks the executed physical plan and, for every
 //! operator that is not a device scan, takes the rows it consumed (its children's output rows)
-//! and DataFusion's own `elapsed_compute` metric. The engine's compute is then:
-//! - **modeled** (the default, deterministic): rows consumed times a calibrated cost per row of
-//!   that operator kind ([`EngineCosts`], from the calibration file's `[engine.*]` entries, written
+//! and the nodes of the expressions it evaluates, and DataFusion's own `elapsed_compute` metric.
+//! The engine's compute is then:
+//! - **modeled** (the default, deterministic): units ([`OperatorWork::units`]: rows consumed times
+//!   one plus the expression nodes) times a calibrated cost per unit of that operator kind ([`EngineCosts`], from the calibration file's `[engine.*]` entries, written
 //!   by `yoursql-filter calibrate-engine`); an operator kind without an entry is charged the
 //!   `other` entry (all operators' time over all their rows in the calibration run);
 //! - **measured**: the CPU time of the thread that ran the query's operators (the query runs on
@@ -24,6 +25,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::ExecutionPlan;
 use serde::Serialize;
 
@@ -39,11 +42,21 @@ pub struct OperatorWork {
     pub operator: String,
     /// Rows its children produced (what it consumed).
     pub rows_in: u64,
+    /// Nodes of the expressions it evaluates (join keys, predicates, aggregates, projections).
+    pub expr_nodes: u64,
     /// Rows it produced.
     pub rows_out: u64,
     /// DataFusion's `elapsed_compute` metric of the operator, in ns (wall time, measured; 0 when
     /// the operator does not report it). Used for calibration, never charged.
     pub elapsed_compute_ns: u64,
+}
+
+impl OperatorWork {
+    /// The units its compute is charged by: rows consumed times (1 + expression nodes), since an
+    /// operator evaluates its expressions on every row it consumes.
+    pub fn units(&self) -> u64 {
+        self.rows_in.saturating_mul(1 + self.expr_nodes)
+    }
 }
 
 /// The engine's work in one executed plan.
@@ -61,11 +74,11 @@ impl EngineWork {
         w
     }
 
-    /// Rows consumed per operator kind.
-    pub fn rows_by_kind(&self) -> BTreeMap<String, u64> {
+    /// Units ([`OperatorWork::units`]) per operator kind.
+    pub fn units_by_kind(&self) -> BTreeMap<String, u64> {
         let mut m = BTreeMap::new();
         for o in &self.operators {
-            *m.entry(o.operator.clone()).or_default() += o.rows_in;
+            *m.entry(o.operator.clone()).or_default() += o.units();
         }
         m
     }
@@ -80,14 +93,25 @@ fn output_rows(plan: &Arc<dyn ExecutionPlan>) -> u64 {
     }
 }
 
+fn nodes(e: &Arc<dyn PhysicalExpr>) -> u64 {
+    1 + e.children().iter().map(|c| nodes(c)).sum::<u64>()
+}
+
 fn walk(plan: &Arc<dyn ExecutionPlan>, w: &mut EngineWork) {
     if plan.downcast_ref::<DeviceScanExec>().is_some() {
         return;
     }
     let rows_in = plan.children().iter().map(|c| output_rows(c)).sum();
+    let mut expr_nodes = 0;
+    // A visitor that cannot fail: the count is complete.
+    let _ = plan.apply_expressions(&mut |e| {
+        expr_nodes += nodes(e);
+        Ok(TreeNodeRecursion::Continue)
+    });
     w.operators.push(OperatorWork {
         operator: plan.name().to_string(),
         rows_in,
+        expr_nodes,
         rows_out: output_rows(plan),
         elapsed_compute_ns: plan
             .metrics()
@@ -99,10 +123,10 @@ fn walk(plan: &Arc<dyn ExecutionPlan>, w: &mut EngineWork) {
     }
 }
 
-/// Calibrated costs per row consumed, by operator kind, in picoseconds.
+/// Calibrated costs per unit ([`OperatorWork::units`]), by operator kind, in picoseconds.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EngineCosts {
-    /// Operator name -> ps per row consumed; [`OTHER`] for the rest.
+    /// Operator name -> ps per unit; [`OTHER`] for the rest.
     pub ps_per_row: BTreeMap<String, u64>,
 }
 
@@ -115,7 +139,7 @@ impl EngineCosts {
             .iter()
             .map(|o| {
                 let per = self.ps_per_row.get(&o.operator).copied().unwrap_or(other);
-                u128::from(o.rows_in) * u128::from(per)
+                u128::from(o.units()) * u128::from(per)
             })
             .sum();
         u64::try_from(ps / 1000).unwrap_or(u64::MAX)
@@ -172,6 +196,7 @@ mod tests {
         OperatorWork {
             operator: name.into(),
             rows_in,
+            expr_nodes: 0,
             rows_out: 0,
             elapsed_compute_ns: 0,
         }
@@ -190,6 +215,11 @@ mod tests {
             ],
         };
         assert_eq!(costs.charge(&work), (1010 * 20_000 + 500 * 1_000) / 1000);
+        let two_exprs = OperatorWork {
+            expr_nodes: 2,
+            ..op("SortExec", 10)
+        };
+        assert_eq!(two_exprs.units(), 30);
         let t = EngineCharge::Modeled(costs).time(work.clone(), Duration::from_secs(9), 4);
         assert_eq!((t.charged_as, t.cpu_ns, t.time_ns), ("modeled", 20_700, 5_175));
         let m = EngineCharge::Measured.time(work, Duration::from_micros(3), 0);

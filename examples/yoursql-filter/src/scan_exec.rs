@@ -259,6 +259,7 @@ fn start(mut spec: ScanSpec, dynamic: Vec<Arc<dyn PhysicalExpr>>) -> BatchStream
     }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<DfResult<RecordBatch>>();
     tokio::task::spawn_blocking(move || {
+        // INVARIANT(scans-take-turns): this scan runs after every earlier ticket's
         spec.gate.wait_turn(ticket);
         let _turn = Turn(Arc::clone(&spec.gate));
         run(&spec, early, &tx);

@@ -366,6 +366,35 @@ pub fn conventional_reads(dev: &Device) {
     let qd1 = f.scan(ReadAhead { depth: 1, ..deep }, |_| {}).unwrap();
     assert!(report.io <= qd1.io, "deep {:?} vs QD1 {:?}", report.io, qd1.io);
 
+    // Through a buffer pool: the first pass reads every chunk and offers it; the second finds
+    // them all, reads nothing and hands the same bytes over.
+    struct Pool(std::collections::HashMap<u64, std::sync::Arc<[u8]>>);
+    impl host_sdk::ScanCache for Pool {
+        fn get(&mut self, offset: u64, len: u64) -> Option<std::sync::Arc<[u8]>> {
+            self.0.get(&offset).filter(|c| c.len() as u64 == len).cloned()
+        }
+        fn put(&mut self, offset: u64, data: &[u8]) {
+            self.0.insert(offset, data.into());
+        }
+    }
+    let mut pool = Pool(Default::default());
+    let zero = |_: &[u8]| std::time::Duration::ZERO;
+    let cold = f.scan_through(deep, Some(&mut pool), zero).unwrap();
+    assert_eq!((cold.bytes_cached, cold.commands), (0, report.commands));
+    let mut got = Vec::new();
+    let warm = f
+        .scan_through(deep, Some(&mut pool), |c| {
+            got.extend_from_slice(c);
+            std::time::Duration::from_nanos(10)
+        })
+        .unwrap();
+    assert_eq!(got, data);
+    assert_eq!(
+        (warm.bytes_cached, warm.bytes_read, warm.commands),
+        (data.len() as u64, 0, 0)
+    );
+    assert_eq!(warm.elapsed().0, 10 * report.commands, "only the host's compute");
+
     let before = dev.now();
     dev.charge(std::time::Duration::from_micros(5));
     assert_eq!(dev.now().saturating_since(before).0, 5_000);

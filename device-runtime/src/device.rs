@@ -3,9 +3,12 @@
 //! [`DeviceHandle`] (`Send + Clone`).
 //!
 //! The hand-off is `std::sync::mpsc`: one request channel into the device thread, and a reply
-//! channel per command. It needs no dependency, the device thread is a plain blocking loop
-//! (it must own the `!Send` runtime, so it is not an async task anyway), and `Sender` is
-//! `Send + Sync + Clone`. A tokio daemon can call a handle from `spawn_blocking`.
+//! per command: a callback the device thread calls with the completion ([`Done`]). It needs no
+//! dependency, the device thread is a plain blocking loop (it must own the `!Send` runtime, so
+//! it is not an async task anyway), and `Sender` is `Send + Sync + Clone`.
+//! [`DeviceHandle::submit`] waits on a channel the callback sends to; a tokio daemon uses
+//! [`DeviceHandle::submit_then`], whose callback wakes a task, so a parked command costs it no
+//! thread.
 //!
 //! Between requests the thread keeps running Applications in short slices
 //! ([`Firmware::run_some`]), checking for requests in between. Before it serves a command it
@@ -69,12 +72,12 @@ pub enum DeviceError {
     },
 }
 
+/// What the device thread calls with a command's completion (on the device thread: it must
+/// not block, e.g. send it on a channel). Dropped uncalled when the device stops.
+pub type Done = Box<dyn FnOnce(Result<Completion, DeviceError>) + Send>;
+
 enum Request {
-    Submit {
-        cmd: Command,
-        at: SimTime,
-        reply: mpsc::Sender<Result<Completion, DeviceError>>,
-    },
+    Submit { cmd: Command, at: SimTime, reply: Done },
     Shutdown,
 }
 
@@ -166,7 +169,7 @@ impl Drop for DeviceThread {
 struct Parked {
     cmd: Arrived,
     at: SimTime,
-    reply: mpsc::Sender<Result<Completion, DeviceError>>,
+    reply: Done,
 }
 
 /// The device thread's loop.
@@ -198,7 +201,7 @@ fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>) {
             parked.push(Parked { cmd, at, reply });
             continue;
         }
-        execute(&mut fw, q, cmd, at, &reply);
+        execute(&mut fw, q, cmd, at, reply);
         // The command may have unblocked parked ones (oldest first).
         let mut i = 0;
         while i < parked.len() {
@@ -206,7 +209,7 @@ fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>) {
                 i += 1;
             } else {
                 let p = parked.remove(i);
-                execute(&mut fw, q, p.cmd, p.at, &p.reply);
+                execute(&mut fw, q, p.cmd, p.at, p.reply);
                 i = 0;
             }
         }
@@ -214,19 +217,12 @@ fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>) {
     }
 }
 
-fn execute(
-    fw: &mut Firmware,
-    q: QueueId,
-    cmd: Arrived,
-    at: SimTime,
-    reply: &mpsc::Sender<Result<Completion, DeviceError>>,
-) {
+fn execute(fw: &mut Firmware, q: QueueId, cmd: Arrived, at: SimTime, reply: Done) {
     let qid = if cmd.is_admin() { ADMIN_QUEUE } else { q };
     let result = fw
         .submit_arrived_and_wait(qid, cmd, at)
         .map_err(|e| DeviceError::Submit(e.to_string()));
-    // A host that gave up waiting is not the device's concern.
-    let _ = reply.send(result);
+    reply(result);
 }
 
 // INVARIANT(runtime-behind-commands): a host thread holds only a channel for NVMe commands
@@ -253,15 +249,29 @@ impl DeviceHandle {
     /// the completion instant. Admin commands go to the admin queue, others to an I/O queue.
     pub fn submit(&mut self, cmd: Command) -> Result<Completion, DeviceError> {
         let (reply, rx) = mpsc::channel();
-        let req = Request::Submit {
+        self.submit_then(
             cmd,
-            at: self.now,
-            reply,
-        };
-        self.tx.send(req).map_err(|_| DeviceError::Stopped)?;
+            Box::new(move |r| {
+                // A host that gave up waiting is not the device's concern.
+                let _ = reply.send(r);
+            }),
+        )?;
         let c = rx.recv().map_err(|_| DeviceError::Stopped)??;
         self.now = self.now.max(c.done_at);
         Ok(c)
+    }
+
+    /// Submits `cmd` at this host's clock without waiting: the device thread calls `done`
+    /// with the completion when the command completes (a parked `Recv` or `Wait` later), or
+    /// drops it uncalled if the device stops first. This handle's clock does not move; the
+    /// caller advances it from the completion if it wants to.
+    pub fn submit_then(&self, cmd: Command, done: Done) -> Result<(), DeviceError> {
+        let req = Request::Submit {
+            cmd,
+            at: self.now,
+            reply: done,
+        };
+        self.tx.send(req).map_err(|_| DeviceError::Stopped)
     }
 
     /// Sends an ISC request and decodes its response (a refusal is

@@ -56,6 +56,11 @@ impl<T: DeserializeOwned> HostReceiver<T> {
         }
     }
 
+    /// The device's id of this receiver (what a `Recv` command names).
+    pub fn port(&self) -> ReceiverId {
+        self.port
+    }
+
     /// Most messages one `Recv` command takes (default [`RECV_BATCH`]; 0 counts as 1). A
     /// `Recv` completes no earlier than the last message it takes, so a host that acts on
     /// each message as it arrives (a prefetcher reading the pages a hint names) sets 1: its

@@ -145,6 +145,10 @@ const CHECKS: &[(&str, Check)] = &[
     ),
     ("sixteen_host_processes", sixteen_host_processes),
     (
+        "parked_requests_cost_the_daemon_no_thread",
+        parked_requests_cost_the_daemon_no_thread,
+    ),
+    (
         "garbage_clients_get_typed_errors",
         garbage_clients_get_typed_errors,
     ),
@@ -282,6 +286,55 @@ fn blocked_recv_holds_no_other_thread_up(s: &mut Served) {
     tx.put_all(&[5, 6]).unwrap();
     tx.close().unwrap();
     assert_eq!(waiter.join().unwrap(), vec![5, 6]);
+    app.wait().unwrap();
+    dev.unload_module(m).unwrap();
+}
+
+/// A client parks 600 blocking `Recv`s (more than tokio's 512 blocking threads): another
+/// session's file commands are still answered at once, and the parked ones end with the stream.
+fn parked_requests_cost_the_daemon_no_thread(s: &mut Served) {
+    const PARKED: u64 = 600;
+    let dev = s.device();
+    let m = dev.load_module(suite::modules().testkit()).unwrap();
+    let app = Application::new(&dev);
+    let echo = app.ssdlet(&m, "echo", ()).unwrap();
+    let tx = app.connect_from::<u64>(echo.input(0)).unwrap();
+    let rx = app.connect_to::<u64>(echo.out(0)).unwrap();
+    app.start().unwrap();
+    let mut c = raw(s);
+    hello(&mut c);
+    let recv = ndp_protocol::IscRequest::Recv {
+        port: rx.port(),
+        max: 1,
+        block: true,
+    };
+    for id in 1..=PARKED {
+        let body = wire::RequestBody::Submit {
+            cmd: recv.to_command().unwrap(),
+            at: sim_nvme::SimTime::ZERO,
+        };
+        wire::write_frame(&mut c, &wire::Request { id, body }).unwrap();
+    }
+    let t = Instant::now();
+    let other = dev.with_own_clock();
+    other.put_bytes("parked-side.txt", b"still served\n").unwrap();
+    assert_eq!(other.get_bytes("parked-side.txt").unwrap(), b"still served\n");
+    other.remove_file("parked-side.txt").unwrap();
+    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    // The stream ends: every parked Recv is answered (ended), in some order.
+    tx.close().unwrap();
+    let mut answered = 0;
+    while answered < PARKED {
+        match wire::read_frame::<Reply>(&mut c).unwrap() {
+            Reply {
+                body: ReplyBody::Completion(_),
+                ..
+            } => answered += 1,
+            other => panic!("expected a completion, got {other:?}"),
+        }
+    }
+    drop(c);
+    drop(rx);
     app.wait().unwrap();
     dev.unload_module(m).unwrap();
 }

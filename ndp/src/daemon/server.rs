@@ -1,8 +1,8 @@
 //! [`Daemon`]: `ndp serve` — one device, served to many host processes over a Unix socket.
 //!
-//! A tokio task per session reads its frames; each command runs on a blocking thread with a
-//! clone of the device handle (`spawn_blocking`), so a parked `Recv` or `Wait` of one session
-//! holds no other session up; replies go back through the session's writer task in the order
+//! A tokio task per session reads its frames; each command is handed to the device thread with
+//! a callback (`DeviceHandle::submit_then`) that wakes a task when it completes, so a parked
+//! `Recv` or `Wait` costs no thread and holds no other session up; replies go back through the session's writer task in the order
 //! they complete, tagged with their request ids. A protocol error closes only that session
 //! (after a [`ReplyBody::Closing`] frame saying why); a closed session's Applications are
 //! aborted and its modules unloaded ([`super::session`]).
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use device_runtime::device::{DeviceHandle, DeviceThread};
+use device_runtime::device::{DeviceError, DeviceHandle, DeviceThread};
 use device_runtime::runtime::RuntimeConfig;
 use serde::de::DeserializeOwned;
 use sim_nvme::DeviceProfile;
@@ -369,11 +369,36 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
                 body: RequestBody::Submit { cmd, at },
             }) => {
                 let (shared, owned, tx) = (Arc::clone(&shared), Arc::clone(&owned), tx.clone());
-                tokio::task::spawn_blocking(move || {
-                    let (body, cleanups) = session::submit(&shared.device, &owned, cmd, at);
-                    shared.record(cleanups);
-                    let _ = tx.send(Out::Frame(reply_frame(rid, body)));
+                // INVARIANT(parked-costs-no-thread): the device thread completes a parked
+                // command through this callback; nothing waits on a thread meanwhile.
+                let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+                let done: device_runtime::device::Done = Box::new(move |r| {
+                    let _ = done_tx.send(r);
                 });
+                match session::submit(&shared.device, cmd, at, done) {
+                    Err(e) => {
+                        let _ = tx.send(Out::Frame(reply_frame(rid, session::failed(e))));
+                    }
+                    Ok(req) => {
+                        tokio::spawn(async move {
+                            // Dropped uncalled: the device stopped.
+                            let r = done_rx.await.unwrap_or(Err(DeviceError::Stopped));
+                            let finish = {
+                                let (shared, owned) = (Arc::clone(&shared), Arc::clone(&owned));
+                                move || session::complete(&shared.device, &owned, req, at, r)
+                            };
+                            let (body, cleanups) = if session::may_block(&owned) {
+                                tokio::task::spawn_blocking(finish).await.unwrap_or_else(|e| {
+                                    (session::failed(DeviceError::Submit(e.to_string())), Vec::new())
+                                })
+                            } else {
+                                finish()
+                            };
+                            shared.record(cleanups);
+                            let _ = tx.send(Out::Frame(reply_frame(rid, body)));
+                        });
+                    }
+                }
             }
             Ok(Request {
                 id: rid,

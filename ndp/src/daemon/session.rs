@@ -6,13 +6,14 @@
 //! daemon aborts each of the session's Applications (its SSDlets stop, their DRAM and queued
 //! messages are released, blocked `Recv`/`Wait` of the session are answered) and unloads its
 //! modules. A command still in flight when the session closes is cleaned up as soon as it
-//! completes. These run on blocking threads (they call the device).
+//! completes. The clean-ups run on blocking threads (they call the device); a command itself
+//! costs no thread while it is parked on the device ([`submit`] hands a callback).
 
 use std::sync::{Mutex, PoisonError};
 
 use device_runtime::device::{DeviceError, DeviceHandle};
 use ndp_protocol::{response_of, AppId, Envelope, IscRequest, IscResponse, ModuleId};
-use sim_nvme::nvme::Command;
+use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
 
 use host_sdk::embedded::from_device;
@@ -48,27 +49,39 @@ fn tracked(cmd: &Command) -> Option<IscRequest> {
     }
 }
 
-/// Submits a session's command at `at` and records what it created (blocking).
+/// Submits a session's command at `at` without waiting: `done` gets the completion on the
+/// device thread (it must not block). Returns the request to pass to [`complete`] with it.
 pub(crate) fn submit(
     device: &DeviceHandle,
-    owned: &Mutex<Owned>,
     cmd: Command,
     at: SimTime,
-) -> (ReplyBody, Vec<Cleanup>) {
+    done: device_runtime::device::Done,
+) -> Result<Option<IscRequest>, DeviceError> {
     let req = tracked(&cmd);
     let mut h = device.clone();
     h.advance_to(at);
-    let c = match h.submit(cmd) {
+    h.submit_then(cmd, done)?;
+    Ok(req)
+}
+
+/// Whether [`complete`] may call the device (a closed session's new Application or module is
+/// freed at once), so must run where blocking is allowed.
+pub(crate) fn may_block(owned: &Mutex<Owned>) -> bool {
+    owned.lock().unwrap_or_else(PoisonError::into_inner).closed
+}
+
+/// The reply to a completed command of the session, and what it created recorded (calls the
+/// device, blocking, only when the session has closed: [`may_block`]).
+pub(crate) fn complete(
+    device: &DeviceHandle,
+    owned: &Mutex<Owned>,
+    req: Option<IscRequest>,
+    at: SimTime,
+    result: Result<Completion, DeviceError>,
+) -> (ReplyBody, Vec<Cleanup>) {
+    let c = match result {
         Ok(c) => c,
-        Err(e) => {
-            let e = from_device(e);
-            let kind = match e {
-                host_sdk::Error::Stopped => WireErrorKind::Stopped,
-                _ => WireErrorKind::Device,
-            };
-            let message = e.to_string();
-            return (ReplyBody::Failed(WireError { kind, message }), Vec::new());
-        }
+        Err(e) => return (failed(e), Vec::new()),
     };
     let mut cleanups = Vec::new();
     let mut o = owned.lock().unwrap_or_else(PoisonError::into_inner);
@@ -95,6 +108,17 @@ pub(crate) fn submit(
     }
     drop(o);
     (ReplyBody::Completion(c.into()), cleanups)
+}
+
+/// A failed submission as a reply.
+pub(crate) fn failed(e: DeviceError) -> ReplyBody {
+    let e = from_device(e);
+    let kind = match e {
+        host_sdk::Error::Stopped => WireErrorKind::Stopped,
+        _ => WireErrorKind::Device,
+    };
+    let message = e.to_string();
+    ReplyBody::Failed(WireError { kind, message })
 }
 
 // INVARIANT(daemon-no-session-state): clean-up is ordinary Abort, Report and UnloadModule

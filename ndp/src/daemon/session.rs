@@ -193,6 +193,27 @@ mod tests {
 
     use super::*;
 
+    /// `submit`, then `complete` once the device thread has called back, as the server does.
+    fn submit_wait(
+        h: &DeviceHandle,
+        owned: &Mutex<Owned>,
+        cmd: Command,
+        at: SimTime,
+    ) -> (ReplyBody, Vec<Cleanup>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let req = submit(
+            h,
+            cmd,
+            at,
+            Box::new(move |r| {
+                let _ = tx.send(r);
+            }),
+        )
+        .unwrap();
+        let r = rx.recv().unwrap();
+        complete(h, owned, req, at, r)
+    }
+
     #[test]
     fn applications_are_tracked_and_cleaned_up_also_when_created_after_the_close() {
         let dev = DeviceThread::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).unwrap();
@@ -210,13 +231,13 @@ mod tests {
             .to_command()
             .unwrap()
         };
-        let (body, now) = submit(&h, &owned, create("mine"), SimTime::ZERO);
+        let (body, now) = submit_wait(&h, &owned, create("mine"), SimTime::ZERO);
         assert!(matches!(body, ReplyBody::Completion(_)), "{body:?}");
         assert!(now.is_empty());
         assert_eq!(owned.lock().unwrap().apps.len(), 1);
         // Other requests are not tracked.
         let list = IscRequest::FileList.to_command().unwrap();
-        submit(&h, &owned, list, SimTime::ZERO);
+        submit_wait(&h, &owned, list, SimTime::ZERO);
         assert_eq!(owned.lock().unwrap().apps.len(), 1);
 
         let cleaned = close(&h, &owned);
@@ -225,7 +246,7 @@ mod tests {
         assert!(owned.lock().unwrap().apps.is_empty());
 
         // A CreateApp still in flight at the close is cleaned up as it completes.
-        let (_, late) = submit(&h, &owned, create("late"), SimTime::ZERO);
+        let (_, late) = submit_wait(&h, &owned, create("late"), SimTime::ZERO);
         assert_eq!(late.len(), 1);
         assert_eq!(late[0].report.as_ref().unwrap().app, "late");
         assert!(owned.lock().unwrap().apps.is_empty());

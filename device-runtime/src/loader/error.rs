@@ -42,6 +42,110 @@ pub enum LoadError {
         /// What the ELF parser objected to.
         reason: String,
     },
+    /// A segment (program header) extends past the end of the file.
+    #[error("{} is a damaged ELF file: segment {index} ({kind}) ends at byte {end} past the file's {len} bytes", path.display())]
+    SegmentPastEnd {
+        /// The module path.
+        path: PathBuf,
+        /// The program header's index.
+        index: usize,
+        /// Its type (`PT_LOAD`, ...).
+        kind: &'static str,
+        /// Where it ends in the file (`p_offset + p_filesz`; past `u64` if that overflows).
+        end: u128,
+        /// The file length.
+        len: u64,
+    },
+    /// A segment has less memory than file contents.
+    #[error("{} is a damaged ELF file: segment {index} ({kind}) has p_memsz {memsz:#x} < p_filesz {filesz:#x}", path.display())]
+    MemszBelowFilesz {
+        /// The module path.
+        path: PathBuf,
+        /// The program header's index.
+        index: usize,
+        /// Its type.
+        kind: &'static str,
+        /// Its `p_memsz`.
+        memsz: u64,
+        /// Its `p_filesz`.
+        filesz: u64,
+    },
+    /// A program header is inconsistent (type, flags, alignment, overlap, placement).
+    #[error("{} is a damaged ELF file: segment {index} ({kind}) {reason}", path.display())]
+    BadSegment {
+        /// The module path.
+        path: PathBuf,
+        /// The program header's index.
+        index: usize,
+        /// Its type.
+        kind: &'static str,
+        /// What is wrong and what was expected.
+        reason: String,
+    },
+    /// An allocated section is not where the segments map it.
+    #[error("{} is a damaged ELF file: section {index} (`{name}`) {reason}", path.display())]
+    BadSection {
+        /// The module path.
+        path: PathBuf,
+        /// The section header's index.
+        index: usize,
+        /// Its name.
+        name: String,
+        /// What is wrong and what was expected.
+        reason: String,
+    },
+    /// A dynamic-section entry (or the table it points to) is missing or inconsistent.
+    #[error("{} is a damaged ELF file: dynamic entry {tag} {reason}", path.display())]
+    BadDynamic {
+        /// The module path.
+        path: PathBuf,
+        /// The entry's tag name (`DT_STRTAB`, ...).
+        tag: &'static str,
+        /// What is wrong and what was expected.
+        reason: String,
+    },
+    /// A dynamic symbol is out of range.
+    #[error("{} is a damaged ELF file: dynamic symbol {index} (`{name}`) {reason}", path.display())]
+    BadSymbol {
+        /// The module path.
+        path: PathBuf,
+        /// The symbol's index.
+        index: u64,
+        /// Its name (empty if unreadable).
+        name: String,
+        /// What is wrong and what was expected.
+        reason: String,
+    },
+    /// A relocation has an unsupported type or writes or points outside where it may.
+    #[error("{} is a damaged ELF file: relocation {index} of {table} {reason}", path.display())]
+    BadRelocation {
+        /// The module path.
+        path: PathBuf,
+        /// The table (`DT_RELA`, `DT_JMPREL`).
+        table: &'static str,
+        /// The relocation's index in it.
+        index: u64,
+        /// What is wrong and what was expected.
+        reason: String,
+    },
+    /// The symbol-version tables are inconsistent.
+    #[error("{} is a damaged ELF file: its symbol versions are inconsistent: {reason}", path.display())]
+    BadVersions {
+        /// The module path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// An entry point is missing from the dynamic symbols or not where it should be.
+    #[error("{} has no valid entry point `{symbol}`: {reason}", path.display())]
+    BadEntryPoint {
+        /// The module path.
+        path: PathBuf,
+        /// The symbol.
+        symbol: &'static str,
+        /// What is wrong and what was expected.
+        reason: String,
+    },
     /// Not a 64-bit little-endian ELF.
     #[error("{} is a {found} ELF file, expected 64-bit little-endian", path.display())]
     WrongClass {

@@ -3,15 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-use goblin::elf::section_header::SHT_NOBITS;
+use goblin::elf::section_header::{SHF_ALLOC, SHT_NOBITS};
 use goblin::elf::Elf;
 use serde::Serialize;
+use ssdlet_abi::entry::{SYM_METADATA, SYM_MODULE_INIT, SYM_RUN};
 use ssdlet_abi::meta::{read_header, SECTION_NAME};
 use ssdlet_abi::ABI_VERSION;
 
 use super::error::LoadError;
 use super::imports;
 use super::meta::ModuleMeta;
+use super::structure::Export;
 
 /// `e_machine` of the architecture this runtime runs on.
 #[cfg(target_arch = "x86_64")]
@@ -104,6 +106,15 @@ fn check_header(path: &Path, b: &[u8]) -> Result<(), LoadError> {
             found: e_type,
         });
     }
+    let (phentsize, phnum, shentsize, shnum) = (u16_at(b, 54), u16_at(b, 56), u16_at(b, 58), u16_at(b, 60));
+    if phentsize != 56 || phnum == 0 || (shnum > 0 && shentsize != 64) {
+        return Err(LoadError::MalformedElf {
+            path: p(),
+            reason: format!(
+                "{phnum} program headers of {phentsize} bytes and {shnum} section headers of {shentsize} bytes, expected program headers of 56 bytes (at least one) and section headers of 64"
+            ),
+        });
+    }
     let tables = [
         ("program headers", u64_at(b, 32), u16_at(b, 54), u16_at(b, 56)),
         ("section headers", u64_at(b, 40), u16_at(b, 58), u16_at(b, 60)),
@@ -133,6 +144,51 @@ fn check_header(path: &Path, b: &[u8]) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// The entry points are exported functions in code, and agree with `.symtab` when the file
+/// has one.
+fn check_entry_points(path: &Path, elf: &Elf, exports: &[Export]) -> Result<(), LoadError> {
+    for (sym, symbol) in [
+        (SYM_MODULE_INIT, "ssdlet_module_init"),
+        (SYM_RUN, "ssdlet_run"),
+        (SYM_METADATA, "ssdlet_metadata"),
+    ] {
+        debug_assert_eq!(sym.strip_suffix(b"\0"), Some(symbol.as_bytes()));
+        let name = symbol;
+        let bad = |reason: String| LoadError::BadEntryPoint {
+            path: path.to_path_buf(),
+            symbol,
+            reason,
+        };
+        let found: Vec<&Export> = exports.iter().filter(|e| e.name == name).collect();
+        let e = match found.as_slice() {
+            [] => return Err(bad("it is not among the exported dynamic symbols".into())),
+            [e] => *e,
+            _ => return Err(bad("it is exported more than once".into())),
+        };
+        if !e.function || !e.in_code || !e.default_visibility {
+            return Err(bad(format!(
+                "it is at {:#x} but is not a default-visibility function in an executable segment",
+                e.value
+            )));
+        }
+        if !elf.syms.is_empty() {
+            let values: Vec<u64> = elf
+                .syms
+                .iter()
+                .filter(|s| elf.strtab.get_at(s.st_name) == Some(name))
+                .map(|s| s.st_value)
+                .collect();
+            if values != [e.value] {
+                return Err(bad(format!(
+                    "the dynamic symbol is at {:#x}, but .symtab says {values:#x?}",
+                    e.value
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Runs every static check on the bytes of a module file.
 pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> {
     let p = || path.to_path_buf();
@@ -153,6 +209,7 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
             });
         }
     }
+    let exports = super::structure::check(path, bytes, &elf)?;
     let section = elf
         .section_headers
         .iter()
@@ -162,6 +219,14 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
         return Err(LoadError::CorruptMetadata {
             path: p(),
             reason: "the section has no file contents".into(),
+        });
+    }
+    // The module reports its metadata from memory: the section must be loaded (and then the
+    // structural checks put it where its segment maps it).
+    if section.sh_flags & u64::from(SHF_ALLOC) == 0 {
+        return Err(LoadError::CorruptMetadata {
+            path: p(),
+            reason: "the section is not loaded (no SHF_ALLOC), so the module cannot report it".into(),
         });
     }
     // In bounds: checked for every non-NOBITS section above.
@@ -177,6 +242,7 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
         });
     }
     let meta = super::meta::parse(meta_bytes).map_err(corrupt)?;
+    check_entry_points(path, &elf, &exports)?;
 
     let mut imports: Vec<String> = elf
         .dynsyms

@@ -2,8 +2,11 @@
 //!
 //! Loading a module ([`Loader::load`]):
 //! 1. read the file and run [`inspect::inspect_bytes`]: ELF magic, truncation, class,
-//!    machine, `ET_DYN`, the `.ssdlet_meta` section (present, ABI version, checksum,
-//!    grammar) and the import lint ([`imports`]);
+//!    machine, `ET_DYN`, the structure the dynamic loader relies on (every segment and section
+//!    inside the file, the dynamic section, symbols, relocations, versions, init and fini
+//!    code: `structure.rs`), the `.ssdlet_meta` section (present, loaded where the module
+//!    reads it, ABI version, checksum, grammar), the entry points (exported functions in
+//!    code, agreeing with `.symtab`) and the import lint ([`imports`]);
 //! 2. write the checked bytes to a fresh, uniquely named file (`O_EXCL`, mode 0600) in a
 //!    private directory made for this load (mode 0700, never an existing one), so each loaded
 //!    version comes from its own path (glibc returns the already-loaded image when a path, or
@@ -22,6 +25,7 @@ pub mod error;
 pub mod imports;
 pub mod inspect;
 pub mod meta;
+mod structure;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

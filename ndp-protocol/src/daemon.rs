@@ -190,6 +190,8 @@ pub enum WireErrorKind {
     Device,
     /// The device has stopped.
     Stopped,
+    /// A limit of the daemon (sessions, idle time, ...); the message names it.
+    Limit,
 }
 
 /// The daemon's sessions and what it cleaned up after closed ones.

@@ -48,6 +48,15 @@ fn serve(dir: &Path, socket: &Path) -> (Child, ChildStdout) {
         .arg("--socket")
         .arg(socket)
         .args(["--profile", "tiny"])
+        // Small limits, so the limit checks run quickly.
+        .args([
+            "--hello-timeout",
+            "2",
+            "--max-reply-bytes",
+            "65536",
+            "--max-sessions",
+            "40",
+        ])
         // Its staging directory lands in `dir` too, so a killed daemon leaves nothing behind.
         .env("TMPDIR", dir)
         .env(
@@ -147,6 +156,15 @@ const CHECKS: &[(&str, Check)] = &[
     (
         "parked_requests_cost_the_daemon_no_thread",
         parked_requests_cost_the_daemon_no_thread,
+    ),
+    ("a_silent_connection_is_closed", a_silent_connection_is_closed),
+    (
+        "sessions_beyond_the_limit_are_refused",
+        sessions_beyond_the_limit_are_refused,
+    ),
+    (
+        "unread_replies_keep_the_daemon_bounded",
+        unread_replies_keep_the_daemon_bounded,
     ),
     (
         "garbage_clients_get_typed_errors",
@@ -337,6 +355,105 @@ fn parked_requests_cost_the_daemon_no_thread(s: &mut Served) {
     drop(rx);
     app.wait().unwrap();
     dev.unload_module(m).unwrap();
+}
+
+/// A connection that never says hello is closed after `--hello-timeout` (2 s here).
+fn a_silent_connection_is_closed(s: &mut Served) {
+    let t = Instant::now();
+    let mut c = raw(s);
+    match wire::read_frame::<Welcome>(&mut c) {
+        Err(wire::FrameError::Closed) => {}
+        Err(wire::FrameError::Io(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("expected the daemon to close a silent connection, got {other:?}"),
+    }
+    let waited = t.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1500) && waited < Duration::from_secs(30),
+        "closed after {waited:?}"
+    );
+}
+
+/// 45 connections against `--max-sessions 40`: the ones past the limit get a `Limit` rejection
+/// naming it; once they close, a new session is served.
+fn sessions_beyond_the_limit_are_refused(s: &mut Served) {
+    let (mut accepted, mut refused) = (Vec::new(), 0);
+    for _ in 0..45 {
+        let mut c = raw(s);
+        wire::write_frame(&mut c, &Hello::current()).unwrap();
+        match wire::read_frame::<Welcome>(&mut c).unwrap() {
+            Welcome::Accepted { .. } => accepted.push(c),
+            Welcome::Rejected(e) => {
+                assert_eq!(e.kind, WireErrorKind::Limit, "{e:?}");
+                assert!(e.message.contains("at most 40 sessions"), "{}", e.message);
+                refused += 1;
+            }
+        }
+    }
+    assert!(
+        accepted.len() <= 40 && refused >= 5,
+        "{} accepted, {refused} refused",
+        accepted.len()
+    );
+    drop(accepted);
+    std::thread::sleep(Duration::from_millis(300));
+    s.device().list_files().unwrap();
+}
+
+/// The daemon's resident memory, in KiB.
+fn rss_kib(s: &Served) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.child.id())).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// A client floods `Status` requests and never reads a reply: the daemon stops reading it once
+/// its queued replies and outstanding commands reach their limits, its memory stays bounded,
+/// and another session is served at once meanwhile.
+fn unread_replies_keep_the_daemon_bounded(s: &mut Served) {
+    // Some clean-up records make each status reply a few KiB.
+    for _ in 0..3 {
+        let d = s.device();
+        let m = d.load_module(suite::modules().testkit()).unwrap();
+        let app = Application::new(&d);
+        app.ssdlet(&m, "echo", ()).unwrap();
+        drop(d);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let before = rss_kib(s);
+    let mut c = raw(s);
+    hello(&mut c);
+    let mut w = c.try_clone().unwrap();
+    let flood = std::thread::spawn(move || {
+        let mut sent = 0u64;
+        for id in 1..=200_000u64 {
+            let req = wire::Request {
+                id,
+                body: wire::RequestBody::Status,
+            };
+            if wire::write_frame(&mut w, &req).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        sent
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let t = Instant::now();
+    let other = s.device();
+    other.put_bytes("flood-side.txt", b"served\n").unwrap();
+    assert_eq!(other.get_bytes("flood-side.txt").unwrap(), b"served\n");
+    other.remove_file("flood-side.txt").unwrap();
+    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    let grown = rss_kib(s).saturating_sub(before);
+    // 64 KiB of queued replies, 1024 outstanding replies of a few KiB, the socket buffers.
+    assert!(grown < 64 * 1024, "the daemon grew by {grown} KiB");
+    c.shutdown(std::net::Shutdown::Both).unwrap();
+    let sent = flood.join().unwrap();
+    assert!(
+        sent < 200_000,
+        "the daemon read every request of a client that reads nothing"
+    );
+    drop(c);
 }
 
 /// 16 host processes at once, each putting its own input and running its own wordcount.

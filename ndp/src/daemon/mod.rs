@@ -7,7 +7,8 @@
 //! Applications' reports.
 //!
 //! The socket is created with mode 0600 (only its owner may connect); a stale socket file
-//! (nobody answers on it) is replaced, a live one is refused.
+//! (nobody answers on it) is replaced, a live one is refused. What one client may hold of the
+//! daemon is bounded ([`Limits`]).
 //!
 //! # In process
 //!
@@ -15,7 +16,7 @@
 //! device from a thread of its own and stop it with [`Daemon::run_until`]:
 //!
 //! ```
-//! use ndp::daemon::{Daemon, ServeConfig};
+//! use ndp::daemon::{Daemon, Limits, ServeConfig};
 //! use host_sdk::{Device, DeviceProfile, RuntimeConfig};
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let tmp = tempfile::tempdir()?;
@@ -25,6 +26,7 @@
 //!     socket: dir.join("ndp.sock"),
 //!     profile: DeviceProfile::tiny(),
 //!     runtime: RuntimeConfig::default(),
+//!     limits: Limits::default(),
 //! })?;
 //! let socket = daemon.socket().to_path_buf();
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -42,7 +44,9 @@
 //! # Ok(()) }
 //! ```
 
+mod limits;
 mod server;
 mod session;
 
+pub use limits::Limits;
 pub use server::{Daemon, DaemonError, ServeConfig};

@@ -5,13 +5,15 @@
 //! `Recv` or `Wait` costs no thread and holds no other session up; replies go back through the session's writer task in the order
 //! they complete, tagged with their request ids. A protocol error closes only that session
 //! (after a [`ReplyBody::Closing`] frame saying why); a closed session's Applications are
-//! aborted and its modules unloaded ([`super::session`]).
+//! aborted and its modules unloaded ([`super::session`]). What one client may hold (sessions,
+//! outstanding commands, queued reply bytes, time to say hello, idle time) is bounded by
+//! [`Limits`].
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -22,8 +24,9 @@ use sim_nvme::DeviceProfile;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
+use super::limits::Limits;
 use super::session::{self, Owned};
 use host_sdk::embedded::{start_device, ImageLock, ImageSpec};
 use ndp_protocol::daemon::{
@@ -42,6 +45,8 @@ pub struct ServeConfig {
     pub profile: DeviceProfile,
     /// The device runtime's configuration.
     pub runtime: RuntimeConfig,
+    /// What one client may hold ([`Limits`]).
+    pub limits: Limits,
 }
 
 /// Why the daemon could not start or serve.
@@ -77,6 +82,7 @@ pub enum DaemonError {
 /// A bound daemon: the device is open and the socket listens.
 pub struct Daemon {
     socket: PathBuf,
+    limits: Limits,
     listener: std::os::unix::net::UnixListener,
     device: DeviceThread,
     profile: String,
@@ -115,6 +121,7 @@ impl Daemon {
         listener.set_nonblocking(true).map_err(bind_err)?;
         Ok(Daemon {
             socket,
+            limits: config.limits,
             listener,
             device,
             profile,
@@ -158,6 +165,8 @@ impl Daemon {
             profile: self.profile.clone(),
             sessions: Mutex::new(BTreeMap::new()),
             cleanups: Mutex::new(VecDeque::new()),
+            limits: self.limits.clone(),
+            open: AtomicUsize::new(0),
         });
         let result = rt.block_on(accept_loop(self.listener, Arc::clone(&shared), shutdown));
         tracing::info!(socket = %self.socket.display(), "shutting down");
@@ -197,6 +206,25 @@ struct Shared {
     profile: String,
     sessions: Mutex<BTreeMap<u64, Arc<Mutex<Owned>>>>,
     cleanups: Mutex<VecDeque<Cleanup>>,
+    limits: Limits,
+    /// Connections open now (from accept to close).
+    open: AtomicUsize,
+}
+
+/// Counts a connection as open while it lives.
+struct OpenConnection(Arc<Shared>);
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        self.0.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+fn limit_error(message: String) -> WireError {
+    WireError {
+        kind: WireErrorKind::Limit,
+        message,
+    }
 }
 
 impl Shared {
@@ -259,10 +287,19 @@ async fn accept_loop(
     }
 }
 
-/// A frame for the session's writer; `Last` closes the connection after it.
+/// A frame for the session's writer, with its share of the session's reply bytes (released
+/// once written); `Last` closes the connection after it.
 enum Out {
-    Frame(Vec<u8>),
+    Frame(Vec<u8>, Option<OwnedSemaphorePermit>),
     Last(Vec<u8>),
+}
+
+/// `frame` queued for the writer once the session's reply bytes allow it (module docs of
+/// [`super::limits`]).
+async fn queue(tx: &mpsc::UnboundedSender<Out>, bytes: &Arc<Semaphore>, frame: Vec<u8>, max: usize) {
+    let n = u32::try_from(frame.len().min(max).max(1)).unwrap_or(u32::MAX);
+    let permit = Arc::clone(bytes).acquire_many_owned(n).await.ok();
+    let _ = tx.send(Out::Frame(frame, permit));
 }
 
 fn reply_frame(id: u64, body: ReplyBody) -> Vec<u8> {
@@ -277,9 +314,10 @@ fn reply_frame(id: u64, body: ReplyBody) -> Vec<u8> {
 
 async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>, session: u64) {
     while let Some(out) = rx.recv().await {
-        let (bytes, last) = match out {
-            Out::Frame(b) => (b, false),
-            Out::Last(b) => (b, true),
+        // The permit is released when this iteration ends, after the write.
+        let (bytes, last, _permit) = match out {
+            Out::Frame(b, p) => (b, false, p),
+            Out::Last(b) => (b, true, None),
         };
         if let Err(e) = wr.write_all(&bytes).await {
             tracing::debug!(session, error = %e, "cannot write to the client");
@@ -332,15 +370,31 @@ fn check_hello(hello: Result<Hello, FrameError>) -> Result<(), WireError> {
 }
 
 async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
+    let open = shared.open.fetch_add(1, Ordering::Relaxed) + 1;
+    let _open = OpenConnection(Arc::clone(&shared));
+    let limits = shared.limits.clone();
     let (mut rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
     tokio::spawn(write_loop(wr, rx, id));
 
-    let hello = read_frame::<Hello>(&mut rd).await;
+    let Ok(hello) = tokio::time::timeout(limits.hello_timeout, read_frame::<Hello>(&mut rd)).await else {
+        tracing::info!(session = id, "no hello in {:?}; closing", limits.hello_timeout);
+        return;
+    };
     if matches!(hello, Err(FrameError::Closed)) {
         return;
     }
-    if let Err(e) = check_hello(hello) {
+    let checked = check_hello(hello).and_then(|()| {
+        if open > limits.max_sessions {
+            Err(limit_error(format!(
+                "the daemon serves at most {} sessions at once (ndp serve --max-sessions); expected fewer open connections",
+                limits.max_sessions
+            )))
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = checked {
         tracing::warn!(session = id, error = %e, "refused a hello");
         let _ = tx.send(Out::Last(encode(&Welcome::Rejected(e)).unwrap_or_default()));
         return;
@@ -350,7 +404,9 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
         session: id,
         profile: shared.profile.clone(),
     };
-    let _ = tx.send(Out::Frame(encode(&welcome).unwrap_or_default()));
+    let _ = tx.send(Out::Frame(encode(&welcome).unwrap_or_default(), None));
+    let outstanding = Arc::new(Semaphore::new(limits.max_outstanding.max(1)));
+    let reply_bytes = Arc::new(Semaphore::new(limits.max_reply_bytes.max(1)));
     let owned = Arc::new(Mutex::new(Owned {
         session: id,
         ..Owned::default()
@@ -363,12 +419,34 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
     tracing::info!(session = id, "session opened");
 
     loop {
-        match read_frame::<Request>(&mut rd).await {
+        // Backpressure: a request is read only with an outstanding slot free.
+        let Ok(slot) = Arc::clone(&outstanding).acquire_owned().await else {
+            break;
+        };
+        let idle = outstanding.available_permits() + 1 >= limits.max_outstanding.max(1);
+        let frame = if idle {
+            match tokio::time::timeout(limits.idle_timeout, read_frame::<Request>(&mut rd)).await {
+                Ok(f) => f,
+                Err(_) => {
+                    let e = limit_error(format!(
+                        "the session sent nothing for {:?} with nothing outstanding (ndp serve --idle-timeout)",
+                        limits.idle_timeout
+                    ));
+                    tracing::info!(session = id, "idle; closing");
+                    let _ = tx.send(Out::Last(reply_frame(0, ReplyBody::Closing(e))));
+                    break;
+                }
+            }
+        } else {
+            read_frame::<Request>(&mut rd).await
+        };
+        match frame {
             Ok(Request {
                 id: rid,
                 body: RequestBody::Submit { cmd, at },
             }) => {
                 let (shared, owned, tx) = (Arc::clone(&shared), Arc::clone(&owned), tx.clone());
+                let (bytes, max) = (Arc::clone(&reply_bytes), limits.max_reply_bytes);
                 // INVARIANT(parked-costs-no-thread): the device thread completes a parked
                 // command through this callback; nothing waits on a thread meanwhile.
                 let (done_tx, done_rx) = tokio::sync::oneshot::channel();
@@ -377,7 +455,7 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
                 });
                 match session::submit(&shared.device, cmd, at, done) {
                     Err(e) => {
-                        let _ = tx.send(Out::Frame(reply_frame(rid, session::failed(e))));
+                        queue(&tx, &bytes, reply_frame(rid, session::failed(e)), max).await;
                     }
                     Ok(req) => {
                         tokio::spawn(async move {
@@ -395,7 +473,8 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
                                 finish()
                             };
                             shared.record(cleanups);
-                            let _ = tx.send(Out::Frame(reply_frame(rid, body)));
+                            queue(&tx, &bytes, reply_frame(rid, body), max).await;
+                            drop(slot);
                         });
                     }
                 }
@@ -404,7 +483,9 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
                 id: rid,
                 body: RequestBody::Status,
             }) => {
-                let _ = tx.send(Out::Frame(reply_frame(rid, ReplyBody::Status(shared.status()))));
+                let frame = reply_frame(rid, ReplyBody::Status(shared.status()));
+                queue(&tx, &reply_bytes, frame, limits.max_reply_bytes).await;
+                drop(slot);
             }
             Err(FrameError::Closed) => {
                 tracing::info!(session = id, "session closed by the client");

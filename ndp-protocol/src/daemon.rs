@@ -192,6 +192,9 @@ pub enum WireErrorKind {
     Stopped,
     /// A limit of the daemon (sessions, idle time, ...); the message names it.
     Limit,
+    /// A command the session may not send: queue management, a write to the device's
+    /// metadata region, another session's Application or module; the message says which.
+    Forbidden,
 }
 
 /// The daemon's sessions and what it cleaned up after closed ones.

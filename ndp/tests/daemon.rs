@@ -162,6 +162,7 @@ const CHECKS: &[(&str, Check)] = &[
         "sessions_beyond_the_limit_are_refused",
         sessions_beyond_the_limit_are_refused,
     ),
+    ("sessions_are_isolated", sessions_are_isolated),
     (
         "unread_replies_keep_the_daemon_bounded",
         unread_replies_keep_the_daemon_bounded,
@@ -397,6 +398,87 @@ fn sessions_beyond_the_limit_are_refused(s: &mut Served) {
     drop(accepted);
     std::thread::sleep(Duration::from_millis(300));
     s.device().list_files().unwrap();
+}
+
+/// One raw command on a raw session: its reply.
+fn submit_raw(c: &mut UnixStream, id: u64, cmd: sim_nvme::nvme::Command) -> ReplyBody {
+    let body = wire::RequestBody::Submit {
+        cmd,
+        at: sim_nvme::SimTime::ZERO,
+    };
+    wire::write_frame(c, &wire::Request { id, body }).unwrap();
+    let reply = wire::read_frame::<Reply>(c).unwrap();
+    assert_eq!(reply.id, id);
+    reply.body
+}
+
+fn forbidden(body: ReplyBody, want: &str) {
+    match body {
+        ReplyBody::Failed(e) => {
+            assert_eq!(e.kind, WireErrorKind::Forbidden, "{e:?}");
+            assert!(
+                e.message.contains(want) && e.message.contains("expected"),
+                "{}",
+                e.message
+            );
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Session B cannot abort, wait for or report session A's Application, unload its module, delete
+/// the shared I/O queue or write the file table; A and everyone else keep working.
+fn sessions_are_isolated(s: &mut Served) {
+    use ndp_protocol::{IscRequest, IscResponse};
+    use sim_nvme::nvme::Command as Nvme;
+    let (mut a, mut b) = (raw(s), raw(s));
+    hello(&mut a);
+    hello(&mut b);
+    let create = IscRequest::CreateApp {
+        name: "a's".into(),
+        config: Default::default(),
+    };
+    let app = match submit_raw(&mut a, 1, create.to_command().unwrap()) {
+        ReplyBody::Completion(c) => match ndp_protocol::response_of(&c.into()).unwrap() {
+            IscResponse::App(app) => app,
+            other => panic!("expected an Application, got {other:?}"),
+        },
+        other => panic!("expected a completion, got {other:?}"),
+    };
+    let not_b = "was not created by this session";
+    forbidden(
+        submit_raw(&mut b, 1, IscRequest::Abort { app }.to_command().unwrap()),
+        not_b,
+    );
+    forbidden(
+        submit_raw(&mut b, 2, IscRequest::Report { app }.to_command().unwrap()),
+        not_b,
+    );
+    let wait = IscRequest::Wait { app, block: false };
+    forbidden(submit_raw(&mut b, 3, wait.to_command().unwrap()), not_b);
+    let unload = IscRequest::UnloadModule {
+        module: ndp_protocol::ModuleId(1),
+    };
+    forbidden(
+        submit_raw(&mut b, 4, unload.to_command().unwrap()),
+        "was not loaded by this session",
+    );
+    forbidden(
+        submit_raw(&mut b, 5, Nvme::DeleteIoQueue { qid: 1 }),
+        "queue management",
+    );
+    let table = Nvme::Write {
+        nsid: 1,
+        lba: sim_nvme::Lba(64),
+        data: vec![0; 4096],
+    };
+    forbidden(submit_raw(&mut b, 6, table), "metadata region");
+    // A still owns its Application; everyone else is still served.
+    match submit_raw(&mut a, 2, IscRequest::Abort { app }.to_command().unwrap()) {
+        ReplyBody::Completion(_) => {}
+        other => panic!("A could not abort its own Application: {other:?}"),
+    }
+    suite::files_round_trip(&s.device());
 }
 
 /// The daemon's resident memory, in KiB.

@@ -447,6 +447,12 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
             }) => {
                 let (shared, owned, tx) = (Arc::clone(&shared), Arc::clone(&owned), tx.clone());
                 let (bytes, max) = (Arc::clone(&reply_bytes), limits.max_reply_bytes);
+                if let Some(e) = session::refusal(&cmd, &owned) {
+                    tracing::warn!(session = id, error = %e, "refused a command");
+                    queue(&tx, &bytes, reply_frame(rid, ReplyBody::Failed(e)), max).await;
+                    drop(slot);
+                    continue;
+                }
                 // INVARIANT(parked-costs-no-thread): the device thread completes a parked
                 // command through this callback; nothing waits on a thread meanwhile.
                 let (done_tx, done_rx) = tokio::sync::oneshot::channel();

@@ -49,6 +49,61 @@ fn tracked(cmd: &Command) -> Option<IscRequest> {
     }
 }
 
+// INVARIANT(sessions-isolated): a session cannot manage queues, write the metadata region, or
+// touch another session's Applications or modules
+/// Why the daemon refuses `cmd` from the session that owns `owned`, if it does: queue
+/// management (the daemon's queue is shared by every session), a write or deallocation of the
+/// device's metadata region (the file table, LBAs `0..DATA_START`), or an `Abort`, `Wait`,
+/// `Report` or `UnloadModule` of an Application or module the session did not create.
+pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> {
+    use ndp_protocol::filetable::DATA_START;
+    let forbidden = |message: String| {
+        Some(WireError {
+            kind: WireErrorKind::Forbidden,
+            message,
+        })
+    };
+    let metadata = |lba: u64, blocks: u64| lba < DATA_START && blocks > 0;
+    match cmd {
+        Command::CreateIoQueue { .. } | Command::DeleteIoQueue { .. } => forbidden(
+            "queue management belongs to the daemon (every session shares its I/O queue); expected I/O and vendor commands only"
+                .into(),
+        ),
+        Command::Write { lba, data, .. } if metadata(lba.0, (data.len() as u64).div_ceil(4096)) => {
+            forbidden(format!(
+                "a write of LBAs {}..{} reaches the device's metadata region (the file table, LBAs 0..{DATA_START}); expected LBAs from {DATA_START}",
+                lba.0,
+                lba.0 + (data.len() as u64).div_ceil(4096)
+            ))
+        }
+        Command::Deallocate { ranges, .. } if ranges.iter().any(|(l, n)| metadata(l.0, u64::from(*n))) => {
+            forbidden(format!(
+                "a deallocation reaches the device's metadata region (the file table, LBAs 0..{DATA_START}); expected LBAs from {DATA_START}"
+            ))
+        }
+        Command::Vendor { payload, .. } => {
+            let env: Envelope = postcard::from_bytes(payload).ok()?;
+            let o = owned.lock().unwrap_or_else(PoisonError::into_inner);
+            match env.request {
+                IscRequest::Abort { app } | IscRequest::Wait { app, .. } | IscRequest::Report { app }
+                    if !o.apps.contains(&app) =>
+                {
+                    forbidden(format!(
+                        "Application {} was not created by this session; expected one of its own",
+                        app.0
+                    ))
+                }
+                IscRequest::UnloadModule { module } if !o.modules.contains(&module) => forbidden(format!(
+                    "module {} was not loaded by this session; expected one of its own",
+                    module.0
+                )),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 /// Submits a session's command at `at` without waiting: `done` gets the completion on the
 /// device thread (it must not block). Returns the request to pass to [`complete`] with it.
 pub(crate) fn submit(

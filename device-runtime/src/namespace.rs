@@ -11,7 +11,7 @@
 
 use thiserror::Error;
 
-pub use ndp_protocol::filetable::{Extent, FileEntry, DATA_START, MAX_NAME, TABLE_BLOCKS};
+pub use ndp_protocol::filetable::{Extent, FileEntry, DATA_START, MAX_NAME, STAGING_PREFIX, TABLE_BLOCKS};
 use ndp_protocol::filetable::{FileTable, OutOfFile};
 use sim_nvme::{IoError, Lba, SimTime, Ssd, LBA_BYTES};
 
@@ -133,7 +133,50 @@ impl Namespace {
 
     /// All files, by name.
     pub fn list(&self) -> impl Iterator<Item = &FileEntry> {
-        self.table.files.values()
+        self.table
+            .files
+            .values()
+            .filter(|f| !f.name.starts_with(STAGING_PREFIX))
+    }
+
+    /// Gives file `from` the name `to` (not yet committed: call [`Namespace::commit`]).
+    pub fn rename(&mut self, from: &str, to: &str) -> Result<(), NamespaceError> {
+        check_name(to)?;
+        if self.table.files.contains_key(to) {
+            return Err(NamespaceError::Exists(to.to_string()));
+        }
+        let mut entry = self
+            .table
+            .files
+            .remove(from)
+            .ok_or_else(|| NamespaceError::NotFound(from.to_string()))?;
+        entry.name = to.to_string();
+        self.table.files.insert(to.to_string(), entry);
+        Ok(())
+    }
+
+    /// Removes every staging file ([`STAGING_PREFIX`]: an interrupted put's) and deallocates its
+    /// blocks, committing the table if there was any. Returns their names and the instant done.
+    pub fn reclaim_staged(
+        &mut self,
+        ssd: &mut Ssd,
+        at: SimTime,
+    ) -> Result<(Vec<String>, SimTime), NamespaceError> {
+        let staged: Vec<String> = self
+            .table
+            .files
+            .keys()
+            .filter(|n| n.starts_with(STAGING_PREFIX))
+            .cloned()
+            .collect();
+        let mut done = at;
+        for name in &staged {
+            done = done.max(self.remove(ssd, at, name)?.1);
+        }
+        if !staged.is_empty() {
+            done = self.commit(ssd, done)?;
+        }
+        Ok((staged, done))
     }
 
     /// Blocks not allocated to any file.
@@ -256,16 +299,10 @@ impl Namespace {
 }
 
 fn check_name(name: &str) -> Result<(), NamespaceError> {
-    let expected = "1 to 255 bytes of printable characters, no '/' and no NUL, not `.` or `..`";
-    if name.is_empty()
-        || name == "."
-        || name == ".."
-        || name.len() > MAX_NAME
-        || name.chars().any(|c| c == '/' || c.is_control())
-    {
+    if !ndp_protocol::filetable::is_valid_name(name) {
         return Err(NamespaceError::BadName {
             name: name.to_string(),
-            expected,
+            expected: ndp_protocol::filetable::NAME_RULE,
         });
     }
     Ok(())
@@ -278,6 +315,32 @@ mod tests {
 
     fn device() -> Ssd {
         Ssd::in_memory(DeviceProfile::tiny()).unwrap()
+    }
+
+    #[test]
+    fn staged_files_are_hidden_renamed_and_reclaimed_at_load() {
+        let mut ssd = device();
+        let (mut ns, t) = Namespace::load(&mut ssd, SimTime::ZERO).unwrap();
+        ns.create(".ndp-put.1", 5000).unwrap();
+        ns.create(".ndp-put.2", 100).unwrap();
+        ns.create("kept", 10).unwrap();
+        let free = ns.free_blocks();
+        let t = ns.commit(&mut ssd, t).unwrap();
+        assert_eq!(ns.list().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["kept"]);
+        ns.rename(".ndp-put.2", "published").unwrap();
+        assert!(matches!(
+            ns.rename(".ndp-put.1", "kept"),
+            Err(NamespaceError::Exists(_))
+        ));
+        assert!(matches!(ns.rename("gone", "x"), Err(NamespaceError::NotFound(_))));
+        let t = ns.commit(&mut ssd, t).unwrap();
+        // Reopened: the interrupted put's file is gone, its blocks free again.
+        let (mut again, t) = Namespace::load(&mut ssd, t).unwrap();
+        let (reclaimed, _) = again.reclaim_staged(&mut ssd, t).unwrap();
+        assert_eq!(reclaimed, [".ndp-put.1"]);
+        assert_eq!(again.free_blocks(), free + 2);
+        let names: Vec<&str> = again.list().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["kept", "published"]);
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! Files on the device: [`Device::put_file`] and friends, through the ISC file commands
-//! (`0xC8`). Data moves in [`CHUNK`]-byte commands; a put ends with an NVMe flush, so a file
-//! on an image survives the process.
+//! (`0xC8`). Data moves in [`CHUNK`]-byte commands. A put writes under a staging name, flushes,
+//! then renames the file to its name (INVARIANT(put-atomic)): a file on an image is visible
+//! only once all its data is durable, and an interrupted put leaves nothing visible.
 
 use std::io::{Read, Write};
 use std::path::Path;
 
+use ndp_protocol::filetable::{is_valid_name, STAGING_PREFIX};
 use ndp_protocol::{ErrorKind, IscRequest, IscResponse};
 use sim_nvme::nvme::Command;
 
@@ -76,22 +78,62 @@ impl Device {
             })
     }
 
+    // INVARIANT(put-atomic): a put's file appears under its name only after all its data is
+    // written and flushed (staged, flushed, renamed: one table commit)
+    /// Writes `size` bytes of `src` under a staging name ([`STAGING_PREFIX`]), flushes, then
+    /// renames the file to `name`: the file is visible whole or not at all, and an interrupted
+    /// put leaves only a staging file, which the device removes when it is next opened.
     fn put_sized(&self, name: &str, size: u64, mut src: impl Read) -> Result<FileInfo, PutError> {
-        let create = IscRequest::FileCreate {
+        // The name is checked and must be free before any data moves: the device's own refusal
+        // (naming the file) of a create under it.
+        let open = IscRequest::FileOpen {
             name: name.to_owned(),
+        };
+        if !is_valid_name(name) || self.call(&open).is_ok() {
+            let create = IscRequest::FileCreate {
+                name: name.to_owned(),
+                size,
+            };
+            // The device's own refusal, naming the file.
+            return Err(self
+                .call(&create)
+                .err()
+                .unwrap_or(Error::Unexpected {
+                    request: "FileCreate",
+                    response: format!("`{name}` exists and was created again"),
+                })
+                .into());
+        }
+        let staged = staging_name();
+        let create = IscRequest::FileCreate {
+            name: staged.clone(),
             size,
         };
         match self.call(&create)? {
             IscResponse::File(_) => {}
             r => return Err(unexpected(&create, &r).into()),
         }
+        let written = self.write_staged(&staged, name, size, &mut src);
+        if written.is_err() {
+            // Best effort: the device removes staging files at its next open anyway.
+            let _ = self.call_done(&IscRequest::FileRemove { name: staged });
+        }
+        written?;
+        Ok(FileInfo {
+            name: name.to_owned(),
+            size,
+        })
+    }
+
+    /// The data, the flush and the rename of a staged put.
+    fn write_staged(&self, staged: &str, name: &str, size: u64, src: &mut impl Read) -> Result<(), PutError> {
         let mut offset = 0u64;
         let mut buf = vec![0u8; CHUNK];
         while offset < size {
             let want = (size - offset).min(CHUNK as u64) as usize;
             src.read_exact(&mut buf[..want]).map_err(PutError::Host)?;
             self.call_done(&IscRequest::FileWrite {
-                name: name.to_owned(),
+                name: staged.to_owned(),
                 offset,
                 data: buf[..want].to_vec(),
             })?;
@@ -105,10 +147,11 @@ impl Device {
             }
             .into());
         }
-        Ok(FileInfo {
-            name: name.to_owned(),
-            size,
-        })
+        self.call_done(&IscRequest::FileRename {
+            from: staged.to_owned(),
+            to: name.to_owned(),
+        })?;
+        Ok(())
     }
 
     /// The contents of device file `name`.
@@ -213,4 +256,19 @@ impl From<Error> for PutError {
     fn from(e: Error) -> PutError {
         PutError::Device(e)
     }
+}
+
+/// A staging name no other put uses: this process, a per-process counter and the wall clock
+/// (two processes with one pid, after a restart, differ in the clock).
+fn staging_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{STAGING_PREFIX}{}.{}.{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }

@@ -24,6 +24,23 @@ pub const DATA_START: u64 = 2 * TABLE_BLOCKS;
 pub const COPY_HEADER: usize = 24;
 /// Longest file name, in bytes.
 pub const MAX_NAME: usize = 255;
+/// What a file name must be (the firmware refuses others).
+pub const NAME_RULE: &str = "1 to 255 bytes of printable characters, no '/' and no NUL, not `.` or `..`";
+
+/// Whether `name` follows [`NAME_RULE`].
+pub fn is_valid_name(name: &str) -> bool {
+    !(name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.len() > MAX_NAME
+        || name.chars().any(|c| c == '/' || c.is_control()))
+}
+
+/// Names starting with this are staging names: a put writes its data under one, flushes, then
+/// renames it to the file's name (`FileRename`), so a file is visible only once all its data is
+/// durable. Staging files are left out of listings, and the firmware removes them when it opens
+/// the device (they belong to puts that were interrupted).
+pub const STAGING_PREFIX: &str = ".ndp-put.";
 
 /// A byte range outside a file.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,7 +14,7 @@
 //! | `0xC5` | port data | `Send` (a batch of encoded messages), `CloseSender`, `Recv` (up to N; end of stream) |
 //! | `0xC6` | abort | `Abort` |
 //! | `0xC7` | wait/report | `Wait`, `Report` |
-//! | `0xC8` | device files | `FileCreate` (with size), `FileOpen`, `FileWrite` / `FileRead` (byte ranges), `FileList`, `FileRemove` |
+//! | `0xC8` | device files | `FileCreate` (with size), `FileOpen`, `FileWrite` / `FileRead` (byte ranges), `FileList`, `FileRemove`, `FileRename` |
 //!
 //! Outcomes:
 //! - success: status *Successful Completion*, the response in the data;
@@ -190,6 +190,15 @@ pub enum IscRequest {
         /// The file.
         name: String,
     },
+    /// `0xC8`: give file `from` the name `to` (which must be free), committing the table once:
+    /// how a put publishes a file whose data it wrote under a staging name
+    /// ([`crate::filetable::STAGING_PREFIX`]) and flushed.
+    FileRename {
+        /// The file's name now.
+        from: String,
+        /// Its new name.
+        to: String,
+    },
 }
 
 impl IscRequest {
@@ -217,6 +226,7 @@ impl IscRequest {
             FileRead { .. } => "FileRead",
             FileList => "FileList",
             FileRemove { .. } => "FileRemove",
+            FileRename { .. } => "FileRename",
         }
     }
 
@@ -237,7 +247,8 @@ impl IscRequest {
             | FileWrite { .. }
             | FileRead { .. }
             | FileList
-            | FileRemove { .. } => opcode::FILES,
+            | FileRemove { .. }
+            | FileRename { .. } => opcode::FILES,
         }
     }
 

@@ -197,6 +197,13 @@ fn requests() -> Vec<(&'static str, IscRequest)> {
         ),
         ("FileList", IscRequest::FileList),
         ("FileRemove", IscRequest::FileRemove { name: "f".into() }),
+        (
+            "FileRename",
+            IscRequest::FileRename {
+                from: ".ndp-put.1".into(),
+                to: "f".into(),
+            },
+        ),
     ]
 }
 

@@ -16,7 +16,7 @@
 //! | `0xC5` | port data | `Send` (a batch of encoded messages), `CloseSender`, `Recv` (up to N; end of stream) |
 //! | `0xC6` | abort | `Abort` |
 //! | `0xC7` | wait/report | `Wait`, `Report` |
-//! | `0xC8` | device files | `FileCreate` (with size), `FileOpen`, `FileWrite` / `FileRead` (byte ranges), `FileList`, `FileRemove` |
+//! | `0xC8` | device files | `FileCreate` (with size), `FileOpen`, `FileWrite` / `FileRead` (byte ranges), `FileList`, `FileRemove`, `FileRename` |
 //!
 //! Outcomes:
 //! - success: status *Successful Completion*, the response in the data;

@@ -404,6 +404,10 @@ impl Firmware {
                 rt.remove_file(&name)?;
                 IscResponse::Done
             }
+            IscRequest::FileRename { from, to } => {
+                rt.rename_file(&from, &to)?;
+                IscResponse::Done
+            }
         };
         Ok(Served {
             response,

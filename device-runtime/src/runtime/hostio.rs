@@ -163,6 +163,14 @@ impl Runtime {
         Ok(out)
     }
 
+    /// Renames file `from` to `to` (which must be free) and commits the namespace: one table
+    /// write, so the file appears under its new name whole or not at all.
+    pub fn rename_file(&mut self, from: &str, to: &str) -> Result<(), RuntimeError> {
+        self.namespace.rename(from, to)?;
+        self.host_now = self.namespace.commit(&mut self.world.ssd(), self.host_now)?;
+        Ok(())
+    }
+
     /// Removes file `name`: deallocates its blocks and commits the namespace. Capabilities
     /// handed out earlier keep their extents (SSDlets holding them read whatever is there).
     pub fn remove_file(&mut self, name: &str) -> Result<(), RuntimeError> {

@@ -131,7 +131,9 @@ impl Runtime {
         if profile.arm.cores == 0 {
             return Err(RuntimeError::NoCores(profile.name));
         }
-        let (namespace, host_now) = Namespace::load(&mut ssd, SimTime::ZERO)?;
+        let (mut namespace, host_now) = Namespace::load(&mut ssd, SimTime::ZERO)?;
+        // Interrupted puts: their staging files go, their blocks are free again.
+        let (_, host_now) = namespace.reclaim_staged(&mut ssd, host_now)?;
         let compute = config.compute.clone().for_profile(&profile);
         let matcher = config.matcher.unwrap_or(MatcherLimits {
             max_keys: profile.matcher.max_keys,

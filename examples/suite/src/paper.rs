@@ -11,8 +11,8 @@
 //!   (60.5 kJ conventional vs 12.2 kJ offloaded: a ratio of 4.96). The scan's host filtering
 //!   is modeled (rows examined times the calibrated `filter-scan` cost: deterministic), or with
 //!   `--compute measured` its CPU time, the median of several runs with min and max;
-//! - TPC-H (3.6x over the 22 queries, >15x on the top five): not run until the 22 queries
-//!   exist on the device.
+//! - TPC-H (3.6x over the 22 queries, >15x on the top five): not run here (the query engine,
+//!   DataFusion, is confined to `yoursql-filter`); `yoursql-filter tpch --sf 1` prints them.
 //!
 //! Then every fitted parameter with the rows it was fitted to.
 
@@ -243,9 +243,7 @@ pub fn run(common: &Common, sizes: Sizes, runs: usize, progress: &mut Progress) 
             accept: None,
             tolerance: "-".to_owned(),
             verdict: "not run",
-            note: "not comparable yet: the 22 queries run on the device (`yoursql-filter tpch`), \
-                   but a query's simulated time is its scans' only, without the engine's own work \
-                   (issue 14)"
+            note: "run by `yoursql-filter tpch --sf 1 --mode all` (DataFusion is confined to that crate)"
                 .to_owned(),
             spread: None,
         });

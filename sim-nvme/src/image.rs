@@ -7,7 +7,15 @@
 //! [4 KiB, 8 KiB)        header slot 1
 //! [1 MiB, +raw bytes)   NAND data, physical sector s at 1 MiB + s * 4096 (sparse)
 //! then                  checkpoint slot 0, checkpoint slot 1 (each sized for a full map)
+//! then                  sector tags: 8 bytes per physical sector (sparse)
 //! ```
+//!
+//! **Checked data.** Every sector written carries a tag, `"NS" | 1 | 0 | crc32 (u32 LE)` of its
+//! 4096 bytes, written after the data (the ECC of a real SSD). A read checks it: a sector whose
+//! bytes do not match its tag, or that holds bytes but no tag (a write torn by a crash, or damage
+//! to the file), fails with [`UnrecoveredRead`], which the controller completes as NVMe
+//! *Unrecovered Read Error*: a damaged image never yields wrong bytes. A sector with neither
+//! bytes nor a tag was never written and reads as zeros.
 //!
 //! A header slot is `magic (8) | length (u32 LE) | crc32 (u32 LE) | postcard(Header)`. A
 //! commit with generation `g` writes checkpoint slot `g % 2`, syncs, then header slot
@@ -32,8 +40,21 @@ use crate::profile::LBA_BYTES;
 
 /// The first bytes of every image file.
 pub const MAGIC: [u8; 8] = *b"NDPSSDIM";
-/// Version of the image layout; another version is refused.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the image layout; another version is refused. 2: sector tags (checksums).
+pub const FORMAT_VERSION: u32 = 2;
+/// Bytes of one sector's tag.
+const TAG_BYTES: u64 = 8;
+/// The first four bytes of a sector's tag.
+const TAG_MARK: [u8; 4] = [b'N', b'S', 1, 0];
+
+/// A sector whose bytes do not match its checksum (module docs): the read fails rather than
+/// return wrong bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("physical sector {sector} does not match its checksum (unrecoverable read error)")]
+pub struct UnrecoveredRead {
+    /// The physical sector.
+    pub sector: u64,
+}
 const SLOT_BYTES: u64 = 4096;
 const DATA_BASE: u64 = 1 << 20;
 
@@ -139,7 +160,15 @@ pub struct ImageFile {
 
 impl ImageFile {
     fn total_len(l: &Layout) -> u64 {
+        Self::tag_base(l) + (l.raw_bytes() / LBA_BYTES) * TAG_BYTES
+    }
+
+    fn tag_base(l: &Layout) -> u64 {
         DATA_BASE + l.raw_bytes() + 2 * checkpoint_slot_bytes(l)
+    }
+
+    fn tag_offset(&self, s: PhysSector) -> u64 {
+        Self::tag_base(&self.layout) + u64::from(s.0) * TAG_BYTES
     }
 
     /// Creates a new image (a sparse file) for a layout. Refuses an existing path.
@@ -334,13 +363,41 @@ fn read_slot(file: &File, off: u64) -> Option<Header> {
     postcard::from_bytes(body).ok()
 }
 
+// INVARIANT(no-silent-wrong-read): a sector's bytes are returned only if they match its tag
 impl Media for ImageFile {
     fn read(&mut self, s: PhysSector, buf: &mut [u8]) -> io::Result<()> {
-        self.file.read_exact_at(buf, Self::data_offset(s))
+        self.file.read_exact_at(buf, Self::data_offset(s))?;
+        let mut tag = [0u8; TAG_BYTES as usize];
+        self.file.read_exact_at(&mut tag, self.tag_offset(s))?;
+        let unrecovered = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                UnrecoveredRead {
+                    sector: u64::from(s.0),
+                },
+            )
+        };
+        if tag == [0; TAG_BYTES as usize] {
+            // Never written (sparse), or written without its tag: only zeros may be returned.
+            return if buf.iter().all(|&b| b == 0) {
+                Ok(())
+            } else {
+                Err(unrecovered())
+            };
+        }
+        let crc = u32::from_le_bytes([tag[4], tag[5], tag[6], tag[7]]);
+        if tag[..4] != TAG_MARK || crc32fast::hash(buf) != crc {
+            return Err(unrecovered());
+        }
+        Ok(())
     }
 
     fn write(&mut self, s: PhysSector, data: &[u8]) -> io::Result<()> {
-        self.file.write_all_at(data, Self::data_offset(s))
+        self.file.write_all_at(data, Self::data_offset(s))?;
+        let mut tag = [0u8; TAG_BYTES as usize];
+        tag[..4].copy_from_slice(&TAG_MARK);
+        tag[4..].copy_from_slice(&crc32fast::hash(data).to_le_bytes());
+        self.file.write_all_at(&tag, self.tag_offset(s))
     }
 
     fn copy(&mut self, from: PhysSector, to: PhysSector) -> io::Result<()> {

@@ -32,6 +32,8 @@ impl Status {
     pub const LBA_OUT_OF_RANGE: Status = Status { sct: 0, sc: 0x80 };
     /// Capacity Exceeded.
     pub const CAPACITY_EXCEEDED: Status = Status { sct: 0, sc: 0x81 };
+    /// Unrecovered Read Error (media and data integrity): the data failed its checksum.
+    pub const UNRECOVERED_READ_ERROR: Status = Status { sct: 2, sc: 0x81 };
     /// Invalid Queue Identifier (command specific).
     pub const INVALID_QUEUE_ID: Status = Status { sct: 1, sc: 0x01 };
     /// Invalid Queue Size (command specific).
@@ -55,6 +57,7 @@ impl Status {
             (0, 0x81) => "Capacity Exceeded",
             (1, 0x01) => "Invalid Queue Identifier",
             (1, 0x02) => "Invalid Queue Size",
+            (2, 0x81) => "Unrecovered Read Error",
             _ => "Vendor or Unknown Status",
         }
     }
@@ -75,6 +78,12 @@ impl From<&IoError> for Status {
                 Status::INVALID_FIELD
             }
             IoError::Ftl(FtlError::NoSpace) => Status::CAPACITY_EXCEEDED,
+            IoError::Media(e)
+                if e.get_ref()
+                    .is_some_and(|i| i.is::<crate::image::UnrecoveredRead>()) =>
+            {
+                Status::UNRECOVERED_READ_ERROR
+            }
             IoError::Media(_) => Status::INTERNAL_ERROR,
         }
     }

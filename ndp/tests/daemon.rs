@@ -56,6 +56,8 @@ fn serve(dir: &Path, socket: &Path) -> (Child, ChildStdout) {
             "65536",
             "--max-sessions",
             "40",
+            "--firmware-timeout",
+            "2",
         ])
         // Its staging directory lands in `dir` too, so a killed daemon leaves nothing behind.
         .env("TMPDIR", dir)
@@ -163,6 +165,14 @@ const CHECKS: &[(&str, Check)] = &[
         sessions_beyond_the_limit_are_refused,
     ),
     ("sessions_are_isolated", sessions_are_isolated),
+    (
+        "a_crashing_module_takes_down_only_the_firmware",
+        a_crashing_module_takes_down_only_the_firmware,
+    ),
+    (
+        "a_hanging_module_is_stopped_and_the_firmware_restarted",
+        a_hanging_module_is_stopped_and_the_firmware_restarted,
+    ),
     (
         "unread_replies_keep_the_daemon_bounded",
         unread_replies_keep_the_daemon_bounded,
@@ -479,6 +489,62 @@ fn sessions_are_isolated(s: &mut Served) {
         other => panic!("A could not abort its own Application: {other:?}"),
     }
     suite::files_round_trip(&s.device());
+}
+
+/// A new session lists files within `limit` (the firmware may be restarting).
+fn served_again_within(s: &Served, limit: Duration) {
+    let t = Instant::now();
+    loop {
+        match Device::connect(&s.socket).and_then(|d| d.list_files()) {
+            Ok(_) => return,
+            Err(e) if t.elapsed() < limit => {
+                let _ = e;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => panic!("not served again within {limit:?}: {e}"),
+        }
+    }
+}
+
+/// Runs SSDlet `id` of the testkit in a new Application of `dev`, which never ends well: the
+/// error its start or its wait gets.
+fn run_testkit_to_failure(dev: &Device, id: &str) -> String {
+    let m = dev.load_module(suite::modules().testkit()).unwrap();
+    let app = Application::new(dev);
+    app.ssdlet(&m, id, ()).unwrap();
+    match app.start() {
+        Err(e) => e.to_string(),
+        Ok(()) => app.wait().unwrap_err().to_string(),
+    }
+}
+
+/// A module that aborts kills only the firmware child: its session and another open one are
+/// told the signal, the daemon keeps serving, a new session is served from the image again.
+fn a_crashing_module_takes_down_only_the_firmware(s: &mut Served) {
+    let other = s.device();
+    other.put_bytes("before-crash.txt", b"flushed\n").unwrap();
+    let dev = s.device();
+    let err = run_testkit_to_failure(&dev, "crash");
+    assert!(err.contains("signal 6 (SIGABRT)"), "{err}");
+    let err = other.list_files().unwrap_err().to_string();
+    assert!(
+        err.contains("signal 6 (SIGABRT)") && err.contains("restarts from its image"),
+        "{err}"
+    );
+    served_again_within(s, Duration::from_secs(10));
+    assert_eq!(s.device().get_bytes("before-crash.txt").unwrap(), b"flushed\n");
+    s.device().remove_file("before-crash.txt").unwrap();
+}
+
+/// A module that spins without yielding hangs the firmware: the health check stops it after
+/// `--firmware-timeout` (2 s here), the sessions are told, the daemon serves again.
+fn a_hanging_module_is_stopped_and_the_firmware_restarted(s: &mut Served) {
+    let t = Instant::now();
+    let dev = s.device();
+    let err = run_testkit_to_failure(&dev, "spin");
+    assert!(err.contains("did not answer within"), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(30), "took {:?}", t.elapsed());
+    served_again_within(s, Duration::from_secs(10));
 }
 
 /// The daemon's resident memory, in KiB.

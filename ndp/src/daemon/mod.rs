@@ -10,6 +10,10 @@
 //! (nobody answers on it) is replaced, a live one is refused. What one client may hold of the
 //! daemon is bounded ([`Limits`]).
 //!
+//! `ndp serve` runs the device firmware, and every module it loads, in a child process that
+//! it supervises ([`supervise`]): a module that crashes or hangs takes down only that child,
+//! whose sessions are told why, and a new child serves the image again.
+//!
 //! # In process
 //!
 //! `ndp serve` is [`Daemon::bind`] then [`Daemon::run`]; a program (or test) can serve a
@@ -47,6 +51,8 @@
 mod limits;
 mod server;
 mod session;
+mod supervisor;
 
 pub use limits::Limits;
 pub use server::{Daemon, DaemonError, ServeConfig};
+pub use supervisor::{supervise, SuperviseConfig};

@@ -105,20 +105,7 @@ impl Daemon {
                 image: config.image.clone(),
                 source,
             })?;
-        let bind_err = |source| DaemonError::Bind {
-            path: socket.clone(),
-            source,
-        };
-        // INVARIANT(unsafe-listed-modules): single, listed libc calls (set, then restore)
-        // SAFETY: umask only swaps this process's file-mode creation mask and cannot fail; the
-        // socket is created 0600 (no window in which others may connect).
-        let old = unsafe { libc::umask(0o177) };
-        let listener = std::os::unix::net::UnixListener::bind(&socket);
-        // SAFETY: as above, restoring the previous mask.
-        unsafe { libc::umask(old) };
-        let listener = listener.map_err(bind_err)?;
-        std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o600)).map_err(bind_err)?;
-        listener.set_nonblocking(true).map_err(bind_err)?;
+        let listener = bind_owner_only(&socket)?;
         Ok(Daemon {
             socket,
             limits: config.limits,
@@ -178,8 +165,27 @@ impl Daemon {
     }
 }
 
+/// A listening Unix socket at `socket`, created owner-only (0600) and non-blocking.
+pub(crate) fn bind_owner_only(socket: &Path) -> Result<std::os::unix::net::UnixListener, DaemonError> {
+    let bind_err = |source| DaemonError::Bind {
+        path: socket.to_path_buf(),
+        source,
+    };
+    // INVARIANT(unsafe-listed-modules): single, listed libc calls (set, then restore)
+    // SAFETY: umask only swaps this process's file-mode creation mask and cannot fail; the
+    // socket is created 0600 (no window in which others may connect).
+    let old = unsafe { libc::umask(0o177) };
+    let listener = std::os::unix::net::UnixListener::bind(socket);
+    // SAFETY: as above, restoring the previous mask.
+    unsafe { libc::umask(old) };
+    let listener = listener.map_err(bind_err)?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600)).map_err(bind_err)?;
+    listener.set_nonblocking(true).map_err(bind_err)?;
+    Ok(listener)
+}
+
 /// Removes a stale socket at `path`; refuses a live one or another kind of file.
-fn clear_stale(path: &Path) -> Result<(), DaemonError> {
+pub(crate) fn clear_stale(path: &Path) -> Result<(), DaemonError> {
     match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(source) => Err(DaemonError::Bind {

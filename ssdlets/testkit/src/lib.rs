@@ -207,6 +207,32 @@ impl Ssdlet for AllocHog {
     }
 }
 
+/// Aborts the whole process: a module that crashes the device firmware (for `ndp serve`'s
+/// supervision tests).
+pub struct Crash;
+impl Ssdlet for Crash {
+    type Args = ();
+    type Inputs = ();
+    type Outputs = ();
+    fn run(_: &Context, (): (), (): (), (): ()) -> Result<(), SsdletError> {
+        std::process::abort()
+    }
+}
+
+/// Spins forever without yielding: a module that hangs the device firmware (no cooperative
+/// scheduler can take the core back).
+pub struct Spin;
+impl Ssdlet for Spin {
+    type Args = ();
+    type Inputs = ();
+    type Outputs = ();
+    fn run(_: &Context, (): (), (): (), (): ()) -> Result<(), SsdletError> {
+        loop {
+            std::hint::spin_loop();
+        }
+    }
+}
+
 /// Yields forever.
 pub struct Endless;
 impl Ssdlet for Endless {
@@ -323,6 +349,8 @@ ssdlet_sdk::register_module! {
         "failing" => Failing,
         "alloc_hog" => AllocHog,
         "endless" => Endless,
+        "crash" => Crash,
+        "spin" => Spin,
         "recurse" => Recurse,
         "scan" => Scan,
         "blobs" => Blobs,

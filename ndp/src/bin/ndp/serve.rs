@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use host_sdk::{DeviceProfile, RuntimeConfig};
-use ndp::daemon::{Daemon, Limits, ServeConfig};
+use ndp::daemon::{Daemon, Limits, ServeConfig, SuperviseConfig};
 
 /// Arguments of `ndp serve`.
 #[derive(Args)]
@@ -37,6 +37,14 @@ pub struct ServeArgs {
     /// read.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_reply_bytes)]
     max_reply_bytes: usize,
+    /// Seconds the device firmware (a child process) has to answer a health check before it is
+    /// killed and restarted from the image.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+    firmware_timeout: f64,
+    /// Serve in this process (no firmware child): a crashing module then takes the daemon down.
+    /// `ndp serve` uses it for its own firmware child.
+    #[arg(long, hide = true)]
+    in_process: bool,
     /// Seconds a session with nothing outstanding may stay silent before it is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().idle_timeout.as_secs_f64())]
     idle_timeout: f64,
@@ -49,8 +57,42 @@ fn seconds(flag: &str, v: f64) -> anyhow::Result<std::time::Duration> {
     Ok(std::time::Duration::from_secs_f64(v))
 }
 
-/// Runs `ndp serve`.
+/// Runs `ndp serve`: a supervisor relaying to a firmware child that runs this same command
+/// `--in-process` on a private socket ([`ndp::daemon::supervise`]).
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    if !args.in_process {
+        let liveness = seconds("firmware-timeout", args.firmware_timeout)?;
+        // Fail early on a bad profile, image or limit, in this process, with the usual errors.
+        DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
+        let exe = std::env::current_exe().context("finding the ndp program for the firmware child")?;
+        let mut child = vec![exe.display().to_string(), "serve".into(), "--in-process".into()];
+        let image = args.image.display().to_string();
+        child.extend([
+            "--image".to_string(),
+            image,
+            "--profile".into(),
+            args.profile.clone(),
+        ]);
+        for s in &args.set {
+            child.extend(["--set".to_string(), s.clone()]);
+        }
+        for (flag, v) in [
+            ("--max-sessions", args.max_sessions.to_string()),
+            ("--hello-timeout", args.hello_timeout.to_string()),
+            ("--max-outstanding", args.max_outstanding.to_string()),
+            ("--max-reply-bytes", args.max_reply_bytes.to_string()),
+            ("--idle-timeout", args.idle_timeout.to_string()),
+        ] {
+            child.extend([flag.to_string(), v]);
+        }
+        tracing::info!(socket = %args.socket.display(), image = %args.image.display(), "supervising the device firmware");
+        ndp::daemon::supervise(SuperviseConfig {
+            socket: args.socket.clone(),
+            child,
+            liveness,
+        })?;
+        return Ok(());
+    }
     let profile = DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
     for (flag, n) in [
         ("max-sessions", args.max_sessions),

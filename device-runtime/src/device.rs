@@ -81,10 +81,41 @@ enum Request {
     Shutdown,
 }
 
+/// What a watchdog on another thread sees of the device thread: a count that moves with every
+/// resumption and every command, and whether the thread is idle (waiting for a command). A
+/// thread that is not idle while the count stands still for long is stuck (an SSDlet that
+/// never yields).
+#[derive(Clone, Debug)]
+pub struct Heartbeat {
+    steps: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    idle: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Heartbeat {
+    /// The count of resumptions and commands so far.
+    pub fn beats(&self) -> u64 {
+        self.steps.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether the device thread is waiting for a command (nothing to run).
+    pub fn is_idle(&self) -> bool {
+        self.idle.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn beat(&self) {
+        self.steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn set_idle(&self, idle: bool) {
+        self.idle.store(idle, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The device thread's owner. Dropping it stops the thread (handles then get
 /// [`DeviceError::Stopped`]) and joins it.
 pub struct DeviceThread {
     handle: DeviceHandle,
+    heartbeat: Heartbeat,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -107,7 +138,7 @@ impl DeviceThread {
         F: FnOnce() -> Result<Firmware, String> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel::<Request>();
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<(), String>>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<Heartbeat, String>>();
         let thread = std::thread::Builder::new()
             .name("ssd-device".into())
             .spawn(move || {
@@ -125,12 +156,17 @@ impl DeviceThread {
                         return;
                     }
                 };
-                let _ = ready_tx.send(Ok(()));
-                serve(fw, q, rx);
+                let heartbeat = Heartbeat {
+                    steps: fw.steps(),
+                    idle: Default::default(),
+                };
+                let _ = ready_tx.send(Ok(heartbeat.clone()));
+                serve(fw, q, rx, &heartbeat);
             })
             .map_err(|e| DeviceError::Start(e.to_string()))?;
         match ready_rx.recv() {
-            Ok(Ok(())) => Ok(DeviceThread {
+            Ok(Ok(heartbeat)) => Ok(DeviceThread {
+                heartbeat,
                 handle: DeviceHandle {
                     tx,
                     now: SimTime::ZERO,
@@ -154,6 +190,11 @@ impl DeviceThread {
     pub fn handle(&self) -> DeviceHandle {
         self.handle.clone()
     }
+
+    /// The device thread's [`Heartbeat`], for a watchdog.
+    pub fn heartbeat(&self) -> Heartbeat {
+        self.heartbeat.clone()
+    }
 }
 
 impl Drop for DeviceThread {
@@ -173,7 +214,7 @@ struct Parked {
 }
 
 /// The device thread's loop.
-fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>) {
+fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>, hb: &Heartbeat) {
     let mut parked: Vec<Parked> = Vec::new();
     let mut busy = false;
     loop {
@@ -184,11 +225,15 @@ fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>) {
                 Err(mpsc::TryRecvError::Disconnected) => return,
             }
         } else {
-            match rx.recv() {
+            hb.set_idle(true);
+            let r = rx.recv();
+            hb.set_idle(false);
+            match r {
                 Ok(r) => Some(r),
                 Err(_) => return,
             }
         };
+        hb.beat();
         let Some(req) = next else {
             busy = fw.run_some(SLICE);
             continue;

@@ -142,6 +142,12 @@ impl Namespace {
     /// Gives file `from` the name `to` (not yet committed: call [`Namespace::commit`]).
     pub fn rename(&mut self, from: &str, to: &str) -> Result<(), NamespaceError> {
         check_name(to)?;
+        if to.starts_with(STAGING_PREFIX) {
+            return Err(NamespaceError::BadName {
+                name: to.to_string(),
+                expected: "a name not starting with the staging prefix `.ndp-put.` (staging files are removed when the device opens)",
+            });
+        }
         if self.table.files.contains_key(to) {
             return Err(NamespaceError::Exists(to.to_string()));
         }

@@ -82,6 +82,22 @@ pub enum Error {
         /// The device's message.
         message: String,
     },
+    /// A put under a name the device would refuse.
+    #[error("file name `{name}` is invalid: expected {expected}")]
+    BadFileName {
+        /// The name.
+        name: String,
+        /// What a name must be.
+        expected: String,
+    },
+    /// A put under the name of an existing device file.
+    #[error(
+        "a file named `{name}` already exists on the device; expected a new name (remove the old file first)"
+    )]
+    FileExists {
+        /// The name.
+        name: String,
+    },
     /// Two ports carry different message types.
     #[error("cannot connect {from} to {to}: {message}")]
     PortType {

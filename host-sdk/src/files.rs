@@ -6,7 +6,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use ndp_protocol::filetable::{is_valid_name, STAGING_PREFIX};
+use ndp_protocol::filetable::{is_valid_name, NAME_RULE, STAGING_PREFIX};
 use ndp_protocol::{ErrorKind, IscRequest, IscResponse};
 use sim_nvme::nvme::Command;
 
@@ -84,25 +84,23 @@ impl Device {
     /// renames the file to `name`: the file is visible whole or not at all, and an interrupted
     /// put leaves only a staging file, which the device removes when it is next opened.
     fn put_sized(&self, name: &str, size: u64, mut src: impl Read) -> Result<FileInfo, PutError> {
-        // The name is checked and must be free before any data moves: the device's own refusal
-        // (naming the file) of a create under it.
+        // The name is checked and must be free before any data moves (the rename checks both
+        // again, atomically).
+        if !is_valid_name(name) || name.starts_with(STAGING_PREFIX) {
+            return Err(Error::BadFileName {
+                name: name.to_owned(),
+                expected: format!("{NAME_RULE}, not starting with `{STAGING_PREFIX}`"),
+            }
+            .into());
+        }
         let open = IscRequest::FileOpen {
             name: name.to_owned(),
         };
-        if !is_valid_name(name) || self.call(&open).is_ok() {
-            let create = IscRequest::FileCreate {
+        if self.call(&open).is_ok() {
+            return Err(Error::FileExists {
                 name: name.to_owned(),
-                size,
-            };
-            // The device's own refusal, naming the file.
-            return Err(self
-                .call(&create)
-                .err()
-                .unwrap_or(Error::Unexpected {
-                    request: "FileCreate",
-                    response: format!("`{name}` exists and was created again"),
-                })
-                .into());
+            }
+            .into());
         }
         let staged = staging_name();
         let create = IscRequest::FileCreate {
@@ -266,9 +264,12 @@ fn staging_name() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
+    // Fixed width: the file table's size (and so where later writes land, and every simulated
+    // time) must not depend on the pid or the clock.
     format!(
-        "{STAGING_PREFIX}{}.{}.{nanos}",
+        "{STAGING_PREFIX}{:08x}.{:016x}.{:032x}",
         std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
+        NEXT.fetch_add(1, Ordering::Relaxed),
+        nanos
     )
 }

@@ -43,7 +43,9 @@ impl ServeError {
 fn runtime_kind(e: &RuntimeError) -> ErrorKind {
     use RuntimeError as E;
     match e {
-        E::ArgCount { .. } | E::ArgType { .. } | E::ArgEncode { .. } => ErrorKind::InvalidArgument,
+        E::ArgCount { .. } | E::ArgType { .. } | E::ArgEncode { .. } | E::ReadTooLarge { .. } => {
+            ErrorKind::InvalidArgument
+        }
         E::NoSuchFile(_)
         | E::NoSuchApp(_)
         | E::NoSuchInstance(_)
@@ -194,6 +196,11 @@ impl Firmware {
     /// controller serves it, as it serves every standard command).
     pub fn create_io_queue(&mut self, depth: u16) -> Result<QueueId, Status> {
         self.ctrl.create_io_queue(depth)
+    }
+
+    /// The runtime's resumption count ([`Runtime::steps`]).
+    pub fn steps(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        self.rt.steps()
     }
 
     /// Runs Applications for at most `steps` resumptions; returns whether work is left.

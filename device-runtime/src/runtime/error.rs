@@ -129,6 +129,16 @@ pub enum RuntimeError {
         /// The device error.
         source: IoError,
     },
+    /// A host read of more bytes than one reply carries.
+    #[error("a read of {len} bytes of file `{name}` is more than one reply carries; expected at most {max} bytes per read")]
+    ReadTooLarge {
+        /// The file name.
+        name: String,
+        /// Bytes asked for.
+        len: u64,
+        /// The most one read returns ([`crate::runtime::MAX_HOST_READ`]).
+        max: u64,
+    },
     /// An application id this runtime does not know (or already removed).
     #[error("no application {0:?} on this runtime")]
     NoSuchApp(AppId),

@@ -136,6 +136,14 @@ impl Runtime {
     /// Reads `len` bytes at byte `offset` of file `name` with internal reads (into device
     /// DRAM), from the host's clock.
     pub fn read_file(&mut self, name: &str, offset: u64, len: u64) -> Result<Vec<u8>, RuntimeError> {
+        // A reply's bytes are held in the host's transport (e.g. a daemon's queue): bounded.
+        if len > super::MAX_HOST_READ {
+            return Err(RuntimeError::ReadTooLarge {
+                name: name.to_owned(),
+                len,
+                max: super::MAX_HOST_READ,
+            });
+        }
         let entry = self.namespace.get(name)?.clone();
         entry
             .runs(offset, len)

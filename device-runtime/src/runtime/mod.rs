@@ -122,7 +122,13 @@ pub struct Runtime {
     pub(crate) next_core: usize,
     /// The host's clock: advanced by host-side operations (file creation, sends).
     pub(crate) host_now: SimTime,
+    /// Resumptions started so far: a device thread's watchdog sees progress in it.
+    pub(crate) steps: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// The most bytes one host `FileRead` returns: 4 MiB (assumed; the host SDK reads 1 MiB per
+/// command).
+pub const MAX_HOST_READ: u64 = 4 << 20;
 
 impl Runtime {
     /// A runtime on `ssd`, loading its file namespace.
@@ -169,6 +175,7 @@ impl Runtime {
             next_core: 0,
             config,
             host_now,
+            steps: Default::default(),
         })
     }
 
@@ -195,6 +202,12 @@ impl Runtime {
     /// The drive, shared: the firmware puts its NVMe controller in front of it.
     pub(crate) fn shared_ssd(&self) -> sim_nvme::nvme::SharedSsd {
         Rc::clone(&self.world.ssd)
+    }
+
+    /// The count of resumptions started so far (shared: a watchdog on another thread reads it;
+    /// it stops moving while an SSDlet runs without yielding).
+    pub fn steps(&self) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        std::sync::Arc::clone(&self.steps)
     }
 
     /// The file namespace.

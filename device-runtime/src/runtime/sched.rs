@@ -189,6 +189,7 @@ impl Runtime {
     }
 
     fn step(&mut self, slot: Slot, key: SimTime) {
+        self.steps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let inst = &mut self.instances[slot];
         if inst.outcome.is_some() {
             return;

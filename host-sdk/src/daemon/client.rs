@@ -85,6 +85,20 @@ impl Remote {
             write_frame(&mut *w, &Request { id, body })
         };
         if let Err(e) = sent {
+            // The daemon may have said why it closed (a `Closing` frame the reader thread is
+            // about to record): prefer its reason to the bare write error.
+            for _ in 0..100 {
+                if self
+                    .pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .ended
+                    .is_some()
+                {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
             let mut p = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             p.waiting.remove(&id);
             let e = p.ended.clone().unwrap_or_else(|| e.to_wire());

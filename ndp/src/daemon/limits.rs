@@ -12,7 +12,9 @@
 //!   writer; a client that does not read its replies stops being read itself (its commands
 //!   then stay outstanding). A session's memory in the daemon is then at most
 //!   `max_reply_bytes` queued plus `max_outstanding` completed replies waiting to be queued
-//!   (one each: a 128 KiB read, a `Recv` batch, a status), plus the socket's buffers.
+//!   (one each: a host `FileRead` returns at most 4 MiB, a `Recv` batch, a status), plus one
+//!   request frame of at most [`Limits::max_request_bytes`] being read, plus the socket's
+//!   buffers.
 //! - **Idle sessions**: a session with no outstanding command that sends nothing for
 //!   [`Limits::idle_timeout`] is closed with a `Limit` error (its Applications are cleaned up).
 
@@ -35,6 +37,9 @@ pub struct Limits {
     pub max_reply_bytes: usize,
     /// Time a session with nothing outstanding may stay silent. Default 15 min (assumed).
     pub idle_timeout: Duration,
+    /// Bytes of one request frame (a hello: at most 4 KiB). Unit: bytes. Default 16 MiB
+    /// (assumed; a put sends 1 MiB per command, a `Send` a batch of messages).
+    pub max_request_bytes: u32,
 }
 
 impl Default for Limits {
@@ -45,6 +50,7 @@ impl Default for Limits {
             max_outstanding: 1024,
             max_reply_bytes: 8 << 20,
             idle_timeout: Duration::from_secs(15 * 60),
+            max_request_bytes: 16 << 20,
         }
     }
 }

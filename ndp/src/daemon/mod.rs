@@ -31,6 +31,7 @@
 //!     profile: DeviceProfile::tiny(),
 //!     runtime: RuntimeConfig::default(),
 //!     limits: Limits::default(),
+//!     stall_limit: None,
 //! })?;
 //! let socket = daemon.socket().to_path_buf();
 //! let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -54,5 +55,5 @@ mod session;
 mod supervisor;
 
 pub use limits::Limits;
-pub use server::{Daemon, DaemonError, ServeConfig};
+pub use server::{Daemon, DaemonError, ServeConfig, FIRMWARE_STALLED_EXIT};
 pub use supervisor::{supervise, SuperviseConfig};

@@ -47,6 +47,41 @@ pub struct ServeConfig {
     pub runtime: RuntimeConfig,
     /// What one client may hold ([`Limits`]).
     pub limits: Limits,
+    /// Exit the process with [`FIRMWARE_STALLED_EXIT`] when the device thread runs this long
+    /// without progress (an SSDlet that never yields: nothing else can take the core back);
+    /// `None`: never. `ndp serve`'s firmware child sets it, so its supervisor restarts it.
+    pub stall_limit: Option<Duration>,
+}
+
+/// The exit status of a daemon that stopped itself because its device thread stalled
+/// ([`ServeConfig::stall_limit`]).
+pub const FIRMWARE_STALLED_EXIT: i32 = 86;
+
+/// Watches the device thread's heartbeat; exits the process if it is busy without progress for
+/// `limit` (ServeConfig::stall_limit).
+fn stall_watchdog(
+    hb: device_runtime::device::Heartbeat,
+    limit: Duration,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
+    let tick = Duration::from_millis(100);
+    let (mut last, mut stalled) = (hb.beats(), Duration::ZERO);
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(tick);
+        let now = hb.beats();
+        if hb.is_idle() || now != last {
+            stalled = Duration::ZERO;
+        } else {
+            stalled += tick;
+        }
+        last = now;
+        if stalled >= limit {
+            tracing::error!(
+                "the device thread made no progress for {limit:?} (an SSDlet that never yields); stopping"
+            );
+            std::process::exit(FIRMWARE_STALLED_EXIT);
+        }
+    }
 }
 
 /// Why the daemon could not start or serve.
@@ -83,6 +118,7 @@ pub enum DaemonError {
 pub struct Daemon {
     socket: PathBuf,
     limits: Limits,
+    stall_limit: Option<Duration>,
     listener: std::os::unix::net::UnixListener,
     device: DeviceThread,
     profile: String,
@@ -109,6 +145,7 @@ impl Daemon {
         Ok(Daemon {
             socket,
             limits: config.limits,
+            stall_limit: config.stall_limit,
             listener,
             device,
             profile,
@@ -155,7 +192,13 @@ impl Daemon {
             limits: self.limits.clone(),
             open: AtomicUsize::new(0),
         });
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if let Some(limit) = self.stall_limit {
+            let (hb, stop) = (self.device.heartbeat(), Arc::clone(&stop));
+            std::thread::spawn(move || stall_watchdog(hb, limit, stop));
+        }
         let result = rt.block_on(accept_loop(self.listener, Arc::clone(&shared), shutdown));
+        stop.store(true, Ordering::Relaxed);
         tracing::info!(socket = %self.socket.display(), "shutting down");
         let _ = std::fs::remove_file(&self.socket);
         // Stopping the device answers parked commands (Stopped), so blocking tasks end.
@@ -336,7 +379,11 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>
     }
 }
 
-async fn read_frame<T: DeserializeOwned>(r: &mut OwnedReadHalf) -> Result<T, FrameError> {
+/// Most bytes of a hello frame.
+const MAX_HELLO: u32 = 4096;
+
+/// One frame of at most `max` bytes (a longer one is refused before it is read).
+async fn read_frame<T: DeserializeOwned>(r: &mut OwnedReadHalf, max: u32) -> Result<T, FrameError> {
     let mut header = [0u8; 4];
     let mut got = 0;
     while got < 4 {
@@ -347,6 +394,13 @@ async fn read_frame<T: DeserializeOwned>(r: &mut OwnedReadHalf) -> Result<T, Fra
         }
     }
     let len = frame_len(header)?;
+    if len > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a frame of {len} bytes is longer than this daemon takes ({max} bytes; ndp serve --max-request-bytes)"),
+        )
+        .into());
+    }
     let mut body = Vec::new();
     (&mut *r).take(u64::from(len)).read_to_end(&mut body).await?;
     if body.len() != len as usize {
@@ -383,8 +437,14 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
     tokio::spawn(write_loop(wr, rx, id));
 
-    let Ok(hello) = tokio::time::timeout(limits.hello_timeout, read_frame::<Hello>(&mut rd)).await else {
+    let Ok(hello) = tokio::time::timeout(limits.hello_timeout, read_frame::<Hello>(&mut rd, MAX_HELLO)).await
+    else {
         tracing::info!(session = id, "no hello in {:?}; closing", limits.hello_timeout);
+        let e = limit_error(format!(
+            "no hello within {:?} (ndp serve --hello-timeout); expected a hello first",
+            limits.hello_timeout
+        ));
+        let _ = tx.send(Out::Last(encode(&Welcome::Rejected(e)).unwrap_or_default()));
         return;
     };
     if matches!(hello, Err(FrameError::Closed)) {
@@ -424,28 +484,44 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
         .insert(id, Arc::clone(&owned));
     tracing::info!(session = id, "session opened");
 
+    // Idle watch: nothing outstanding and no frame for `idle_timeout` closes the session.
+    let activity = Arc::new(Mutex::new(std::time::Instant::now()));
+    let idle = Arc::new(tokio::sync::Notify::new());
+    let watch = {
+        let (outstanding, activity, idle) =
+            (Arc::clone(&outstanding), Arc::clone(&activity), Arc::clone(&idle));
+        let (max, limit) = (limits.max_outstanding.max(1), limits.idle_timeout);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep((limit / 4).min(Duration::from_secs(1))).await;
+                // The reader holds one slot while it waits for the next frame.
+                let quiet = outstanding.available_permits() + 1 >= max;
+                let since = activity.lock().unwrap_or_else(PoisonError::into_inner).elapsed();
+                if quiet && since >= limit {
+                    idle.notify_one();
+                    return;
+                }
+            }
+        })
+    };
     loop {
         // Backpressure: a request is read only with an outstanding slot free.
         let Ok(slot) = Arc::clone(&outstanding).acquire_owned().await else {
             break;
         };
-        let idle = outstanding.available_permits() + 1 >= limits.max_outstanding.max(1);
-        let frame = if idle {
-            match tokio::time::timeout(limits.idle_timeout, read_frame::<Request>(&mut rd)).await {
-                Ok(f) => f,
-                Err(_) => {
-                    let e = limit_error(format!(
-                        "the session sent nothing for {:?} with nothing outstanding (ndp serve --idle-timeout)",
-                        limits.idle_timeout
-                    ));
-                    tracing::info!(session = id, "idle; closing");
-                    let _ = tx.send(Out::Last(reply_frame(0, ReplyBody::Closing(e))));
-                    break;
-                }
+        let frame = tokio::select! {
+            f = read_frame::<Request>(&mut rd, limits.max_request_bytes) => f,
+            () = idle.notified() => {
+                let e = limit_error(format!(
+                    "the session sent nothing for {:?} with nothing outstanding (ndp serve --idle-timeout)",
+                    limits.idle_timeout
+                ));
+                tracing::info!(session = id, "idle; closing");
+                let _ = tx.send(Out::Last(reply_frame(0, ReplyBody::Closing(e))));
+                break;
             }
-        } else {
-            read_frame::<Request>(&mut rd).await
         };
+        *activity.lock().unwrap_or_else(PoisonError::into_inner) = std::time::Instant::now();
         match frame {
             Ok(Request {
                 id: rid,
@@ -453,6 +529,7 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
             }) => {
                 let (shared, owned, tx) = (Arc::clone(&shared), Arc::clone(&owned), tx.clone());
                 let (bytes, max) = (Arc::clone(&reply_bytes), limits.max_reply_bytes);
+                let activity = Arc::clone(&activity);
                 if let Some(e) = session::refusal(&cmd, &owned) {
                     tracing::warn!(session = id, error = %e, "refused a command");
                     queue(&tx, &bytes, reply_frame(rid, ReplyBody::Failed(e)), max).await;
@@ -486,6 +563,8 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
                             };
                             shared.record(cleanups);
                             queue(&tx, &bytes, reply_frame(rid, body), max).await;
+                            *activity.lock().unwrap_or_else(PoisonError::into_inner) =
+                                std::time::Instant::now();
                             drop(slot);
                         });
                     }
@@ -514,6 +593,7 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
             }
         }
     }
+    watch.abort();
     drop(rd);
     shared
         .sessions

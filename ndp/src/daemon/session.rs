@@ -12,7 +12,9 @@
 use std::sync::{Mutex, PoisonError};
 
 use device_runtime::device::{DeviceError, DeviceHandle};
-use ndp_protocol::{response_of, AppId, Envelope, IscRequest, IscResponse, ModuleId};
+use ndp_protocol::{
+    response_of, AppId, Envelope, InstanceId, IscRequest, IscResponse, ModuleId, ReceiverId, SenderId,
+};
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
 
@@ -28,6 +30,10 @@ pub(crate) struct Owned {
     pub(crate) apps: Vec<AppId>,
     /// Modules it loaded and has not unloaded.
     pub(crate) modules: Vec<ModuleId>,
+    /// SSDlet instances it spawned, and the host ports it opened.
+    pub(crate) instances: Vec<InstanceId>,
+    pub(crate) senders: Vec<SenderId>,
+    pub(crate) receivers: Vec<ReceiverId>,
     /// The latest host instant it used (clean-up commands are issued then).
     pub(crate) now: SimTime,
     /// The connection has closed: what completes from now on is cleaned up at once.
@@ -35,7 +41,8 @@ pub(crate) struct Owned {
 }
 
 // INVARIANT(daemon-no-session-state): the daemon learns ownership from the ISC traffic only
-/// The ISC request a command carries, if it is one that creates or frees something.
+/// The ISC request a command carries, if it is one that creates or frees something the session
+/// then owns.
 fn tracked(cmd: &Command) -> Option<IscRequest> {
     let Command::Vendor { payload, .. } = cmd else {
         return None;
@@ -44,7 +51,10 @@ fn tracked(cmd: &Command) -> Option<IscRequest> {
     match env.request {
         r @ (IscRequest::CreateApp { .. }
         | IscRequest::LoadModule { .. }
-        | IscRequest::UnloadModule { .. }) => Some(r),
+        | IscRequest::UnloadModule { .. }
+        | IscRequest::Spawn { .. }
+        | IscRequest::HostSender { .. }
+        | IscRequest::HostReceiver { .. }) => Some(r),
         _ => None,
     }
 }
@@ -53,8 +63,10 @@ fn tracked(cmd: &Command) -> Option<IscRequest> {
 // touch another session's Applications or modules
 /// Why the daemon refuses `cmd` from the session that owns `owned`, if it does: queue
 /// management (the daemon's queue is shared by every session), a write or deallocation of the
-/// device's metadata region (the file table, LBAs `0..DATA_START`), or an `Abort`, `Wait`,
-/// `Report` or `UnloadModule` of an Application or module the session did not create.
+/// device's metadata region (the file table, LBAs `0..DATA_START`), or any request naming an
+/// Application, module, SSDlet instance or host port the session did not create (`Abort`,
+/// `Wait`, `Report`, `Start`, `Spawn`, `UnloadModule`, `Connect`, `HostSender`,
+/// `HostReceiver`, `Send`, `CloseSender`, `Recv`).
 pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> {
     use ndp_protocol::filetable::DATA_START;
     let forbidden = |message: String| {
@@ -84,19 +96,59 @@ pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> 
         Command::Vendor { payload, .. } => {
             let env: Envelope = postcard::from_bytes(payload).ok()?;
             let o = owned.lock().unwrap_or_else(PoisonError::into_inner);
+            let not_app = |app: AppId| {
+                forbidden(format!(
+                    "Application {} was not created by this session; expected one of its own",
+                    app.0
+                ))
+            };
+            let not_module = |m: ModuleId| {
+                forbidden(format!(
+                    "module {} was not loaded by this session; expected one of its own",
+                    m.0
+                ))
+            };
+            let not_instance = |i: InstanceId| {
+                forbidden(format!(
+                    "SSDlet instance {} was not spawned by this session; expected one of its own",
+                    i.0
+                ))
+            };
+            let not_port = |what: &str, id: u64| {
+                forbidden(format!(
+                    "host {what} {id} was not opened by this session; expected one of its own"
+                ))
+            };
             match env.request {
-                IscRequest::Abort { app } | IscRequest::Wait { app, .. } | IscRequest::Report { app }
+                IscRequest::Abort { app }
+                | IscRequest::Wait { app, .. }
+                | IscRequest::Report { app }
+                | IscRequest::Start { app }
                     if !o.apps.contains(&app) =>
                 {
-                    forbidden(format!(
-                        "Application {} was not created by this session; expected one of its own",
-                        app.0
-                    ))
+                    not_app(app)
                 }
-                IscRequest::UnloadModule { module } if !o.modules.contains(&module) => forbidden(format!(
-                    "module {} was not loaded by this session; expected one of its own",
-                    module.0
-                )),
+                IscRequest::Spawn { app, .. } if !o.apps.contains(&app) => not_app(app),
+                IscRequest::Spawn { module, .. } | IscRequest::UnloadModule { module }
+                    if !o.modules.contains(&module) =>
+                {
+                    not_module(module)
+                }
+                IscRequest::Connect { from, to, .. } => [from, to]
+                    .into_iter()
+                    .find(|i| !o.instances.contains(i))
+                    .and_then(not_instance),
+                IscRequest::HostSender { to: i, .. } | IscRequest::HostReceiver { from: i, .. }
+                    if !o.instances.contains(&i) =>
+                {
+                    not_instance(i)
+                }
+                IscRequest::Send { port, .. } | IscRequest::CloseSender { port } if !o.senders.contains(&port) => {
+                    not_port("sender", port.0)
+                }
+                IscRequest::Recv { port, .. } if !o.receivers.contains(&port) => {
+                    not_port("receiver", port.0)
+                }
                 _ => None,
             }
         }
@@ -139,19 +191,22 @@ pub(crate) fn complete(
         Err(e) => return (failed(e), Vec::new()),
     };
     let mut cleanups = Vec::new();
+    // Decided under the lock, done after it: the clean-up calls the device.
     let mut o = owned.lock().unwrap_or_else(PoisonError::into_inner);
     o.now = o.now.max(at).max(c.done_at);
+    let (session, now, closed) = (o.session, o.now, o.closed);
+    let (mut abort_app, mut unload_module) = (None, None);
     match (req, response_of(&c)) {
         (Some(IscRequest::CreateApp { .. }), Ok(IscResponse::App(app))) => {
-            if o.closed {
-                cleanups.push(abort(device, o.session, app, o.now));
+            if closed {
+                abort_app = Some(app);
             } else {
                 o.apps.push(app);
             }
         }
         (Some(IscRequest::LoadModule { .. }), Ok(IscResponse::Module(m))) => {
-            if o.closed {
-                unload(device, m.id, o.now);
+            if closed {
+                unload_module = Some(m.id);
             } else {
                 o.modules.push(m.id);
             }
@@ -159,9 +214,18 @@ pub(crate) fn complete(
         (Some(IscRequest::UnloadModule { module }), Ok(IscResponse::Done)) => {
             o.modules.retain(|&m| m != module);
         }
+        (Some(IscRequest::Spawn { .. }), Ok(IscResponse::Instance(i))) => o.instances.push(i),
+        (Some(IscRequest::HostSender { .. }), Ok(IscResponse::Sender(p))) => o.senders.push(p),
+        (Some(IscRequest::HostReceiver { .. }), Ok(IscResponse::Receiver(p))) => o.receivers.push(p),
         _ => {}
     }
     drop(o);
+    if let Some(app) = abort_app {
+        cleanups.push(abort(device, session, app, now));
+    }
+    if let Some(m) = unload_module {
+        unload(device, m, now);
+    }
     (ReplyBody::Completion(c.into()), cleanups)
 }
 
@@ -180,15 +244,24 @@ pub(crate) fn failed(e: DeviceError) -> ReplyBody {
 /// Marks the session closed and frees what it owns (blocking): aborts its Applications,
 /// reports them, unloads its modules.
 pub(crate) fn close(device: &DeviceHandle, owned: &Mutex<Owned>) -> Vec<Cleanup> {
-    let mut o = owned.lock().unwrap_or_else(PoisonError::into_inner);
-    o.closed = true;
-    let (apps, modules) = (std::mem::take(&mut o.apps), std::mem::take(&mut o.modules));
+    // Marked and emptied under the lock; the device is called after it (completions of this
+    // session's parked commands take the lock meanwhile).
+    let (session, now, apps, modules) = {
+        let mut o = owned.lock().unwrap_or_else(PoisonError::into_inner);
+        o.closed = true;
+        (
+            o.session,
+            o.now,
+            std::mem::take(&mut o.apps),
+            std::mem::take(&mut o.modules),
+        )
+    };
     let cleanups = apps
         .into_iter()
-        .map(|app| abort(device, o.session, app, o.now))
+        .map(|app| abort(device, session, app, now))
         .collect();
     for m in modules {
-        unload(device, m, o.now);
+        unload(device, m, now);
     }
     cleanups
 }

@@ -6,9 +6,10 @@
 //! its own connection to the child, frame by frame (the length prefix of
 //! [`ndp_protocol::daemon`] frames), so the supervisor always knows where a frame ends.
 //!
-//! **When the child dies** (a module crashed it with a signal, or it exited), or stops
-//! answering (an `Identify` sent every second has no answer within the liveness timeout: a
-//! module looping without yielding; it is then killed), every session open on it gets a
+//! **When the child dies** (a module crashed it with a signal; or its device thread was busy
+//! without progress for `--firmware-timeout`, an SSDlet that never yields, and its own watchdog
+//! stopped it, `ServeConfig::stall_limit`; or its daemon stopped answering a `Status` every
+//! second, and it was killed), every session open on it gets a
 //! `Closing` frame (`WireErrorKind::Device`) naming what happened, e.g. "the device firmware was
 //! killed by signal 11 (SIGSEGV)": its Applications and modules are gone, as after a power loss.
 //! The supervisor then starts a new child on the same image, which comes back from its last
@@ -95,6 +96,9 @@ fn describe(status: ExitStatus) -> String {
             };
             format!("was killed by signal {sig} ({name})")
         }
+        (None, Some(super::FIRMWARE_STALLED_EXIT)) => {
+            "stopped itself: an SSDlet ran past --firmware-timeout without yielding".to_string()
+        }
         (None, Some(code)) => format!("exited with status {code}"),
         (None, None) => "ended".to_string(),
     }
@@ -151,14 +155,16 @@ pub fn supervise(config: SuperviseConfig) -> Result<(), DaemonError> {
         ended: None,
     });
     println!("ndp serve: listening on {}", config.socket.display());
+    let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = rt.spawn(watch_child(
+        config.clone(),
+        private.path().to_path_buf(),
+        Arc::clone(&child),
+        gen_tx,
+        Arc::clone(&stopping),
+    ));
     let result = rt.block_on(async {
         let listener = tokio::net::UnixListener::from_std(listener).map_err(DaemonError::Runtime)?;
-        tokio::spawn(watch_child(
-            config.clone(),
-            private.path().to_path_buf(),
-            Arc::clone(&child),
-            gen_tx,
-        ));
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(DaemonError::Runtime)?;
         loop {
@@ -179,6 +185,9 @@ pub fn supervise(config: SuperviseConfig) -> Result<(), DaemonError> {
     });
     tracing::info!(socket = %config.socket.display(), "shutting down");
     let _ = std::fs::remove_file(&config.socket);
+    // The watcher first (it must not start a child while the current one stops), then the child.
+    stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(10), watcher).await });
     let mut c = child.lock().unwrap_or_else(PoisonError::into_inner);
     // SIGTERM: the child stops cleanly (its own clean-up, then the image is closed).
     if let Ok(pid) = libc::pid_t::try_from(c.id()) {
@@ -200,11 +209,20 @@ async fn watch_child(
     dir: PathBuf,
     child: Arc<Mutex<Child>>,
     gen: watch::Sender<Generation>,
+    stopping: Arc<std::sync::atomic::AtomicBool>,
 ) {
+    let stop = || stopping.load(std::sync::atomic::Ordering::Relaxed);
     loop {
         let socket = gen.borrow().socket.clone();
+        let mut tick = 0u64;
         let ended = loop {
-            tokio::time::sleep(Duration::from_secs(1)).await;
+            // A death is seen within a quarter second; the daemon is asked for its status once
+            // a second.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            if stop() {
+                return;
+            }
+            tick += 1;
             let exited = child
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -214,12 +232,12 @@ async fn watch_child(
             if let Some(status) = exited {
                 break format!("the device firmware {}", describe(status));
             }
-            if !alive(&socket, config.liveness).await {
+            if tick % 4 == 0 && !alive(&socket, config.liveness).await {
                 let mut c = child.lock().unwrap_or_else(PoisonError::into_inner);
                 let _ = c.kill();
                 let status = c.wait().ok();
                 break format!(
-                    "the device firmware did not answer within {:?} (a module that never yields?) and was stopped{}",
+                    "the device firmware's daemon did not answer a status request within {:?} and was stopped{}",
                     config.liveness,
                     status.map_or(String::new(), |s| format!(": it {}", describe(s)))
                 );
@@ -235,10 +253,16 @@ async fn watch_child(
                 .await
                 .unwrap_or_else(|e| Err(DaemonError::Runtime(std::io::Error::other(e.to_string()))));
             match started {
+                Ok(mut c) if stop() => {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                    return;
+                }
                 Ok(c) => {
                     *child.lock().unwrap_or_else(PoisonError::into_inner) = c;
                     break;
                 }
+                Err(_) if stop() => return,
                 Err(e) => {
                     tracing::error!(error = %e, "the device firmware did not start; retrying");
                     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -253,7 +277,8 @@ async fn watch_child(
     }
 }
 
-/// Whether the firmware at `socket` answers an `Identify` within `limit`.
+/// Whether the firmware's daemon at `socket` answers a `Status` within `limit` (its tokio side;
+/// a stuck device thread is the child's own watchdog's business: `ServeConfig::stall_limit`).
 async fn alive(socket: &Path, limit: Duration) -> bool {
     let probe = async {
         let mut s = UnixStream::connect(socket).await.ok()?;
@@ -263,11 +288,15 @@ async fn alive(socket: &Path, limit: Duration) -> bool {
             Welcome::Accepted { .. } => {}
             Welcome::Rejected(_) => return Some(()), // at its session limit, but answering
         }
-        let body = RequestBody::Submit {
-            cmd: sim_nvme::nvme::Command::Identify,
-            at: sim_nvme::SimTime::ZERO,
-        };
-        write_msg(&mut s, &Request { id: 1, body }).await.ok()?;
+        write_msg(
+            &mut s,
+            &Request {
+                id: 1,
+                body: RequestBody::Status,
+            },
+        )
+        .await
+        .ok()?;
         read_frame(&mut s).await.ok()?;
         Some(())
     };
@@ -336,8 +365,8 @@ async fn relay(client: UnixStream, mut gen: watch::Receiver<Generation>) {
                         if said_goodbye || client_done.load(std::sync::atomic::Ordering::Relaxed) {
                             break;
                         }
-                        // An unexpected close: if the firmware died, the watcher says so within
-                        // a couple of its one-second looks.
+                        // An unexpected close: if the firmware died, the watcher says so once
+                        // the process has exited (a core dump can take a while).
                         let wait = async {
                             while gen.borrow().ended.is_none() && gen.borrow().number == number {
                                 if gen.changed().await.is_err() {
@@ -345,7 +374,7 @@ async fn relay(client: UnixStream, mut gen: watch::Receiver<Generation>) {
                                 }
                             }
                         };
-                        let _ = tokio::time::timeout(Duration::from_secs(5), wait).await;
+                        let _ = tokio::time::timeout(Duration::from_secs(10), wait).await;
                         break;
                     }
                 },

@@ -9,8 +9,8 @@
 //!    must have at least [`ScanConfig::min_table_pages`] pages, and the `sampler` SSDlet, run on
 //!    a seeded sample of runs of pages, must estimate that the matcher hints at most
 //!    [`ScanConfig::max_hint_ratio`] of the pages. The sampler's time is part of the scan.
-//!    Before the sampler: a table at least half of which is in the host buffer pool
-//!    ([`crate::pool`]) is read conventionally, since most of its pages cost no I/O.
+//!    Before the sampler: a table that fits in the host buffer pool ([`crate::pool`]) and is at
+//!    least half in it is read conventionally, since most of its pages cost no I/O.
 //!
 //! [`ScanConfig::min_table_pages`]: crate::scan::ScanConfig::min_table_pages
 //! [`ScanConfig::max_hint_ratio`]: crate::scan::ScanConfig::max_hint_ratio
@@ -99,7 +99,14 @@ pub(crate) fn decide(
         );
         return conv(d, r);
     }
-    if let Some(pool) = &s.config.buffer_pool {
+    // Only a table that fits in the pool keeps its pages there through a scan: for a larger one
+    // LRU evicts each resident chunk before the scan reaches it.
+    if let Some(pool) = s
+        .config
+        .buffer_pool
+        .as_ref()
+        .filter(|p| table.bytes() <= p.stats().capacity)
+    {
         let resident = pool.resident_bytes(&table.file);
         if table.bytes() > 0 && resident * 2 >= table.bytes() {
             let r = format!(

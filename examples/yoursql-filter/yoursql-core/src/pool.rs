@@ -9,8 +9,8 @@
 //! chunks (assumed; InnoDB's midpoint insertion, which protects hot pages from large scans, is
 //! not modelled, so a scan of a table larger than the pool leaves only its tail behind).
 //! Offloaded scans read the pages the matchers hinted past the pool (assumed: YourSQL reads
-//! them with its own prefetcher); the auto mode reads a table conventionally when the pool
-//! holds at least half of it.
+//! them with its own prefetcher); the auto mode reads a table conventionally when it fits in the
+//! pool and the pool holds at least half of it.
 //!
 //! The pool is shared by the scans of every query that uses the same [`BufferPool`] handle
 //! (clones share it), so a stream of queries warms it; [`BufferPool::clear`] empties it.

@@ -48,6 +48,9 @@ pub struct ServeArgs {
     /// Seconds a session with nothing outstanding may stay silent before it is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().idle_timeout.as_secs_f64())]
     idle_timeout: f64,
+    /// Bytes of one request frame; a longer one closes the session.
+    #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_request_bytes)]
+    max_request_bytes: u32,
 }
 
 fn seconds(flag: &str, v: f64) -> anyhow::Result<std::time::Duration> {
@@ -60,40 +63,6 @@ fn seconds(flag: &str, v: f64) -> anyhow::Result<std::time::Duration> {
 /// Runs `ndp serve`: a supervisor relaying to a firmware child that runs this same command
 /// `--in-process` on a private socket ([`ndp::daemon::supervise`]).
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    if !args.in_process {
-        let liveness = seconds("firmware-timeout", args.firmware_timeout)?;
-        // Fail early on a bad profile, image or limit, in this process, with the usual errors.
-        DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
-        let exe = std::env::current_exe().context("finding the ndp program for the firmware child")?;
-        let mut child = vec![exe.display().to_string(), "serve".into(), "--in-process".into()];
-        let image = args.image.display().to_string();
-        child.extend([
-            "--image".to_string(),
-            image,
-            "--profile".into(),
-            args.profile.clone(),
-        ]);
-        for s in &args.set {
-            child.extend(["--set".to_string(), s.clone()]);
-        }
-        for (flag, v) in [
-            ("--max-sessions", args.max_sessions.to_string()),
-            ("--hello-timeout", args.hello_timeout.to_string()),
-            ("--max-outstanding", args.max_outstanding.to_string()),
-            ("--max-reply-bytes", args.max_reply_bytes.to_string()),
-            ("--idle-timeout", args.idle_timeout.to_string()),
-        ] {
-            child.extend([flag.to_string(), v]);
-        }
-        tracing::info!(socket = %args.socket.display(), image = %args.image.display(), "supervising the device firmware");
-        ndp::daemon::supervise(SuperviseConfig {
-            socket: args.socket.clone(),
-            child,
-            liveness,
-        })?;
-        return Ok(());
-    }
-    let profile = DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
     for (flag, n) in [
         ("max-sessions", args.max_sessions),
         ("max-outstanding", args.max_outstanding),
@@ -116,13 +85,52 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_outstanding: args.max_outstanding,
         max_reply_bytes: args.max_reply_bytes,
         idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+        max_request_bytes: args.max_request_bytes.max(1),
     };
+    if !args.in_process {
+        let liveness = seconds("firmware-timeout", args.firmware_timeout)?;
+        // Fail early on a bad profile, in this process, with the usual error (limits are checked
+        // above; a bad image is reported by the firmware child, on stderr, before it listens).
+        DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
+        let exe = std::env::current_exe().context("finding the ndp program for the firmware child")?;
+        let mut child = vec![exe.display().to_string(), "serve".into(), "--in-process".into()];
+        let image = args.image.display().to_string();
+        child.extend([
+            "--image".to_string(),
+            image,
+            "--profile".into(),
+            args.profile.clone(),
+        ]);
+        for s in &args.set {
+            child.extend(["--set".to_string(), s.clone()]);
+        }
+        for (flag, v) in [
+            ("--firmware-timeout", args.firmware_timeout.to_string()),
+            ("--max-sessions", args.max_sessions.to_string()),
+            ("--hello-timeout", args.hello_timeout.to_string()),
+            ("--max-outstanding", args.max_outstanding.to_string()),
+            ("--max-reply-bytes", args.max_reply_bytes.to_string()),
+            ("--idle-timeout", args.idle_timeout.to_string()),
+            ("--max-request-bytes", args.max_request_bytes.to_string()),
+        ] {
+            child.extend([flag.to_string(), v]);
+        }
+        tracing::info!(socket = %args.socket.display(), image = %args.image.display(), "supervising the device firmware");
+        ndp::daemon::supervise(SuperviseConfig {
+            socket: args.socket.clone(),
+            child,
+            liveness,
+        })?;
+        return Ok(());
+    }
+    let profile = DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
     let daemon = Daemon::bind(ServeConfig {
         image: args.image.clone(),
         socket: args.socket.clone(),
         profile,
         runtime: RuntimeConfig::default(),
         limits,
+        stall_limit: Some(seconds("firmware-timeout", args.firmware_timeout)?),
     })?;
     tracing::info!(
         socket = %args.socket.display(),

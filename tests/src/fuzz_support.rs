@@ -4,6 +4,20 @@
 //! may be refused with a typed error, none may panic (a panic in library code is a bug).
 //! The functions also check a few properties (round trips, a posted completion per command)
 //! and panic when one breaks, so the fuzzer reports it.
+//!
+//! Fuzzing (nightly, `cargo install cargo-fuzz`; `fuzz/` is its own workspace, built in
+//! `fuzz/target`):
+//!
+//! ```text
+//! cd fuzz
+//! cargo +nightly fuzz run -a TARGET -- -max_total_time=480 -rss_limit_mb=4096
+//! cargo +nightly fuzz cmin -a TARGET      # then commit fuzz/corpus/TARGET
+//! ```
+//!
+//! A crashing input lands in `fuzz/artifacts/TARGET/`: fix the library (a typed error, with a
+//! regression test next to the code) and copy the input into the corpus. The seeds are written
+//! by `cargo test -p tests --test fuzz_corpus -- --ignored write_seeds`, the small C modules of
+//! `elf_inspect` by `fuzz/seeds/make-elf-seeds.sh`.
 
 use std::path::Path;
 

@@ -16,7 +16,7 @@
 //!
 //! A crashing input lands in `fuzz/artifacts/TARGET/`: fix the library (a typed error, with a
 //! regression test next to the code) and copy the input into the corpus. The seeds are written
-//! by `cargo test -p tests --test fuzz_corpus -- --ignored write_seeds`, the small C modules of
+//! by `cargo run -p tests --example write_fuzz_seeds`, the small C modules of
 //! `elf_inspect` by `fuzz/seeds/make-elf-seeds.sh`.
 
 use std::path::Path;
@@ -261,8 +261,8 @@ pub fn profile_toml(data: &[u8]) {
 
 /// Seed inputs for each target, made from real messages (valid frames, requests, command
 /// sequences, the built-in profiles), as `(target, name, bytes)`. `elf_inspect`'s seeds are
-/// real module files, copied by hand. Written by the ignored test `write_seeds` in
-/// `tests/tests/fuzz_corpus.rs`.
+/// real module files, copied by hand. Written by `cargo run -p tests --example
+/// write_fuzz_seeds`.
 pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     use ndp_protocol::daemon::{DaemonStatus, ReplyBody, RequestBody, SessionInfo, WireError};
     use ndp_protocol::daemon::{WireCompletion, WireErrorKind};

@@ -79,15 +79,3 @@ fn every_target_has_a_replay() {
         assert!(names.contains(&stem.as_str()), "fuzz target {stem} has no replay");
     }
 }
-
-/// Writes the seed inputs of `tests::fuzz_support::seeds` into the corpora (run by hand
-/// before fuzzing: `cargo test -p tests --test fuzz_corpus -- --ignored write_seeds`).
-#[test]
-#[ignore = "writes seed files into fuzz/corpus"]
-fn write_seeds() {
-    for (target, name, bytes) in tests::fuzz_support::seeds() {
-        let dir = corpus_dir(target);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
-    }
-}

@@ -215,10 +215,17 @@ impl Application {
                 kind: ErrorKind::AppFailed | ErrorKind::Deadlock,
                 message,
                 ..
-            }) => Err(Error::AppFailed {
-                app: self.name.clone(),
-                message,
-            }),
+            }) => {
+                // The device's message names the Application already; said once.
+                let prefix = format!("application `{}` failed: ", self.name);
+                let message = message
+                    .strip_prefix(&prefix)
+                    .map_or(message.clone(), str::to_owned);
+                Err(Error::AppFailed {
+                    app: self.name.clone(),
+                    message,
+                })
+            }
             Err(e) => Err(e),
         }
     }

@@ -276,7 +276,12 @@ pub fn bad_input_typed_errors(dev: &Device) {
     failing.ssdlet(&m, "failing", ("boom on purpose",)).unwrap();
     failing.start().unwrap();
     match failing.wait() {
-        Err(Error::AppFailed { message, .. }) => assert!(message.contains("boom on purpose"), "{message}"),
+        Err(e @ Error::AppFailed { .. }) => {
+            let text = e.to_string();
+            assert!(text.contains("boom on purpose"), "{text}");
+            // The Application is named once, not once per layer.
+            assert_eq!(text.matches("application `").count(), 1, "{text}");
+        }
         other => panic!("expected the Application to fail, got {other:?}"),
     }
 

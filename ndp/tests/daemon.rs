@@ -348,12 +348,7 @@ fn parked_requests_cost_the_daemon_no_thread(s: &mut Served) {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(500));
-    let t = Instant::now();
-    let other = s.device();
-    other.put_bytes("parked-side.txt", b"still served\n").unwrap();
-    assert_eq!(other.get_bytes("parked-side.txt").unwrap(), b"still served\n");
-    other.remove_file("parked-side.txt").unwrap();
-    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    served_at_once(s, "parked-side.txt");
     // The stream ends: every parked Recv is answered (ended).
     tx.close().unwrap();
     for p in parked {
@@ -497,6 +492,16 @@ fn sessions_are_isolated(s: &mut Served) {
     suite::files_round_trip(&s.device());
 }
 
+/// A new session puts, reads back and removes file `name` within 5 s: the daemon is not held up.
+fn served_at_once(s: &Served, name: &str) {
+    let t = Instant::now();
+    let other = s.device();
+    other.put_bytes(name, b"served\n").unwrap();
+    assert_eq!(other.get_bytes(name).unwrap(), b"served\n");
+    other.remove_file(name).unwrap();
+    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+}
+
 /// A new session lists files within `limit` (the firmware may be restarting).
 fn served_again_within(s: &Served, limit: Duration) {
     let t = Instant::now();
@@ -607,12 +612,7 @@ fn unread_replies_keep_the_daemon_bounded(s: &mut Served) {
         sent
     });
     std::thread::sleep(Duration::from_secs(2));
-    let t = Instant::now();
-    let other = s.device();
-    other.put_bytes("flood-side.txt", b"served\n").unwrap();
-    assert_eq!(other.get_bytes("flood-side.txt").unwrap(), b"served\n");
-    other.remove_file("flood-side.txt").unwrap();
-    assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
+    served_at_once(s, "flood-side.txt");
     let grown = rss_kib(s).saturating_sub(before);
     // 64 KiB of queued replies, 1024 outstanding replies of a few KiB, the socket buffers.
     assert!(grown < 64 * 1024, "the daemon grew by {grown} KiB");

@@ -39,7 +39,7 @@ pub(crate) fn bench(a: BenchArgs) -> Result<()> {
     }
     let q: NamedQuery = queries::FILTER;
     let t = Instant::now();
-    let s = setup(&a.common, &[TpchTable::Lineitem], crate::HostMemory::Bytes(0))?;
+    let s = setup(&a.common, &[TpchTable::Lineitem])?;
     let load = t.elapsed();
     let rt = runtime()?;
 

@@ -26,21 +26,8 @@ use yoursql_filter::engine::{EngineCharge, EngineCosts, OTHER};
 use yoursql_filter::session::{run_query, Setup, SetupOptions};
 use yoursql_filter::tpch_queries::TPCH;
 
+use crate::tpch_report::{median, median_f64};
 use crate::{profile, runtime, CalibrateEngineArgs};
-
-/// The median of `v` (the mean of the two middle values for an even count).
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    if n == 0 {
-        return 0.0;
-    }
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
 
 pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
     anyhow::ensure!(a.runs > 0, "--runs 0: expected at least 1 run");
@@ -84,7 +71,7 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
     for (kind, runs) in &per_kind {
         let rows = runs.iter().map(|r| r.1).max().unwrap_or(0);
         if rows > 0 {
-            let ps = median(
+            let ps = median_f64(
                 runs.iter()
                     .map(|(ns, rows)| *ns as f64 * 1000.0 / (*rows).max(1) as f64)
                     .collect(),
@@ -96,7 +83,7 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
         |costs: &EngineCosts| -> f64 { runs_of_query.iter().map(|r| costs.charge(&r[0].1) as f64).sum() };
     let measured_total: f64 = runs_of_query
         .iter()
-        .map(|r| median(r.iter().map(|x| x.0 as f64).collect()))
+        .map(|r| median(&r.iter().map(|x| x.0).collect::<Vec<_>>()) as f64)
         .sum();
     let scale = measured_total
         / modeled_total(&EngineCosts {
@@ -147,7 +134,7 @@ pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
         let modeled = EngineCharge::Modeled(costs.clone())
             .time(runs[0].1.clone(), std::time::Duration::ZERO, 1)
             .cpu_ns as f64;
-        let measured = median(runs.iter().map(|r| r.0 as f64).collect());
+        let measured = median(&runs.iter().map(|r| r.0).collect::<Vec<_>>()) as f64;
         tm += modeled;
         tc += measured;
         println!(

@@ -73,15 +73,6 @@ impl EngineWork {
         walk(plan, &mut w);
         w
     }
-
-    /// Units ([`OperatorWork::units`]) per operator kind.
-    pub fn units_by_kind(&self) -> BTreeMap<String, u64> {
-        let mut m = BTreeMap::new();
-        for o in &self.operators {
-            *m.entry(o.operator.clone()).or_default() += o.units();
-        }
-        m
-    }
 }
 
 /// Rows `plan` produced: its `output_rows` metric, or for an operator without one (a

@@ -267,8 +267,8 @@ fn profile(c: &Common) -> Result<DeviceProfile> {
     DeviceProfile::load_with(&c.profile, &c.set).with_context(|| format!("device profile `{}`", c.profile))
 }
 
-/// The device, tables and charges of `c`, with a buffer pool of `host_memory`.
-fn setup(c: &Common, tables: &[TpchTable], host_memory: HostMemory) -> Result<Setup> {
+/// The device, tables and charges of `c` (no buffer pool yet: `Setup::set_buffer_pool`).
+fn setup(c: &Common, tables: &[TpchTable]) -> Result<Setup> {
     if let Some(sf) = c.sf {
         if !(sf.is_finite() && sf > 0.0) {
             bail!("--sf {sf} is not usable; expected a positive scale factor such as 0.01");
@@ -295,16 +295,11 @@ fn setup(c: &Common, tables: &[TpchTable], host_memory: HostMemory) -> Result<Se
             s.load_wall.as_secs_f64()
         );
     }
-    let mut s = s;
-    s.scanner.config.buffer_pool = host_memory.bytes(s.sf).map(yoursql_core::BufferPool::new);
     Ok(s)
 }
 
-/// The engine runs on one thread (the query's); scans run on the blocking pool.
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?)
+    Ok(yoursql_filter::session::runtime()?)
 }
 
 fn run(a: RunArgs) -> Result<()> {
@@ -323,7 +318,8 @@ fn run(a: RunArgs) -> Result<()> {
     if a.runs == 0 {
         bail!("--runs 0; expected at least 1");
     }
-    let s = setup(&a.common, &tables, a.host_memory)?;
+    let mut s = setup(&a.common, &tables)?;
+    s.set_buffer_pool(a.host_memory.bytes(s.sf));
     let rt = runtime()?;
     let mut runs = Vec::new();
     let mut spread = Vec::new();

@@ -58,15 +58,14 @@ pub struct SetupOptions {
     pub image: Option<PathBuf>,
     /// With `image`: never load; a missing table or another scale factor is an error.
     pub reuse_only: bool,
-    /// The host buffer pool's size in bytes (`None`: no pool; see [`yoursql_core::pool`]).
-    pub host_memory: Option<u64>,
     /// Host cores the engine's compute is spread over (default 1).
     pub host_cores: u32,
 }
 
 impl SetupOptions {
     /// `tables` at `sf` on a fresh in-memory device of `profile`, modeled compute with the
-    /// shipped calibration, no buffer pool, one host core, conventional scans only.
+    /// shipped calibration, one host core, conventional scans only (and no buffer pool until
+    /// [`Setup::set_buffer_pool`]).
     pub fn new(profile: DeviceProfile, sf: f64, tables: &[TpchTable]) -> SetupOptions {
         SetupOptions {
             profile,
@@ -77,7 +76,6 @@ impl SetupOptions {
             calibration: Arc::new(Calibration::shipped()),
             image: None,
             reuse_only: false,
-            host_memory: None,
             host_cores: 1,
         }
     }
@@ -197,7 +195,6 @@ impl Setup {
             None => Scanner::conventional(&dev),
         };
         scanner.config.host_cost = host_cost;
-        scanner.config.buffer_pool = o.host_memory.map(BufferPool::new);
         Ok(Setup {
             dev,
             profile: o.profile.clone(),
@@ -214,6 +211,12 @@ impl Setup {
     /// The host buffer pool, if there is one.
     pub fn buffer_pool(&self) -> Option<&BufferPool> {
         self.scanner.config.buffer_pool.as_ref()
+    }
+
+    /// Gives conventional scans a fresh, empty host buffer pool of `bytes` (`None`: no pool; see
+    /// [`yoursql_core::pool`]).
+    pub fn set_buffer_pool(&mut self, bytes: Option<u64>) {
+        self.scanner.config.buffer_pool = bytes.map(BufferPool::new);
     }
 
     /// A DataFusion context with every stored table registered as a [`DeviceTableProvider`]
@@ -313,6 +316,12 @@ impl QueryRun {
     pub fn pcie_bytes(&self) -> u64 {
         self.scans.iter().map(|s| s.stats.pcie_bytes).sum()
     }
+}
+
+/// The runtime [`run_query`] needs: current-thread (the engine runs on the query's one thread;
+/// the device scans run on its blocking pool).
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build()
 }
 
 /// Runs `sql` over `setup`'s tables with every scan in `mode`, on a current-thread tokio

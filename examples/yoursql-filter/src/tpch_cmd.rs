@@ -29,13 +29,13 @@
 
 use anyhow::{bail, Result};
 use app_support::cli::Compute;
-use yoursql_core::{BufferPool, TpchTable};
+use yoursql_core::TpchTable;
 use yoursql_filter::queries::{self, NamedQuery};
 use yoursql_filter::session::{run_query, QueryRun};
 use yoursql_filter::tpch_queries::TPCH;
 
 use crate::tpch_report::{self, ModeFigures, QueryFigures};
-use crate::{runtime, setup, HostMemory, TpchArgs};
+use crate::{runtime, setup, TpchArgs};
 
 fn chosen(list: Option<&str>) -> Result<Vec<NamedQuery>> {
     let qs = match list {
@@ -62,15 +62,14 @@ pub(crate) fn tpch(a: TpchArgs) -> Result<()> {
         bail!("--runs 0: expected at least 1 run of each query in each mode");
     }
     let qs = chosen(a.queries.as_deref())?;
-    let first = a.host_memory.first().copied().unwrap_or(HostMemory::Paper);
-    let mut s = setup(&a.common, &TpchTable::ALL, first)?;
+    let mut s = setup(&a.common, &TpchTable::ALL)?;
     let rt = runtime()?;
     let modes = a.mode.modes();
     let mut reports = Vec::new();
     let mut sweep = Vec::new();
     let mut differ = Vec::new();
     for &memory in &a.host_memory {
-        s.scanner.config.buffer_pool = memory.bytes(s.sf).map(BufferPool::new);
+        s.set_buffer_pool(memory.bytes(s.sf));
         // runs[q][mode][run]; the pool is emptied before each mode's pass over the queries.
         let mut runs: Vec<Vec<Vec<QueryRun>>> = vec![vec![Vec::new(); modes.len()]; qs.len()];
         for (mi, &m) in modes.iter().enumerate() {

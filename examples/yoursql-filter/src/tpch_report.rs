@@ -103,6 +103,16 @@ impl ModeFigures {
     }
 }
 
+/// [`median`] of real numbers (the same rule).
+pub(crate) fn median_f64(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 /// The median of `v` (the mean of the two middle values for an even length; 0 when empty).
 pub(crate) fn median(v: &[u64]) -> u64 {
     let mut s = v.to_vec();

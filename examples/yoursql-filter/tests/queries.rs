@@ -21,11 +21,7 @@ fn module() -> PathBuf {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    yoursql_filter::session::runtime().unwrap()
 }
 
 /// DataFusion's answer over CSV copies of the tables `sql` reads.

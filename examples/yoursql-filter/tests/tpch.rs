@@ -22,11 +22,7 @@ use yoursql_filter::tpch_queries::TPCH;
 const SF: f64 = 0.01;
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    yoursql_filter::session::runtime().unwrap()
 }
 
 fn module() -> PathBuf {

@@ -10,24 +10,25 @@ pub fn grep_offsets_fast(text: &[u8], pattern: &[u8]) -> Vec<LineHit> {
     if pattern.is_empty() {
         return Vec::new();
     }
-    grep_offsets_with(text, &memchr::memmem::Finder::new(pattern))
+    let mut out = Vec::new();
+    grep_offsets_with(text, &memchr::memmem::Finder::new(pattern), 0, &mut out);
+    out
 }
 
-/// [`grep_offsets_fast`] with a searcher built once (a streaming scan reuses it per chunk).
-fn grep_offsets_with(text: &[u8], finder: &memchr::memmem::Finder<'_>) -> Vec<LineHit> {
-    let mut out = Vec::new();
+/// Appends to `out` the lines of `text` holding `finder`'s pattern, their offsets shifted by
+/// `base` (a streaming scan reuses one searcher and one list for every chunk).
+fn grep_offsets_with(text: &[u8], finder: &memchr::memmem::Finder<'_>, base: u64, out: &mut Vec<LineHit>) {
     let mut pos = 0usize;
     while let Some(i) = finder.find(&text[pos..]) {
         let at = pos + i;
         let start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |j| j + 1);
         let end = memchr::memchr(b'\n', &text[at..]).map_or(text.len(), |j| at + j);
-        out.push((start as u64, text[start..end].to_vec()));
+        out.push((base + start as u64, text[start..end].to_vec()));
         if end >= text.len() {
             break;
         }
         pos = end + 1;
     }
-    out
 }
 
 /// Finds the lines containing a pattern over chunks (lines may straddle chunks).
@@ -54,10 +55,13 @@ impl LineScanner {
         }
     }
 
-    fn line(&mut self, start: u64, line: Vec<u8>) {
-        if !self.pattern.is_empty() && self.finder.find(&line).is_some() {
-            self.hits.push((start, line));
+    /// Tests the carried line (now complete) and empties the carry, keeping its capacity so
+    /// that a steady scan allocates nothing per chunk.
+    fn finish_carry(&mut self, start: u64) {
+        if !self.pattern.is_empty() && self.finder.find(&self.carry).is_some() {
+            self.hits.push((start, self.carry.clone()));
         }
+        self.carry.clear();
     }
 
     /// Takes the next chunk of the file.
@@ -73,9 +77,8 @@ impl LineScanner {
                     return;
                 }
                 Some(i) => {
-                    let mut line = std::mem::take(&mut self.carry);
-                    line.extend_from_slice(&rest[..i]);
-                    self.line(start, line);
+                    self.carry.extend_from_slice(&rest[..i]);
+                    self.finish_carry(start);
                     rest = &rest[i + 1..];
                     off += i as u64 + 1;
                 }
@@ -84,12 +87,9 @@ impl LineScanner {
         match memchr::memrchr(b'\n', rest) {
             None => self.carry.extend_from_slice(rest),
             Some(j) => {
-                let found = if self.pattern.is_empty() {
-                    Vec::new()
-                } else {
-                    grep_offsets_with(&rest[..j], &self.finder)
-                };
-                self.hits.extend(found.into_iter().map(|(o, l)| (off + o, l)));
+                if !self.pattern.is_empty() {
+                    grep_offsets_with(&rest[..j], &self.finder, off, &mut self.hits);
+                }
                 self.carry.extend_from_slice(&rest[j + 1..]);
             }
         }
@@ -98,8 +98,7 @@ impl LineScanner {
     /// The lines found, in file order, once every chunk was fed.
     pub fn finish(mut self) -> Vec<LineHit> {
         if !self.carry.is_empty() {
-            let line = std::mem::take(&mut self.carry);
-            self.line(self.fed - line.len() as u64, line);
+            self.finish_carry(self.fed - self.carry.len() as u64);
         }
         self.hits
     }

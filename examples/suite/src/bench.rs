@@ -111,43 +111,75 @@ pub fn wall(
     })
 }
 
+/// Thread CPU time of one computation over a bench's runs, nanoseconds.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct CpuSpread {
+    /// Median.
+    pub median_ns: u64,
+    /// Fastest run (the least disturbed by the rest of the machine).
+    pub min_ns: u64,
+    /// Slowest run.
+    pub max_ns: u64,
+}
+
+impl CpuSpread {
+    fn of(times: &[u64]) -> Self {
+        let mut s = times.to_vec();
+        s.sort_unstable();
+        CpuSpread {
+            median_ns: s.get(s.len() / 2).copied().unwrap_or(0),
+            min_ns: s.first().copied().unwrap_or(0),
+            max_ns: s.last().copied().unwrap_or(0),
+        }
+    }
+}
+
+/// A path against its limit: both spreads and the ratios of their medians and of their fastest
+/// runs.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+pub struct Versus {
+    /// The path under test.
+    pub ours: CpuSpread,
+    /// The plain computation it is compared with.
+    pub limit: CpuSpread,
+    /// `ours.median / limit.median`.
+    pub median_ratio: f64,
+    /// `ours.min / limit.min`.
+    pub min_ratio: f64,
+}
+
+impl Versus {
+    fn new(ours: CpuSpread, limit: CpuSpread) -> Self {
+        let r = |a: u64, b: u64| a as f64 / b.max(1) as f64;
+        Versus {
+            ours,
+            limit,
+            median_ratio: r(ours.median_ns, limit.median_ns),
+            min_ratio: r(ours.min_ns, limit.min_ns),
+        }
+    }
+}
+
 /// The conventional host paths against the machine's own plain computations over the same
-/// bytes (`suite bench-host`): thread CPU time, medians of `runs`.
+/// bytes (`suite bench-host`): thread CPU time of `runs` rounds, each round running every
+/// computation in turn (interleaved, so a disturbance of the machine falls on all of them alike
+/// rather than on whichever ran during it); the searches run six times a round, in rotating
+/// order.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct HostBench {
     /// Bytes of text.
     pub bytes: u64,
-    /// Runs of each.
+    /// Rounds (the searches run six times a round).
     pub runs: usize,
-    /// The conventional wordcount's streaming count (128 KiB chunks), ns.
-    pub wordcount_conv_ns: u64,
-    /// A plain single-threaded native count of the whole text (`baseline::word_count`), ns.
-    pub wordcount_native_ns: u64,
-    /// `conv / native` (at most 1: the conventional path is at least as fast).
-    pub wordcount_ratio: f64,
-    /// The conventional grep's line scanner (128 KiB chunks), ns.
-    pub grep_conv_ns: u64,
-    /// `memchr::memmem` over the whole text, counting the matches, ns.
-    pub grep_memmem_ns: u64,
-    /// `conv / memmem`.
-    pub grep_ratio: f64,
-    /// `memchr::memmem` over the same 128 KiB chunks the scan delivers (a streaming consumer's
-    /// limit), counting the matches, ns.
-    pub grep_memmem_chunks_ns: u64,
-    /// `conv / chunked memmem`.
-    pub grep_chunks_ratio: f64,
-}
-
-fn cpu_median<R>(runs: usize, mut f: impl FnMut() -> R) -> (u64, R) {
-    let mut times = Vec::new();
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let (r, t) = host_sdk::cpu::on_cpu(&mut f);
-        times.push(t);
-        last = Some(r);
-    }
-    let r = last.expect("at least one run");
-    (median(&times).as_nanos() as u64, r)
+    /// The conventional wordcount's streaming count (128 KiB chunks) against a plain
+    /// single-threaded native count of the whole text (`baseline::word_count`); target: ratio at
+    /// most 1.
+    pub wordcount: Versus,
+    /// The conventional grep's line scanner (128 KiB chunks) against `memchr::memmem` over the
+    /// whole text, counting the matches; target: ratio at most 1.
+    pub grep: Versus,
+    /// The same scanner against `memchr::memmem` over the same 128 KiB chunks the scan delivers.
+    pub grep_chunks: Versus,
 }
 
 /// Runs `suite bench-host` over `bytes` of seeded text with a pattern planted in 10 lines.
@@ -155,50 +187,69 @@ pub fn host(bytes: u64, seed: u64, runs: usize, progress: &mut Progress) -> Resu
     progress.step(format!("generating {}", human(bytes)));
     let pattern = grep::cli::DEFAULT_PATTERN.as_bytes();
     let (text, _) = setup::text(None, bytes, seed, Some((grep::cli::DEFAULT_PATTERN, 10)))?;
-    progress.step("wordcount: conventional vs native");
     const CHUNK: usize = 128 << 10;
-    let (wc_conv, counts) = cpu_median(runs, || {
-        let mut w = wordcount::text::WordCounter::default();
-        text.chunks(CHUNK).for_each(|c| w.feed(c));
-        w.finish()
-    });
-    let (wc_native, native) = cpu_median(runs, || app_support::baseline::word_count(&text));
+    const GREP_TURNS: usize = 6;
+    let finder = memchr::memmem::Finder::new(pattern);
+    let runs = runs.max(1);
+    // One column of times per computation, in the order below.
+    let mut times: [Vec<u64>; 5] = Default::default();
+    let time = |column: &mut Vec<u64>, f: &mut dyn FnMut()| {
+        column.push(host_sdk::cpu::on_cpu(f).1.as_nanos() as u64)
+    };
+    let (mut counts, mut native, mut hits, mut found) = (None, None, 0, 0);
+    for round in 1..=runs {
+        progress.step(format!(
+            "round {round} of {runs}: wordcount and grep, ours and the limits"
+        ));
+        time(&mut times[0], &mut || {
+            let mut w = wordcount::text::WordCounter::default();
+            text.chunks(CHUNK).for_each(|c| w.feed(c));
+            counts = Some(w.finish());
+        });
+        time(&mut times[1], &mut || {
+            native = Some(app_support::baseline::word_count(&text))
+        });
+        // The searches take milliseconds, not seconds: each round runs them several times,
+        // rotating their order so that none always follows the heavy word counts.
+        for turn in 0..GREP_TURNS {
+            for k in 0..3 {
+                match (turn + k) % 3 {
+                    0 => time(&mut times[2], &mut || {
+                        let mut s = grep::text::LineScanner::new(pattern);
+                        text.chunks(CHUNK).for_each(|c| s.feed(c));
+                        hits = s.finish().len();
+                    }),
+                    1 => time(&mut times[3], &mut || found = finder.find_iter(&text).count()),
+                    _ => time(&mut times[4], &mut || {
+                        std::hint::black_box(
+                            text.chunks(CHUNK)
+                                .map(|c| finder.find_iter(c).count())
+                                .sum::<usize>(),
+                        );
+                    }),
+                }
+            }
+        }
+    }
+    progress.done();
     if counts != native {
         return Err(SuiteError::Mismatch {
             workload: "wordcount",
             detail: "the conventional count differs from the native one".into(),
         });
     }
-    progress.step("grep: conventional vs memmem");
-    let (g_conv, hits) = cpu_median(runs, || {
-        let mut s = grep::text::LineScanner::new(pattern);
-        text.chunks(CHUNK).for_each(|c| s.feed(c));
-        s.finish().len()
-    });
-    let finder = memchr::memmem::Finder::new(pattern);
-    let (g_memmem, found) = cpu_median(runs, || finder.find_iter(&text).count());
-    let (g_chunks, _) = cpu_median(runs, || {
-        text.chunks(CHUNK)
-            .map(|c| finder.find_iter(c).count())
-            .sum::<usize>()
-    });
-    progress.done();
     if hits != found {
         return Err(SuiteError::Mismatch {
             workload: "grep",
             detail: format!("{hits} lines vs {found} matches"),
         });
     }
+    let spread = times.each_ref().map(|t| CpuSpread::of(t));
     Ok(HostBench {
         bytes,
         runs,
-        wordcount_conv_ns: wc_conv,
-        wordcount_native_ns: wc_native,
-        wordcount_ratio: wc_conv as f64 / wc_native.max(1) as f64,
-        grep_conv_ns: g_conv,
-        grep_memmem_ns: g_memmem,
-        grep_ratio: g_conv as f64 / g_memmem.max(1) as f64,
-        grep_memmem_chunks_ns: g_chunks,
-        grep_chunks_ratio: g_conv as f64 / g_chunks.max(1) as f64,
+        wordcount: Versus::new(spread[0], spread[1]),
+        grep: Versus::new(spread[2], spread[3]),
+        grep_chunks: Versus::new(spread[2], spread[4]),
     })
 }

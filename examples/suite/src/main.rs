@@ -279,6 +279,10 @@ struct CompareArgs {
     /// Largest relative difference that counts as agreeing.
     #[arg(long, default_value_t = 0.15)]
     tolerance: f64,
+    /// First calibrate on this machine now, on held-out data (the next seed; same size and
+    /// runs), and compare with that calibration; the shipped one's ratio is shown beside it.
+    #[arg(long)]
+    fit_now: bool,
 }
 
 fn calibrate_cmd(a: CalibrateArgs) -> anyhow::Result<()> {
@@ -397,10 +401,32 @@ fn compare_cmd(a: CompareArgs) -> anyhow::Result<()> {
     let modules = app_support::setup::modules(common.modules)?;
     let calibration = Arc::new(Calibration::load_or_shipped(a.calibration.as_deref())?);
     let plan = a.pass.plan(a.size);
+    let (calibration, reference) = if a.fit_now {
+        let held_out = runs::Plan {
+            seed: plan.seed.wrapping_add(1),
+            ..plan.clone()
+        };
+        let fitted = calibrate::run(
+            &profile,
+            &modules,
+            &held_out,
+            &calibrate::Parts {
+                sizes: vec![a.size],
+                filter_scan: false,
+                runs: a.pass.runs,
+            },
+            (*calibration).clone(),
+            &mut progress,
+        )?;
+        (Arc::new(fitted.calibration), Some(calibration))
+    } else {
+        (calibration, None)
+    };
     let rows = compare::run(
         &profile,
         &modules,
         calibration,
+        reference,
         &plan,
         a.pass.runs,
         a.tolerance,
@@ -413,15 +439,27 @@ fn compare_cmd(a: CompareArgs) -> anyhow::Result<()> {
             "size": a.size,
             "runs": a.pass.runs,
             "tolerance": a.tolerance,
+            "fit_now": a.fit_now,
             "rows": rows,
         }))?;
     } else {
         println!(
-            "{} of generated data, seed {}, {}; measured: {} runs",
+            "{} of generated data, seed {}, {}; measured: {} runs; modeled with {}",
             human(a.size),
             a.pass.seed,
             a.pass.profile,
-            a.pass.runs
+            a.pass.runs,
+            if a.fit_now {
+                format!(
+                    "costs fitted now on seed {} (the shipped calibration's ratios on the right)",
+                    a.pass.seed.wrapping_add(1)
+                )
+            } else {
+                match &a.calibration {
+                    Some(f) => format!("the calibration {}", f.display()),
+                    None => "the shipped calibration".to_owned(),
+                }
+            }
         );
         print!("{}", compare::table(&rows, a.tolerance));
     }

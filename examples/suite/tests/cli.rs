@@ -167,3 +167,31 @@ fn figures_are_identical_on_a_busy_machine() {
     assert_eq!(a, b);
     assert_eq!(quiet["compute"], "modeled");
 }
+
+/// `compare-compute --fit-now` calibrates on held-out data first and shows the shipped
+/// calibration's ratio beside its own for every workload and path.
+#[test]
+fn compare_compute_fits_now_and_shows_the_shipped_ratio() {
+    // `compare-compute` has no `--compute` (it runs both), so not through `json_of`.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_suite"))
+        .args(["compare-compute", "--profile", "tiny", "--modules", "debug"])
+        .args(["--size", "1MiB", "--runs", "1", "--fit-now", "--json"])
+        .output()
+        .expect("the program starts");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(v["fit_now"], true);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 6, "{v}");
+    for r in rows {
+        let measured = r["measured_median_ns"].as_f64().unwrap();
+        for (time, ratio) in [
+            ("modeled_ns", "ratio"),
+            ("reference_modeled_ns", "reference_ratio"),
+        ] {
+            let t = r[time].as_f64().unwrap_or_else(|| panic!("{time} in {r}"));
+            let q = r[ratio].as_f64().unwrap_or_else(|| panic!("{ratio} in {r}"));
+            assert!(t > 0.0 && (q - t / measured).abs() < 1e-6 * q.max(1.0), "{r}");
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod bench;
 mod calibrate;
 mod compare;
 mod paper;
+mod paper_tpch;
 mod runs;
 mod sweep;
 

@@ -11,8 +11,9 @@
 //!   (60.5 kJ conventional vs 12.2 kJ offloaded: a ratio of 4.96). The scan's host filtering
 //!   is modeled (rows examined times the calibrated `filter-scan` cost: deterministic), or with
 //!   `--compute measured` its CPU time, the median of several runs with min and max;
-//! - TPC-H (3.6x over the 22 queries, >15x on the top five): not run here (the query engine,
-//!   DataFusion, is confined to `yoursql-filter`); `yoursql-filter tpch --sf 1` prints them.
+//! - TPC-H (3.6x over the 22 queries, 15x on the top five, 8 of 22 offloaded): the 22 queries
+//!   at the same scale factor, `auto` over `conv` ([`crate::paper_tpch`]; with the `tpch`
+//!   feature, which brings the query engine).
 //!
 //! Then every fitted parameter with the rows it was fitted to.
 
@@ -57,7 +58,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn relative(
+    pub(crate) fn relative(
         figure: &str,
         source: &'static str,
         published: f64,
@@ -96,7 +97,7 @@ impl Row {
         }
     }
 
-    fn note(mut self, n: impl Into<String>) -> Row {
+    pub(crate) fn note(mut self, n: impl Into<String>) -> Row {
         self.note = n.into();
         self
     }
@@ -230,24 +231,13 @@ pub fn run(common: &Common, sizes: Sizes, runs: usize, progress: &mut Progress) 
         runs,
         progress,
     )?);
-    for (figure, published) in [
-        ("TPC-H: total time over the 22 queries, conv / offload", 3.6),
-        ("TPC-H: the five slowest queries, average speed-up", 15.0),
-    ] {
-        rows.push(Row {
-            figure: figure.to_owned(),
-            source: "YourSQL VLDB'16",
-            published: Some(published),
-            ours: None,
-            unit: "x",
-            accept: None,
-            tolerance: "-".to_owned(),
-            verdict: "not run",
-            note: "run by `yoursql-filter tpch --sf 1 --mode all` (DataFusion is confined to that crate)"
-                .to_owned(),
-            spread: None,
-        });
-    }
+    rows.extend(crate::paper_tpch::rows(
+        &profile,
+        calibration,
+        common.compute,
+        sf,
+        progress,
+    )?);
     let p = &profile;
     let fitted = vec![
         Fitted {

@@ -26,8 +26,8 @@ use yoursql_filter::engine::{EngineCharge, EngineCosts, OTHER};
 use yoursql_filter::session::{run_query, Setup, SetupOptions};
 use yoursql_filter::tpch_queries::TPCH;
 
-use crate::tpch_report::{median, median_f64};
 use crate::{profile, runtime, CalibrateEngineArgs};
+use yoursql_filter::tpch_report::{median, median_f64};
 
 pub(crate) fn calibrate_engine(a: CalibrateEngineArgs) -> Result<()> {
     anyhow::ensure!(a.runs > 0, "--runs 0: expected at least 1 run");

@@ -11,7 +11,9 @@
 //! [`provider`] (the table provider), [`scan_exec`] (its scan node: turns, early filtering
 //! through joins), [`engine`] (the engine's compute in a query's time), [`session`] (device setup and query runs), [`reference`]
 //! (DataFusion's own answer over CSV or Parquet copies), [`queries`] (the named queries),
-//! [`tpch_queries`] (the 22 TPC-H queries),
+//! [`tpch_queries`] (the 22 TPC-H queries), [`tpch_pass`] (one pass over them in each mode),
+//! [`tpch_report`] (their runs in each mode, totals
+//! and the top five beside YourSQL's figures),
 //! [`report`] (text and JSON reports).
 
 pub mod arrow_map;
@@ -24,7 +26,9 @@ pub mod reference;
 pub mod report;
 pub mod scan_exec;
 pub mod session;
+pub mod tpch_pass;
 pub mod tpch_queries;
+pub mod tpch_report;
 
 pub use error::Error;
 pub use provider::{DeviceTableProvider, ScanRecord};

@@ -29,7 +29,6 @@ use yoursql_filter::session::{
 mod bench;
 mod calibrate_engine;
 mod tpch_cmd;
-mod tpch_report;
 
 #[derive(Parser, Debug)]
 #[command(

@@ -31,11 +31,11 @@ use anyhow::{bail, Result};
 use app_support::cli::Compute;
 use yoursql_core::TpchTable;
 use yoursql_filter::queries::{self, NamedQuery};
-use yoursql_filter::session::{run_query, QueryRun};
 use yoursql_filter::tpch_queries::TPCH;
 
-use crate::tpch_report::{self, ModeFigures, QueryFigures};
 use crate::{runtime, setup, TpchArgs};
+use yoursql_filter::tpch_pass;
+use yoursql_filter::tpch_report;
 
 fn chosen(list: Option<&str>) -> Result<Vec<NamedQuery>> {
     let qs = match list {
@@ -70,35 +70,11 @@ pub(crate) fn tpch(a: TpchArgs) -> Result<()> {
     let mut differ = Vec::new();
     for &memory in &a.host_memory {
         s.set_buffer_pool(memory.bytes(s.sf));
-        // runs[q][mode][run]; the pool is emptied before each mode's pass over the queries.
-        let mut runs: Vec<Vec<Vec<QueryRun>>> = vec![vec![Vec::new(); modes.len()]; qs.len()];
-        for (mi, &m) in modes.iter().enumerate() {
-            for _ in 0..a.runs {
-                if let Some(p) = s.buffer_pool() {
-                    p.clear();
-                }
-                for (qi, q) in qs.iter().enumerate() {
-                    runs[qi][mi].push(rt.block_on(run_query(&s, q.sql, m))?);
-                }
+        let figures = tpch_pass::run(&s, &rt, &qs, &modes, a.runs)?;
+        for q in figures.iter().filter(|q| !q.identical) {
+            if !differ.contains(&q.name) {
+                differ.push(q.name.clone());
             }
-        }
-        let mut figures = Vec::new();
-        for (q, per_mode) in qs.iter().zip(&runs) {
-            let first_rows = per_mode.first().and_then(|r| r.first()).map(|r| &r.rows);
-            let identical = per_mode.iter().flatten().all(|r| Some(&r.rows) == first_rows);
-            if !identical && !differ.contains(&q.name) {
-                differ.push(q.name);
-            }
-            figures.push(QueryFigures {
-                name: q.name.to_string(),
-                rows: first_rows.map_or(0, Vec::len),
-                identical,
-                modes: modes
-                    .iter()
-                    .zip(per_mode)
-                    .map(|(&m, r)| ModeFigures::from_runs(m, r, &s.profile))
-                    .collect(),
-            });
         }
         let summary = tpch_report::summarize(&figures, &modes);
         sweep.push(tpch_report::SweepPoint {

@@ -5,29 +5,32 @@
 //!
 //! Simulated time is [`QueryRun::simulated_ns`]: the query's device scans (device work, PCIe,
 //! the host's decoding and filtering, one after another) plus DataFusion's own operators (joins,
-//! aggregates, sorts: [`yoursql_filter::engine`]) on the host cores given.
+//! aggregates, sorts: [`crate::engine`]) on the host cores given.
 
+use crate::session::QueryRun;
 use serde_json::{json, Value as Json};
 use yoursql_core::ScanMode;
-use yoursql_filter::session::QueryRun;
 
 /// What the simulated times cover, for the text and the JSON.
-pub(crate) const TIME_NOTE: &str = "simulated time = the query's device scans one after \
+pub const TIME_NOTE: &str = "simulated time = the query's device scans one after \
     another (device work, PCIe transfer, host decoding and filtering) + the engine's operators \
     (joins, aggregates, sorts) on the host cores given";
 
 /// YourSQL's published TPC-H figures (over MariaDB, 22 queries).
-pub(crate) const PUBLISHED_TOTAL: f64 = 3.6;
+pub const PUBLISHED_TOTAL: f64 = 3.6;
 /// YourSQL's published average speed-up of its five longest queries.
-pub(crate) const PUBLISHED_TOP_FIVE: f64 = 15.0;
+pub const PUBLISHED_TOP_FIVE: f64 = 15.0;
 /// Queries YourSQL offloaded, of 22.
-pub(crate) const PUBLISHED_OFFLOADED: usize = 8;
+pub const PUBLISHED_OFFLOADED: usize = 8;
 
 /// One scan's offload decision.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Decision {
+pub struct Decision {
+    /// The table scanned.
     pub table: String,
+    /// Whether the scan ran on the device's matchers.
     pub offloaded: bool,
+    /// Why (the planner's rule that decided).
     pub reason: String,
     /// Early filtering through joins (bounds taken from hash joins' dynamic filters).
     pub early: Vec<String>,
@@ -35,20 +38,26 @@ pub(crate) struct Decision {
 
 /// One query in one mode over all its runs.
 #[derive(Debug, Clone)]
-pub(crate) struct ModeFigures {
+pub struct ModeFigures {
+    /// The scan mode.
     pub mode: ScanMode,
     /// Simulated time of each run, in run order.
     pub times_ns: Vec<u64>,
     /// Figures of the median run (the lower middle one for an even number of runs).
     pub pages_read: u64,
+    /// NAND pages sent to the host.
     pub pages_transferred: u64,
+    /// Pages the host buffer pool served.
     pub pages_from_pool: u64,
+    /// Bytes over PCIe.
     pub pcie_bytes: u64,
     /// The scans' simulated time and the engine's, in ns (median run).
     pub scan_ns: u64,
+    /// (The engine's.)
     pub engine_ns: u64,
     /// Energy of the median run, in J.
     pub energy_j: f64,
+    /// Each scan's offload decision.
     pub decisions: Vec<Decision>,
 }
 
@@ -90,21 +99,24 @@ impl ModeFigures {
         median(&self.times_ns)
     }
 
+    /// Fastest run's simulated time.
     pub fn min_ns(&self) -> u64 {
         self.times_ns.iter().copied().min().unwrap_or(0)
     }
 
+    /// Slowest run's simulated time.
     pub fn max_ns(&self) -> u64 {
         self.times_ns.iter().copied().max().unwrap_or(0)
     }
 
+    /// Scans of the median run that were offloaded.
     pub fn offloaded_scans(&self) -> usize {
         self.decisions.iter().filter(|d| d.offloaded).count()
     }
 }
 
 /// [`median`] of real numbers (the same rule).
-pub(crate) fn median_f64(mut v: Vec<f64>) -> f64 {
+pub fn median_f64(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     match v.len() {
         0 => 0.0,
@@ -114,7 +126,7 @@ pub(crate) fn median_f64(mut v: Vec<f64>) -> f64 {
 }
 
 /// The median of `v` (the mean of the two middle values for an even length; 0 when empty).
-pub(crate) fn median(v: &[u64]) -> u64 {
+pub fn median(v: &[u64]) -> u64 {
     let mut s = v.to_vec();
     s.sort_unstable();
     match s.len() {
@@ -126,16 +138,19 @@ pub(crate) fn median(v: &[u64]) -> u64 {
 
 /// One query in every mode run.
 #[derive(Debug, Clone)]
-pub(crate) struct QueryFigures {
+pub struct QueryFigures {
+    /// The query's name (`q1` ... `q22`).
     pub name: String,
     /// Rows of the answer (of the first run).
     pub rows: usize,
     /// Whether every run in every mode returned the same rows.
     pub identical: bool,
+    /// Its figures in each mode run.
     pub modes: Vec<ModeFigures>,
 }
 
 impl QueryFigures {
+    /// Its figures in mode `m`, if `m` ran.
     pub fn mode(&self, m: ScanMode) -> Option<&ModeFigures> {
         self.modes.iter().find(|f| f.mode == m)
     }
@@ -154,39 +169,51 @@ fn ratio(a: u64, b: u64) -> f64 {
 
 /// Totals of one mode over the queries run.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Totals {
+pub struct Totals {
+    /// The scan mode.
     pub mode: ScanMode,
     /// Sum of the per-query median simulated times.
     pub simulated_ns: u64,
+    /// Sum of the engine's simulated time, ns.
     pub engine_ns: u64,
+    /// Sum of NAND pages read.
     pub pages_read: u64,
+    /// Sum of pages the buffer pool served.
     pub pages_from_pool: u64,
+    /// Sum of PCIe bytes.
     pub pcie_bytes: u64,
+    /// Sum of the energy, J.
     pub energy_j: f64,
 }
 
 /// Everything after the per-query rows.
 #[derive(Debug, Clone)]
-pub(crate) struct Summary {
+pub struct Summary {
+    /// Totals of each mode run.
     pub totals: Vec<Totals>,
     /// The (up to) five queries with the largest conventional median time, largest first;
     /// empty when `conv` did not run.
     pub top_five: Vec<String>,
     /// Mean of the per-query speed-ups of `top_five`, conv / offload and conv / auto.
     pub top_five_offload: Option<f64>,
+    /// (conv / auto.)
     pub top_five_auto: Option<f64>,
     /// Total conv / total offload and total conv / total auto.
     pub total_offload: Option<f64>,
+    /// (Total conv / total auto.)
     pub total_auto: Option<f64>,
     /// Queries with at least one offloaded scan in `auto` (`None`: auto did not run).
     pub offloaded_in_auto: Option<usize>,
     /// The query where auto is slowest relative to conv, and auto / conv - 1 (`None`: auto or
     /// conv did not run).
     pub worst_auto: Option<(String, f64)>,
+    /// Queries run.
     pub queries: usize,
 }
 
-pub(crate) fn summarize(qs: &[QueryFigures], modes: &[ScanMode]) -> Summary {
+/// Totals per mode, the top five by conventional time and their speed-ups, and the offload
+/// counts, over the queries' figures.
+pub fn summarize(qs: &[QueryFigures], modes: &[ScanMode]) -> Summary {
     let totals: Vec<Totals> = modes
         .iter()
         .map(|&mode| {
@@ -307,7 +334,7 @@ fn published_value(p: &str) -> Json {
 }
 
 /// The text report.
-pub(crate) fn text(head: &str, runs: usize, qs: &[QueryFigures], s: &Summary) -> String {
+pub fn text(head: &str, runs: usize, qs: &[QueryFigures], s: &Summary) -> String {
     let mut out = vec![head.to_string(), format!("({TIME_NOTE})")];
     let Some(first) = qs.first() else {
         return out.join("\n");
@@ -428,26 +455,36 @@ pub(crate) fn text(head: &str, runs: usize, qs: &[QueryFigures], s: &Summary) ->
 
 /// What a report's runs had in common.
 #[derive(Debug, Clone)]
-pub(crate) struct Context {
+pub struct Context {
+    /// Scale factor.
     pub sf: f64,
+    /// Device profile's name.
     pub profile: String,
+    /// Runs of each query per mode.
     pub runs: usize,
+    /// `modeled` or `measured`.
     pub compute: &'static str,
+    /// Host cores the engine ran on.
     pub host_cores: u32,
 }
 
 /// One host memory size's totals.
 #[derive(Debug, Clone)]
-pub(crate) struct SweepPoint {
+pub struct SweepPoint {
+    /// The size as given (e.g. `paper (164 MiB)`).
     pub host_memory: String,
+    /// The pool's bytes.
     pub bytes: u64,
+    /// Totals of each mode.
     pub totals: Vec<Totals>,
+    /// Total conv / total offload.
     pub total_offload: Option<f64>,
+    /// Total conv / total auto.
     pub total_auto: Option<f64>,
 }
 
 /// The sweep over host memory sizes as text.
-pub(crate) fn sweep_text(points: &[SweepPoint]) -> String {
+pub fn sweep_text(points: &[SweepPoint]) -> String {
     let mut out = vec![
         "host memory sweep (totals over the queries; YourSQL: less memory, higher speed-up):".to_string(),
         format!(
@@ -476,7 +513,7 @@ pub(crate) fn sweep_text(points: &[SweepPoint]) -> String {
 }
 
 /// The sweep as JSON.
-pub(crate) fn sweep_json(points: &[SweepPoint]) -> Json {
+pub fn sweep_json(points: &[SweepPoint]) -> Json {
     json!(points
         .iter()
         .map(|p| json!({
@@ -490,7 +527,7 @@ pub(crate) fn sweep_json(points: &[SweepPoint]) -> Json {
 }
 
 /// The JSON report.
-pub(crate) fn json(c: &Context, host_memory: &str, qs: &[QueryFigures], s: &Summary) -> Json {
+pub fn json(c: &Context, host_memory: &str, qs: &[QueryFigures], s: &Summary) -> Json {
     let (sf, profile, runs) = (c.sf, &c.profile, c.runs);
     let queries: Vec<Json> = qs
         .iter()

@@ -65,6 +65,21 @@ impl Device {
         Ok(Device::over(Arc::new(Remote::connect(socket.as_ref())?)))
     }
 
+    /// A device served by `ndp serve --listen ADDR:PORT --token-file FILE` on another host (or
+    /// this one), reached over TCP at `addr` (`HOST:PORT`) with the daemon's shared `token`. The
+    /// same API as [`Device::connect`]. A wrong token is [`Error::Daemon`] with kind
+    /// `Unauthorized`; a closed port, or a node that does not answer within 10 s, is
+    /// [`Error::Connect`] naming the address.
+    pub fn connect_tcp(addr: &str, token: &str) -> Result<Device> {
+        Device::connect_tcp_within(addr, token, crate::daemon::TCP_TIMEOUT)
+    }
+
+    /// [`Device::connect_tcp`], waiting at most `timeout` to connect and again at most
+    /// `timeout` for the daemon's welcome.
+    pub fn connect_tcp_within(addr: &str, token: &str, timeout: std::time::Duration) -> Result<Device> {
+        Ok(Device::over(Arc::new(Remote::connect_tcp(addr, token, timeout)?)))
+    }
+
     /// The status of the daemon this device is reached through (its sessions and the
     /// Applications it aborted after their host processes went away); an embedded device
     /// has none ([`Error::NotConnected`]).

@@ -17,19 +17,19 @@ pub enum Error {
     /// The command did not reach the device or its reply did not come back readable.
     #[error("the command to the device failed: {0}")]
     Transport(String),
-    /// The daemon's socket could not be reached.
-    #[error("cannot connect to `{socket}`: {source}; expected the socket of a running `ndp serve`")]
+    /// The daemon could not be reached.
+    #[error("cannot connect to `{endpoint}`: {source}; expected a running `ndp serve` there")]
     Connect {
-        /// The socket path.
-        socket: std::path::PathBuf,
+        /// The socket path, or `tcp://HOST:PORT`.
+        endpoint: String,
         /// Why.
         source: std::io::Error,
     },
     /// The daemon refused the session or a command, or closed the connection.
-    #[error("ndp serve at `{socket}`: {message}")]
+    #[error("ndp serve at `{endpoint}`: {message}")]
     Daemon {
-        /// The socket path.
-        socket: std::path::PathBuf,
+        /// The socket path, or `tcp://HOST:PORT`.
+        endpoint: String,
         /// The kind.
         kind: crate::daemon::WireErrorKind,
         /// The daemon's message.

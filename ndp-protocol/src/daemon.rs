@@ -20,6 +20,9 @@
 //!    [`ReplyBody::Closing`] (kind `Oversized` or `Malformed`), and the daemon closes that
 //!    connection; other sessions are untouched.
 //!
+//! Over TCP (`ndp serve --listen`), an [`Auth`] frame with the daemon's shared token comes
+//! before the hello; the rest is the same.
+//!
 //! ISC requests travel inside the NVMe commands exactly as on an embedded device
 //! ([`crate::isc`]), so the host API behaves the same over both; the host clock
 //! stays in the client.
@@ -55,6 +58,32 @@ impl Hello {
         Hello {
             magic: MAGIC,
             version: WIRE_VERSION,
+        }
+    }
+}
+
+/// The first bytes of a TCP client's [`Auth`].
+pub const AUTH_MAGIC: [u8; 4] = *b"NDPT";
+
+/// A TCP client's first frame, before its [`Hello`]: the shared secret the daemon was given
+/// (`ndp serve --listen ADDR:PORT --token-file FILE`). A wrong or missing token gets
+/// [`Welcome::Rejected`] (kind [`WireErrorKind::Unauthorized`]) and the connection closes;
+/// nothing else is read from it. Unix-socket clients send none: the socket's owner-only mode
+/// is their check.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Auth {
+    /// [`AUTH_MAGIC`].
+    pub magic: [u8; 4],
+    /// The token.
+    pub token: String,
+}
+
+impl Auth {
+    /// A TCP client's authentication with `token`.
+    pub fn new(token: impl Into<String>) -> Auth {
+        Auth {
+            magic: AUTH_MAGIC,
+            token: token.into(),
         }
     }
 }
@@ -195,6 +224,8 @@ pub enum WireErrorKind {
     /// A command the session may not send: queue management, a write to the device's
     /// metadata region, another session's Application or module; the message says which.
     Forbidden,
+    /// A TCP client without the daemon's token (or with a wrong one).
+    Unauthorized,
 }
 
 /// The daemon's sessions and what it cleaned up after closed ones.

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 
 use ndp_protocol::daemon::{
-    Cleanup, DaemonStatus, Hello, Reply, ReplyBody, Request, RequestBody, SessionInfo, Welcome,
+    Auth, Cleanup, DaemonStatus, Hello, Reply, ReplyBody, Request, RequestBody, SessionInfo, Welcome,
     WireCompletion, WireError, WireErrorKind,
 };
 use ndp_protocol::{
@@ -258,6 +258,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
     };
     vec![
         ("Hello", enc(&Hello::current())),
+        ("Auth", enc(&Auth::new("s3cret"))),
         (
             "Welcome::Accepted",
             enc(&Welcome::Accepted {

@@ -1,4 +1,5 @@
-//! [`Remote`]: the [`Transport`] to `ndp serve` behind [`crate::Device::connect`].
+//! [`Remote`]: the [`Transport`] to `ndp serve` behind [`crate::Device::connect`] (its Unix
+//! socket) and [`crate::Device::connect_tcp`] (its TCP listener, with the shared token first).
 //!
 //! Requests are multiplexed on one connection: a caller registers its request id, writes its
 //! frame under the writer lock and waits on its own channel; a reader thread hands each
@@ -6,11 +7,14 @@
 //! other thread up. If the connection fails, every waiter gets the reason.
 
 use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpStream, ToSocketAddrs};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
@@ -18,7 +22,7 @@ use sim_nvme::SimTime;
 use crate::error::{Error, Result};
 use crate::transport::Transport;
 use ndp_protocol::daemon::{
-    read_frame, write_frame, DaemonStatus, FrameError, Hello, Reply, ReplyBody, Request, RequestBody,
+    read_frame, write_frame, Auth, DaemonStatus, FrameError, Hello, Reply, ReplyBody, Request, RequestBody,
     Welcome, WireError, WireErrorKind,
 };
 
@@ -29,29 +33,143 @@ struct Pending {
     ended: Option<WireError>,
 }
 
+/// How long a TCP client waits to connect, and then for the daemon's welcome, before it gives
+/// up with an error naming the address (a node that never answers), unless told otherwise.
+pub const TCP_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The connection under a [`Remote`]: the daemon's Unix socket or its TCP listener.
+enum Stream {
+    Unix(UnixStream),
+    Tcp(TcpStream),
+}
+
+impl Stream {
+    fn try_clone(&self) -> std::io::Result<Stream> {
+        Ok(match self {
+            Stream::Unix(s) => Stream::Unix(s.try_clone()?),
+            Stream::Tcp(s) => Stream::Tcp(s.try_clone()?),
+        })
+    }
+
+    fn shutdown(&self) -> std::io::Result<()> {
+        match self {
+            Stream::Unix(s) => s.shutdown(Shutdown::Both),
+            Stream::Tcp(s) => s.shutdown(Shutdown::Both),
+        }
+    }
+
+    fn set_read_timeout(&self, t: Option<Duration>) -> std::io::Result<()> {
+        match self {
+            Stream::Unix(s) => s.set_read_timeout(t),
+            Stream::Tcp(s) => s.set_read_timeout(t),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Unix(s) => s.read(buf),
+            Stream::Tcp(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Stream::Unix(s) => s.write(buf),
+            Stream::Tcp(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Stream::Unix(s) => s.flush(),
+            Stream::Tcp(s) => s.flush(),
+        }
+    }
+}
+
 /// A connection to `ndp serve`.
 pub(crate) struct Remote {
-    socket: PathBuf,
-    writer: Mutex<UnixStream>,
+    /// The socket path or `tcp://ADDR`, for errors.
+    endpoint: String,
+    writer: Mutex<Stream>,
     next: AtomicU64,
     pending: Arc<Mutex<Pending>>,
     reader: Option<JoinHandle<()>>,
 }
 
 impl Remote {
-    /// Connects and says hello.
+    /// Connects to the Unix socket `socket` and says hello.
     pub(crate) fn connect(socket: &Path) -> Result<Remote> {
+        let endpoint = socket.display().to_string();
+        let stream = UnixStream::connect(socket).map_err(|source| Error::Connect {
+            endpoint: endpoint.clone(),
+            source,
+        })?;
+        Remote::hello(endpoint, Stream::Unix(stream), None, TCP_TIMEOUT)
+    }
+
+    /// Connects to `ndp serve --listen` at `addr` (`HOST:PORT`), gives it `token`, and says
+    /// hello; connecting and the welcome each wait at most `timeout`.
+    pub(crate) fn connect_tcp(addr: &str, token: &str, timeout: Duration) -> Result<Remote> {
+        let endpoint = format!("tcp://{addr}");
         let conn = |source| Error::Connect {
-            socket: socket.to_path_buf(),
+            endpoint: endpoint.clone(),
             source,
         };
-        let mut stream = UnixStream::connect(socket).map_err(conn)?;
-        let wire = |e: FrameError| daemon_error(socket, e.to_wire());
-        write_frame(&mut stream, &Hello::current()).map_err(wire)?;
-        let session = match read_frame::<Welcome>(&mut stream).map_err(wire)? {
-            Welcome::Accepted { session, .. } => session,
-            Welcome::Rejected(e) => return Err(daemon_error(socket, e)),
+        let mut last = None;
+        let mut stream = None;
+        for a in addr.to_socket_addrs().map_err(conn)? {
+            match TcpStream::connect_timeout(&a, timeout) {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        let stream = stream.ok_or_else(|| {
+            conn(last.unwrap_or_else(|| std::io::Error::other("the address resolves to nothing")))
+        })?;
+        stream.set_nodelay(true).map_err(conn)?;
+        Remote::hello(endpoint, Stream::Tcp(stream), Some(token), timeout)
+    }
+
+    /// Says hello on `stream` (after the token, over TCP), waits at most `timeout` for the
+    /// welcome, and starts the reader thread.
+    fn hello(endpoint: String, mut stream: Stream, token: Option<&str>, timeout: Duration) -> Result<Remote> {
+        let conn = |source| Error::Connect {
+            endpoint: endpoint.clone(),
+            source,
         };
+        let wire = |e: FrameError| daemon_error(&endpoint, e.to_wire());
+        if let Some(t) = token {
+            write_frame(&mut stream, &Auth::new(t)).map_err(wire)?;
+        }
+        write_frame(&mut stream, &Hello::current()).map_err(wire)?;
+        stream.set_read_timeout(Some(timeout)).map_err(conn)?;
+        let welcome = read_frame::<Welcome>(&mut stream).map_err(|e| match e {
+            FrameError::Io(io)
+                if matches!(
+                    io.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                conn(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no welcome from the daemon within {timeout:?}"),
+                ))
+            }
+            e => wire(e),
+        })?;
+        let session = match welcome {
+            Welcome::Accepted { session, .. } => session,
+            Welcome::Rejected(e) => return Err(daemon_error(&endpoint, e)),
+        };
+        stream.set_read_timeout(None).map_err(conn)?;
         let mut rd = stream.try_clone().map_err(conn)?;
         let pending = Arc::new(Mutex::new(Pending::default()));
         let p = Arc::clone(&pending);
@@ -59,9 +177,9 @@ impl Remote {
             .name("ndp-client-reader".into())
             .spawn(move || read_loop(&mut rd, &p))
             .map_err(conn)?;
-        tracing::debug!(socket = %socket.display(), session, "connected to the daemon");
+        tracing::debug!(endpoint = %endpoint, session, "connected to the daemon");
         Ok(Remote {
-            socket: socket.to_path_buf(),
+            endpoint,
             writer: Mutex::new(stream),
             next: AtomicU64::new(1),
             pending,
@@ -76,7 +194,7 @@ impl Remote {
         {
             let mut p = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             if let Some(e) = &p.ended {
-                return Err(daemon_error(&self.socket, e.clone()));
+                return Err(daemon_error(&self.endpoint, e.clone()));
             }
             p.waiting.insert(id, tx);
         }
@@ -102,7 +220,7 @@ impl Remote {
             let mut p = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
             p.waiting.remove(&id);
             let e = p.ended.clone().unwrap_or_else(|| e.to_wire());
-            return Err(daemon_error(&self.socket, e));
+            return Err(daemon_error(&self.endpoint, e));
         }
         rx.recv().map_err(|_| {
             let p = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
@@ -110,7 +228,7 @@ impl Remote {
                 kind: WireErrorKind::Malformed,
                 message: "the connection ended without a reply".into(),
             });
-            daemon_error(&self.socket, e)
+            daemon_error(&self.endpoint, e)
         })
     }
 
@@ -131,7 +249,7 @@ impl Transport for Remote {
         match self.request(RequestBody::Submit { cmd, at })? {
             ReplyBody::Completion(c) => Ok(c.into()),
             ReplyBody::Failed(e) if e.kind == WireErrorKind::Stopped => Err(Error::Stopped),
-            ReplyBody::Failed(e) | ReplyBody::Closing(e) => Err(daemon_error(&self.socket, e)),
+            ReplyBody::Failed(e) | ReplyBody::Closing(e) => Err(daemon_error(&self.endpoint, e)),
             other => Err(Error::Unexpected {
                 request: "Submit",
                 response: format!("{other:?}"),
@@ -147,7 +265,7 @@ impl Transport for Remote {
 impl Drop for Remote {
     fn drop(&mut self) {
         let w = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let _ = w.shutdown(std::net::Shutdown::Both);
+        let _ = w.shutdown();
         drop(w);
         if let Some(r) = self.reader.take() {
             let _ = r.join();
@@ -155,7 +273,7 @@ impl Drop for Remote {
     }
 }
 
-fn read_loop(rd: &mut UnixStream, pending: &Mutex<Pending>) {
+fn read_loop(rd: &mut Stream, pending: &Mutex<Pending>) {
     let ended = loop {
         match read_frame::<Reply>(rd) {
             Ok(Reply {
@@ -188,9 +306,9 @@ fn read_loop(rd: &mut UnixStream, pending: &Mutex<Pending>) {
     p.waiting.clear();
 }
 
-fn daemon_error(socket: &Path, e: WireError) -> Error {
+fn daemon_error(endpoint: &str, e: WireError) -> Error {
     Error::Daemon {
-        socket: socket.to_path_buf(),
+        endpoint: endpoint.to_owned(),
         kind: e.kind,
         message: e.message,
     }

@@ -6,7 +6,8 @@
 mod client;
 
 pub(crate) use client::Remote;
+pub use client::TCP_TIMEOUT;
 pub use ndp_protocol::daemon::{
-    Cleanup, DaemonStatus, Hello, Reply, ReplyBody, Request, RequestBody, SessionInfo, Welcome, WireError,
-    WireErrorKind, MAX_FRAME, WIRE_VERSION,
+    Auth, Cleanup, DaemonStatus, Hello, Reply, ReplyBody, Request, RequestBody, SessionInfo, Welcome,
+    WireError, WireErrorKind, MAX_FRAME, WIRE_VERSION,
 };

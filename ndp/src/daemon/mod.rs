@@ -10,6 +10,10 @@
 //! (nobody answers on it) is replaced, a live one is refused. What one client may hold of the
 //! daemon is bounded ([`Limits`]).
 //!
+//! `ndp serve --listen ADDR:PORT --token-file FILE` also listens on TCP, for hosts on other
+//! machines ([`host_sdk::Device::connect_tcp`]); a connection must give the shared token before
+//! anything else ([`TcpServe`]).
+//!
 //! `ndp serve` runs the device firmware, and every module it loads, in a child process that
 //! it supervises ([`supervise`]): a module that crashes or hangs takes down only that child,
 //! whose sessions are told why, and a new child serves the image again.
@@ -56,4 +60,4 @@ mod supervisor;
 
 pub use limits::Limits;
 pub use server::{Daemon, DaemonError, ServeConfig, FIRMWARE_STALLED_EXIT};
-pub use supervisor::{supervise, SuperviseConfig};
+pub use supervisor::{supervise, SuperviseConfig, TcpServe};

@@ -16,6 +16,12 @@
 //! flush like a real SSD after a power loss, and serves new connections with it.
 //!
 //! The supervisor itself runs no module code and loads nothing: only the relay and the watch.
+//!
+//! **Over TCP** (`--listen ADDR:PORT --token-file FILE`, [`TcpServe`]): a connection must first
+//! send an [`Auth`] frame with the shared token, within the hello timeout; the supervisor checks
+//! it (in constant time) before a single byte reaches the firmware, and refuses anything else
+//! with [`Welcome::Rejected`] (kind `Unauthorized`, or `Limit` when too many connections are
+//! still authenticating) and closes. An authenticated connection is relayed like a Unix one.
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
@@ -24,10 +30,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ndp_protocol::daemon::{
-    encode, frame_len, Hello, Reply, ReplyBody, Request, RequestBody, Welcome, WireError, WireErrorKind,
+    decode, encode, frame_len, Auth, Hello, Reply, ReplyBody, Request, RequestBody, Welcome, WireError,
+    WireErrorKind,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::UnixStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::watch;
 
 use super::server::{bind_owner_only, clear_stale};
@@ -42,6 +49,33 @@ pub struct SuperviseConfig {
     pub child: Vec<String>,
     /// Time the firmware has to answer an `Identify` before it is killed and restarted.
     pub liveness: Duration,
+    /// A TCP listener beside the socket, if any.
+    pub tcp: Option<TcpServe>,
+}
+
+/// `ndp serve --listen ADDR:PORT --token-file FILE`: where to listen and the shared secret
+/// (module docs).
+#[derive(Clone)]
+pub struct TcpServe {
+    /// Address and port (port 0: any free one; the line printed at start names it).
+    pub listen: std::net::SocketAddr,
+    /// The token every connection must send first (never empty).
+    pub token: String,
+    /// Time a connection has to send its token (the hello timeout).
+    pub auth_timeout: Duration,
+    /// Connections still authenticating at once; the next is refused (`Limit`).
+    pub max_authenticating: usize,
+}
+
+impl std::fmt::Debug for TcpServe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("TcpServe")
+            .field("listen", &self.listen)
+            .field("auth_timeout", &self.auth_timeout)
+            .field("max_authenticating", &self.max_authenticating)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A fresh owner-only (0700) directory under `$TMPDIR` for the child's socket, never an
@@ -154,7 +188,27 @@ pub fn supervise(config: SuperviseConfig) -> Result<(), DaemonError> {
         socket: first,
         ended: None,
     });
-    println!("ndp serve: listening on {}", config.socket.display());
+    let tcp = match &config.tcp {
+        Some(t) => {
+            let l = std::net::TcpListener::bind(t.listen).map_err(|e| {
+                DaemonError::Runtime(std::io::Error::new(
+                    e.kind(),
+                    format!("cannot listen on tcp://{}: {e}", t.listen),
+                ))
+            })?;
+            l.set_nonblocking(true).map_err(DaemonError::Runtime)?;
+            let at = l.local_addr().map_err(DaemonError::Runtime)?;
+            Some((l, at, t.clone()))
+        }
+        None => None,
+    };
+    match &tcp {
+        Some((_, at, _)) => println!(
+            "ndp serve: listening on {} and tcp://{at}",
+            config.socket.display()
+        ),
+        None => println!("ndp serve: listening on {}", config.socket.display()),
+    }
     let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = rt.spawn(watch_child(
         config.clone(),
@@ -165,6 +219,17 @@ pub fn supervise(config: SuperviseConfig) -> Result<(), DaemonError> {
     ));
     let result = rt.block_on(async {
         let listener = tokio::net::UnixListener::from_std(listener).map_err(DaemonError::Runtime)?;
+        let tcp = match tcp {
+            Some((l, _, t)) => Some((
+                tokio::net::TcpListener::from_std(l).map_err(DaemonError::Runtime)?,
+                Arc::new(t),
+                Arc::new(tokio::sync::Semaphore::new(0)),
+            )),
+            None => None,
+        };
+        if let Some((_, t, pending)) = &tcp {
+            pending.add_permits(t.max_authenticating.max(1));
+        }
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(DaemonError::Runtime)?;
         loop {
@@ -177,6 +242,18 @@ pub fn supervise(config: SuperviseConfig) -> Result<(), DaemonError> {
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                },
+                accepted = accept_tcp(tcp.as_ref().map(|t| &t.0)) => match accepted {
+                    Ok((stream, peer)) => {
+                        if let Some((_, t, pending)) = &tcp {
+                            let permit = Arc::clone(pending).try_acquire_owned().ok();
+                            tokio::spawn(serve_tcp(stream, peer, Arc::clone(t), permit, gen_rx.clone()));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "tcp accept failed");
                         tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 },
@@ -320,7 +397,10 @@ async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<Vec<u
 
 /// Relays one client to the current firmware child, frame by frame; if the child ends first,
 /// tells the client why.
-async fn relay(client: UnixStream, mut gen: watch::Receiver<Generation>) {
+async fn relay<S>(client: S, mut gen: watch::Receiver<Generation>)
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
     let (socket, number) = {
         let g = gen.borrow_and_update();
         (g.socket.clone(), g.number)
@@ -332,7 +412,7 @@ async fn relay(client: UnixStream, mut gen: watch::Receiver<Generation>) {
             return;
         }
     };
-    let (mut cr, mut cw) = client.into_split();
+    let (mut cr, mut cw) = tokio::io::split(client);
     let (mut ur, mut uw) = upstream.into_split();
     let client_done = std::sync::atomic::AtomicBool::new(false);
     let up = async {
@@ -414,4 +494,91 @@ async fn relay(client: UnixStream, mut gen: watch::Receiver<Generation>) {
         // The client finished sending: its replies may still come.
         _ = &mut up => down.await,
     }
+}
+
+/// The next TCP connection, or never when there is no TCP listener.
+async fn accept_tcp(
+    l: Option<&tokio::net::TcpListener>,
+) -> std::io::Result<(TcpStream, std::net::SocketAddr)> {
+    match l {
+        Some(l) => l.accept().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Whether `a` and `b` are equal, in time that depends on their lengths only.
+fn same_token(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Most bytes of an `Auth` frame.
+const MAX_AUTH: u32 = 4096;
+
+/// Checks a TCP connection's [`Auth`] (module docs), then relays it; refuses it otherwise.
+async fn serve_tcp(
+    mut stream: TcpStream,
+    peer: std::net::SocketAddr,
+    tcp: Arc<TcpServe>,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    gen: watch::Receiver<Generation>,
+) {
+    let _ = stream.set_nodelay(true);
+    let refusal = match &permit {
+        None => Some(WireError {
+            kind: WireErrorKind::Limit,
+            message: format!(
+                "{} connections are already authenticating; expected fewer at once",
+                tcp.max_authenticating
+            ),
+        }),
+        Some(_) => {
+            let auth = tokio::time::timeout(tcp.auth_timeout, async {
+                let mut header = [0u8; 4];
+                stream.read_exact(&mut header).await.ok()?;
+                let len = frame_len(header).ok()?;
+                if len > MAX_AUTH {
+                    return None;
+                }
+                let mut body = vec![0u8; len as usize];
+                stream.read_exact(&mut body).await.ok()?;
+                decode::<Auth>(&body).ok()
+            })
+            .await;
+            match auth {
+                Err(_) => Some(WireError {
+                    kind: WireErrorKind::Unauthorized,
+                    message: format!(
+                        "no token within {:?}; expected an `Auth` frame with the daemon's token first",
+                        tcp.auth_timeout
+                    ),
+                }),
+                Ok(Some(a))
+                    if a.magic == ndp_protocol::daemon::AUTH_MAGIC
+                        && same_token(a.token.as_bytes(), tcp.token.as_bytes()) =>
+                {
+                    None
+                }
+                Ok(Some(_)) => Some(WireError {
+                    kind: WireErrorKind::Unauthorized,
+                    message: "wrong token; expected the one in this daemon's --token-file".into(),
+                }),
+                Ok(None) => Some(WireError {
+                    kind: WireErrorKind::Unauthorized,
+                    message: "the first frame is not an `Auth` with a token; expected the daemon's token first (ndp serve --token-file)".into(),
+                }),
+            }
+        }
+    };
+    // The permit covers authentication only, not the session.
+    drop(permit);
+    if let Some(e) = refusal {
+        tracing::warn!(peer = %peer, error = %e, "refused a tcp connection");
+        if let Ok(bytes) = encode(&Welcome::Rejected(e)) {
+            let _ = stream.write_all(&bytes).await;
+        }
+        let _ = stream.shutdown().await;
+        return;
+    }
+    tracing::info!(peer = %peer, "tcp connection authenticated");
+    relay(stream, gen).await;
 }

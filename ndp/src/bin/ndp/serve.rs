@@ -1,12 +1,13 @@
-//! `ndp serve --image FILE --socket PATH [--profile NAME|FILE]`: serves one device image to
-//! many host processes over a Unix socket ([`ndp::daemon`]) until SIGINT or SIGTERM.
+//! `ndp serve --image FILE --socket PATH [--profile NAME|FILE] [--listen ADDR:PORT --token-file
+//! FILE]`: serves one device image to many host processes over a Unix socket, and over TCP to
+//! hosts that give the token ([`ndp::daemon`]), until SIGINT or SIGTERM.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
 use host_sdk::{DeviceProfile, RuntimeConfig};
-use ndp::daemon::{Daemon, Limits, ServeConfig, SuperviseConfig};
+use ndp::daemon::{Daemon, Limits, ServeConfig, SuperviseConfig, TcpServe};
 
 /// Arguments of `ndp serve`.
 #[derive(Args)]
@@ -51,6 +52,45 @@ pub struct ServeArgs {
     /// Bytes of one request frame; a longer one closes the session.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_request_bytes)]
     max_request_bytes: u32,
+    /// Also listen on TCP at ADDR:PORT (e.g. 0.0.0.0:7420; port 0: any free port, printed at
+    /// start), for hosts on other machines; needs --token-file.
+    #[arg(long, value_name = "ADDR:PORT", requires = "token_file")]
+    listen: Option<std::net::SocketAddr>,
+    /// The shared secret TCP clients must give first: the file's text without its trailing
+    /// newline; the file must not be readable by group or others (chmod 600).
+    #[arg(long, value_name = "FILE", requires = "listen")]
+    token_file: Option<PathBuf>,
+}
+
+/// The token in `path`, checked: owner-only, UTF-8, not empty.
+fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("reading the token file {}", path.display()))?;
+    let mode = meta.permissions().mode();
+    if mode & 0o077 != 0 {
+        anyhow::bail!(
+            "the token file {} is readable by group or others (mode {:o}); expected mode 600 (chmod 600 {})",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        );
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading the token file {}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(
+            "the token file {} is not UTF-8 text; expected a text token",
+            path.display()
+        )
+    })?;
+    let token = text.trim_end_matches(['\n', '\r']).to_owned();
+    if token.trim().is_empty() {
+        anyhow::bail!(
+            "the token file {} is empty; expected a secret token",
+            path.display()
+        );
+    }
+    Ok(token)
 }
 
 fn seconds(flag: &str, v: f64) -> anyhow::Result<std::time::Duration> {
@@ -87,7 +127,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         max_request_bytes: args.max_request_bytes.max(1),
     };
+    if args.in_process && args.listen.is_some() {
+        anyhow::bail!("--listen needs the supervised daemon; expected it without --in-process");
+    }
     if !args.in_process {
+        let tcp = match (&args.listen, &args.token_file) {
+            (Some(listen), Some(file)) => Some(TcpServe {
+                listen: *listen,
+                token: read_token(file)?,
+                auth_timeout: limits.hello_timeout,
+                max_authenticating: args.max_sessions,
+            }),
+            _ => None,
+        };
         let liveness = seconds("firmware-timeout", args.firmware_timeout)?;
         // Fail early on a bad profile, in this process, with the usual error (limits are checked
         // above; a bad image is reported by the firmware child, on stderr, before it listens).
@@ -120,6 +172,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             socket: args.socket.clone(),
             child,
             liveness,
+            tcp,
         })?;
         return Ok(());
     }

@@ -1,0 +1,205 @@
+//! `ndp serve --listen 127.0.0.1:0 --token-file FILE`: the host API over TCP with the right
+//! token (wordcount and files, as over the Unix socket); a wrong token, no token, a closed port
+//! and a node that never answers give clear errors within a bounded time; a token file others
+//! can read is refused at start.
+
+#[path = "../../host-sdk/tests/suite/mod.rs"]
+mod suite;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use host_sdk::daemon::WireErrorKind;
+use host_sdk::{Device, Error};
+use ndp_protocol::daemon::{self as wire, Hello, Welcome};
+
+const TOKEN: &str = "correct horse battery staple";
+
+/// `ndp serve` on a tiny image with a TCP listener on a free loopback port; stopped on drop.
+struct Served {
+    child: Child,
+    addr: String,
+    _tmp: tempfile::TempDir,
+}
+
+fn token_file(dir: &Path, mode: u32) -> std::path::PathBuf {
+    let path = dir.join("token");
+    std::fs::write(&path, format!("{TOKEN}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    path
+}
+
+fn serve_cmd(dir: &Path, token: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ndp"));
+    c.arg("serve")
+        .arg("--image")
+        .arg(dir.join("dev.img"))
+        .arg("--socket")
+        .arg(dir.join("ndp.sock"))
+        .args([
+            "--profile",
+            "tiny",
+            "--listen",
+            "127.0.0.1:0",
+            "--hello-timeout",
+            "2",
+        ])
+        .arg("--token-file")
+        .arg(token)
+        .env("TMPDIR", dir);
+    c
+}
+
+impl Served {
+    fn start() -> Served {
+        let tmp = tempfile::tempdir().unwrap();
+        let token = token_file(tmp.path(), 0o600);
+        let mut child = serve_cmd(tmp.path(), &token)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("ndp serve starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .rsplit_once("tcp://")
+            .unwrap_or_else(|| panic!("no tcp address in {line:?}"))
+            .1
+            .to_owned();
+        Served {
+            child,
+            addr,
+            _tmp: tmp,
+        }
+    }
+}
+
+impl Drop for Served {
+    /// SIGTERM: the daemon stops its firmware child and itself.
+    fn drop(&mut self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on our own child's pid (not yet reaped, so not reused) has no
+        // memory effects.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_host_api_works_over_tcp_with_the_token() {
+    let s = Served::start();
+    let dev = Device::connect_tcp(&s.addr, TOKEN).expect("connects over tcp");
+    suite::files_round_trip(&dev);
+    suite::wordcount_matches_baseline(&dev);
+    assert_eq!(dev.daemon_status().unwrap().sessions.len(), 1);
+}
+
+#[test]
+fn a_wrong_or_missing_token_is_refused_and_nothing_is_served() {
+    let s = Served::start();
+    let t = Instant::now();
+    match Device::connect_tcp(&s.addr, "guess") {
+        Err(Error::Daemon {
+            kind,
+            message,
+            endpoint,
+        }) => {
+            assert_eq!(kind, WireErrorKind::Unauthorized);
+            assert!(message.contains("wrong token"), "{message}");
+            assert!(endpoint.contains(&s.addr), "{endpoint}");
+        }
+        Err(e) => panic!("expected Unauthorized, got {e}"),
+        Ok(_) => panic!("a wrong token was accepted"),
+    }
+    assert!(t.elapsed() < Duration::from_secs(5));
+
+    // A plain hello with no token first: refused, and no session was opened.
+    let mut c = std::net::TcpStream::connect(&s.addr).unwrap();
+    wire::write_frame(&mut c, &Hello::current()).unwrap();
+    match wire::read_frame::<Welcome>(&mut c).unwrap() {
+        Welcome::Rejected(e) => assert_eq!(e.kind, WireErrorKind::Unauthorized, "{e}"),
+        other => panic!("a hello without a token was answered {other:?}"),
+    }
+    // Silence: closed after the hello timeout (2 s), with a reason.
+    let mut c = std::net::TcpStream::connect(&s.addr).unwrap();
+    let t = Instant::now();
+    match wire::read_frame::<Welcome>(&mut c).unwrap() {
+        Welcome::Rejected(e) => assert!(e.message.contains("no token"), "{e}"),
+        other => panic!("a silent connection was answered {other:?}"),
+    }
+    assert!(t.elapsed() < Duration::from_secs(10));
+    // Garbage: refused too.
+    let mut c = std::net::TcpStream::connect(&s.addr).unwrap();
+    c.write_all(b"GET / HTTP/1.1\r\n\r\n").unwrap();
+    let mut rest = Vec::new();
+    let _ = c.read_to_end(&mut rest);
+    let dev = Device::connect_tcp(&s.addr, TOKEN).unwrap();
+    assert_eq!(
+        dev.daemon_status().unwrap().sessions.len(),
+        1,
+        "only this session is open"
+    );
+}
+
+#[test]
+fn a_closed_port_and_a_silent_node_fail_within_bounded_time() {
+    // A port nobody listens on.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap().to_string();
+    drop(free);
+    let t = Instant::now();
+    match Device::connect_tcp(&addr, TOKEN) {
+        Err(Error::Connect { endpoint, .. }) => assert!(endpoint.contains(&addr)),
+        Err(e) => panic!("expected a connect error, got {e}"),
+        Ok(_) => panic!("connected to a closed port"),
+    }
+    assert!(t.elapsed() < Duration::from_secs(5));
+    // A node that accepts connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = silent.local_addr().unwrap().to_string();
+    let t = Instant::now();
+    match Device::connect_tcp_within(&addr, TOKEN, Duration::from_secs(1)) {
+        Err(e @ Error::Connect { .. }) => {
+            assert!(e.to_string().contains("no welcome"), "{e}");
+            assert!(e.to_string().contains(&addr), "{e}");
+        }
+        Err(e) => panic!("expected a connect error, got {e}"),
+        Ok(_) => panic!("a silent node gave a session"),
+    }
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    drop(silent);
+}
+
+#[test]
+fn a_token_file_others_can_read_is_refused_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let token = token_file(tmp.path(), 0o644);
+    let out = serve_cmd(tmp.path(), &token).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("readable by group or others") && err.contains("chmod 600"),
+        "{err}"
+    );
+    // --listen without a token file is a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_ndp"))
+        .args([
+            "serve",
+            "--image",
+            "x.img",
+            "--socket",
+            "x.sock",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--token-file"));
+}

@@ -174,6 +174,10 @@ const CHECKS: &[(&str, Check)] = &[
         a_hanging_module_is_stopped_and_the_firmware_restarted,
     ),
     (
+        "a_module_cannot_escape_the_firmware_filter",
+        a_module_cannot_escape_the_firmware_filter,
+    ),
+    (
         "unread_replies_keep_the_daemon_bounded",
         unread_replies_keep_the_daemon_bounded,
     ),
@@ -557,6 +561,29 @@ fn a_hanging_module_is_stopped_and_the_firmware_restarted(s: &mut Served) {
     assert!(err.contains("without yielding"), "{err}");
     assert!(t.elapsed() < Duration::from_secs(30), "took {:?}", t.elapsed());
     served_again_within(s, Duration::from_secs(10));
+}
+
+/// A module's attempts at what the firmware's system-call filter refuses (programs, processes,
+/// network, signals to others, tracing) all fail with EPERM under `ndp serve`, and the daemon
+/// keeps serving; the same module on an embedded device (no filter) gets each call's own answer,
+/// so the check can tell.
+fn a_module_cannot_escape_the_firmware_filter(s: &mut Served) {
+    let under = run_testkit_to_failure(&s.device(), "escape");
+    for probe in ["execve", "clone", "socket(AF_INET)", "kill(parent)", "ptrace"] {
+        let got = under
+            .split(&format!("{probe}: "))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {probe} in {under}"));
+        assert!(
+            got.starts_with("Operation not permitted (os error 1)"),
+            "{probe}: {under}"
+        );
+    }
+    let embedded = Device::embedded(host_sdk::DeviceProfile::tiny(), host_sdk::ImageSpec::Memory).unwrap();
+    let free = run_testkit_to_failure(&embedded, "escape");
+    assert!(free.contains("execve: No such file or directory"), "{free}");
+    assert!(free.contains("clone: Invalid argument"), "{free}");
+    suite::still_serving(&s.device(), 3);
 }
 
 /// The firmware child of `ndp serve` (the process that holds the sessions' state).

@@ -16,7 +16,8 @@
 //!
 //! `ndp serve` runs the device firmware, and every module it loads, in a child process that
 //! it supervises ([`supervise`]): a module that crashes or hangs takes down only that child,
-//! whose sessions are told why, and a new child serves the image again.
+//! whose sessions are told why, and a new child serves the image again. The child runs under a
+//! system-call filter ([`confine`]): no programs, processes, network or other processes.
 //!
 //! # In process
 //!
@@ -54,10 +55,12 @@
 //! ```
 
 mod limits;
+mod sandbox;
 mod server;
 mod session;
 mod supervisor;
 
 pub use limits::Limits;
+pub use sandbox::confine;
 pub use server::{Daemon, DaemonError, ServeConfig, FIRMWARE_STALLED_EXIT};
 pub use supervisor::{supervise, SuperviseConfig, TcpServe};

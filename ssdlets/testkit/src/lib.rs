@@ -233,6 +233,57 @@ impl Ssdlet for Spin {
     }
 }
 
+/// What one probe of [`Escape`] got: `ok`, or the error number and its text.
+fn probe_result(r: libc::c_long) -> String {
+    if r >= 0 {
+        "ok".to_owned()
+    } else {
+        std::io::Error::last_os_error().to_string()
+    }
+}
+
+/// Tries, through raw system calls (the import lint allows `syscall`), what `ndp serve`'s
+/// firmware filter refuses, each in a harmless form: `execve` of a missing program (`ENOENT`
+/// when allowed), `clone` with invalid flags (`EINVAL`), an `AF_INET` socket (closed at once),
+/// signal 0 to the parent, `ptrace` of a missing pid (`ESRCH`). Always fails, with what each
+/// probe got, so a test reads it from the error.
+pub struct Escape;
+impl Ssdlet for Escape {
+    type Args = ();
+    type Inputs = ();
+    type Outputs = ();
+    fn run(_: &Context, (): (), (): (), (): ()) -> Result<(), SsdletError> {
+        let program = c"/nonexistent/ndp-escape-probe";
+        let argv = [program.as_ptr(), std::ptr::null()];
+        let envp = [std::ptr::null::<libc::c_char>()];
+        // SAFETY: execve with a valid NUL-terminated path and NULL-terminated argv/envp; the
+        // path does not exist, so it returns instead of replacing the process.
+        let execve =
+            unsafe { libc::syscall(libc::SYS_execve, program.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+        let execve = probe_result(execve);
+        // SAFETY: clone with CLONE_SIGHAND but not CLONE_VM is invalid (EINVAL), so no process
+        // or thread is created.
+        let clone =
+            unsafe { libc::syscall(libc::SYS_clone, libc::CLONE_SIGHAND as libc::c_ulong, 0, 0, 0, 0) };
+        let clone = probe_result(clone);
+        // SAFETY: socket(2) takes no pointers; a descriptor it returns is closed at once.
+        let fd = unsafe { libc::syscall(libc::SYS_socket, libc::AF_INET, libc::SOCK_STREAM, 0) };
+        let socket = probe_result(fd);
+        if fd >= 0 {
+            // SAFETY: closes the descriptor socket(2) just returned, owned by nobody else.
+            unsafe { libc::close(fd as libc::c_int) };
+        }
+        // SAFETY: signal 0 only checks permission; getppid has no arguments.
+        let kill = probe_result(unsafe { libc::syscall(libc::SYS_kill, libc::getppid(), 0) });
+        // SAFETY: PTRACE_ATTACH to a pid that cannot exist (above the kernel's limit) fails.
+        let ptrace =
+            probe_result(unsafe { libc::syscall(libc::SYS_ptrace, libc::PTRACE_ATTACH, 0x3fff_ffff, 0, 0) });
+        Err(SsdletError::msg(format!(
+            "escape probes: execve: {execve}; clone: {clone}; socket(AF_INET): {socket}; kill(parent): {kill}; ptrace: {ptrace}"
+        )))
+    }
+}
+
 /// Yields forever.
 pub struct Endless;
 impl Ssdlet for Endless {
@@ -351,6 +402,7 @@ ssdlet_sdk::register_module! {
         "endless" => Endless,
         "crash" => Crash,
         "spin" => Spin,
+        "escape" => Escape,
         "recurse" => Recurse,
         "scan" => Scan,
         "blobs" => Blobs,

@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// `ndp serve` uses it for its own firmware child.
     #[arg(long, hide = true)]
     in_process: bool,
+    /// With --in-process: install the firmware's system-call filter once listening
+    /// (`ndp::daemon::confine`). `ndp serve` gives it to its firmware child.
+    #[arg(long, hide = true, requires = "in_process")]
+    confine: bool,
     /// Seconds a session with nothing outstanding may stay silent before it is closed.
     #[arg(long, value_name = "SECONDS", default_value_t = Limits::default().idle_timeout.as_secs_f64())]
     idle_timeout: f64,
@@ -145,7 +149,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         // above; a bad image is reported by the firmware child, on stderr, before it listens).
         DeviceProfile::load_with(&args.profile, &args.set).context("loading the device profile")?;
         let exe = std::env::current_exe().context("finding the ndp program for the firmware child")?;
-        let mut child = vec![exe.display().to_string(), "serve".into(), "--in-process".into()];
+        let mut child = vec![
+            exe.display().to_string(),
+            "serve".into(),
+            "--in-process".into(),
+            "--confine".into(),
+        ];
         let image = args.image.display().to_string();
         child.extend([
             "--image".to_string(),
@@ -191,6 +200,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         profile = %args.profile,
         "listening"
     );
+    if args.confine {
+        ndp::daemon::confine()?;
+        tracing::info!("system-call filter installed");
+    }
     println!("ndp serve: listening on {}", args.socket.display());
     daemon.run()?;
     Ok(())

@@ -1,7 +1,7 @@
 //! `ndp serve --listen 127.0.0.1:0 --token-file FILE`: the host API over TCP with the right
 //! token (wordcount and files, as over the Unix socket); a wrong token, no token, a closed port
 //! and a node that never answers give clear errors within a bounded time; a token file others
-//! can read is refused at start.
+//! can read is refused at start; the firmware child stops when its supervisor is killed.
 
 #[path = "../../host-sdk/tests/suite/mod.rs"]
 mod suite;
@@ -83,6 +83,9 @@ impl Served {
 impl Drop for Served {
     /// SIGTERM: the daemon stops its firmware child and itself.
     fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(None)) {
+            return; // already reaped
+        }
         let pid = libc::pid_t::try_from(self.child.id()).unwrap();
         // SAFETY: kill(2) on our own child's pid (not yet reaped, so not reused) has no
         // memory effects.
@@ -202,4 +205,37 @@ fn a_token_file_others_can_read_is_refused_at_start() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--token-file"));
+}
+
+/// A firmware child whose supervisor is killed outright stops by itself (it does not keep
+/// serving a socket nobody relays to).
+#[test]
+fn the_firmware_stops_when_its_supervisor_is_killed() {
+    let mut s = Served::start();
+    let sup = s.child.id();
+    let firmware: u32 = std::fs::read_dir(format!("/proc/{sup}/task"))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
+        .flat_map(|c| {
+            c.split_whitespace()
+                .filter_map(|p| p.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .next()
+        .expect("ndp serve has a firmware child");
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    let t = Instant::now();
+    let running = || {
+        std::fs::read_to_string(format!("/proc/{firmware}/stat"))
+            .is_ok_and(|st| !st.split_whitespace().nth(2).is_some_and(|state| state == "Z"))
+    };
+    while running() && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !running(),
+        "the firmware child {firmware} still runs {:?} after its supervisor died",
+        t.elapsed()
+    );
 }

@@ -62,5 +62,5 @@ mod supervisor;
 
 pub use limits::Limits;
 pub use sandbox::confine;
-pub use server::{Daemon, DaemonError, ServeConfig, FIRMWARE_STALLED_EXIT};
+pub use server::{orphaned, terminated, Daemon, DaemonError, ServeConfig, FIRMWARE_STALLED_EXIT};
 pub use supervisor::{supervise, SuperviseConfig, TcpServe};

@@ -160,21 +160,7 @@ impl Daemon {
 
     /// Serves until SIGINT or SIGTERM, then removes the socket.
     pub fn run(self) -> Result<(), DaemonError> {
-        self.run_until(async {
-            let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
-            match term {
-                Ok(mut term) => {
-                    tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = term.recv() => {}
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "no SIGTERM handler; stop with SIGINT");
-                    let _ = tokio::signal::ctrl_c().await;
-                }
-            }
-        })
+        self.run_until(terminated())
     }
 
     /// Serves until `shutdown` completes, then removes the socket.
@@ -376,6 +362,32 @@ async fn write_loop(mut wr: OwnedWriteHalf, mut rx: mpsc::UnboundedReceiver<Out>
             let _ = wr.shutdown().await;
             return;
         }
+    }
+}
+
+/// Completes on SIGINT or SIGTERM (what [`Daemon::run`] waits for).
+pub async fn terminated() {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    match term {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no SIGTERM handler; stop with SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// Completes once this process's parent has gone (it is re-parented): a firmware child whose
+/// supervisor was killed stops cleanly instead of serving a socket nobody relays to.
+pub async fn orphaned() {
+    let parent = std::os::unix::process::parent_id();
+    while std::os::unix::process::parent_id() == parent {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
 

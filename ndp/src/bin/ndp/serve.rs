@@ -47,7 +47,8 @@ pub struct ServeArgs {
     #[arg(long, hide = true)]
     in_process: bool,
     /// With --in-process: install the firmware's system-call filter once listening
-    /// (`ndp::daemon::confine`). `ndp serve` gives it to its firmware child.
+    /// (`ndp::daemon::confine`), and stop when the parent process is gone. `ndp serve` gives it
+    /// to its firmware child.
     #[arg(long, hide = true, requires = "in_process")]
     confine: bool,
     /// Seconds a session with nothing outstanding may stay silent before it is closed.
@@ -201,10 +202,20 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         "listening"
     );
     if args.confine {
+        // `ndp serve`'s firmware child: filtered (before it says it listens, so a kernel
+        // without seccomp fails the start), and it stops with its supervisor.
         ndp::daemon::confine()?;
         tracing::info!("system-call filter installed");
+        println!("ndp serve: listening on {}", args.socket.display());
+        daemon.run_until(async {
+            tokio::select! {
+                _ = ndp::daemon::terminated() => {}
+                _ = ndp::daemon::orphaned() => tracing::warn!("the supervisor is gone; stopping"),
+            }
+        })?;
+    } else {
+        println!("ndp serve: listening on {}", args.socket.display());
+        daemon.run()?;
     }
-    println!("ndp serve: listening on {}", args.socket.display());
-    daemon.run()?;
     Ok(())
 }

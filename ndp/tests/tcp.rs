@@ -228,7 +228,7 @@ fn the_firmware_stops_when_its_supervisor_is_killed() {
     let t = Instant::now();
     let running = || {
         std::fs::read_to_string(format!("/proc/{firmware}/stat"))
-            .is_ok_and(|st| !st.split_whitespace().nth(2).is_some_and(|state| state == "Z"))
+            .is_ok_and(|st| st.split_whitespace().nth(2).is_none_or(|state| state != "Z"))
     };
     while running() && t.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(50));

@@ -274,6 +274,13 @@ fn every_isc_command_goes_through_the_vendor_path() {
     let a4 = h.app("aborted");
     let e = h.spawn(a4, m, "echo", vec![]);
     let _tx = h.sender(e, "in");
+    // Every port must be connected: `start` refuses, naming the loose one.
+    let loose = h.refused(IscRequest::Start { app: a4 }, ErrorKind::State);
+    assert!(
+        loose.contains("`echo.out` (output) connected to nothing"),
+        "{loose}"
+    );
+    let _rx = h.receiver(e, "out");
     h.ok(IscRequest::Start { app: a4 });
     assert_eq!(h.ok(IscRequest::Abort { app: a4 }), IscResponse::Done);
     let msg = h.refused(

@@ -68,8 +68,14 @@ fn put_to_a_closed_port_gives_the_value_back() {
         panic!("{:?}", d.outcome(p))
     };
     assert!(message.contains("pong closed after 0 round trips"), "{message}");
-    // `count` with its output unconnected: put returns Closed(v), which `?` turns into an error.
-    let c = d.spawn(&m.ssdlet("count").unwrap(), &[ArgValue::U64(3)]).unwrap();
+    // `count` into a `ping` that asks for nothing: once that has finished, its input is gone and
+    // put returns Closed(v), which `?` turns into an error.
+    let c = d
+        .spawn(&m.ssdlet("count").unwrap(), &[ArgValue::U64(1000)])
+        .unwrap();
+    let q = d.spawn(&m.ssdlet("ping").unwrap(), &[ArgValue::U64(0)]).unwrap();
+    d.connect(c, "out", q, "pong").unwrap();
+    d.sink(q, "ping").unwrap();
     d.run().unwrap();
     let Some(Err(SsdletError::Failed { message, .. })) = d.outcome(c) else {
         panic!("{:?}", d.outcome(c))
@@ -182,6 +188,7 @@ fn a_stack_overflow_is_an_error_and_poisons_only_that_module() {
     let r = d
         .spawn(&m.ssdlet("recurse").unwrap(), &[ArgValue::U64(1_000_000)])
         .unwrap();
+    d.sink(r, "out").unwrap();
     d.run().unwrap();
     let err = d.outcome(r).unwrap().clone().unwrap_err();
     assert!(
@@ -209,6 +216,7 @@ fn a_stack_overflow_is_an_error_and_poisons_only_that_module() {
     let r3 = d
         .spawn(&fresh.ssdlet("recurse").unwrap(), &[ArgValue::U64(1_000_000)])
         .unwrap();
+    d.sink(r3, "out").unwrap();
     d.run().unwrap();
     assert!(matches!(
         d.outcome(r3),

@@ -54,7 +54,9 @@ fn runtime_kind(e: &RuntimeError) -> ErrorKind {
         | E::NoSuchCore { .. }
         | E::Namespace(NamespaceError::NotFound(_)) => ErrorKind::NotFound,
         E::Namespace(_) => ErrorKind::File,
-        E::AlreadyStarted { .. } | E::HostSenderClosed(_) | E::PortInUse { .. } => ErrorKind::State,
+        E::AlreadyStarted { .. } | E::HostSenderClosed(_) | E::PortInUse { .. } | E::Unconnected { .. } => {
+            ErrorKind::State
+        }
         E::PortType(_) => ErrorKind::PortType,
         E::AppFailed { .. } => ErrorKind::AppFailed,
         E::WaitingForHost { .. } | E::WaitingForApps { .. } => ErrorKind::WaitingForHost,

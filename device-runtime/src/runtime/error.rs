@@ -145,6 +145,15 @@ pub enum RuntimeError {
     /// An instance id this runtime does not know.
     #[error("no SSDlet instance {0:?} on this runtime")]
     NoSuchInstance(InstanceId),
+    /// `start` found ports connected to nothing; every port must be connected (to an SSDlet or
+    /// the host) before an Application starts.
+    #[error("application `{app}` cannot start: {ports} connected to nothing; expected every port connected (to an SSDlet, or to the host with connect_to / connect_from)")]
+    Unconnected {
+        /// The Application's name.
+        app: String,
+        /// The ports, as "`ssdlet.port` (output), ...".
+        ports: String,
+    },
     /// The application has started: its graph can no longer change.
     #[error("application {app:?} has already started; {what} must happen before `start`")]
     AlreadyStarted {

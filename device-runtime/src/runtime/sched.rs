@@ -39,11 +39,34 @@ use crate::trap::TrapKind;
 use crate::world::Slot;
 
 impl Runtime {
-    /// Starts `app` at the host's clock: its instances become runnable.
+    /// Starts `app` at the host's clock: its instances become runnable. Refused, naming them,
+    /// while a port of its SSDlets is connected to nothing.
     pub fn start(&mut self, app: AppId) -> Result<(), RuntimeError> {
         let a = self.app(app)?;
         if a.state != AppState::Building {
             return Err(RuntimeError::AlreadyStarted { app, what: "start" });
+        }
+        let mut loose = Vec::new();
+        for &slot in &a.slots {
+            let inst = &self.instances[slot];
+            let meta = inst.ssdlet.meta();
+            let st = &inst.state;
+            for (dir, ports, chans) in [
+                ("input", &meta.inputs, &st.inputs),
+                ("output", &meta.outputs, &st.outputs),
+            ] {
+                for (p, ch) in ports.iter().zip(chans.iter()) {
+                    if ch.is_none() {
+                        loose.push(format!("`{}.{}` ({dir})", st.ssdlet, p.name));
+                    }
+                }
+            }
+        }
+        if !loose.is_empty() {
+            return Err(RuntimeError::Unconnected {
+                app: a.name.clone(),
+                ports: loose.join(", "),
+            });
         }
         let now = self.host_now;
         let a = &mut self.apps[app.0];

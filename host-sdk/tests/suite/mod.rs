@@ -146,6 +146,22 @@ pub fn bad_input_typed_errors(dev: &Device) {
     }
     still_serving(dev, 10);
 
+    // A port connected to nothing: `start` refuses, naming it once; connected, it starts.
+    let loose = Application::new(dev);
+    let c = loose.ssdlet(&m, "count", (3u64,)).unwrap();
+    let e = loose.start().unwrap_err();
+    assert_eq!(e.kind(), Some(ErrorKind::State), "{e}");
+    let text = e.to_string();
+    assert_eq!(
+        text.matches("`count.out` (output) connected to nothing").count(),
+        1,
+        "{text}"
+    );
+    let mut rx = loose.connect_to::<u64>(c.out(0)).unwrap();
+    loose.start().unwrap();
+    assert_eq!(std::iter::from_fn(|| rx.get()).collect::<Vec<_>>(), vec![0, 1, 2]);
+    loose.wait().unwrap();
+
     // Unknown SSDlet id: the device's message lists the ids.
     match app.ssdlet(&m, "no_such_ssdlet", ()) {
         Err(e @ Error::UnknownSsdlet { .. }) => {

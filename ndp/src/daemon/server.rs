@@ -382,12 +382,15 @@ pub async fn terminated() {
     }
 }
 
-/// Completes once this process's parent has gone (it is re-parented): a firmware child whose
-/// supervisor was killed stops cleanly instead of serving a socket nobody relays to.
-pub async fn orphaned() {
+/// Completes once this process's parent, as it is when this is called (not when first
+/// polled), has gone (the process is re-parented): a firmware child whose supervisor was killed
+/// stops cleanly instead of serving a socket nobody relays to.
+pub fn orphaned() -> impl Future<Output = ()> {
     let parent = std::os::unix::process::parent_id();
-    while std::os::unix::process::parent_id() == parent {
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    async move {
+        while std::os::unix::process::parent_id() == parent {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
     }
 }
 

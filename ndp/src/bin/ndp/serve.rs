@@ -203,14 +203,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     if args.confine {
         // `ndp serve`'s firmware child: filtered (before it says it listens, so a kernel
-        // without seccomp fails the start), and it stops with its supervisor.
+        // without seccomp fails the start), and it stops with its supervisor (whose pid is
+        // taken now, while it surely waits for the line below).
+        let orphaned = ndp::daemon::orphaned();
         ndp::daemon::confine()?;
         tracing::info!("system-call filter installed");
         println!("ndp serve: listening on {}", args.socket.display());
         daemon.run_until(async {
             tokio::select! {
                 _ = ndp::daemon::terminated() => {}
-                _ = ndp::daemon::orphaned() => tracing::warn!("the supervisor is gone; stopping"),
+                _ = orphaned => tracing::warn!("the supervisor is gone; stopping"),
             }
         })?;
     } else {

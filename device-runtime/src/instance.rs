@@ -99,6 +99,8 @@ pub(crate) struct AppAccount {
     pub(crate) budget: u64,
     /// Device counters attributed to this application's operations.
     pub(crate) io: Cell<IoCounters>,
+    /// What its SSDlets logged.
+    pub(crate) logs: RefCell<crate::logbook::LogBook>,
 }
 
 /// Device work attributed to one application.

@@ -43,6 +43,7 @@ mod fileio;
 mod instance;
 pub mod isc;
 pub mod loader;
+mod logbook;
 pub mod namespace;
 pub mod porttype;
 pub mod runtime;

@@ -568,8 +568,9 @@ unsafe extern "C" fn log(ctx: *mut InstanceCtx, level: LogLevel, msg: *const u8,
         ssdlet: st.ssdlet.clone(),
         level,
         text: text(msg, len),
+        at: st.clock.get(),
     };
-    if let Ok(mut logs) = st.world.logs.try_borrow_mut() {
+    if let Ok(mut logs) = st.account.logs.try_borrow_mut() {
         logs.push(line);
     }
 }

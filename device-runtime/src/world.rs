@@ -148,6 +148,8 @@ pub struct LogLine {
     pub level: LogLevel,
     /// The text.
     pub text: String,
+    /// The instance's simulated clock when it logged.
+    pub at: SimTime,
 }
 
 /// Where a file's bytes live.
@@ -189,7 +191,6 @@ pub(crate) struct World {
     pub(crate) channels: RefCell<Vec<Channel>>,
     pub(crate) files: RefCell<Vec<FileBacking>>,
     pub(crate) matcher: MatcherLimits,
-    pub(crate) logs: RefCell<Vec<LogLine>>,
     // INVARIANT(firmware-owns-controller): the world shares the drive; the firmware owns the
     // controller in front of it
     /// The simulated drive, shared with the NVMe controller that the firmware owns. Services

@@ -14,6 +14,7 @@ use crate::arg::{Arg, IntoArgs};
 use crate::device::{unexpected, Device};
 use crate::error::{Error, Result};
 use crate::files::not_found;
+use crate::logs::{LogBatch, LogLevel, LogLine};
 use crate::module::Module;
 use crate::port::{HostReceiver, HostSender};
 use crate::ssdlet::{InPort, OutPort, SsdletInstance};
@@ -235,6 +236,42 @@ impl Application {
         let req = IscRequest::Report { app: self.id()? };
         match self.device.call(&req)? {
             IscResponse::Report(r) => Ok(r),
+            r => Err(unexpected(&req, &r)),
+        }
+    }
+
+    /// The lines its SSDlets logged at `min` or above (`LogLevel::Info`: error, warn, info),
+    /// oldest first, all the device keeps (module [`crate::LogLine`]'s docs).
+    pub fn logs(&self, min: LogLevel) -> Result<Vec<LogLine>> {
+        let mut all = Vec::new();
+        let mut from = 0;
+        loop {
+            let batch = self.logs_from(from, min)?;
+            if batch.next == from {
+                return Ok(all);
+            }
+            all.extend(batch.lines);
+            from = batch.next;
+        }
+    }
+
+    /// The lines logged from line number `from` on (one batch), filtered at `min`, with the
+    /// number to read from next: a host following a running Application calls it in turns.
+    pub fn logs_from(&self, from: u64, min: LogLevel) -> Result<LogBatch> {
+        let req = IscRequest::Logs {
+            app: self.id()?,
+            from,
+        };
+        match self.device.call(&req)? {
+            IscResponse::Logs { lines, next, dropped } => Ok(LogBatch {
+                lines: lines
+                    .into_iter()
+                    .map(LogLine::from)
+                    .filter(|l| min.admits(l.level))
+                    .collect(),
+                next,
+                dropped,
+            }),
             r => Err(unexpected(&req, &r)),
         }
     }

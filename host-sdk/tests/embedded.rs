@@ -27,6 +27,7 @@ on_embedded!(
     host_ports_and_inter_application,
     two_threads,
     conventional_reads,
+    logs_reach_the_host,
 );
 
 #[test]

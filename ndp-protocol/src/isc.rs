@@ -27,6 +27,7 @@
 
 use serde::{Deserialize, Serialize};
 use sim_nvme::nvme::{Command, Completion, Payload, Status};
+use sim_nvme::SimTime;
 
 use crate::ids::{AppId, FileId, InstanceId, ModuleId, ReceiverId, SenderId};
 use crate::meta::ModuleMeta;
@@ -199,6 +200,30 @@ pub enum IscRequest {
         /// Its new name.
         to: String,
     },
+    /// `0xC7`: the lines `app`'s SSDlets have logged (`ctx.info` and the like), from line
+    /// number `from` on (0: the first line kept), at most [`LOGS_BATCH`] at a time.
+    Logs {
+        /// The Application.
+        app: AppId,
+        /// The first line number wanted ([`IscResponse::Logs`]'s `next` continues a read).
+        from: u64,
+    },
+}
+
+/// Most log lines one [`IscRequest::Logs`] returns.
+pub const LOGS_BATCH: usize = 1024;
+
+/// One line an SSDlet logged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// The SSDlet's id.
+    pub ssdlet: String,
+    /// Severity: 1 error, 2 warn, 3 info, 4 debug.
+    pub level: u32,
+    /// The text (at most 4 KiB; longer lines are cut).
+    pub text: String,
+    /// The SSDlet's simulated clock when it logged.
+    pub at: SimTime,
 }
 
 impl IscRequest {
@@ -227,6 +252,7 @@ impl IscRequest {
             FileList => "FileList",
             FileRemove { .. } => "FileRemove",
             FileRename { .. } => "FileRename",
+            Logs { .. } => "Logs",
         }
     }
 
@@ -241,7 +267,7 @@ impl IscRequest {
             Start { .. } => opcode::START,
             Send { .. } | CloseSender { .. } | Recv { .. } => opcode::PORT_DATA,
             Abort { .. } => opcode::ABORT,
-            Wait { .. } | Report { .. } => opcode::WAIT,
+            Wait { .. } | Report { .. } | Logs { .. } => opcode::WAIT,
             FileCreate { .. }
             | FileOpen { .. }
             | FileWrite { .. }
@@ -358,6 +384,15 @@ pub enum IscResponse {
         kind: ErrorKind,
         /// The device's typed error text (names the thing and what was expected).
         message: String,
+    },
+    /// Log lines of an Application, oldest first.
+    Logs {
+        /// The lines from the number asked for.
+        lines: Vec<LogEntry>,
+        /// The number of the line after the last one returned (ask from here next).
+        next: u64,
+        /// Lines dropped so far because the device keeps only the most recent ones.
+        dropped: u64,
     },
 }
 

@@ -27,8 +27,8 @@ pub mod values;
 
 pub use ids::{AppId, FileId, InstanceId, ModuleId, ReceiverId, SenderId};
 pub use isc::{
-    opcode, response_of, Envelope, ErrorKind, FileInfo, IscError, IscRequest, IscResponse, ModuleInfo,
-    ModuleSource,
+    opcode, response_of, Envelope, ErrorKind, FileInfo, IscError, IscRequest, IscResponse, LogEntry,
+    ModuleInfo, ModuleSource, LOGS_BATCH,
 };
 pub use meta::{ModuleMeta, Slot, SsdletMeta};
 pub use report::{CostSource, PortReport, RunReport, SsdletReport, WorkCounts};

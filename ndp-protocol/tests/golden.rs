@@ -12,7 +12,7 @@ use ndp_protocol::daemon::{
 };
 use ndp_protocol::{
     AppConfig, AppId, ArgValue, CostSource, Envelope, ErrorKind, FileId, FileInfo, InstanceId, IscRequest,
-    IscResponse, ModuleId, ModuleInfo, ModuleMeta, ModuleSource, Placement, PortReport, ReceiverId,
+    IscResponse, LogEntry, ModuleId, ModuleInfo, ModuleMeta, ModuleSource, Placement, PortReport, ReceiverId,
     RunReport, SenderId, Slot, SsdletMeta, SsdletReport, WorkCounts, PROTOCOL_VERSION,
 };
 use serde::Serialize;
@@ -204,6 +204,13 @@ fn requests() -> Vec<(&'static str, IscRequest)> {
                 to: "f".into(),
             },
         ),
+        (
+            "Logs",
+            IscRequest::Logs {
+                app: AppId(2),
+                from: 7,
+            },
+        ),
     ]
 }
 
@@ -243,6 +250,19 @@ fn responses() -> Vec<(&'static str, IscResponse)> {
             IscResponse::Error {
                 kind: ErrorKind::PortType,
                 message: "no".into(),
+            },
+        ),
+        (
+            "Logs",
+            IscResponse::Logs {
+                lines: vec![LogEntry {
+                    ssdlet: "mapper".into(),
+                    level: 3,
+                    text: "read 1 MiB".into(),
+                    at: SimTime(1_500),
+                }],
+                next: 8,
+                dropped: 0,
             },
         ),
     ]

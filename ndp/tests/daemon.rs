@@ -150,6 +150,7 @@ const CHECKS: &[(&str, Check)] = &[
     }),
     ("two_threads", |s| suite::two_threads(&s.device())),
     ("conventional_reads", |s| suite::conventional_reads(&s.device())),
+    ("logs_reach_the_host", |s| suite::logs_reach_the_host(&s.device())),
     (
         "blocked_recv_holds_no_other_thread_up",
         blocked_recv_holds_no_other_thread_up,

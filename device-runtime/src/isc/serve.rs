@@ -389,6 +389,22 @@ impl Firmware {
                 });
             }
             IscRequest::Report { app } => IscResponse::Report(rt.report(app.into())?),
+            IscRequest::Logs { app, from } => {
+                let (lines, next, dropped) = rt.app_logs(app.into(), from, ndp_protocol::LOGS_BATCH)?;
+                IscResponse::Logs {
+                    lines: lines
+                        .into_iter()
+                        .map(|l| ndp_protocol::LogEntry {
+                            ssdlet: l.ssdlet,
+                            level: l.level.0,
+                            text: l.text,
+                            at: l.at,
+                        })
+                        .collect(),
+                    next,
+                    dropped,
+                }
+            }
             IscRequest::FileCreate { name, size } => {
                 IscResponse::File(rt.create_sized_file(&name, size)?.into())
             }

@@ -150,7 +150,6 @@ impl Runtime {
             channels: RefCell::new(Vec::new()),
             files: RefCell::new(Vec::new()),
             matcher,
-            logs: RefCell::new(Vec::new()),
             ssd: Rc::new(RefCell::new(ssd)),
             ready: RefCell::new(BinaryHeap::new()),
             seq: Cell::new(0),
@@ -511,9 +510,23 @@ impl Runtime {
         self.instances.get(id.0).map_or(0, |i| i.state.dram_peak.get())
     }
 
-    /// Lines logged so far.
+    /// Lines logged so far and kept, by Application (in creation order), oldest first.
     pub fn logs(&self) -> Vec<LogLine> {
-        self.world.logs.borrow().clone()
+        self.apps
+            .iter()
+            .flat_map(|a| a.account.logs.borrow().all().cloned().collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// Up to `max` lines `app`'s SSDlets logged, from line number `from` on; the number after
+    /// the last returned, and how many lines the bounded log has dropped ([`crate::logbook`]).
+    pub fn app_logs(
+        &self,
+        app: AppId,
+        from: u64,
+        max: usize,
+    ) -> Result<(Vec<LogLine>, u64, u64), RuntimeError> {
+        Ok(self.app(app)?.account.logs.borrow().read(from, max))
     }
 
     /// Payload bytes SSDlets' puts have copied into port buffers so far, and bytes they

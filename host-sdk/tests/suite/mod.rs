@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use host_sdk::{Application, Device, Error, ErrorKind, ReadAhead};
+use host_sdk::{Application, Device, Error, ErrorKind, LogLevel, ReadAhead};
 use ndp_data::baseline;
 use ndp_data::gen::text::{generate_vec, TextSpec};
 use ssdlet_module_build::{build, Modules, Profile};
@@ -420,4 +420,34 @@ pub fn conventional_reads(dev: &Device) {
     dev.charge(std::time::Duration::from_micros(5));
     assert_eq!(dev.now().saturating_since(before).0, 5_000);
     dev.remove_file("conv.bin").unwrap();
+}
+
+/// What an SSDlet logs reaches the host, filtered by level, also after its Application
+/// failed.
+pub fn logs_reach_the_host(dev: &Device) {
+    let m = dev.load_module(modules().testkit()).unwrap();
+    let app = Application::new(dev);
+    app.ssdlet(&m, "panicking", ("logged, then boom",)).unwrap();
+    app.start().unwrap();
+    assert!(app.wait().is_err());
+    let info = app.logs(LogLevel::Info).unwrap();
+    assert_eq!(info.len(), 1, "{info:?}");
+    assert_eq!(
+        (info[0].ssdlet.as_str(), info[0].level, info[0].text.as_str()),
+        ("panicking", LogLevel::Info, "about to panic")
+    );
+    assert!(
+        info[0].to_string().contains("INFO  panicking: about to panic"),
+        "{}",
+        info[0]
+    );
+    assert!(app.logs(LogLevel::Warn).unwrap().is_empty());
+    let batch = app.logs_from(1, LogLevel::Debug).unwrap();
+    assert_eq!((batch.lines.len(), batch.next, batch.dropped), (0, 1, 0));
+    assert_eq!("WARNING".parse::<LogLevel>(), Ok(LogLevel::Warn));
+    assert!("loud"
+        .parse::<LogLevel>()
+        .unwrap_err()
+        .to_string()
+        .contains("error, warn, info, debug"));
 }

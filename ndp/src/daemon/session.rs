@@ -65,7 +65,7 @@ fn tracked(cmd: &Command) -> Option<IscRequest> {
 /// management (the daemon's queue is shared by every session), a write or deallocation of the
 /// device's metadata region (the file table, LBAs `0..DATA_START`), or any request naming an
 /// Application, module, SSDlet instance or host port the session did not create (`Abort`,
-/// `Wait`, `Report`, `Start`, `Spawn`, `UnloadModule`, `Connect`, `HostSender`,
+/// `Wait`, `Report`, `Logs`, `Start`, `Spawn`, `UnloadModule`, `Connect`, `HostSender`,
 /// `HostReceiver`, `Send`, `CloseSender`, `Recv`).
 pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> {
     use ndp_protocol::filetable::DATA_START;
@@ -123,6 +123,7 @@ pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> 
                 IscRequest::Abort { app }
                 | IscRequest::Wait { app, .. }
                 | IscRequest::Report { app }
+                | IscRequest::Logs { app, .. }
                 | IscRequest::Start { app }
                     if !o.apps.contains(&app) =>
                 {

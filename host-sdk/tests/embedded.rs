@@ -28,6 +28,7 @@ on_embedded!(
     two_threads,
     conventional_reads,
     logs_reach_the_host,
+    a_failure_reaches_the_host_receiver,
 );
 
 #[test]

@@ -151,6 +151,9 @@ const CHECKS: &[(&str, Check)] = &[
     ("two_threads", |s| suite::two_threads(&s.device())),
     ("conventional_reads", |s| suite::conventional_reads(&s.device())),
     ("logs_reach_the_host", |s| suite::logs_reach_the_host(&s.device())),
+    ("a_failure_reaches_the_host_receiver", |s| {
+        suite::a_failure_reaches_the_host_receiver(&s.device())
+    }),
     (
         "blocked_recv_holds_no_other_thread_up",
         blocked_recv_holds_no_other_thread_up,

@@ -62,7 +62,8 @@ impl Runtime {
         Ok(())
     }
 
-    /// Takes up to `max` encoded messages from a host receiver.
+    /// Takes up to `max` encoded messages from a host receiver; once they are all taken, a
+    /// stream whose Application failed gives [`RuntimeError::AppFailed`] instead of its end.
     pub fn recv_encoded(&mut self, port: ReceiverId, max: usize) -> Result<Received, RuntimeError> {
         self.host_channel(port.0, HostEnd::Receiver)?;
         let mut chans = self.world.channels.borrow_mut();
@@ -75,6 +76,25 @@ impl Runtime {
             out.messages.push(m.bytes.into_vec());
         }
         out.end = c.sender_closed && c.queue.is_empty();
+        // A stream cut short by its Application's failure ends with that failure, not a clean
+        // end: after the messages it did send (this batch's first, then the error).
+        if out.end {
+            let failed = c
+                .apps
+                .iter()
+                .flatten()
+                .find_map(|&a| self.apps[a].failure.as_ref().map(|e| (a, e)));
+            if let Some((a, e)) = failed {
+                if !out.messages.is_empty() {
+                    out.end = false;
+                } else {
+                    return Err(RuntimeError::AppFailed {
+                        app: self.apps[a].name.clone(),
+                        source: e.clone(),
+                    });
+                }
+            }
+        }
         Ok(out)
     }
 

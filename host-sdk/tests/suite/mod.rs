@@ -451,3 +451,29 @@ pub fn logs_reach_the_host(dev: &Device) {
         .to_string()
         .contains("error, warn, info, debug"));
 }
+
+/// A failed Application ends its host receivers with its failure after the messages it did
+/// send, not with a clean end of stream; the failure is said once.
+pub fn a_failure_reaches_the_host_receiver(dev: &Device) {
+    let m = dev.load_module(modules().testkit()).unwrap();
+    let app = Application::new(dev);
+    let p = app.ssdlet(&m, "ping", (3u64,)).unwrap();
+    let tx = app.connect_from::<u64>(p.input(0)).unwrap();
+    let mut rx = app.connect_to::<u64>(p.out(0)).unwrap();
+    app.start().unwrap();
+    tx.close().unwrap();
+    assert_eq!(rx.try_get().unwrap(), Some(0));
+    let e = rx.try_get().unwrap_err();
+    assert_eq!(e.kind(), Some(ErrorKind::AppFailed), "{e}");
+    let text = e.to_string();
+    assert_eq!(
+        text.matches("pong closed after 0 round trips").count(),
+        1,
+        "{text}"
+    );
+    assert_eq!(text.matches("failed").count(), 2, "{text}"); // the Application's and the SSDlet's
+                                                             // `get` ends the loop and keeps the error.
+    let mut rx2 = rx;
+    assert_eq!(rx2.get(), None);
+    assert!(app.wait().is_err());
+}

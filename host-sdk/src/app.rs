@@ -90,10 +90,15 @@ impl Application {
             id: id.to_owned(),
             message,
         };
+        let declared = module.meta.ssdlet(id).map(|(_, m)| m.args.clone());
         let args = args
             .into_args()
             .into_iter()
-            .map(|a| self.arg_value(a))
+            .enumerate()
+            .map(|(k, a)| match a {
+                Arg::Int(v) => typed_int(id, k, declared.as_ref().and_then(|d| d.get(k)), v),
+                a => self.arg_value(a),
+            })
             .collect::<Result<Vec<_>>>()?;
         let req = IscRequest::Spawn {
             app: self.id()?,
@@ -137,6 +142,8 @@ impl Application {
             Arg::I64(v) => ArgValue::I64(v),
             Arg::Bool(v) => ArgValue::Bool(v),
             Arg::Str(v) => ArgValue::Str(v),
+            // Typed against the SSDlet's metadata by the caller; untyped here, the widest.
+            Arg::Int(v) => ArgValue::I64(i64::try_from(v).unwrap_or(i64::MAX)),
         })
     }
 
@@ -279,6 +286,30 @@ impl Application {
     /// Aborts the Application: its SSDlets stop at their next runtime call, its ports close.
     pub fn abort(&self) -> Result<()> {
         self.device.call_done(&IscRequest::Abort { app: self.id()? })
+    }
+}
+
+/// Argument `index` of SSDlet `ssdlet`, an integer written without a type, as the type the
+/// SSDlet declares for it (`slot`; `None`: the module's metadata does not know the SSDlet, and
+/// the device names the problem).
+fn typed_int(ssdlet: &str, index: usize, slot: Option<&ndp_protocol::Slot>, v: i128) -> Result<ArgValue> {
+    let Some(slot) = slot else {
+        return Ok(ArgValue::I64(i64::try_from(v).unwrap_or(i64::MAX)));
+    };
+    let bad = |message: String| Error::BadArg {
+        ssdlet: ssdlet.to_owned(),
+        index,
+        name: slot.name.clone(),
+        message,
+    };
+    let range = |ty: &str| bad(format!("{v} does not fit its type `{ty}`"));
+    match slot.ty.as_str() {
+        "u64" => u64::try_from(v).map(ArgValue::U64).map_err(|_| range("u64")),
+        "u32" => u32::try_from(v).map(ArgValue::U32).map_err(|_| range("u32")),
+        "i64" => i64::try_from(v).map(ArgValue::I64).map_err(|_| range("i64")),
+        other => Err(bad(format!(
+            "an integer was given, but it is declared `{other}`; expected a `{other}` value"
+        ))),
     }
 }
 

@@ -19,6 +19,9 @@ pub enum Arg {
     Bool(bool),
     /// `str`.
     Str(String),
+    /// An integer whose type the literal did not say (`4096` rather than `4096u64`): it
+    /// becomes the SSDlet's declared integer type (`u64`, `u32` or `i64`) at spawn, if it fits.
+    Int(i128),
 }
 
 impl Device {
@@ -43,6 +46,19 @@ impl From<u32> for Arg {
 impl From<i64> for Arg {
     fn from(v: i64) -> Arg {
         Arg::I64(v)
+    }
+}
+
+impl From<i32> for Arg {
+    /// An unsuffixed integer literal is an `i32` to Rust: an [`Arg::Int`], typed at spawn.
+    fn from(v: i32) -> Arg {
+        Arg::Int(v.into())
+    }
+}
+
+impl From<usize> for Arg {
+    fn from(v: usize) -> Arg {
+        Arg::Int(v as i128)
     }
 }
 

@@ -74,6 +74,18 @@ pub enum Error {
         /// The device's message (lists the ids it has).
         message: String,
     },
+    /// An argument does not fit the SSDlet's declared argument.
+    #[error("argument {index} (`{name}`) of SSDlet `{ssdlet}`: {message}")]
+    BadArg {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// The argument's position.
+        index: usize,
+        /// Its declared name.
+        name: String,
+        /// What is wrong, naming what was expected.
+        message: String,
+    },
     /// No device file has this name.
     #[error("no file `{name}` on the device: {message}")]
     UnknownFile {
@@ -197,6 +209,7 @@ impl Error {
         match self {
             Error::Refused { kind, .. } => Some(*kind),
             Error::UnknownSsdlet { .. } | Error::UnknownFile { .. } => Some(ErrorKind::NotFound),
+            Error::BadArg { .. } => Some(ErrorKind::InvalidArgument),
             Error::PortType { .. } => Some(ErrorKind::PortType),
             Error::Load { .. } => Some(ErrorKind::Load),
             Error::AppFailed { .. } => Some(ErrorKind::AppFailed),

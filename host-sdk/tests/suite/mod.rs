@@ -162,6 +162,29 @@ pub fn bad_input_typed_errors(dev: &Device) {
     assert_eq!(std::iter::from_fn(|| rx.get()).collect::<Vec<_>>(), vec![0, 1, 2]);
     loose.wait().unwrap();
 
+    // An integer literal without a type takes the SSDlet's declared one, if it fits.
+    let ints = Application::new(dev);
+    let c = ints.ssdlet(&m, "count", (2,)).unwrap();
+    let mut rx = ints.connect_to::<u64>(c.out(0)).unwrap();
+    ints.start().unwrap();
+    assert_eq!(rx.collect_all().unwrap(), vec![0, 1]);
+    ints.wait().unwrap();
+    match ints.ssdlet(&m, "count", (-1,)) {
+        Err(e @ Error::BadArg { .. }) => {
+            assert_eq!(e.kind(), Some(ErrorKind::InvalidArgument));
+            let text = e.to_string();
+            assert!(
+                text.contains("`n`") && text.contains("-1 does not fit its type `u64`"),
+                "{text}"
+            );
+        }
+        other => panic!("expected a bad argument, got {:?}", other.map(|_| ())),
+    }
+    match ints.ssdlet(&m, "panicking", (7,)) {
+        Err(e @ Error::BadArg { .. }) => assert!(e.to_string().contains("declared `str`"), "{e}"),
+        other => panic!("expected a bad argument, got {:?}", other.map(|_| ())),
+    }
+
     // Unknown SSDlet id: the device's message lists the ids.
     match app.ssdlet(&m, "no_such_ssdlet", ()) {
         Err(e @ Error::UnknownSsdlet { .. }) => {

@@ -187,6 +187,21 @@ impl Application {
         }
     }
 
+    /// A host receiver on output `from` that hands over each message's encoded bytes, with the
+    /// port's type signature to decode them by (for tools that know no Rust type, such as
+    /// `ndp run`); programs use [`Application::connect_to`].
+    pub fn connect_to_encoded(&self, from: OutPort) -> Result<(HostReceiver<Vec<u8>>, String)> {
+        let o = from.resolve()?;
+        let req = IscRequest::HostReceiver {
+            from: o.instance,
+            output: o.name,
+        };
+        match self.device.call(&req)? {
+            IscResponse::Receiver(port) => Ok((HostReceiver::encoded(&self.device, port, o.label), o.ty)),
+            r => Err(unexpected(&req, &r)),
+        }
+    }
+
     /// A host sender into input `to` (Biscuit's `connectFrom<T>`).
     /// `T`'s structural signature must equal the port's, as between two SSDlets; a mismatch
     /// is [`Error::PortType`] naming both types.

@@ -25,11 +25,45 @@ pub struct HostReceiver<T> {
     taken: u64,
     ended: bool,
     error: Option<Error>,
+    /// Turns one message's bytes into a `T` (postcard; or the bytes themselves).
+    decode: fn(&[u8]) -> std::result::Result<T, String>,
+    /// The type's name, for errors.
+    ty: &'static str,
     _t: PhantomData<fn() -> T>,
+}
+
+fn postcard_decode<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| e.to_string())
 }
 
 impl<T: DeserializeOwned> HostReceiver<T> {
     pub(crate) fn new(device: &Device, port: ReceiverId, label: String) -> Self {
+        HostReceiver::with_decoder(
+            device,
+            port,
+            label,
+            postcard_decode::<T>,
+            std::any::type_name::<T>(),
+        )
+    }
+}
+
+impl HostReceiver<Vec<u8>> {
+    /// A receiver that hands over each message's encoded bytes as they are (tools that
+    /// decode by the port's signature, such as `ndp run`).
+    pub(crate) fn encoded(device: &Device, port: ReceiverId, label: String) -> Self {
+        HostReceiver::with_decoder(device, port, label, |b| Ok(b.to_vec()), "encoded bytes")
+    }
+}
+
+impl<T> HostReceiver<T> {
+    fn with_decoder(
+        device: &Device,
+        port: ReceiverId,
+        label: String,
+        decode: fn(&[u8]) -> std::result::Result<T, String>,
+        ty: &'static str,
+    ) -> Self {
         HostReceiver {
             device: device.clone(),
             port,
@@ -39,6 +73,8 @@ impl<T: DeserializeOwned> HostReceiver<T> {
             taken: 0,
             ended: false,
             error: None,
+            decode,
+            ty,
             _t: PhantomData,
         }
     }
@@ -108,11 +144,11 @@ impl<T: DeserializeOwned> HostReceiver<T> {
         match self.device.call(&req)? {
             IscResponse::Messages { messages, end } => {
                 for m in messages {
-                    let v = postcard::from_bytes(&m).map_err(|e| Error::Decode {
+                    let v = (self.decode)(&m).map_err(|reason| Error::Decode {
                         port: self.label.clone(),
-                        ty: std::any::type_name::<T>(),
+                        ty: self.ty,
                         index: self.taken,
-                        reason: e.to_string(),
+                        reason,
                     })?;
                     self.taken += 1;
                     self.buf.push_back(v);
@@ -125,7 +161,7 @@ impl<T: DeserializeOwned> HostReceiver<T> {
     }
 }
 
-impl<T: DeserializeOwned> Iterator for HostReceiver<T> {
+impl<T> Iterator for HostReceiver<T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {

@@ -5,7 +5,10 @@
 mod bench;
 mod files;
 mod inspect;
+mod new;
+mod run;
 mod serve;
+mod sigjson;
 mod status;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +32,10 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Create a device image for a profile.
     Init(files::InitArgs),
+    /// Create a new SSDlet module crate, ready to build and test.
+    New(new::NewArgs),
+    /// Run one SSDlet with no host program: print its outputs, logs and run report.
+    Run(run::RunArgs),
     /// Copy a host file onto the device.
     Put(files::PutArgs),
     /// Copy a device file to the host.
@@ -52,6 +59,8 @@ fn main() -> std::process::ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Init(args) => files::init(args),
+        Command::New(args) => new::run(args),
+        Command::Run(args) => run::run(args),
         Command::Put(args) => files::put(args),
         Command::Get(args) => files::get(args),
         Command::Ls(args) => files::ls(args),

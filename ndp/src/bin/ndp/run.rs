@@ -1,0 +1,237 @@
+//! `ndp run MODULE.so ID [--arg NAME=VALUE]...`: runs one SSDlet on a device with no host
+//! program — a fresh in-memory device of `--profile` (default), an image (`--image`) or
+//! `ndp serve` (`--socket`) — and prints what each of its outputs sent (decoded by the port's
+//! type signature, as JSON), the lines it logged (`--log-level`, default `info`), and the run
+//! report (simulated time, NAND pages, PCIe bytes); `--json` prints all of it as one object.
+//!
+//! Arguments are given by their declared names: integers, `bool`s and strings as written; a
+//! `file` argument names a device file, or `@PATH` puts host file PATH onto the device first
+//! (under its file name). Not yet: SSDlets with inputs (there is nothing to feed them from the
+//! command line), argument types other than those, and a conventional run to compare with.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use host_sdk::{Application, Arg, Device, DeviceProfile, ImageSpec, LogLevel};
+use serde_json::{json, Value};
+
+use crate::sigjson;
+
+/// Arguments of `ndp run`.
+#[derive(Args)]
+pub struct RunArgs {
+    /// The SSDlet module (a built `.so`).
+    module: PathBuf,
+    /// The SSDlet's id in the module (`ndp inspect MODULE` lists them).
+    id: String,
+    /// An argument, by its declared name: `--arg n=3 --arg file=@input.txt` (repeatable).
+    #[arg(long = "arg", value_name = "NAME=VALUE")]
+    args: Vec<String>,
+    /// An image file to run on (an embedded device) instead of a fresh in-memory one.
+    #[arg(long, conflicts_with = "socket")]
+    image: Option<PathBuf>,
+    /// The socket of an `ndp serve` daemon to run on.
+    #[arg(long)]
+    socket: Option<PathBuf>,
+    /// Device profile of an embedded device: a built-in name (pm1725, tiny) or a TOML file.
+    #[arg(long, default_value = "pm1725")]
+    profile: String,
+    /// The least severe log lines printed: error, warn, info, debug.
+    #[arg(long, default_value = "info")]
+    log_level: LogLevel,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn open(a: &RunArgs) -> anyhow::Result<Device> {
+    if let Some(s) = &a.socket {
+        return Ok(Device::connect(s)?);
+    }
+    let profile = DeviceProfile::load_with(&a.profile, &[]).context("loading the device profile")?;
+    let image = match &a.image {
+        Some(p) => ImageSpec::File(p.clone()),
+        None => ImageSpec::Memory,
+    };
+    Ok(Device::embedded(profile, image)?)
+}
+
+/// The value of declared argument `name` of type `ty`, from `text`.
+fn arg(dev: &Device, name: &str, ty: &str, text: &str) -> anyhow::Result<Arg> {
+    let bad = |e: &dyn std::fmt::Display| anyhow::anyhow!("--arg {name}={text}: {e}; expected a `{ty}`");
+    Ok(match ty {
+        "u64" => Arg::U64(text.parse().map_err(|e| bad(&e))?),
+        "u32" => Arg::U32(text.parse().map_err(|e| bad(&e))?),
+        "i64" => Arg::I64(text.parse().map_err(|e| bad(&e))?),
+        "bool" => Arg::Bool(text.parse().map_err(|e| bad(&e))?),
+        "str" => Arg::Str(text.to_owned()),
+        "file" => match text.strip_prefix('@') {
+            Some(path) => {
+                let host = PathBuf::from(path);
+                let file = host
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .ok_or_else(|| bad(&"no file name"))?
+                    .to_owned();
+                dev.put_file(&file, &host)
+                    .with_context(|| format!("putting {} onto the device", host.display()))?;
+                dev.file(file)
+            }
+            None => dev.file(text),
+        },
+        other => bail!(
+            "argument `{name}` is declared `{other}`; ndp run passes u64, u32, i64, bool, str and file arguments"
+        ),
+    })
+}
+
+/// Runs `ndp run`.
+pub fn run(a: RunArgs) -> anyhow::Result<()> {
+    let dev = open(&a)?;
+    let module = dev.load_module(&a.module)?;
+    let Some((_, meta)) = module.meta().ssdlet(&a.id) else {
+        bail!(
+            "module `{}` has no SSDlet `{}`; expected one of {}",
+            module.meta().name,
+            a.id,
+            module.meta().ids()
+        );
+    };
+    let meta = meta.clone();
+    if !meta.inputs.is_empty() {
+        let names: Vec<&str> = meta.inputs.iter().map(|s| s.name.as_str()).collect();
+        bail!(
+            "SSDlet `{}` has inputs ({}); ndp run feeds none yet: expected an SSDlet without inputs",
+            a.id,
+            names.join(", ")
+        );
+    }
+    let mut given = BTreeMap::new();
+    for kv in &a.args {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--arg {kv}: expected NAME=VALUE"))?;
+        if given.insert(k.to_owned(), v.to_owned()).is_some() {
+            bail!("--arg {k} is given twice; expected each argument once");
+        }
+    }
+    let declared: Vec<&str> = meta.args.iter().map(|s| s.name.as_str()).collect();
+    if let Some(extra) = given.keys().find(|k| !declared.contains(&k.as_str())) {
+        bail!(
+            "SSDlet `{}` has no argument `{extra}`; expected {}",
+            a.id,
+            describe_args(&meta)
+        );
+    }
+    let mut args = Vec::new();
+    for slot in &meta.args {
+        let Some(text) = given.get(&slot.name) else {
+            bail!(
+                "--arg {} is missing; SSDlet `{}` takes {}",
+                slot.name,
+                a.id,
+                describe_args(&meta)
+            );
+        };
+        args.push(arg(&dev, &slot.name, &slot.ty, text)?);
+    }
+    let app = Application::with_config(&dev, &a.id, host_sdk::AppConfig::default());
+    let s = app.ssdlet(&module, &a.id, args)?;
+    let mut outputs = Vec::new();
+    for (i, slot) in meta.outputs.iter().enumerate() {
+        let (rx, ty) = app.connect_to_encoded(s.out(i))?;
+        let sig = sigjson::parse(&ty).map_err(|e| anyhow::anyhow!("output `{}`: {e}", slot.name))?;
+        outputs.push((slot.name.clone(), ty, sig, rx));
+    }
+    app.start()?;
+    let mut sent = serde_json::Map::new();
+    let mut failure = None;
+    for (name, _, sig, rx) in &mut outputs {
+        let mut values = Vec::new();
+        loop {
+            match rx.try_get() {
+                Ok(Some(bytes)) => {
+                    values.push(sigjson::decode(sig, &bytes).unwrap_or_else(|e| json!({ "undecoded": e })))
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failure.get_or_insert(e.to_string());
+                    break;
+                }
+            }
+        }
+        sent.insert(name.clone(), Value::Array(values));
+    }
+    let report = app.wait();
+    let logs = app.logs(a.log_level)?;
+    let report = match report {
+        Ok(r) => Some(r),
+        Err(e) => {
+            failure.get_or_insert(e.to_string());
+            None
+        }
+    };
+    if a.json {
+        let j = json!({
+            "module": module.meta().name,
+            "ssdlet": a.id,
+            "outputs": sent,
+            "logs": logs.iter().map(|l| json!({
+                "ssdlet": l.ssdlet, "level": l.level.to_string(), "text": l.text, "at_ns": l.at.0,
+            })).collect::<Vec<_>>(),
+            "report": report.as_ref().map(|r| json!({
+                "simulated_ns": r.elapsed.0,
+                "nand_pages_read": r.nand_pages_read,
+                "pcie_bytes_to_host": r.pcie_bytes_to_host,
+                "pcie_bytes_to_device": r.pcie_bytes_to_device,
+                "dram_peak": r.dram_peak,
+            })),
+            "error": failure,
+        });
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        for (name, ty, _, _) in &outputs {
+            let values = sent[name].as_array().map_or(&[][..], Vec::as_slice);
+            println!("output `{name}` ({ty}): {} message(s)", values.len());
+            for v in values {
+                println!("  {v}");
+            }
+        }
+        let start = report.as_ref().map_or(0, |r| r.started_at.0);
+        for l in &logs {
+            println!(
+                "[+{:.3} ms] {:<5} {}: {}",
+                l.at.0.saturating_sub(start) as f64 / 1e6,
+                l.level.to_string().to_uppercase(),
+                l.ssdlet,
+                l.text
+            );
+        }
+        if let Some(r) = &report {
+            println!(
+                "simulated {:.3} ms; NAND pages read {}; PCIe {} bytes to the host, {} to the device",
+                r.elapsed.0 as f64 / 1e6,
+                r.nand_pages_read,
+                r.pcie_bytes_to_host,
+                r.pcie_bytes_to_device
+            );
+        }
+    }
+    match failure {
+        Some(e) => bail!("{e}"),
+        None => Ok(()),
+    }
+}
+
+fn describe_args(meta: &host_sdk::SsdletMeta) -> String {
+    if meta.args.is_empty() {
+        return "no arguments".into();
+    }
+    meta.args
+        .iter()
+        .map(|s| format!("`{}: {}`", s.name, s.ty))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

@@ -108,7 +108,9 @@ impl Hardware {
         let bytes = u64::from(sectors) * LBA_BYTES;
         let xfer = SimDuration::for_bytes(bytes, self.channel_mb_per_s);
         let moved = self.channels[ch].occupy_after(self.floor, sensed, xfer);
-        traced(Track::Channel(ch as u32), "read data", moved, xfer);
+        // With the matcher, the page streams through it on its way in: a matcher scan.
+        let what = if matcher { "matcher scan" } else { "read data" };
+        traced(Track::Channel(ch as u32), what, moved, xfer);
         if matcher && self.t_match > SimDuration::ZERO {
             let scanned = self.matchers[ch].occupy_after(self.floor, moved, self.t_match);
             traced(Track::Matcher(ch as u32), "matcher scan", scanned, self.t_match)

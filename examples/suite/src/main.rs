@@ -107,6 +107,7 @@ impl PassArgs {
             set: self.set.clone(),
             modules: self.modules,
             json: self.json,
+            trace: Default::default(),
         }
     }
 
@@ -502,6 +503,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         set: Vec::new(),
         modules: a.modules,
         json: a.json,
+        trace: Default::default(),
     };
     let mut progress = Progress::new(!a.json);
     let env = program::open(&common, &mut progress)?;
@@ -554,6 +556,11 @@ fn run() -> anyhow::Result<()> {
         Some(Cmd::Paper(a)) => return paper_cmd(a),
         None => {}
     }
+    app_support::trace::traced(&cli.common.trace, "suite", cli.common.json, || run_suite(&cli))
+}
+
+/// The suite itself: the three workloads and the comparison table.
+fn run_suite(cli: &Cli) -> anyhow::Result<()> {
     let c = &cli.common;
     let mut progress = Progress::new(!c.json);
     let env = program::open(c, &mut progress)?;

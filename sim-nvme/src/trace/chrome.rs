@@ -147,13 +147,25 @@ impl Trace {
         }
         for g in &groups {
             let (pid, tid) = (g.pid(), 0);
-            event(&mut w, &json!({"name": "process_name", "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": {"name": g.label()}}))?;
-            event(&mut w, &json!({"name": "process_sort_index", "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": {"sort_index": pid}}))?;
+            event(
+                &mut w,
+                &json!({"name": "process_name", "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": {"name": g.label()}}),
+            )?;
+            event(
+                &mut w,
+                &json!({"name": "process_sort_index", "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": {"sort_index": pid}}),
+            )?;
         }
         for t in &tracks {
             let (pid, tid) = (t.group().pid(), t.tid());
-            event(&mut w, &json!({"name": "thread_name", "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": {"name": t.label()}}))?;
-            event(&mut w, &json!({"name": "thread_sort_index", "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": {"sort_index": tid}}))?;
+            event(
+                &mut w,
+                &json!({"name": "thread_name", "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": {"name": t.label()}}),
+            )?;
+            event(
+                &mut w,
+                &json!({"name": "thread_sort_index", "ph": "M", "ts": 0, "pid": pid, "tid": tid, "args": {"sort_index": tid}}),
+            )?;
         }
         for s in &self.slices {
             let cat = match s.track.group() {

@@ -218,11 +218,21 @@ impl Recorder {
     fn counter(&mut self, kind: CounterKind, name: &str, at: SimTime, value: i64) {
         if self.admit() {
             let name = self.name(name);
-            self.counters.push(CounterSample { kind, name, at, value });
+            self.counters.push(CounterSample {
+                kind,
+                name,
+                at,
+                value,
+            });
         }
     }
 
     fn dram(&mut self, at: SimTime, delta: i64) {
+        // Changes at one instant are one sample: added up, not another event.
+        if let Some(last) = self.dram.last_mut().filter(|l| l.0 == at) {
+            last.1 += delta;
+            return;
+        }
         if self.admit() {
             self.dram.push((at, delta));
         }
@@ -270,8 +280,9 @@ impl Recorder {
         // Sorted by content, not by recording order, so threads' interleaving does not show.
         let names = self.names;
         let text = |n: NameId| names[n.0 as usize].as_str();
-        self.slices
-            .sort_by(|a, b| (a.track, a.start, a.end, text(a.name)).cmp(&(b.track, b.start, b.end, text(b.name))));
+        self.slices.sort_by(|a, b| {
+            (a.track, a.start, a.end, text(a.name)).cmp(&(b.track, b.start, b.end, text(b.name)))
+        });
         self.counters
             .sort_by(|a, b| (a.kind, text(a.name), a.at).cmp(&(b.kind, text(b.name), b.at)));
         Trace {

@@ -87,7 +87,10 @@ pub fn new_host_thread() -> u32 {
 #[inline(never)]
 fn with<R>(f: impl FnOnce(&mut Recorder) -> R) -> Option<R> {
     let mut r = RECORDER.lock().unwrap_or_else(PoisonError::into_inner);
-    r.as_mut().map(f)
+    r.as_mut().map(|r| {
+        r.sites += 1;
+        f(r)
+    })
 }
 
 /// Records that `track` was busy with `name` from `start` to `end`.
@@ -159,6 +162,7 @@ struct Recorder {
     max_events: u64,
     recorded: u64,
     dropped: u64,
+    sites: u64,
     names: Vec<String>,
     index: HashMap<String, u32>,
     slices: Vec<Slice>,
@@ -174,6 +178,7 @@ impl Recorder {
             max_events: config.max_events,
             recorded: 0,
             dropped: 0,
+            sites: 0,
             names: Vec::new(),
             index: HashMap::new(),
             slices: Vec::new(),
@@ -292,6 +297,7 @@ impl Recorder {
             max_events: self.max_events,
             recorded: self.recorded,
             dropped: self.dropped,
+            sites: self.sites,
             names,
         }
     }

@@ -183,6 +183,10 @@ pub struct Trace {
     pub recorded: u64,
     /// Events dropped because the cap was reached (the trace is the run's beginning).
     pub dropped: u64,
+    /// Calls of the recording functions that reached the recorder (events, dropped ones and
+    /// DRAM changes added into a sample at the same instant): what the run would pay a
+    /// flag check for with the trace off.
+    pub sites: u64,
 }
 
 impl Trace {

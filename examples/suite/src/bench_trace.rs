@@ -55,7 +55,12 @@ fn pass(common: &Common, plan: &Plan) -> Result<(), SuiteError> {
 }
 
 /// Times `runs` rounds of the suite's pass off and on.
-pub fn run(common: &Common, plan: &Plan, runs: usize, progress: &mut Progress) -> Result<TraceBench, SuiteError> {
+pub fn run(
+    common: &Common,
+    plan: &Plan,
+    runs: usize,
+    progress: &mut Progress,
+) -> Result<TraceBench, SuiteError> {
     let runs = runs.max(1);
     progress.step("building the SSDlet modules");
     setup::modules(common.modules)?;

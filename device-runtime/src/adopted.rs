@@ -56,6 +56,7 @@ impl Drop for Adopted {
             unsafe { System.dealloc(self.ptr.as_ptr(), layout) };
         }
         self.holder.release(self.cap as u64);
+        sim_nvme::trace::dram_latest(-(self.cap as i64));
     }
 }
 

@@ -210,6 +210,10 @@ pub(crate) struct InstanceState {
     pub(crate) ssdlet: String,
     /// Its slot in the runtime.
     pub(crate) slot: Slot,
+    /// The simulated ARM core it runs on.
+    pub(crate) core: u32,
+    /// Its name on the trace's timeline: the SSDlet and the instance (`mapper #3`).
+    pub(crate) label: String,
     /// Its application's account.
     pub(crate) account: Rc<AppAccount>,
     /// Its virtual clock.

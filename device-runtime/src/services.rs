@@ -26,6 +26,7 @@ use ssdlet_abi::{
     ABI_VERSION,
 };
 
+use sim_nvme::trace::{self, Track};
 use sim_nvme::SimDuration;
 
 use crate::adopted::{Adopted, Payload};
@@ -135,10 +136,11 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
         {
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
-            if let Some((msg, sender)) = c.pop() {
+            if let Some((msg, sender)) = c.pop(st.clock.get()) {
                 if msg.at > st.clock.get() {
                     st.clock.set(msg.at);
                 }
+                trace::flow_end(msg.flow, Track::ArmCore(st.core), st.clock.get());
                 st.world.wake_any(sender, st.clock.get());
                 let len = msg.bytes.len() as u64;
                 let mut bytes = msg.bytes;
@@ -274,7 +276,8 @@ fn put(
                 };
                 drop(ssd);
                 let buf = make(&mut c.pool);
-                let receiver = c.push(Msg { at, bytes: buf }, len as u64);
+                let flow = trace::flow_start(Track::ArmCore(st.core), now);
+                let receiver = c.push(Msg { at, bytes: buf, flow }, len as u64);
                 st.world.wake_any(receiver, at);
                 return Status::OK;
             }
@@ -503,6 +506,7 @@ unsafe extern "C" fn alloc(size: usize, align: usize) -> *mut u8 {
         if let Some(st) = current() {
             st.charge(size);
             st.charge_work(ALLOCATION);
+            trace::dram(st.clock.get(), size as i64);
         }
     }
     p
@@ -521,6 +525,7 @@ unsafe extern "C" fn dealloc(ptr: *mut u8, size: usize, align: usize) {
     on_safe_stack(move || unsafe { System.dealloc(addr as *mut u8, layout) });
     if let Some(st) = current() {
         st.credit(size);
+        trace::dram(st.clock.get(), -(size as i64));
     }
 }
 
@@ -546,6 +551,7 @@ unsafe extern "C" fn realloc(ptr: *mut u8, size: usize, align: usize, new_size: 
             st.credit(size);
             st.charge(new_size);
             st.charge_work(ALLOCATION);
+            trace::dram(st.clock.get(), new_size as i64 - size as i64);
         }
     }
     p

@@ -8,6 +8,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use sim_nvme::nvme::SharedSsd;
+use sim_nvme::trace::{self, FlowId};
 use sim_nvme::{SimDuration, SimTime, Ssd};
 use ssdlet_abi::{LogLevel, MatcherLimits};
 
@@ -26,6 +27,8 @@ pub(crate) type Slot = usize;
 pub(crate) struct Msg {
     pub(crate) at: SimTime,
     pub(crate) bytes: Payload,
+    /// Its flow on the trace's timeline (`None` without a trace).
+    pub(crate) flow: Option<FlowId>,
 }
 
 /// Which kind of endpoint a channel has on the host side, if any.
@@ -110,7 +113,9 @@ impl Channel {
     /// `msg.at`.
     pub(crate) fn push(&mut self, msg: Msg, len: u64) -> Option<Slot> {
         self.last_at = self.last_at.max(msg.at);
+        let at = msg.at;
         self.queue.push_back(msg);
+        trace::queue_depth(&self.name, at, self.queue.len());
         self.messages += 1;
         self.bytes += len;
         self.rx_waiter.take()
@@ -118,8 +123,9 @@ impl Channel {
 
     /// Takes the next message (the oldest: INVARIANT(port-fifo)), and the sender parked on the
     /// full channel (to be woken).
-    pub(crate) fn pop(&mut self) -> Option<(Msg, Option<Slot>)> {
+    pub(crate) fn pop(&mut self, now: SimTime) -> Option<(Msg, Option<Slot>)> {
         let msg = self.queue.pop_front()?;
+        trace::queue_depth(&self.name, now.max(msg.at), self.queue.len());
         Some((msg, self.tx_waiter.take()))
     }
 

@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use ndp_protocol::filetable::{FileEntry, FileTable, TABLE_BLOCKS};
 use sim_nvme::nvme::{Command, Completion, Payload};
+use sim_nvme::trace;
 use sim_nvme::{Lba, SimDuration, SimTime, LBA_BYTES};
 
 use crate::device::{sim, Device};
@@ -225,6 +226,7 @@ impl HostFile {
     ) -> Result<ScanReport> {
         let per = shape.request_bytes.div_ceil(LBA_BYTES).clamp(1, MAX_BLOCKS);
         let started_at = self.device.now();
+        let track = self.device.track();
         let mut outstanding: BinaryHeap<Reverse<SimTime>> = BinaryHeap::new();
         let (mut issue, mut host, mut last_data) = (started_at, started_at, started_at);
         let mut report = ScanReport {
@@ -242,7 +244,11 @@ impl HostFile {
             if let Some(chunk) = cache.as_mut().and_then(|c| c.get(offset, len)) {
                 let spent = f(&chunk);
                 report.host_compute += spent;
+                let from = host;
                 host += sim(spent);
+                if host > from {
+                    trace::slice(track, "compute", from, host);
+                }
                 report.bytes_cached += len;
                 offset += len;
                 continue;
@@ -263,14 +269,24 @@ impl HostFile {
             offset += useful.len() as u64;
             let spent = f(useful);
             report.host_compute += spent;
-            host = host.max(c.done_at) + sim(spent);
+            if c.done_at > host {
+                trace::slice(track, "I/O wait", host, c.done_at);
+            }
+            let from = host.max(c.done_at);
+            host = from + sim(spent);
+            if host > from {
+                trace::slice(track, "compute", from, host);
+            }
             report.bytes_read += data.len() as u64;
             report.commands += 1;
         }
         report.finished_at = host.max(last_data);
         report.io = last_data.saturating_since(started_at);
+        if last_data > host {
+            trace::slice(track, "I/O wait", host, last_data);
+        }
         // INVARIANT(host-clock-forward): the scan's end, never earlier than the clock
-        self.device.advance_to(report.finished_at);
+        self.device.advance_untraced(report.finished_at);
         Ok(report)
     }
 

@@ -7,6 +7,9 @@
 //! The host clock is the simulated instant at which this host issues its next command: every
 //! command moves it to its completion, and [`Device::compute`] adds measured host compute (thread CPU time), so
 //! a program can report conventional and NDP runs in the same simulated time.
+//!
+//! With a trace on ([`sim_nvme::trace`]), each host clock is a host-thread track: the time a
+//! command moves it forward is an I/O wait, [`Device::charge`] is compute.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -14,6 +17,7 @@ use std::time::Duration;
 
 use ndp_protocol::{response_of, IscError, IscRequest, IscResponse};
 use sim_nvme::nvme::{Command, Completion};
+use sim_nvme::trace::{self, Track};
 use sim_nvme::{SimDuration, SimTime};
 
 use crate::daemon::{DaemonStatus, Remote};
@@ -30,7 +34,33 @@ use sim_nvme::DeviceProfile;
 #[derive(Clone)]
 pub struct Device {
     transport: Arc<dyn Transport>,
-    clock: Arc<Mutex<SimTime>>,
+    clock: Arc<HostClock>,
+}
+
+/// One host thread's simulated clock and its track on a trace's timeline.
+#[derive(Debug)]
+struct HostClock {
+    now: Mutex<SimTime>,
+    track: Track,
+}
+
+impl HostClock {
+    fn new(at: SimTime) -> Arc<HostClock> {
+        Arc::new(HostClock {
+            now: Mutex::new(at),
+            track: Track::HostThread(trace::new_host_thread()),
+        })
+    }
+
+    // INVARIANT(host-clock-forward): max, never back
+    /// Moves the clock to `at` (never back); the time it moved is recorded as `what`.
+    fn advance_to(&self, at: SimTime, what: &str) {
+        let mut c = self.now.lock().unwrap_or_else(PoisonError::into_inner);
+        if at > *c {
+            trace::slice(self.track, what, *c, at);
+            *c = at;
+        }
+    }
 }
 
 impl std::fmt::Debug for Device {
@@ -91,7 +121,7 @@ impl Device {
     fn over(transport: Arc<dyn Transport>) -> Device {
         Device {
             transport,
-            clock: Arc::new(Mutex::new(SimTime::ZERO)),
+            clock: HostClock::new(SimTime::ZERO),
         }
     }
 
@@ -100,26 +130,41 @@ impl Device {
     pub fn with_own_clock(&self) -> Device {
         Device {
             transport: Arc::clone(&self.transport),
-            clock: Arc::new(Mutex::new(self.now())),
+            clock: HostClock::new(self.now()),
         }
     }
 
     /// The host clock: when this host issues its next command.
     pub fn now(&self) -> SimTime {
-        *self.clock.lock().unwrap_or_else(PoisonError::into_inner)
+        *self.clock.now.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    // INVARIANT(host-clock-forward): max, never back
-    /// Moves the host clock to `at` (it never goes back).
+    /// Moves the host clock to `at` (it never goes back); on a trace, the time it moved is
+    /// waiting.
     pub fn advance_to(&self, at: SimTime) {
-        let mut c = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
-        *c = (*c).max(at);
+        self.clock.advance_to(at, "wait");
     }
 
     /// Charges `d` of host compute to the host clock.
     pub fn charge(&self, d: Duration) {
-        let mut c = self.clock.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut c = self.clock.now.lock().unwrap_or_else(PoisonError::into_inner);
+        let from = *c;
         *c += sim(d);
+        if *c > from {
+            trace::slice(self.clock.track, "compute", from, *c);
+        }
+    }
+
+    /// This host clock's track on a trace's timeline.
+    pub(crate) fn track(&self) -> Track {
+        self.clock.track
+    }
+
+    /// Moves the host clock to `at` without recording the move (the caller recorded what
+    /// the host did meanwhile).
+    pub(crate) fn advance_untraced(&self, at: SimTime) {
+        let mut c = self.clock.now.lock().unwrap_or_else(PoisonError::into_inner);
+        *c = (*c).max(at);
     }
 
     // INVARIANT(host-clock-forward): measured host compute only adds
@@ -135,7 +180,7 @@ impl Device {
     /// Submits an NVMe command at the host clock; the clock moves to its completion.
     pub fn submit(&self, cmd: Command) -> Result<Completion> {
         let c = self.transport.submit(cmd, self.now())?;
-        self.advance_to(c.done_at);
+        self.clock.advance_to(c.done_at, "I/O wait");
         Ok(c)
     }
 

@@ -5,10 +5,24 @@
 //! Dies and firmware cores serve operations in issue order (`busy_until`); buses (channels,
 //! matchers, PCIe) serve each transfer in the first free gap after its data is ready
 //! ([`GapResource`]). Nothing here reads the wall clock.
+//!
+//! With a trace on ([`crate::trace`]), each operation's slice is recorded on its resource's
+//! track from the instants computed here (INVARIANT(trace-does-not-change-figures): the
+//! recording only reads them).
 
 use crate::addr::{DieId, Layout, PhysPage};
 use crate::profile::{DeviceProfile, LBA_BYTES};
 use crate::time::{GapResource, Resource, SimDuration, SimTime};
+use crate::trace::{self, Track};
+
+/// Records the slice of `dur` ending at `end` on `track`, if it took any time.
+#[inline]
+fn traced(track: Track, name: &str, end: SimTime, dur: SimDuration) -> SimTime {
+    if dur > SimDuration::ZERO {
+        trace::slice_ending(track, name, end, dur.0);
+    }
+    end
+}
 
 /// Busy-until state of every timed resource in the device.
 #[derive(Debug, Clone)]
@@ -68,12 +82,14 @@ impl Hardware {
     #[inline]
     pub fn firmware(&mut self, ready: SimTime) -> SimTime {
         self.floor = self.floor.max(ready);
-        let core = self
+        let (i, core) = self
             .firmware
             .iter_mut()
-            .min_by_key(|r| r.busy_until)
+            .enumerate()
+            .min_by_key(|(_, r)| r.busy_until)
             .expect("profile validation guarantees a firmware core");
-        core.occupy(ready, self.t_fw)
+        let end = core.occupy(ready, self.t_fw);
+        traced(Track::FirmwareCore(i as u32), "command", end, self.t_fw)
     }
 
     fn channel_of(&self, page: PhysPage) -> (DieId, usize) {
@@ -88,14 +104,16 @@ impl Hardware {
     pub fn nand_read(&mut self, ready: SimTime, page: PhysPage, sectors: u32, matcher: bool) -> SimTime {
         let (die, ch) = self.channel_of(page);
         let sensed = self.dies[die.0 as usize].occupy(ready, self.t_read);
+        traced(Track::Die(die.0), "read", sensed, self.t_read);
         let bytes = u64::from(sectors) * LBA_BYTES;
-        let moved = self.channels[ch].occupy_after(
-            self.floor,
-            sensed,
-            SimDuration::for_bytes(bytes, self.channel_mb_per_s),
-        );
+        let xfer = SimDuration::for_bytes(bytes, self.channel_mb_per_s);
+        let moved = self.channels[ch].occupy_after(self.floor, sensed, xfer);
+        // With the matcher, the page streams through it on its way in: a matcher scan.
+        let what = if matcher { "matcher scan" } else { "read data" };
+        traced(Track::Channel(ch as u32), what, moved, xfer);
         if matcher && self.t_match > SimDuration::ZERO {
-            self.matchers[ch].occupy_after(self.floor, moved, self.t_match)
+            let scanned = self.matchers[ch].occupy_after(self.floor, moved, self.t_match);
+            traced(Track::Matcher(ch as u32), "matcher scan", scanned, self.t_match)
         } else {
             moved
         }
@@ -107,34 +125,36 @@ impl Hardware {
     pub fn nand_program(&mut self, ready: SimTime, page: PhysPage, sectors: u32) -> (SimTime, SimTime) {
         let (die, ch) = self.channel_of(page);
         let bytes = u64::from(sectors) * LBA_BYTES;
-        let moved = self.channels[ch].occupy_after(
-            self.floor,
-            ready,
-            SimDuration::for_bytes(bytes, self.channel_mb_per_s),
-        );
+        let xfer = SimDuration::for_bytes(bytes, self.channel_mb_per_s);
+        let moved = self.channels[ch].occupy_after(self.floor, ready, xfer);
+        traced(Track::Channel(ch as u32), "program data", moved, xfer);
         let d = &mut self.dies[die.0 as usize];
         let start = moved.max(d.busy_until);
-        (start, d.occupy(moved, self.t_prog))
+        let end = d.occupy(moved, self.t_prog);
+        (start, traced(Track::Die(die.0), "program", end, self.t_prog))
     }
 
     /// Erases a block on a die.
     #[inline]
     pub fn nand_erase(&mut self, ready: SimTime, die: DieId) -> SimTime {
-        self.dies[die.0 as usize].occupy(ready, self.t_erase)
+        let end = self.dies[die.0 as usize].occupy(ready, self.t_erase);
+        traced(Track::Die(die.0), "erase", end, self.t_erase)
     }
 
     /// Moves `bytes` device-to-host over PCIe.
     #[inline]
     pub fn pcie_to_host(&mut self, ready: SimTime, bytes: u64) -> SimTime {
         let d = SimDuration::for_bytes(bytes, self.to_host_mb_per_s);
-        self.to_host.occupy_after(self.floor, ready, d)
+        let end = self.to_host.occupy_after(self.floor, ready, d);
+        traced(Track::PcieToHost, "to host", end, d)
     }
 
     /// Moves `bytes` host-to-device over PCIe.
     #[inline]
     pub fn pcie_to_device(&mut self, ready: SimTime, bytes: u64) -> SimTime {
         let d = SimDuration::for_bytes(bytes, self.to_device_mb_per_s);
-        self.to_device.occupy_after(self.floor, ready, d)
+        let end = self.to_device.occupy_after(self.floor, ready, d);
+        traced(Track::PcieToDevice, "to device", end, d)
     }
 
     /// The latest instant any resource is busy until.

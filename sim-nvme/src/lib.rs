@@ -38,6 +38,7 @@ pub mod nvme;
 pub mod profile;
 mod ssd;
 pub mod time;
+pub mod trace;
 
 pub use addr::{Layout, Lba, PhysSector};
 pub use energy::{energy, Activity, Energy};

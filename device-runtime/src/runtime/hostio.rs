@@ -3,6 +3,7 @@
 //! data moved inside the device (the controller has already charged the command's PCIe
 //! transfers, so nothing here charges PCIe again).
 
+use sim_nvme::trace::{self, Track};
 use sim_nvme::{Lba, SimTime, LBA_BYTES};
 
 use super::{AppId, AppState, FileId, ReceiverId, Runtime, RuntimeError, SenderId};
@@ -48,12 +49,17 @@ impl Runtime {
         if let Some(a) = c.apps[0] {
             self.apps[a].account.add_pcie_to_device(total);
         }
+        if trace::enabled() {
+            trace::slice(Track::HostPorts, &format!("send {}", c.name), at, at);
+        }
         for bytes in messages {
             let len = bytes.len() as u64;
+            let flow = trace::flow_start(Track::HostPorts, at);
             let receiver = c.push(
                 Msg {
                     at,
                     bytes: crate::adopted::Payload::Copied(bytes),
+                    flow,
                 },
                 len,
             );
@@ -70,10 +76,23 @@ impl Runtime {
         let c = &mut chans[port.0];
         let n = max.min(c.queue.len());
         let mut out = Received::default();
+        let mut flows = Vec::new();
         // INVARIANT(port-fifo): the host takes the oldest messages first
         for m in c.queue.drain(..n) {
             out.last_at = Some(out.last_at.map_or(m.at, |t| t.max(m.at)));
             out.messages.push(m.bytes.into_vec());
+            if m.flow.is_some() {
+                flows.push(m.flow);
+            }
+        }
+        if trace::enabled() && n > 0 {
+            // The host has them once the last is in its memory (and not before it asked).
+            let at = self.host_now.max(out.last_at.unwrap_or_default());
+            trace::slice(Track::HostPorts, &format!("recv {}", c.name), at, at);
+            for f in flows {
+                trace::flow_end(f, Track::HostPorts, at);
+            }
+            trace::queue_depth(&c.name, at, c.queue.len());
         }
         out.end = c.sender_closed && c.queue.is_empty();
         // A stream cut short by its Application's failure ends with that failure, not a clean

@@ -458,6 +458,7 @@ impl Runtime {
             crate::world::Msg {
                 at,
                 bytes: crate::adopted::Payload::Copied(bytes),
+                flow: None,
             },
             len,
         );

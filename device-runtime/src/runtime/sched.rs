@@ -28,6 +28,7 @@
 
 use std::cmp::Reverse;
 
+use sim_nvme::trace::Track;
 use sim_nvme::SimTime;
 use ssdlet_abi::Status;
 
@@ -251,6 +252,8 @@ impl Runtime {
             st.charge_measured(*slowdown);
         }
         let end = st.clock.get();
+        // INVARIANT(trace-does-not-change-figures): the core's slice, from instants already set
+        sim_nvme::trace::slice(Track::ArmCore(core as u32), &st.label, start, end);
         self.cores[core] = end;
         let busy = &mut self.apps[app].core_busy[core];
         *busy += end.saturating_since(start);

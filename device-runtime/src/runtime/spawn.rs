@@ -97,6 +97,8 @@ impl Runtime {
         let state = Box::new(InstanceState {
             ssdlet: meta.id.clone(),
             slot,
+            core: core as u32,
+            label: format!("{} #{slot}", meta.id),
             account,
             clock: Cell::new(self.host_now),
             slice_start: Cell::new(self.host_now),

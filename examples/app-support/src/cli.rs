@@ -81,6 +81,31 @@ pub struct Common {
     /// Print one JSON object instead of the report (no progress).
     #[arg(long)]
     pub json: bool,
+    /// `--trace FILE.json` and its cap.
+    #[command(flatten)]
+    pub trace: TraceArgs,
+}
+
+/// `--trace FILE.json` (every program).
+#[derive(Args, Clone, Debug)]
+pub struct TraceArgs {
+    /// Write the simulated timeline here as Chrome trace-event JSON (open it in
+    /// https://ui.perfetto.dev or chrome://tracing).
+    #[arg(long, value_name = "FILE.json")]
+    pub trace: Option<PathBuf>,
+    /// Events the trace records at most; later ones are dropped and the file's metadata
+    /// says how many.
+    #[arg(long, value_name = "N", default_value_t = sim_nvme::trace::DEFAULT_MAX_EVENTS)]
+    pub trace_max_events: u64,
+}
+
+impl Default for TraceArgs {
+    fn default() -> Self {
+        TraceArgs {
+            trace: None,
+            trace_max_events: sim_nvme::trace::DEFAULT_MAX_EVENTS,
+        }
+    }
 }
 
 /// Where the text comes from (wordcount, grep, suite).

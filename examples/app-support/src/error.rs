@@ -26,6 +26,12 @@ pub enum SuiteError {
         /// Why.
         source: std::io::Error,
     },
+    /// The trace file could not be created or written.
+    #[error(transparent)]
+    Trace(#[from] sim_nvme::trace::TraceError),
+    /// `--trace-max-events 0`.
+    #[error("--trace-max-events 0: expected at least 1 event")]
+    TraceCap,
     /// The device profile does not load.
     #[error("device profile `{name}`: {source}")]
     Profile {

@@ -13,6 +13,7 @@
 //!   JSON);
 //! - [`setup`], [`cli`], [`size`], [`progress`], [`program`], [`error`]: the device and its
 //!   modules, the data, the options every program takes, and the programs' common frame;
+//! - [`trace`]: `--trace FILE.json`, the simulated timeline as Chrome trace-event JSON;
 //! - [`testing`]: what the applications' tests share (a device with the debug modules, running
 //!   a program with `--json`).
 
@@ -27,6 +28,7 @@ pub mod report;
 pub mod setup;
 pub mod size;
 pub mod testing;
+pub mod trace;
 pub mod workload;
 
 pub use error::{RunError, SuiteError};

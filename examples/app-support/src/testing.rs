@@ -71,3 +71,27 @@ pub fn fails_naming(bin: &str, args: &[&str], needles: &[&str]) {
         assert!(err.contains(n), "{n:?} not in: {err}");
     }
 }
+
+/// The simulated figures of every workload and path in a `suite --json` object.
+pub fn figures(v: &serde_json::Value) -> Vec<(String, String, u64)> {
+    let mut out = Vec::new();
+    for o in v["workloads"].as_array().unwrap() {
+        for r in o["runs"].as_array().unwrap() {
+            for field in ["simulated_ns", "host_compute_ns", "pcie_bytes", "nand_pages"] {
+                out.push((
+                    format!("{} {}", o["workload"], r["path"]),
+                    field.to_owned(),
+                    r[field].as_u64().unwrap(),
+                ));
+            }
+            for s in r["ssdlets"].as_array().into_iter().flatten() {
+                out.push((
+                    format!("{} {}", o["workload"], s["ssdlet"]),
+                    "compute".to_owned(),
+                    s["compute"].as_u64().unwrap(),
+                ));
+            }
+        }
+    }
+    out
+}

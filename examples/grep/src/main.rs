@@ -34,6 +34,10 @@ fn main() -> std::process::ExitCode {
 
 fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    app_support::trace::traced(&cli.common.trace, "grep", cli.common.json, || run_with(&cli))
+}
+
+fn run_with(cli: &Cli) -> anyhow::Result<()> {
     let c = &cli.common;
     let mut progress = Progress::new(!c.json);
     progress.step("preparing the text");

@@ -9,6 +9,7 @@
 //! `wordcount`); what the programs share is `app_support`.
 
 mod bench;
+mod bench_trace;
 mod calibrate;
 mod compare;
 mod paper;
@@ -59,6 +60,9 @@ enum Cmd {
     /// The conventional host paths (wordcount, grep) against a plain native count and
     /// `memchr::memmem` over the same bytes, thread CPU time (medians).
     BenchHost(HostArgs),
+    /// Wall time of the suite's pass with `--trace` off and on (recording and writing the
+    /// file), medians side by side with their ratio, and the cost of the trace when off.
+    BenchTrace(BenchTraceArgs),
     /// Measures every workload's SSDlets and host paths on this machine and writes the
     /// per-unit costs the modeled compute charges (the calibration file).
     Calibrate(CalibrateArgs),
@@ -107,6 +111,7 @@ impl PassArgs {
             set: self.set.clone(),
             modules: self.modules,
             json: self.json,
+            trace: Default::default(),
         }
     }
 
@@ -502,6 +507,7 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
         set: Vec::new(),
         modules: a.modules,
         json: a.json,
+        trace: Default::default(),
     };
     let mut progress = Progress::new(!a.json);
     let env = program::open(&common, &mut progress)?;
@@ -539,6 +545,52 @@ fn bench(a: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+#[derive(Args)]
+struct BenchTraceArgs {
+    #[command(flatten)]
+    pass: PassArgs,
+    /// Size of the generated text and graph (the suite's default).
+    #[arg(long, value_parser = parse_size, default_value = "64MiB")]
+    size: u64,
+}
+
+fn bench_trace_cmd(a: BenchTraceArgs) -> anyhow::Result<()> {
+    let common = a.pass.common(Compute::Modeled, None);
+    let mut progress = Progress::new(!a.pass.json);
+    let b = bench_trace::run(&common, &a.pass.plan(a.size), a.pass.runs, &mut progress)?;
+    progress.finish();
+    if a.pass.json {
+        program::print_json(&serde_json::to_value(&b)?)?;
+    } else {
+        let s = |ns: u64| ns as f64 / 1e9;
+        println!(
+            "the suite's pass ({} of generated text and graph, {}, compute modeled), {} interleaved rounds, wall time medians:",
+            human(a.size),
+            a.pass.profile,
+            b.runs
+        );
+        println!(
+            "  trace off {:>8.3} s   trace on {:>8.3} s   ratio on/off {:.3}  (target <= 1.30)",
+            s(b.off_median_ns),
+            s(b.on_median_ns),
+            b.on_ratio
+        );
+        println!(
+            "  trace on: {} events ({} dropped at the cap), file {}",
+            b.events,
+            b.dropped,
+            human(b.file_bytes)
+        );
+        println!(
+            "  trace off: {:.2} ns per event site x {} sites = {:.4}% of the pass  (target <= 2%)",
+            b.off_site_ns,
+            b.sites,
+            b.off_share * 100.0
+        );
+    }
+    Ok(())
+}
+
 fn main() -> std::process::ExitCode {
     app_support::program::main(run)
 }
@@ -548,12 +600,18 @@ fn run() -> anyhow::Result<()> {
     match cli.cmd {
         Some(Cmd::BenchWall(a)) => return bench(a),
         Some(Cmd::BenchHost(a)) => return bench_host(a),
+        Some(Cmd::BenchTrace(a)) => return bench_trace_cmd(a),
         Some(Cmd::Calibrate(a)) => return calibrate_cmd(a),
         Some(Cmd::CompareCompute(a)) => return compare_cmd(a),
         Some(Cmd::Sweep(a)) => return sweep_cmd(a),
         Some(Cmd::Paper(a)) => return paper_cmd(a),
         None => {}
     }
+    app_support::trace::traced(&cli.common.trace, "suite", cli.common.json, || run_suite(&cli))
+}
+
+/// The suite itself: the three workloads and the comparison table.
+fn run_suite(cli: &Cli) -> anyhow::Result<()> {
     let c = &cli.common;
     let mut progress = Progress::new(!c.json);
     let env = program::open(c, &mut progress)?;

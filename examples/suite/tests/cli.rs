@@ -1,7 +1,7 @@
 //! The `suite` program run as a user runs it, with `--json`: one object with all three workloads, each with both runs, and a typed error naming a bad mode. Small
 //! sizes on the `tiny` device with the debug modules (the ones the other tests build).
 
-use app_support::testing::{check_both, fails_naming, json_of};
+use app_support::testing::{check_both, fails_naming, figures, json_of};
 
 #[test]
 fn suite_json_has_all_three() {
@@ -52,30 +52,6 @@ fn bad_input_is_refused_naming_it() {
         &["--mode", "sideways"],
         &["--mode", "sideways", "ndp", "conv", "both"],
     );
-}
-
-/// The simulated figures of every workload and path in a `suite --json` object.
-fn figures(v: &serde_json::Value) -> Vec<(String, String, u64)> {
-    let mut out = Vec::new();
-    for o in v["workloads"].as_array().unwrap() {
-        for r in o["runs"].as_array().unwrap() {
-            for field in ["simulated_ns", "host_compute_ns", "pcie_bytes", "nand_pages"] {
-                out.push((
-                    format!("{} {}", o["workload"], r["path"]),
-                    field.to_owned(),
-                    r[field].as_u64().unwrap(),
-                ));
-            }
-            for s in r["ssdlets"].as_array().into_iter().flatten() {
-                out.push((
-                    format!("{} {}", o["workload"], s["ssdlet"]),
-                    "compute".to_owned(),
-                    s["compute"].as_u64().unwrap(),
-                ));
-            }
-        }
-    }
-    out
 }
 
 /// Runs `f` while another thread keeps a core busy.

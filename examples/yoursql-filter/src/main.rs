@@ -118,6 +118,9 @@ struct Common {
     /// Host cores the query engine's compute is spread over (MariaDB ran a query on one).
     #[arg(long, value_name = "N", default_value_t = 1)]
     host_cores: u32,
+    /// `--trace FILE.json`: the simulated timeline (Chrome trace-event JSON).
+    #[command(flatten)]
+    trace: app_support::cli::TraceArgs,
 }
 
 impl Common {
@@ -218,6 +221,7 @@ impl CalibrateEngineArgs {
             image: None,
             no_load: false,
             host_cores: 1,
+            trace: Default::default(),
         }
     }
 }
@@ -412,6 +416,17 @@ fn main() -> std::process::ExitCode {
 
 fn run_cli() -> Result<()> {
     let cli = Cli::parse();
+    let (trace, quiet) = match &cli.cmd {
+        Some(Cmd::Run(a)) => (a.common.trace.clone(), a.json),
+        Some(Cmd::Bench(a)) => (a.common.trace.clone(), a.json),
+        Some(Cmd::Tpch(a)) => (a.common.trace.clone(), a.json),
+        Some(Cmd::CalibrateEngine(_)) => (Default::default(), false),
+        None => (cli.run.common.trace.clone(), cli.run.json),
+    };
+    app_support::trace::traced(&trace, "yoursql-filter", quiet, || run_cmd(cli))
+}
+
+fn run_cmd(cli: Cli) -> Result<()> {
     match cli.cmd {
         Some(Cmd::Run(a)) => run(a),
         Some(Cmd::Bench(a)) => bench(a),

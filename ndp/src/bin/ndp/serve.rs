@@ -1,13 +1,21 @@
 //! `ndp serve --image FILE --socket PATH [--profile NAME|FILE] [--listen ADDR:PORT --token-file
 //! FILE]`: serves one device image to many host processes over a Unix socket, and over TCP to
 //! hosts that give the token ([`ndp::daemon`]), until SIGINT or SIGTERM.
+//!
+//! `--trace FILE.json`: the firmware child records the device's simulated timeline
+//! ([`sim_nvme::trace`]: hardware, SSDlet cores, DRAM and queue counters, messages) and writes
+//! it when it stops cleanly (SIGINT or SIGTERM to `ndp serve`); a child restarted after a crash
+//! starts a new trace in the same file. The hosts' threads are in their own processes, so
+//! there are no host-thread tracks.
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
 use host_sdk::{DeviceProfile, RuntimeConfig};
 use ndp::daemon::{Daemon, Limits, ServeConfig, SuperviseConfig, TcpServe};
+use sim_nvme::trace::{self, TraceConfig, TraceError};
 
 /// Arguments of `ndp serve`.
 #[derive(Args)]
@@ -65,6 +73,13 @@ pub struct ServeArgs {
     /// newline; the file must not be readable by group or others (chmod 600).
     #[arg(long, value_name = "FILE", requires = "listen")]
     token_file: Option<PathBuf>,
+    /// Write the device's simulated timeline here as Chrome trace-event JSON when the daemon
+    /// stops (open it in https://ui.perfetto.dev or chrome://tracing).
+    #[arg(long, value_name = "FILE.json")]
+    trace: Option<PathBuf>,
+    /// Events the trace records at most; later ones are dropped and the file says how many.
+    #[arg(long, value_name = "N", default_value_t = trace::DEFAULT_MAX_EVENTS)]
+    trace_max_events: u64,
 }
 
 /// The token in `path`, checked: owner-only, UTF-8, not empty.
@@ -96,6 +111,14 @@ fn read_token(path: &std::path::Path) -> anyhow::Result<String> {
         );
     }
     Ok(token)
+}
+
+/// Creates the trace file (so a bad path fails at once, naming it).
+fn trace_file(path: &Path) -> Result<File, TraceError> {
+    File::create(path).map_err(|source| TraceError::Write {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn seconds(flag: &str, v: f64) -> anyhow::Result<std::time::Duration> {
@@ -135,7 +158,13 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.in_process && args.listen.is_some() {
         anyhow::bail!("--listen needs the supervised daemon; expected it without --in-process");
     }
+    if args.trace_max_events == 0 {
+        anyhow::bail!("--trace-max-events 0: expected at least 1 event");
+    }
     if !args.in_process {
+        if let Some(path) = &args.trace {
+            trace_file(path)?;
+        }
         let tcp = match (&args.listen, &args.token_file) {
             (Some(listen), Some(file)) => Some(TcpServe {
                 listen: *listen,
@@ -174,8 +203,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             ("--max-reply-bytes", args.max_reply_bytes.to_string()),
             ("--idle-timeout", args.idle_timeout.to_string()),
             ("--max-request-bytes", args.max_request_bytes.to_string()),
+            ("--trace-max-events", args.trace_max_events.to_string()),
         ] {
             child.extend([flag.to_string(), v]);
+        }
+        if let Some(path) = &args.trace {
+            child.extend(["--trace".to_string(), path.display().to_string()]);
         }
         tracing::info!(socket = %args.socket.display(), image = %args.image.display(), "supervising the device firmware");
         ndp::daemon::supervise(SuperviseConfig {
@@ -201,6 +234,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         profile = %args.profile,
         "listening"
     );
+    let traced = match &args.trace {
+        Some(path) => {
+            let file = trace_file(path)?;
+            trace::start(TraceConfig {
+                max_events: args.trace_max_events,
+            });
+            Some((path, file))
+        }
+        None => None,
+    };
     if args.confine {
         // `ndp serve`'s firmware child: filtered (before it says it listens, so a kernel
         // without seccomp fails the start), and it stops with its supervisor (whose pid is
@@ -218,6 +261,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         println!("ndp serve: listening on {}", args.socket.display());
         daemon.run()?;
+    }
+    if let Some((path, file)) = traced {
+        let t = trace::finish().unwrap_or_default();
+        let mut meta = serde_json::Map::new();
+        meta.insert("program".into(), "ndp serve".into());
+        t.write_chrome(&file, &meta).map_err(|source| TraceError::Write {
+            path: path.clone(),
+            source,
+        })?;
+        tracing::info!(trace = %path.display(), events = t.recorded, dropped = t.dropped, "trace written");
     }
     Ok(())
 }

@@ -1,13 +1,19 @@
 //! [`DeviceScanExec`]: the physical plan node of one device table scan.
 //!
+//! **Partitions.** The node has one partition per device the table is spread over
+//! ([`yoursql_core::parts`]): partition `p` returns device `p`'s part of the table.
+//!
 //! **When a scan runs.** DataFusion calls `execute` while it builds the stream tree, before a
-//! hash join's build side exists; the device scan starts only when its stream is first polled.
-//! Then it takes a ticket from the query's [`ScanGate`] and runs, on a blocking thread, once
-//! every earlier ticket's scan has finished: the scans of one query run one after another on
-//! the device's host clock, in the order the engine first asks for their rows (MariaDB runs a
-//! query on one thread; and the order, hence every simulated time, is the same in every run).
-//! A scan streams its batches without waiting for the engine, so it never waits for a later
-//! scan and the tickets cannot deadlock.
+//! hash join's build side exists; the device scan starts only when one of its partitions'
+//! streams is first polled. Then it takes one ticket from the query's [`ScanGate`] for all its
+//! partitions and, once every earlier ticket's scan has finished, runs all its partitions at
+//! once on blocking threads ([`crate::scan_parts`]: one per partition, each on its device's host
+//! clock); its turn ends when the last partition has finished. So the scans of one query run one
+//! after another, in the order the engine first asks for their rows (MariaDB runs a query on
+//! one thread; and the order, hence every simulated time, is the same in every run). A scan
+//! starts every partition at its first poll and streams its batches without waiting for the
+//! engine, so it never waits for a later scan or for a partition the engine polls late, and the
+//! tickets cannot deadlock.
 //!
 //! **Early filtering through joins.** The node accepts the dynamic filters DataFusion's hash
 //! join pushes from its build side into the probe side (`datafusion.optimizer.
@@ -46,11 +52,10 @@ use datafusion::physical_plan::{
     SendableRecordBatchStream,
 };
 use futures::StreamExt;
-use yoursql_core::{BoundPredicate, CmpOp, DeviceTable, Predicate, ScanError, ScanMode, Scanner, Value};
+use yoursql_core::{BoundPredicate, CmpOp, Predicate, ScanMode, Schema, Value};
 
-use crate::arrow_map::rows_to_batch;
-use crate::error::Error;
 use crate::provider::ScanRecord;
+use crate::scan_parts::{self, BatchTx, TablePart};
 
 /// Runs the scans of one query one after another, in ticket order (module docs).
 #[derive(Debug, Default)]
@@ -93,8 +98,8 @@ impl Drop for Turn {
 /// What a scan needs to run.
 #[derive(Clone)]
 pub(crate) struct ScanSpec {
-    pub(crate) scanner: Scanner,
-    pub(crate) table: Arc<DeviceTable>,
+    /// One part per device, in device order (at least one).
+    pub(crate) parts: Vec<TablePart>,
     pub(crate) filter: Vec<BoundPredicate>,
     /// Bounds from joins' dynamic filters: for the host's software filter only.
     pub(crate) host_filter: Vec<BoundPredicate>,
@@ -104,6 +109,27 @@ pub(crate) struct ScanSpec {
     pub(crate) gate: Arc<ScanGate>,
 }
 
+impl ScanSpec {
+    /// The table's name.
+    pub(crate) fn table_name(&self) -> &str {
+        self.parts[0].table.name()
+    }
+
+    /// The table's schema.
+    fn schema(&self) -> &Schema {
+        &self.parts[0].table.schema
+    }
+
+    /// Rows stored in all parts.
+    fn rows(&self) -> u64 {
+        self.parts.iter().map(|p| p.table.rows).sum()
+    }
+}
+
+/// The partitions' streams once the scan has started: partition `p`'s receiver until its
+/// stream takes it.
+type Launched = Option<Vec<Option<tokio::sync::mpsc::UnboundedReceiver<DfResult<RecordBatch>>>>>;
+
 /// One device table scan in a physical plan (module docs).
 #[derive(Clone)]
 pub struct DeviceScanExec {
@@ -112,12 +138,16 @@ pub struct DeviceScanExec {
     props: Arc<PlanProperties>,
     dynamic: Vec<Arc<dyn PhysicalExpr>>,
     metrics: ExecutionPlanMetricsSet,
+    /// Started at the first poll of any partition (module docs); fresh in every copy of the node
+    /// made before execution.
+    launched: Arc<Mutex<Launched>>,
 }
 
 impl fmt::Debug for DeviceScanExec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DeviceScanExec")
-            .field("table", &self.spec.table.name())
+            .field("table", &self.spec.table_name())
+            .field("partitions", &self.spec.parts.len())
             .field("mode", &self.spec.mode)
             .field("filter", &self.filter_text())
             .field("dynamic_filters", &self.dynamic.len())
@@ -129,7 +159,7 @@ impl DeviceScanExec {
     pub(crate) fn new(spec: ScanSpec, schema: SchemaRef) -> Self {
         let props = PlanProperties::new(
             EquivalenceProperties::new(Arc::clone(&schema)),
-            Partitioning::UnknownPartitioning(1),
+            Partitioning::UnknownPartitioning(spec.parts.len()),
             EmissionType::Incremental,
             Boundedness::Bounded,
         );
@@ -139,6 +169,7 @@ impl DeviceScanExec {
             props: Arc::new(props),
             dynamic: Vec::new(),
             metrics: ExecutionPlanMetricsSet::new(),
+            launched: Arc::default(),
         }
     }
 
@@ -151,8 +182,9 @@ impl DisplayAs for DeviceScanExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "DeviceScanExec: table={}, mode={}, filter=[{}], dynamic_filters={}",
-            self.spec.table.name(),
+            "DeviceScanExec: table={}, partitions={}, mode={}, filter=[{}], dynamic_filters={}",
+            self.spec.table_name(),
+            self.spec.parts.len(),
             self.spec.mode.name(),
             self.filter_text().join(" AND "),
             self.dynamic.len()
@@ -192,13 +224,18 @@ impl ExecutionPlan for DeviceScanExec {
         let mut fresh = (*self).clone();
         fresh.dynamic.clear();
         fresh.metrics = ExecutionPlanMetricsSet::new();
+        fresh.launched = Arc::default();
         Ok(Arc::new(fresh))
     }
 
-    fn partition_statistics(&self, _partition: Option<usize>) -> DfResult<Arc<Statistics>> {
+    fn partition_statistics(&self, partition: Option<usize>) -> DfResult<Arc<Statistics>> {
         // The stored row count (before the pushed-down filters): lets the planner put the
         // smaller input of a join on its build side.
-        let rows = usize::try_from(self.spec.table.rows).unwrap_or(usize::MAX);
+        let rows = match partition {
+            Some(p) => self.spec.parts.get(p).map_or(0, |t| t.table.rows),
+            None => self.spec.rows(),
+        };
+        let rows = usize::try_from(rows).unwrap_or(usize::MAX);
         Ok(Arc::new(
             Statistics::new_unknown(&self.schema).with_num_rows(Precision::Inexact(rows)),
         ))
@@ -215,6 +252,7 @@ impl ExecutionPlan for DeviceScanExec {
         _config: &ConfigOptions,
     ) -> DfResult<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
         let mut node = self.clone();
+        node.launched = Arc::default();
         // Advisory: the parents keep their own filtering (answered `No` for every filter).
         let verdicts = result
             .parent_filters
@@ -235,10 +273,18 @@ impl ExecutionPlan for DeviceScanExec {
     }
 
     fn execute(&self, partition: usize, _ctx: Arc<TaskContext>) -> DfResult<SendableRecordBatchStream> {
+        if partition >= self.spec.parts.len() {
+            return Err(datafusion::error::DataFusionError::Internal(format!(
+                "DeviceScanExec of {}: partition {partition} asked for; it has {}",
+                self.spec.table_name(),
+                self.spec.parts.len()
+            )));
+        }
         let (spec, schema, dynamic) = (self.spec.clone(), Arc::clone(&self.schema), self.dynamic.clone());
+        let launched = Arc::clone(&self.launched);
         let rows = MetricBuilder::new(&self.metrics).output_rows(partition);
         // Started at the first poll (module docs), not here.
-        let start = async move { start(spec, dynamic) };
+        let start = async move { start(spec, dynamic, &launched, partition) };
         let stream = futures::stream::once(start).flatten().inspect(move |b| {
             if let Ok(b) = b {
                 rows.add(b.num_rows());
@@ -250,21 +296,45 @@ impl ExecutionPlan for DeviceScanExec {
 
 type BatchStream = futures::stream::BoxStream<'static, DfResult<RecordBatch>>;
 
-/// Takes a ticket, reads the dynamic filters, and starts the scan on a blocking thread.
-fn start(mut spec: ScanSpec, dynamic: Vec<Arc<dyn PhysicalExpr>>) -> BatchStream {
-    let ticket = spec.gate.ticket();
-    let mut early = Vec::new();
-    for f in &dynamic {
-        early.extend(early_filter(&mut spec, f));
-    }
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<DfResult<RecordBatch>>();
-    tokio::task::spawn_blocking(move || {
-        // INVARIANT(scans-take-turns): this scan runs after every earlier ticket's
-        spec.gate.wait_turn(ticket);
-        let _turn = Turn(Arc::clone(&spec.gate));
-        run(&spec, early, &tx);
+/// Partition `partition`'s batches; at the scan's first poll (of any partition) takes a
+/// ticket, reads the dynamic filters, and starts every partition on blocking threads.
+fn start(
+    mut spec: ScanSpec,
+    dynamic: Vec<Arc<dyn PhysicalExpr>>,
+    launched: &Mutex<Launched>,
+    partition: usize,
+) -> BatchStream {
+    let table = spec.table_name().to_string();
+    let mut l = launched.lock().unwrap_or_else(PoisonError::into_inner);
+    let receivers = l.get_or_insert_with(|| {
+        let ticket = spec.gate.ticket();
+        let mut early = Vec::new();
+        for f in &dynamic {
+            early.extend(early_filter(&mut spec, f));
+        }
+        let (txs, rxs): (Vec<BatchTx>, Vec<_>) = spec
+            .parts
+            .iter()
+            .map(|_| tokio::sync::mpsc::unbounded_channel::<DfResult<RecordBatch>>())
+            .map(|(tx, rx)| (tx, Some(rx)))
+            .unzip();
+        tokio::task::spawn_blocking(move || {
+            // INVARIANT(scans-take-turns): this scan runs after every earlier ticket's
+            spec.gate.wait_turn(ticket);
+            let _turn = Turn(Arc::clone(&spec.gate));
+            run(&spec, early, txs);
+        });
+        rxs
     });
-    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed()
+    match receivers.get_mut(partition).and_then(Option::take) {
+        Some(rx) => futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed(),
+        None => {
+            let err = datafusion::error::DataFusionError::Internal(format!(
+                "DeviceScanExec of {table}: partition {partition} executed twice"
+            ));
+            futures::stream::once(async move { Err(err) }).boxed()
+        }
+    }
 }
 
 /// The bounds a complete dynamic filter `f` puts on the scan's columns, added to `spec.filter`;
@@ -287,7 +357,7 @@ fn early_filter(spec: &mut ScanSpec, f: &Arc<dyn PhysicalExpr>) -> Vec<String> {
             )]
         }
     };
-    let schema = spec.table.schema.clone();
+    let schema = spec.schema().clone();
     let mut out = Vec::new();
     let mut left = 0;
     for part in split_conjunction(&snap) {
@@ -340,54 +410,40 @@ fn bound_of(e: &Arc<dyn PhysicalExpr>) -> Option<Predicate> {
     Some(Predicate::cmp(col.name(), op, value))
 }
 
-/// Runs the scan, sending its batches on `tx`, and records it.
-fn run(spec: &ScanSpec, early: Vec<String>, tx: &tokio::sync::mpsc::UnboundedSender<DfResult<RecordBatch>>) {
-    let table = &spec.table;
-    let schema = table.schema.clone();
-    let projection = spec.projection.as_deref();
-    let mut sink = |rows: Vec<Vec<Value>>| -> Result<(), String> {
-        let batch = rows_to_batch(&schema, &rows, projection).map_err(|e| e.to_string())?;
-        tx.send(Ok(batch))
-            .map_err(|_| "the query stopped reading".to_string())
+/// Runs the scan's partitions, partition `p` sending its batches on `txs[p]`, and records the
+/// scan when every partition succeeded.
+fn run(spec: &ScanSpec, early: Vec<String>, txs: Vec<BatchTx>) {
+    let Some(done) = scan_parts::run_all(spec, txs) else {
+        return;
     };
-    let s = &spec.scanner;
-    let host = &spec.host_filter;
-    let mut result = s.scan_with_host_filter(table, &spec.filter, host, projection, spec.mode, &mut sink);
-    // Offload asked for but nothing to offload (no predicate, no matcher keys, no filter
-    // module): the core refuses before reading anything; read conventionally and say why.
-    let mut fallback = None;
-    if let Err(ScanError::CannotOffload { reason, .. }) = &result {
-        fallback = Some(reason.clone());
-        result = s.scan_with_host_filter(table, &spec.filter, host, projection, ScanMode::Conv, &mut sink);
-    }
-    match result {
-        Ok(stats) => spec
-            .scans
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(ScanRecord {
-                table: table.name().to_string(),
-                predicate: match spec.filter.as_slice() {
-                    [] => None,
-                    many => Some(
-                        many.iter()
-                            .map(|p| p.to_string())
-                            .collect::<Vec<_>>()
-                            .join(" AND "),
-                    ),
-                },
-                rows: stats.rows_out,
-                fallback,
-                early,
-                stats,
-            }),
-        Err(e) => {
-            let err = Error::Scan {
-                table: table.name().to_string(),
-                message: e.to_string(),
-            };
-            // The receiver may be gone (the query stopped reading); nothing to tell then.
-            let _ = tx.send(Err(err.into()));
-        }
-    }
+    // The parts that were scanned say whether an offload fell back (they agree: the reason is
+    // the predicate's, not the part's).
+    let fallback = done
+        .iter()
+        .filter(|(s, _)| s.pages_total > 0)
+        .find_map(|(_, f)| f.clone());
+    let parts: Vec<_> = done.into_iter().map(|(s, _)| s).collect();
+    let Some(stats) = scan_parts::merge(&parts) else {
+        return;
+    };
+    spec.scans
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(ScanRecord {
+            table: spec.table_name().to_string(),
+            predicate: match spec.filter.as_slice() {
+                [] => None,
+                many => Some(
+                    many.iter()
+                        .map(|p| p.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" AND "),
+                ),
+            },
+            rows: stats.rows_out,
+            fallback,
+            early,
+            stats,
+            parts,
+        });
 }

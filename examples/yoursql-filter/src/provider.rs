@@ -112,6 +112,11 @@ impl DeviceTableProvider {
         &self.parts[0].table.schema
     }
 
+    /// The gate its scans take turns at.
+    pub fn gate(&self) -> &Arc<ScanGate> {
+        &self.gate
+    }
+
     /// Devices (DataFusion partitions) the table is spread over.
     pub fn devices(&self) -> usize {
         self.parts.len()

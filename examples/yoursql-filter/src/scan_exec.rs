@@ -18,8 +18,13 @@
 //! **Early filtering through joins.** The node accepts the dynamic filters DataFusion's hash
 //! join pushes from its build side into the probe side (`datafusion.optimizer.
 //! enable_join_dynamic_filter_pushdown`, on by default): once the build side is complete, the
-//! filter holds the build keys' bounds (`k >= min AND k <= max`) and often their set. At its
-//! first poll the scan reads each complete filter and adds the bounds on its own columns to the
+//! filter holds the build keys' bounds (`k >= min AND k <= max`) and often their set. With one
+//! partition a scan is first polled after the joins above it have their build sides; with
+//! several, an operator that polls all partitions of its input at once (`CoalescePartitionsExec`
+//! under a join's build side) may poll a scan earlier, so at its first poll a scan waits for the
+//! hash joins' filters it was handed (those [`ScanGate::note_join_filters`] noted) to be
+//! complete before it takes its ticket: what it takes does not depend on how tasks interleave.
+//! Then the scan reads each complete filter and adds the bounds on its own columns to the
 //! host's software filter (not to the offload decision or the matcher plan: a range of join keys
 //! spans nearly every page, and a matcher key for it would only slow the matchers); a filter not yet complete, or parts it cannot use (sets, hash lookups, computed
 //! keys), are left to the join and said so in [`crate::ScanRecord::early`]. The join still
@@ -42,6 +47,7 @@ use datafusion::physical_expr::expressions::{BinaryExpr, Column, DynamicFilterPh
 use datafusion::physical_expr::{split_conjunction, EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_expr_common::physical_expr::snapshot_physical_expr;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::joins::HashJoinExec;
 use datafusion::physical_plan::filter_pushdown::{
     ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
 };
@@ -63,9 +69,42 @@ pub struct ScanGate {
     /// (next ticket to hand out, ticket whose turn it is).
     state: Mutex<(u64, u64)>,
     turn: Condvar,
+    /// The ids of the plan's hash joins' dynamic filters ([`ScanGate::note_join_filters`]).
+    join_filters: Mutex<Vec<u64>>,
 }
 
 impl ScanGate {
+    /// Notes the dynamic filters of `plan`'s hash joins: a scan handed one of them waits for it
+    /// to be complete before it starts (module docs). Call before executing `plan`.
+    pub fn note_join_filters(&self, plan: &Arc<dyn ExecutionPlan>) {
+        if plan.downcast_ref::<HashJoinExec>().is_some() {
+            let produced = plan.dynamic_expressions_produced();
+            let ids = produced
+                .iter()
+                .filter(|e| e.downcast_ref::<DynamicFilterPhysicalExpr>().is_some())
+                .filter_map(|e| e.expression_id());
+            self.join_filters
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .extend(ids);
+        }
+        for c in plan.children() {
+            self.note_join_filters(c);
+        }
+    }
+
+    /// `f` is a hash join's dynamic filter noted by [`ScanGate::note_join_filters`] (or a copy
+    /// with its columns renamed on the way down, which keeps the filter's id).
+    fn is_join_filter(&self, f: &Arc<dyn PhysicalExpr>) -> bool {
+        f.downcast_ref::<DynamicFilterPhysicalExpr>().is_some()
+            && f.expression_id().is_some_and(|id| {
+                self.join_filters
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .contains(&id)
+            })
+    }
+
     fn ticket(&self) -> u64 {
         let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         s.0 += 1;
@@ -128,7 +167,7 @@ impl ScanSpec {
 
 /// The partitions' streams once the scan has started: partition `p`'s receiver until its
 /// stream takes it.
-type Launched = Option<Vec<Option<tokio::sync::mpsc::UnboundedReceiver<DfResult<RecordBatch>>>>>;
+type Launched = tokio::sync::OnceCell<Mutex<Vec<Option<tokio::sync::mpsc::UnboundedReceiver<DfResult<RecordBatch>>>>>>;
 
 /// One device table scan in a physical plan (module docs).
 #[derive(Clone)]
@@ -140,7 +179,7 @@ pub struct DeviceScanExec {
     metrics: ExecutionPlanMetricsSet,
     /// Started at the first poll of any partition (module docs); fresh in every copy of the node
     /// made before execution.
-    launched: Arc<Mutex<Launched>>,
+    launched: Arc<Launched>,
 }
 
 impl fmt::Debug for DeviceScanExec {
@@ -284,7 +323,7 @@ impl ExecutionPlan for DeviceScanExec {
         let launched = Arc::clone(&self.launched);
         let rows = MetricBuilder::new(&self.metrics).output_rows(partition);
         // Started at the first poll (module docs), not here.
-        let start = async move { start(spec, dynamic, &launched, partition) };
+        let start = start(spec, dynamic, launched, partition);
         let stream = futures::stream::once(start).flatten().inspect(move |b| {
             if let Ok(b) = b {
                 rows.add(b.num_rows());
@@ -296,37 +335,23 @@ impl ExecutionPlan for DeviceScanExec {
 
 type BatchStream = futures::stream::BoxStream<'static, DfResult<RecordBatch>>;
 
-/// Partition `partition`'s batches; at the scan's first poll (of any partition) takes a
-/// ticket, reads the dynamic filters, and starts every partition on blocking threads.
-fn start(
-    mut spec: ScanSpec,
+/// Partition `partition`'s batches; at the scan's first poll (of any partition) waits for the
+/// hash joins' dynamic filters it was handed, takes a ticket, reads the filters, and starts every
+/// partition on blocking threads.
+async fn start(
+    spec: ScanSpec,
     dynamic: Vec<Arc<dyn PhysicalExpr>>,
-    launched: &Mutex<Launched>,
+    launched: Arc<Launched>,
     partition: usize,
 ) -> BatchStream {
     let table = spec.table_name().to_string();
-    let mut l = launched.lock().unwrap_or_else(PoisonError::into_inner);
-    let receivers = l.get_or_insert_with(|| {
-        let ticket = spec.gate.ticket();
-        let mut early = Vec::new();
-        for f in &dynamic {
-            early.extend(early_filter(&mut spec, f));
-        }
-        let (txs, rxs): (Vec<BatchTx>, Vec<_>) = spec
-            .parts
-            .iter()
-            .map(|_| tokio::sync::mpsc::unbounded_channel::<DfResult<RecordBatch>>())
-            .map(|(tx, rx)| (tx, Some(rx)))
-            .unzip();
-        tokio::task::spawn_blocking(move || {
-            // INVARIANT(scans-take-turns): this scan runs after every earlier ticket's
-            spec.gate.wait_turn(ticket);
-            let _turn = Turn(Arc::clone(&spec.gate));
-            run(&spec, early, txs);
-        });
-        rxs
-    });
-    match receivers.get_mut(partition).and_then(Option::take) {
+    let receivers = launched.get_or_init(|| launch(spec, dynamic)).await;
+    let rx = receivers
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get_mut(partition)
+        .and_then(Option::take);
+    match rx {
         Some(rx) => futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed(),
         None => {
             let err = datafusion::error::DataFusionError::Internal(format!(
@@ -335,6 +360,42 @@ fn start(
             futures::stream::once(async move { Err(err) }).boxed()
         }
     }
+}
+
+/// Starts the scan (module docs) and returns its partitions' receivers.
+async fn launch(
+    mut spec: ScanSpec,
+    dynamic: Vec<Arc<dyn PhysicalExpr>>,
+) -> Mutex<Vec<Option<tokio::sync::mpsc::UnboundedReceiver<DfResult<RecordBatch>>>>> {
+    // A hash join's filter is complete once its build side is: a scan polled before that
+    // (an operator above polling all partitions of its input at once) waits for it, so that
+    // what it takes does not depend on how tasks interleave. Other filters (a TopK's) are
+    // taken only if already complete.
+    for f in &dynamic {
+        if spec.gate.is_join_filter(f) {
+            if let Some(d) = f.downcast_ref::<DynamicFilterPhysicalExpr>() {
+                d.wait_complete().await;
+            }
+        }
+    }
+    let ticket = spec.gate.ticket();
+    let mut early = Vec::new();
+    for f in &dynamic {
+        early.extend(early_filter(&mut spec, f));
+    }
+    let (txs, rxs): (Vec<BatchTx>, Vec<_>) = spec
+        .parts
+        .iter()
+        .map(|_| tokio::sync::mpsc::unbounded_channel::<DfResult<RecordBatch>>())
+        .map(|(tx, rx)| (tx, Some(rx)))
+        .unzip();
+    tokio::task::spawn_blocking(move || {
+        // INVARIANT(scans-take-turns): this scan runs after every earlier ticket's
+        spec.gate.wait_turn(ticket);
+        let _turn = Turn(Arc::clone(&spec.gate));
+        run(&spec, early, txs);
+    });
+    Mutex::new(rxs)
 }
 
 /// The bounds a complete dynamic filter `f` puts on the scan's columns, added to `spec.filter`;

@@ -423,6 +423,9 @@ pub async fn run_query(setup: &Setup, sql: &str, mode: ScanMode) -> Result<Query
     let (ctx, providers) = setup.context(mode)?;
     let t = Instant::now();
     let plan = ctx.sql(sql).await?.create_physical_plan().await?;
+    if let Some(p) = providers.first() {
+        p.gate().note_join_filters(&plan);
+    }
     let cpu = host_sdk::cpu::thread_cpu_time();
     let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await?;
     let measured = host_sdk::cpu::thread_cpu_time().saturating_sub(cpu);

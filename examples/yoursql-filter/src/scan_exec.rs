@@ -474,7 +474,9 @@ fn bound_of(e: &Arc<dyn PhysicalExpr>) -> Option<Predicate> {
 /// Runs the scan's partitions, partition `p` sending its batches on `txs[p]`, and records the
 /// scan when every partition succeeded.
 fn run(spec: &ScanSpec, early: Vec<String>, txs: Vec<BatchTx>) {
-    let Some(done) = scan_parts::run_all(spec, txs) else {
+    // `txs` close when this returns, after the record is pushed: the query's end (the streams'
+    // end) comes after its scans' records.
+    let Some(done) = scan_parts::run_all(spec, &txs) else {
         return;
     };
     // The parts that were scanned say whether an offload fell back (they agree: the reason is

@@ -36,8 +36,9 @@ type PartDone = (ScanStats, Option<String>);
 
 /// Runs every partition of `spec` at once (module docs), partition `p` sending its batches on
 /// `txs[p]`. Returns the per-partition figures, in device order, when all succeeded (a failed
-/// partition has sent its error on its channel).
-pub(crate) fn run_all(spec: &ScanSpec, txs: Vec<BatchTx>) -> Option<Vec<PartDone>> {
+/// partition has sent its error on its channel). The caller keeps `txs` open until it has
+/// recorded the scan: the query ends when the channels close.
+pub(crate) fn run_all(spec: &ScanSpec, txs: &[BatchTx]) -> Option<Vec<PartDone>> {
     let devices: Vec<_> = spec.parts.iter().map(|p| p.scanner.device()).collect();
     let start = devices.iter().map(|d| d.now()).max()?;
     for d in &devices {

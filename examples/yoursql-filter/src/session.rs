@@ -365,19 +365,23 @@ impl QueryRun {
         self.scans.iter().map(|s| s.stats.pages_from_pool).sum()
     }
 
-    /// The query's energy on a device of `profile` (`sim_nvme::energy`): the host busy for the
-    /// scans' and the engine's compute, the device's filter on its cores, the NAND pages read, the
-    /// PCIe bytes and the matchers' pages.
+    /// The query's energy on devices of `profile` (`sim_nvme::energy`): the host busy for the
+    /// scans' and the engine's compute, the devices' filters on their cores, the NAND pages read,
+    /// the PCIe bytes and the matchers' pages; with several devices (the scans' partitions) each
+    /// device's controller idles through the query and the scans' partitions run on a host core
+    /// each.
     pub fn energy(&self, profile: &DeviceProfile) -> sim_nvme::Energy {
+        let devices = self.scans.iter().map(|s| s.parts.len()).max().unwrap_or(1).max(1);
+        let n = u32::try_from(devices).unwrap_or(u32::MAX);
         let per_nand_page = (u64::from(profile.geometry.page_bytes) / 4096).max(1);
         let sum =
             |f: fn(&yoursql_core::ScanStats) -> u64| self.scans.iter().map(|s| f(&s.stats)).sum::<u64>();
         let a = sim_nvme::Activity {
             elapsed_ns: self.simulated_ns(),
             host_busy_ns: self.scan_host_ns() + self.engine.cpu_ns,
-            host_cores: self.engine.host_cores,
+            host_cores: self.engine.host_cores.max(n),
             arm_busy_ns: sum(|s| s.filter_ns),
-            arm_cores: profile.arm.cores,
+            arm_cores: profile.arm.cores.saturating_mul(n),
             nand_pages_read: sum(|s| s.pages_read).div_ceil(per_nand_page),
             nand_pages_programmed: 0,
             nand_blocks_erased: 0,
@@ -385,7 +389,12 @@ impl QueryRun {
             pcie_bytes_to_device: 0,
             matcher_pages_scanned: sum(|s| s.pages_scanned_on_device),
         };
-        sim_nvme::energy(&a, &profile.power)
+        let mut e = sim_nvme::energy(&a, &profile.power);
+        // sim_nvme::energy counts one device's idle controller.
+        let others = profile.power.ssd_idle_w * (devices - 1) as f64 * self.simulated_ns() as f64 * 1e-9;
+        e.ssd_controller_j += others;
+        e.total_j += others;
+        e
     }
 
     /// Table pages read from NAND by all scans (see `ScanStats::pages_read`).

@@ -81,9 +81,15 @@ impl DeviceTableProvider {
     /// scanner of that device (one DataFusion partition each), scanned in `mode`; its scans take
     /// turns with the other scans of `gate` (one gate per query: [`crate::scan_exec`]). The
     /// parts must be of one table (same schema), at least one.
-    pub fn new(parts: Vec<(Scanner, DeviceTable)>, mode: ScanMode, gate: Arc<ScanGate>) -> Result<Self, Error> {
+    pub fn new(
+        parts: Vec<(Scanner, DeviceTable)>,
+        mode: ScanMode,
+        gate: Arc<ScanGate>,
+    ) -> Result<Self, Error> {
         let Some((_, first)) = parts.first() else {
-            return Err(Error::Setup("a device table provider needs at least one device".into()));
+            return Err(Error::Setup(
+                "a device table provider needs at least one device".into(),
+            ));
         };
         if let Some((_, other)) = parts.iter().find(|(_, t)| t.schema != first.schema) {
             return Err(Error::Setup(format!(

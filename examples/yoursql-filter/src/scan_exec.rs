@@ -47,10 +47,10 @@ use datafusion::physical_expr::expressions::{BinaryExpr, Column, DynamicFilterPh
 use datafusion::physical_expr::{split_conjunction, EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_expr_common::physical_expr::snapshot_physical_expr;
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::joins::HashJoinExec;
 use datafusion::physical_plan::filter_pushdown::{
     ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
 };
+use datafusion::physical_plan::joins::HashJoinExec;
 use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricBuilder, MetricsSet};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
@@ -167,7 +167,8 @@ impl ScanSpec {
 
 /// The partitions' streams once the scan has started: partition `p`'s receiver until its
 /// stream takes it.
-type Launched = tokio::sync::OnceCell<Mutex<Vec<Option<tokio::sync::mpsc::UnboundedReceiver<DfResult<RecordBatch>>>>>>;
+type Launched =
+    tokio::sync::OnceCell<Mutex<Vec<Option<tokio::sync::mpsc::UnboundedReceiver<DfResult<RecordBatch>>>>>>;
 
 /// One device table scan in a physical plan (module docs).
 #[derive(Clone)]
@@ -352,7 +353,9 @@ async fn start(
         .get_mut(partition)
         .and_then(Option::take);
     match rx {
-        Some(rx) => futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed(),
+        Some(rx) => {
+            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|b| (b, rx)) }).boxed()
+        }
         None => {
             let err = datafusion::error::DataFusionError::Internal(format!(
                 "DeviceScanExec of {table}: partition {partition} executed twice"

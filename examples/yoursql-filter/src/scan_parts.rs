@@ -45,7 +45,10 @@ pub(crate) fn run_all(spec: &ScanSpec, txs: &[BatchTx]) -> Option<Vec<PartDone>>
         d.advance_to(start);
     }
     let done: Vec<Option<PartDone>> = if txs.len() == 1 {
-        txs.iter().enumerate().map(|(p, tx)| run_part(spec, p, tx)).collect()
+        txs.iter()
+            .enumerate()
+            .map(|(p, tx)| run_part(spec, p, tx))
+            .collect()
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = txs
@@ -161,11 +164,23 @@ pub(crate) fn merge(parts: &[ScanStats]) -> Option<ScanStats> {
         return Some(first.clone());
     }
     let scanned: Vec<&ScanStats> = parts.iter().filter(|s| s.pages_total > 0).collect();
-    let all: Vec<&ScanStats> = if scanned.is_empty() { parts.iter().collect() } else { scanned };
+    let all: Vec<&ScanStats> = if scanned.is_empty() {
+        parts.iter().collect()
+    } else {
+        scanned
+    };
     let sum = |f: fn(&ScanStats) -> u64| parts.iter().map(f).sum::<u64>();
     let max = |f: fn(&ScanStats) -> u64| parts.iter().map(f).max().unwrap_or(0);
-    let started_at = parts.iter().map(|s| s.started_at).min().unwrap_or(first.started_at);
-    let finished_at = parts.iter().map(|s| s.finished_at).max().unwrap_or(first.finished_at);
+    let started_at = parts
+        .iter()
+        .map(|s| s.started_at)
+        .min()
+        .unwrap_or(first.started_at);
+    let finished_at = parts
+        .iter()
+        .map(|s| s.finished_at)
+        .max()
+        .unwrap_or(first.finished_at);
     let sampled_pages = sum(|s| s.decision.sampled_pages);
     let sampled_hinted = sum(|s| s.decision.sampled_hinted);
     let mut reasons: Vec<String> = Vec::new();

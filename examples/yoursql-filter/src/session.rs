@@ -236,7 +236,11 @@ impl Setup {
                 None => Scanner::conventional(&dev),
             };
             scanner.config.host_cost = host_cost;
-            devices.push(SetupDevice { dev, scanner, catalog });
+            devices.push(SetupDevice {
+                dev,
+                scanner,
+                catalog,
+            });
         }
         Ok(Setup {
             devices,

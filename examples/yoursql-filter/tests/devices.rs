@@ -88,7 +88,12 @@ fn four_devices_answer_every_tpch_query_as_one_device_does() {
                 }
             }
         }
-        println!("{}: {} rows; {:.1} s", q.name, base.rows.len(), t.elapsed().as_secs_f64());
+        println!(
+            "{}: {} rows; {:.1} s",
+            q.name,
+            base.rows.len(),
+            t.elapsed().as_secs_f64()
+        );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
@@ -119,7 +124,11 @@ fn scan_bound_queries_take_less_simulated_time_on_four_devices() {
                 a.simulated_ns()
             );
             // lineitem's parts are a quarter each: the scans are well over twice as fast.
-            assert!(ratio > 2.0, "{name} {}: scans only {ratio:.2}x faster", mode.name());
+            assert!(
+                ratio > 2.0,
+                "{name} {}: scans only {ratio:.2}x faster",
+                mode.name()
+            );
         }
     }
 }
@@ -157,7 +166,15 @@ fn runs_on_four_devices_are_identical_bit_for_bit() {
                 let ops: Vec<_> = (r.engine.work.operators.iter())
                     .map(|o| (o.operator.clone(), o.rows_in, o.expr_nodes, o.rows_out))
                     .collect();
-                each.push((q.name, mode, r.simulated_ns(), r.engine.time_ns, ops, scans, r.rows));
+                each.push((
+                    q.name,
+                    mode,
+                    r.simulated_ns(),
+                    r.engine.time_ns,
+                    ops,
+                    scans,
+                    r.rows,
+                ));
             }
         }
         figures.push(each);

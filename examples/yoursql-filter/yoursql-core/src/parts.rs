@@ -15,7 +15,9 @@ use host_sdk::Device;
 
 use crate::error::StoreError;
 use crate::page::{page_rows, EncodedTable, PAGE_BYTES};
-use crate::store::{held, open_catalog, remove_tpch_set, store_table, tpch_set, write_tpch_set, Catalog, TpchTable};
+use crate::store::{
+    held, open_catalog, remove_tpch_set, store_table, tpch_set, write_tpch_set, Catalog, TpchTable,
+};
 
 /// Which part of every table a device holds: `index` of `of` (module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -129,7 +131,9 @@ pub fn open_tpch_parts(
         let set = tpch_set(dev).map_err(|e| on(i, n, e))?;
         let mut catalog = Catalog::default();
         for t in tables {
-            let on_set = set.as_ref().is_some_and(|s| s.tables.iter().any(|x| x == t.name()));
+            let on_set = set
+                .as_ref()
+                .is_some_and(|s| s.tables.iter().any(|x| x == t.name()));
             match all.get(t.name()) {
                 Some(found) if on_set => catalog.tables.push(found.clone()),
                 _ => {
@@ -180,10 +184,9 @@ pub fn tpch_tables_parts(
                 s.format,
                 crate::page::FORMAT_VERSION
             )),
-            Ok(Some(s)) if s.sf != sf => Some(format!(
-                "the device holds scale factor {}; asked for {sf}",
-                s.sf
-            )),
+            Ok(Some(s)) if s.sf != sf => {
+                Some(format!("the device holds scale factor {}; asked for {sf}", s.sf))
+            }
             Ok(Some(s)) if s.part != want => Some(format!(
                 "the device holds part {} of the tables; asked for part {want}",
                 s.part
@@ -191,7 +194,11 @@ pub fn tpch_tables_parts(
             Ok(Some(_)) => None,
         };
         if let Some(p) = problem {
-            why = Some(if n == 1 { p } else { format!("device {i} of {n}: {p}") });
+            why = Some(if n == 1 {
+                p
+            } else {
+                format!("device {i} of {n}: {p}")
+            });
             break;
         }
     }
@@ -234,7 +241,8 @@ mod tests {
         let whole = TpchTable::Orders.encode(0.001).unwrap();
         for table in [&t, &whole] {
             for of in 1..=4 {
-                let parts: Vec<EncodedTable> = (0..of).map(|index| Part { index, of }.of_table(table)).collect();
+                let parts: Vec<EncodedTable> =
+                    (0..of).map(|index| Part { index, of }.of_table(table)).collect();
                 assert_eq!(parts.iter().map(|p| p.rows).sum::<u64>(), table.rows);
                 let bytes: Vec<u8> = parts.iter().flat_map(|p| p.bytes.clone()).collect();
                 assert_eq!(bytes, table.bytes);

@@ -195,7 +195,12 @@ pub(crate) struct TpchSet {
 }
 
 /// Writes `dev`'s `tpch.set` record.
-pub(crate) fn write_tpch_set(dev: &Device, sf: f64, tables: &[TpchTable], part: Part) -> Result<(), StoreError> {
+pub(crate) fn write_tpch_set(
+    dev: &Device,
+    sf: f64,
+    tables: &[TpchTable],
+    part: Part,
+) -> Result<(), StoreError> {
     let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
     let set = format!(
         "{SET_MAGIC}\nsf {sf}\npage-format {}\ntables {}\npart {} of {}\n",

@@ -76,7 +76,10 @@ fn parts_hold_the_table_in_order_and_images_reload_on_another_partitioning() {
         assert_eq!(parts, all_rows(&whole, t), "{t}");
     }
     // region is one page: two of the three devices hold an empty part.
-    let empty = catalogs.iter().filter(|c| c.get("region").unwrap().pages == 0).count();
+    let empty = catalogs
+        .iter()
+        .filter(|c| c.get("region").unwrap().pages == 0)
+        .count();
     assert_eq!(empty, 2);
     drop(devs);
 
@@ -92,15 +95,25 @@ fn parts_hold_the_table_in_order_and_images_reload_on_another_partitioning() {
     let devs = devices(dir.path(), 2);
     let e = open_tpch_parts(&devs, Some(SF), &TABLES).unwrap_err();
     assert!(matches!(e, StoreError::OnDevice { device: 0, of: 2, .. }), "{e}");
-    assert!(e.to_string().contains("part 0 of 3 of the TPC-H tables; expected part 0 of 2"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("part 0 of 3 of the TPC-H tables; expected part 0 of 2"),
+        "{e}"
+    );
     let (_, why) = tpch_tables_parts(&devs, SF, &TABLES).unwrap();
-    assert!(why.unwrap().contains("device 0 of 2: the device holds part 0 of 3"));
+    assert!(why
+        .unwrap()
+        .contains("device 0 of 2: the device holds part 0 of 3"));
     drop(devs);
 
     // One device on an image holding a part: refused, then reloaded whole.
     let dev = devices(dir.path(), 1).remove(0);
     let e = open_tpch(&dev, Some(SF), &TABLES).unwrap_err();
-    assert!(e.to_string().contains("part 0 of 2 of the TPC-H tables; expected part 0 of 1"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("part 0 of 2 of the TPC-H tables; expected part 0 of 1"),
+        "{e}"
+    );
     let (c, why) = tpch_tables(&dev, SF, &TABLES).unwrap();
     assert!(why.unwrap().contains("part 0 of 2"));
     assert_eq!(c, expected);

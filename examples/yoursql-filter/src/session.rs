@@ -63,7 +63,8 @@ pub struct SetupOptions {
     /// The costs modeled compute charges.
     pub calibration: Arc<Calibration>,
     /// A persistent device image: its tables are reused when they were loaded at the same scale
-    /// factor and page format (`None`: a fresh in-memory device).
+    /// factor, page format and partitioning (`None`: fresh in-memory devices; with more than one
+    /// device, device `i` uses [`device_image`]`(path, i)`).
     pub image: Option<PathBuf>,
     /// With `image`: never load; a missing table or another scale factor is an error.
     pub reuse_only: bool,

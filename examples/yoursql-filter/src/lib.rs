@@ -9,7 +9,7 @@
 //!
 //! Modules: [`arrow_map`] (types and rows as Arrow), [`convert`] (filters to predicates),
 //! [`provider`] (the table provider), [`scan_exec`] (its scan node: turns, early filtering
-//! through joins), [`engine`] (the engine's compute in a query's time), [`session`] (device setup and query runs), [`reference`]
+//! through joins), [`scan_parts`] (a scan's partitions, one per device, at once), [`engine`] (the engine's compute in a query's time), [`session`] (device setup and query runs), [`reference`]
 //! (DataFusion's own answer over CSV or Parquet copies), [`queries`] (the named queries),
 //! [`tpch_queries`] (the 22 TPC-H queries), [`tpch_pass`] (one pass over them in each mode),
 //! [`tpch_report`] (their runs in each mode, totals
@@ -25,6 +25,7 @@ pub mod queries;
 pub mod reference;
 pub mod report;
 pub mod scan_exec;
+pub mod scan_parts;
 pub mod session;
 pub mod tpch_pass;
 pub mod tpch_queries;

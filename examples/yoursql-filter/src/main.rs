@@ -8,6 +8,7 @@
 //! yoursql-filter bench --sf 1 --runs 5
 //! yoursql-filter tpch --print-sql 15
 //! yoursql-filter tpch --sf 0.01 --queries 1,6,14 --mode all
+//! yoursql-filter tpch --sf 0.1 --queries 1,6 --mode both --devices 4
 //! ```
 
 use std::path::PathBuf;
@@ -121,6 +122,11 @@ struct Common {
     /// `--trace FILE.json`: the simulated timeline (Chrome trace-event JSON).
     #[command(flatten)]
     trace: app_support::cli::TraceArgs,
+    /// Simulated SSDs the tables are spread over (contiguous page ranges; one DataFusion
+    /// partition per device, scanned at once). With --image and N > 1: one image per device,
+    /// PATH.dev0 .. PATH.dev<N-1>.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    devices: usize,
 }
 
 impl Common {
@@ -222,6 +228,7 @@ impl CalibrateEngineArgs {
             no_load: false,
             host_cores: 1,
             trace: Default::default(),
+            devices: 1,
         }
     }
 }
@@ -280,6 +287,9 @@ fn setup(c: &Common, tables: &[TpchTable]) -> Result<Setup> {
     if c.host_cores == 0 {
         bail!("--host-cores 0: expected at least 1 host core");
     }
+    if c.devices == 0 {
+        bail!("--devices 0: expected at least 1 device to store the tables on");
+    }
     let module = build_filter_module(!c.debug_module).context("building the filter module")?;
     let calibration = Calibration::load_or_shipped(c.calibration.as_deref())?;
     let mut o = SetupOptions::new(profile(c)?, c.sf(), tables);
@@ -290,11 +300,16 @@ fn setup(c: &Common, tables: &[TpchTable]) -> Result<Setup> {
     o.image = c.image.clone();
     o.reuse_only = c.no_load;
     o.host_cores = c.host_cores;
+    o.devices = c.devices;
     let s = Setup::open(&o)?;
     if let (Some(why), Some(image)) = (&s.loaded, &c.image) {
+        let into = if c.devices == 1 {
+            image.display().to_string()
+        } else {
+            format!("{}.dev0 .. .dev{}", image.display(), c.devices - 1)
+        };
         eprintln!(
-            "loaded the tables into {} in {:.1} s (wall): {why}",
-            image.display(),
+            "loaded the tables into {into} in {:.1} s (wall): {why}",
             s.load_wall.as_secs_f64()
         );
     }
@@ -330,9 +345,7 @@ fn run(a: RunArgs) -> Result<()> {
     for mode in a.mode.modes() {
         let mut each = Vec::new();
         for _ in 0..a.runs {
-            if let Some(p) = s.buffer_pool() {
-                p.clear();
-            }
+            s.clear_buffer_pools();
             each.push(rt.block_on(run_query(&s, &sql, mode))?);
         }
         identical &= each.windows(2).all(|w| w[0].rows == w[1].rows);
@@ -346,6 +359,7 @@ fn run(a: RunArgs) -> Result<()> {
     identical &= runs.windows(2).all(|w| w[0].rows == w[1].rows);
     if a.json {
         let mut j = json(&name, &sql, s.sf, &a.common.profile, &runs, a.show);
+        j["devices"] = serde_json::json!(s.device_count());
         j["runs"] = serde_json::json!(spread
             .iter()
             .map(|(mode, t)| serde_json::json!({
@@ -358,7 +372,12 @@ fn run(a: RunArgs) -> Result<()> {
             .collect::<Vec<_>>());
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        println!("query {name} at SF {} on {}: {sql}", s.sf, a.common.profile);
+        println!(
+            "query {name} at SF {} on {} x {}: {sql}",
+            s.sf,
+            s.device_count(),
+            a.common.profile
+        );
         if let Some(r) = runs.first() {
             println!("{}", result_table(r, a.show)?);
         }

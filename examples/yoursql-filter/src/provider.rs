@@ -8,8 +8,9 @@
 //! Everything else is `Unsupported` and DataFusion filters it after the scan.
 //!
 //! **Scan.** The accepted filters are ANDed and bound at planning into a
-//! [`DeviceScanExec`]; the device scan runs when DataFusion first polls it (one partition, on a
-//! blocking thread, after the query's earlier scans: [`crate::scan_exec`]), in the provider's
+//! [`DeviceScanExec`]; the device scan runs when DataFusion first polls it (one partition per
+//! device the table is spread over, all at once on blocking threads, after the query's earlier
+//! scans: [`crate::scan_exec`]), in the provider's
 //! [`ScanMode`] (`Auto` offloads only when the sampler and limiting score say it pays, else
 //! reads conventionally; `Offload` reads conventionally a scan with nothing to offload, such as
 //! an unfiltered table, and records why in [`ScanRecord::fallback`]), and its projected rows
@@ -31,7 +32,9 @@ use yoursql_core::{DeviceTable, ScanMode, ScanStats, Scanner, Schema};
 
 use crate::arrow_map::arrow_schema;
 use crate::convert::{conjunction, to_predicate};
+use crate::error::Error;
 use crate::scan_exec::{DeviceScanExec, ScanGate, ScanSpec};
+use crate::scan_parts::TablePart;
 
 /// One scan the provider ran: what was pushed down and what it cost.
 #[derive(Debug, Clone)]
@@ -48,14 +51,16 @@ pub struct ScanRecord {
     /// by the host's software filter, not in `predicate`), and what was left to the joins (see
     /// [`crate::scan_exec`]).
     pub early: Vec<String>,
-    /// The device scan's figures.
+    /// The device scan's figures: over all its partitions ([`crate::scan_parts`]'s merge: the
+    /// slowest partition's time, the sum of pages, bytes, rows and host compute).
     pub stats: ScanStats,
+    /// Each partition's figures, in device order (one with one device).
+    pub parts: Vec<ScanStats>,
 }
 
 /// A device table as a DataFusion [`TableProvider`].
 pub struct DeviceTableProvider {
-    scanner: Scanner,
-    table: Arc<DeviceTable>,
+    parts: Vec<TablePart>,
     arrow: SchemaRef,
     mode: ScanMode,
     scans: Arc<Mutex<Vec<ScanRecord>>>,
@@ -72,22 +77,55 @@ impl fmt::Debug for DeviceTableProvider {
 }
 
 impl DeviceTableProvider {
-    /// A provider over `table`, scanned by `scanner` in `mode`; its scans take turns with the
-    /// other scans of `gate` (one gate per query: [`crate::scan_exec`]).
-    pub fn new(scanner: Scanner, table: DeviceTable, mode: ScanMode, gate: Arc<ScanGate>) -> Self {
-        let arrow = arrow_schema(&table.schema);
-        DeviceTableProvider {
-            scanner,
-            table: Arc::new(table),
+    /// A provider over a table spread over devices: `parts[p]` is device `p`'s part and the
+    /// scanner of that device (one DataFusion partition each), scanned in `mode`; its scans take
+    /// turns with the other scans of `gate` (one gate per query: [`crate::scan_exec`]). The
+    /// parts must be of one table (same schema), at least one.
+    pub fn new(
+        parts: Vec<(Scanner, DeviceTable)>,
+        mode: ScanMode,
+        gate: Arc<ScanGate>,
+    ) -> Result<Self, Error> {
+        let Some((_, first)) = parts.first() else {
+            return Err(Error::Setup(
+                "a device table provider needs at least one device".into(),
+            ));
+        };
+        if let Some((_, other)) = parts.iter().find(|(_, t)| t.schema != first.schema) {
+            return Err(Error::Setup(format!(
+                "the parts of table `{}` differ: one is table `{}` with another schema",
+                first.name(),
+                other.name()
+            )));
+        }
+        let arrow = arrow_schema(&first.schema);
+        Ok(DeviceTableProvider {
+            parts: parts
+                .into_iter()
+                .map(|(scanner, t)| TablePart {
+                    scanner,
+                    table: Arc::new(t),
+                })
+                .collect(),
             arrow,
             mode,
             scans: Arc::new(Mutex::new(Vec::new())),
             gate,
-        }
+        })
     }
 
     fn schema_of(&self) -> &Schema {
-        &self.table.schema
+        &self.parts[0].table.schema
+    }
+
+    /// The gate its scans take turns at.
+    pub fn gate(&self) -> &Arc<ScanGate> {
+        &self.gate
+    }
+
+    /// Devices (DataFusion partitions) the table is spread over.
+    pub fn devices(&self) -> usize {
+        self.parts.len()
     }
 
     /// The scan mode.
@@ -146,8 +184,7 @@ impl TableProvider for DeviceTableProvider {
             None => Arc::clone(&self.arrow),
         };
         let spec = ScanSpec {
-            scanner: self.scanner.clone(),
-            table: Arc::clone(&self.table),
+            parts: self.parts.clone(),
             filter,
             host_filter: Vec::new(),
             projection: projection.cloned(),

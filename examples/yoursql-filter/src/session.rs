@@ -2,12 +2,21 @@
 //! over it through DataFusion in one scan mode ([`run_query`]), with the figures of every
 //! device scan and of the engine's own work.
 //!
+//! **Many devices** ([`SetupOptions::devices`], default 1): N embedded devices of the same
+//! profile, each with its own channels, controller, PCIe link and host clock, each holding part
+//! `i of N` of every table (contiguous row-page ranges: [`yoursql_core::parts`]) and the filter
+//! module; a table's scan has one DataFusion partition per device, run at once
+//! ([`crate::scan_parts`]). Each device has its own host buffer pool, of an even share of the
+//! host memory ([`Setup::set_buffer_pool`]). With a device image and N > 1, device `i`'s image
+//! is `PATH.dev<i>`.
+//!
 //! **A query's simulated time** ([`QueryRun::simulated_ns`]) is its device scans' times (run one
 //! after another on the host clock: device work, NVMe and PCIe transfers, the host's decoding and
-//! filtering) plus the engine's compute ([`crate::engine`]), on `host_cores` host cores. The
-//! engine runs with one partition (`target_partitions = 1`), as MariaDB ran a query on one
-//! thread, and the query must run on a current-thread tokio runtime (the engine's measured
-//! compute is that thread's CPU time).
+//! filtering; a scan over several devices takes its slowest partition's time) plus the engine's
+//! compute ([`crate::engine`]), on `host_cores` host cores. Above the scans the engine runs with
+//! one partition (`target_partitions = 1`), as MariaDB ran a query on one thread, and the query
+//! must run on a current-thread tokio runtime (the engine's measured compute is that thread's
+//! CPU time).
 //!
 //! **Compute is modeled by default** (deterministic: the same figures on any machine, under any
 //! load): the host filter at the calibration's `filter-scan` cost per row examined, the engine's
@@ -27,7 +36,7 @@ use datafusion::prelude::SessionContext;
 use device_runtime::compute::ComputeModel;
 use host_sdk::cpu::HostCharge;
 use host_sdk::{Device, DeviceProfile, ImageSpec, RuntimeConfig};
-use yoursql_core::{open_tpch, tpch_tables, BufferPool, Catalog, ScanMode, Scanner, TpchTable};
+use yoursql_core::{open_tpch_parts, tpch_tables_parts, BufferPool, Catalog, ScanMode, Scanner, TpchTable};
 
 use crate::engine::{EngineCharge, EngineCosts, EngineTime, EngineWork};
 use crate::error::Error;
@@ -54,12 +63,15 @@ pub struct SetupOptions {
     /// The costs modeled compute charges.
     pub calibration: Arc<Calibration>,
     /// A persistent device image: its tables are reused when they were loaded at the same scale
-    /// factor and page format (`None`: a fresh in-memory device).
+    /// factor, page format and partitioning (`None`: fresh in-memory devices; with more than one
+    /// device, device `i` uses [`device_image`]`(path, i)`).
     pub image: Option<PathBuf>,
     /// With `image`: never load; a missing table or another scale factor is an error.
     pub reuse_only: bool,
     /// Host cores the engine's compute is spread over (default 1).
     pub host_cores: u32,
+    /// Devices the tables are spread over (default 1; module docs).
+    pub devices: usize,
 }
 
 impl SetupOptions {
@@ -77,21 +89,30 @@ impl SetupOptions {
             image: None,
             reuse_only: false,
             host_cores: 1,
+            devices: 1,
         }
     }
 }
 
-/// An embedded device holding TPC-H tables, a scanner for them, and how the host is charged.
+/// One device of a [`Setup`]: its part of the tables and a scanner for them.
 #[derive(Debug, Clone)]
-pub struct Setup {
+pub struct SetupDevice {
     /// The device.
     pub dev: Device,
-    /// The device model.
-    pub profile: DeviceProfile,
-    /// Scans the tables; with the filter module loaded when offload is possible.
+    /// Scans its part of the tables; with the filter module loaded when offload is possible.
     pub scanner: Scanner,
-    /// The stored tables.
+    /// Its part of the stored tables.
     pub catalog: Catalog,
+}
+
+/// Embedded devices holding TPC-H tables (each its part), scanners for them, and how the host
+/// is charged.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The devices, in partition order (at least one).
+    pub devices: Vec<SetupDevice>,
+    /// The device model (of every device).
+    pub profile: DeviceProfile,
     /// Scale factor of the tables.
     pub sf: f64,
     /// How the engine's compute is charged.
@@ -114,6 +135,13 @@ pub fn tables_for(sql: &str) -> Vec<TpchTable> {
         .into_iter()
         .filter(|t| words.contains(&t.name()))
         .collect()
+}
+
+/// Device `i`'s image when a setup of several devices is given image `path`: `path.dev<i>`.
+pub fn device_image(path: &Path, i: usize) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".dev{i}"));
+    PathBuf::from(s)
 }
 
 impl Setup {
@@ -170,19 +198,31 @@ impl Setup {
             compute: config,
             ..RuntimeConfig::default()
         };
-        let image = match &o.image {
-            Some(p) => ImageSpec::File(p.clone()),
-            None => ImageSpec::Memory,
-        };
-        let dev = Device::embedded_with(o.profile.clone(), image, runtime).map_err(|e| setup_err(&e))?;
+        let n = o.devices;
+        if n == 0 {
+            return Err(Error::Setup(
+                "0 devices; expected at least 1 device to store the tables on".into(),
+            ));
+        }
+        let mut devs = Vec::with_capacity(n);
+        for i in 0..n {
+            let image = match &o.image {
+                Some(p) if n == 1 => ImageSpec::File(p.clone()),
+                Some(p) => ImageSpec::File(device_image(p, i)),
+                None => ImageSpec::Memory,
+            };
+            let dev = Device::embedded_with(o.profile.clone(), image, runtime.clone())
+                .map_err(|e| setup_err(&format!("device {i} of {n}: {e}")))?;
+            devs.push(dev);
+        }
         let load_started = Instant::now();
-        let (catalog, sf, loaded) = match (o.reuse_only, o.sf) {
+        let (catalogs, sf, loaded) = match (o.reuse_only, o.sf) {
             (true, sf) => {
-                let (c, sf) = open_tpch(&dev, sf, &o.tables).map_err(|e| setup_err(&e))?;
+                let (c, sf) = open_tpch_parts(&devs, sf, &o.tables).map_err(|e| setup_err(&e))?;
                 (c, sf, None)
             }
             (false, Some(sf)) => {
-                let (c, why) = tpch_tables(&dev, sf, &o.tables).map_err(|e| Error::Load {
+                let (c, why) = tpch_tables_parts(&devs, sf, &o.tables).map_err(|e| Error::Load {
                     sf,
                     message: e.to_string(),
                 })?;
@@ -190,16 +230,22 @@ impl Setup {
             }
             (false, None) => return Err(Error::Setup("no scale factor given and loading allowed".into())),
         };
-        let mut scanner = match &o.module {
-            Some(p) => Scanner::new(&dev, p).map_err(|e| setup_err(&e))?,
-            None => Scanner::conventional(&dev),
-        };
-        scanner.config.host_cost = host_cost;
+        let mut devices = Vec::with_capacity(n);
+        for (dev, catalog) in devs.into_iter().zip(catalogs) {
+            let mut scanner = match &o.module {
+                Some(p) => Scanner::new(&dev, p).map_err(|e| setup_err(&e))?,
+                None => Scanner::conventional(&dev),
+            };
+            scanner.config.host_cost = host_cost;
+            devices.push(SetupDevice {
+                dev,
+                scanner,
+                catalog,
+            });
+        }
         Ok(Setup {
-            dev,
+            devices,
             profile: o.profile.clone(),
-            scanner,
-            catalog,
             sf,
             engine,
             host_cores: o.host_cores.max(1),
@@ -208,31 +254,76 @@ impl Setup {
         })
     }
 
-    /// The host buffer pool, if there is one.
-    pub fn buffer_pool(&self) -> Option<&BufferPool> {
-        self.scanner.config.buffer_pool.as_ref()
+    /// The tables (device 0's catalog: every device holds the same tables, each its part).
+    pub fn catalog(&self) -> &Catalog {
+        &self.devices[0].catalog
     }
 
-    /// Gives conventional scans a fresh, empty host buffer pool of `bytes` (`None`: no pool; see
-    /// [`yoursql_core::pool`]).
+    /// The number of devices.
+    pub fn device_count(&self) -> usize {
+        self.devices.len()
+    }
+
+    /// This setup with every scanner on a host clock of its own (for another thread, e.g. a test
+    /// running beside others on the same devices; [`Device::with_own_clock`]).
+    pub fn with_own_clocks(&self) -> Setup {
+        let mut s = self.clone();
+        for d in &mut s.devices {
+            d.scanner.set_device(d.dev.with_own_clock());
+        }
+        s
+    }
+
+    /// The host buffer pools (one per device), if there are any.
+    pub fn buffer_pools(&self) -> Vec<&BufferPool> {
+        self.devices
+            .iter()
+            .filter_map(|d| d.scanner.config.buffer_pool.as_ref())
+            .collect()
+    }
+
+    /// Empties every host buffer pool.
+    pub fn clear_buffer_pools(&self) {
+        for p in self.buffer_pools() {
+            p.clear();
+        }
+    }
+
+    /// Gives conventional scans fresh, empty host buffer pools of `bytes` in all (`None`: no
+    /// pool; see [`yoursql_core::pool`]): one per device, each of an even share (the pools are
+    /// the host memory spent caching each device's pages; one pool per device keeps each
+    /// device's hits independent of how the partitions interleave).
     pub fn set_buffer_pool(&mut self, bytes: Option<u64>) {
-        self.scanner.config.buffer_pool = bytes.map(BufferPool::new);
+        let n = self.devices.len() as u64;
+        for d in &mut self.devices {
+            d.scanner.config.buffer_pool = bytes.map(|b| BufferPool::new(b / n));
+        }
+    }
+
+    /// Charges `d` of host work to every device's host clock (the scanners' clocks).
+    pub fn charge(&self, d: Duration) {
+        for dev in &self.devices {
+            dev.scanner.device().charge(d);
+        }
     }
 
     /// A DataFusion context with every stored table registered as a [`DeviceTableProvider`]
     /// scanning in `mode`; the providers are returned for their scan records.
-    /// One partition per operator (module docs); the scans of the context take turns.
+    /// One partition per device in the scans and one above them (module docs); the scans of the
+    /// context take turns.
     pub fn context(&self, mode: ScanMode) -> Result<(SessionContext, Vec<Arc<DeviceTableProvider>>), Error> {
         let ctx = SessionContext::new_with_config(SessionConfig::new().with_target_partitions(1));
         let gate = Arc::new(ScanGate::default());
         let mut providers = Vec::new();
-        for t in &self.catalog.tables {
-            let p = Arc::new(DeviceTableProvider::new(
-                self.scanner.clone(),
-                t.clone(),
-                mode,
-                Arc::clone(&gate),
-            ));
+        for t in &self.catalog().tables {
+            let mut parts = Vec::with_capacity(self.devices.len());
+            for d in &self.devices {
+                let part = d.catalog.get(t.name()).ok_or_else(|| {
+                    Error::Setup(format!("table `{}` has no part on every device", t.name()))
+                })?;
+                parts.push((d.scanner.clone(), part.clone()));
+            }
+            let p = Arc::new(DeviceTableProvider::new(parts, mode, Arc::clone(&gate))?);
             ctx.register_table(t.name(), p.clone())?;
             providers.push(p);
         }
@@ -279,19 +370,23 @@ impl QueryRun {
         self.scans.iter().map(|s| s.stats.pages_from_pool).sum()
     }
 
-    /// The query's energy on a device of `profile` (`sim_nvme::energy`): the host busy for the
-    /// scans' and the engine's compute, the device's filter on its cores, the NAND pages read, the
-    /// PCIe bytes and the matchers' pages.
+    /// The query's energy on devices of `profile` (`sim_nvme::energy`): the host busy for the
+    /// scans' and the engine's compute, the devices' filters on their cores, the NAND pages read,
+    /// the PCIe bytes and the matchers' pages; with several devices (the scans' partitions) each
+    /// device's controller idles through the query and the scans' partitions run on a host core
+    /// each.
     pub fn energy(&self, profile: &DeviceProfile) -> sim_nvme::Energy {
+        let devices = self.scans.iter().map(|s| s.parts.len()).max().unwrap_or(1).max(1);
+        let n = u32::try_from(devices).unwrap_or(u32::MAX);
         let per_nand_page = (u64::from(profile.geometry.page_bytes) / 4096).max(1);
         let sum =
             |f: fn(&yoursql_core::ScanStats) -> u64| self.scans.iter().map(|s| f(&s.stats)).sum::<u64>();
         let a = sim_nvme::Activity {
             elapsed_ns: self.simulated_ns(),
             host_busy_ns: self.scan_host_ns() + self.engine.cpu_ns,
-            host_cores: self.engine.host_cores,
+            host_cores: self.engine.host_cores.max(n),
             arm_busy_ns: sum(|s| s.filter_ns),
-            arm_cores: profile.arm.cores,
+            arm_cores: profile.arm.cores.saturating_mul(n),
             nand_pages_read: sum(|s| s.pages_read).div_ceil(per_nand_page),
             nand_pages_programmed: 0,
             nand_blocks_erased: 0,
@@ -299,7 +394,12 @@ impl QueryRun {
             pcie_bytes_to_device: 0,
             matcher_pages_scanned: sum(|s| s.pages_scanned_on_device),
         };
-        sim_nvme::energy(&a, &profile.power)
+        let mut e = sim_nvme::energy(&a, &profile.power);
+        // sim_nvme::energy counts one device's idle controller.
+        let others = profile.power.ssd_idle_w * (devices - 1) as f64 * self.simulated_ns() as f64 * 1e-9;
+        e.ssd_controller_j += others;
+        e.total_j += others;
+        e
     }
 
     /// Table pages read from NAND by all scans (see `ScanStats::pages_read`).
@@ -325,7 +425,7 @@ pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 /// Runs `sql` over `setup`'s tables with every scan in `mode`, on a current-thread tokio
-/// runtime (module docs); the engine's time is charged to the device's host clock after the
+/// runtime (module docs); the engine's time is charged to the devices' host clocks after the
 /// query.
 pub async fn run_query(setup: &Setup, sql: &str, mode: ScanMode) -> Result<QueryRun, Error> {
     use tokio::runtime::{Handle, RuntimeFlavor};
@@ -337,6 +437,9 @@ pub async fn run_query(setup: &Setup, sql: &str, mode: ScanMode) -> Result<Query
     let (ctx, providers) = setup.context(mode)?;
     let t = Instant::now();
     let plan = ctx.sql(sql).await?.create_physical_plan().await?;
+    if let Some(p) = providers.first() {
+        p.gate().note_join_filters(&plan);
+    }
     let cpu = host_sdk::cpu::thread_cpu_time();
     let batches = collect(Arc::clone(&plan), ctx.task_ctx()).await?;
     let measured = host_sdk::cpu::thread_cpu_time().saturating_sub(cpu);
@@ -344,7 +447,7 @@ pub async fn run_query(setup: &Setup, sql: &str, mode: ScanMode) -> Result<Query
     let engine = setup
         .engine
         .time(EngineWork::of(&plan), measured, setup.host_cores);
-    setup.dev.charge(Duration::from_nanos(engine.time_ns));
+    setup.charge(Duration::from_nanos(engine.time_ns));
     let mut scans: Vec<ScanRecord> = providers.iter().flat_map(|p| p.take_scans()).collect();
     scans.sort_by_key(|s| s.stats.started_at);
     Ok(QueryRun {

@@ -1,6 +1,6 @@
 //! `yoursql-filter tpch`: `--print-sql N` prints the exact SQL of TPC-H query N; otherwise the
 //! chosen queries (`--queries 1,6,14`; all 22 by default) run over all eight tables on one
-//! device in each mode of `--mode` (conv, offload, auto, both = conv and offload, all), each
+//! device (or `--devices N`, the tables spread over them) in each mode of `--mode` (conv, offload, auto, both = conv and offload, all), each
 //! query and mode `--runs N` times (default 1).
 //!
 //! Per query: the answer's row count, whether every run in every mode returned the same rows,
@@ -95,6 +95,7 @@ pub(crate) fn tpch(a: TpchArgs) -> Result<()> {
             Compute::Measured => "measured",
         },
         host_cores: s.host_cores,
+        devices: s.device_count(),
     };
     if a.json {
         let per_size: Vec<_> = reports
@@ -109,8 +110,9 @@ pub(crate) fn tpch(a: TpchArgs) -> Result<()> {
     } else {
         for (m, figures, summary) in &reports {
             let head = format!(
-                "TPC-H at SF {} on {}: {} queries, {} run(s) each per mode, compute {}, engine on {} host core(s), host buffer pool {}",
+                "TPC-H at SF {} on {} x {}: {} queries, {} run(s) each per mode, compute {}, engine on {} host core(s), host buffer pool {}",
                 s.sf,
+                s.device_count(),
                 a.common.profile,
                 qs.len(),
                 a.runs,

@@ -24,9 +24,7 @@ pub fn run(
     let mut all: Vec<Vec<Vec<QueryRun>>> = vec![vec![Vec::new(); modes.len()]; queries.len()];
     for (mi, &m) in modes.iter().enumerate() {
         for _ in 0..runs.max(1) {
-            if let Some(p) = setup.buffer_pool() {
-                p.clear();
-            }
+            setup.clear_buffer_pools();
             for (qi, q) in queries.iter().enumerate() {
                 all[qi][mi].push(rt.block_on(run_query(setup, q.sql, m))?);
             }

@@ -466,6 +466,8 @@ pub struct Context {
     pub compute: &'static str,
     /// Host cores the engine ran on.
     pub host_cores: u32,
+    /// Devices the tables were spread over.
+    pub devices: usize,
 }
 
 /// One host memory size's totals.
@@ -588,6 +590,7 @@ pub fn json(c: &Context, host_memory: &str, qs: &[QueryFigures], s: &Summary) ->
         "runs": runs,
         "compute": c.compute,
         "host_cores": c.host_cores,
+        "devices": c.devices,
         "host_memory": host_memory,
         "modes": s.totals.iter().map(|t| t.mode.name()).collect::<Vec<_>>(),
         "note": TIME_NOTE,

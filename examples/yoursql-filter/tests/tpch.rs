@@ -47,9 +47,7 @@ fn device() -> &'static Setup {
 
 /// The device setup with a scanner on its own host clock.
 fn own_clock() -> Setup {
-    let mut s = device().clone();
-    s.scanner.set_device(s.dev.with_own_clock());
-    s
+    device().with_own_clocks()
 }
 
 /// Each table as Arrow batches, written as CSV and read back by DataFusion's CSV reader, once.

@@ -274,6 +274,25 @@ pub enum StoreError {
         /// The one asked for.
         wanted: f64,
     },
+    /// The device holds another part of the tables than asked for (another partitioning over
+    /// devices, see `crate::parts`).
+    #[error("the device holds part {stored} of the TPC-H tables; expected part {wanted}")]
+    OtherPart {
+        /// The stored part (`I of N`).
+        stored: String,
+        /// The part asked for.
+        wanted: String,
+    },
+    /// An error on one device of several.
+    #[error("device {device} of {of}: {source}")]
+    OnDevice {
+        /// The device's index (from 0).
+        device: usize,
+        /// The number of devices.
+        of: usize,
+        /// What went wrong there.
+        source: Box<StoreError>,
+    },
 }
 
 /// A scan failed.

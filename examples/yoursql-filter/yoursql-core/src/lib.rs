@@ -46,7 +46,8 @@
 //!
 //! Modules: [`value`] (types and schemas), [`row`] (the byte encoding and why), [`page`] (4 KiB
 //! pages), [`predicate`] (AST, software filter, limiting score), [`keys`] (matcher keys),
-//! [`tpch`] (generation), [`store`] (tables as device files), [`scan`] (the scan API), [`decide`]
+//! [`tpch`] (generation), [`store`] (tables as device files), [`parts`] (tables partitioned
+//! over several devices), [`scan`] (the scan API), [`decide`]
 //! (the offload decision), [`habp`] (the offloaded scan's timeline), [`wire`] (what the module
 //! gets and sends).
 
@@ -55,6 +56,7 @@ pub mod error;
 pub mod habp;
 pub mod keys;
 pub mod page;
+pub mod parts;
 pub mod pool;
 pub mod predicate;
 pub mod row;
@@ -67,6 +69,7 @@ pub mod wire;
 pub use error::{FormatError, LoadError, NotOffloadable, PredicateError, ScanError, StoreError};
 pub use keys::MatchPlan;
 pub use page::{decode_page, EncodedTable, PageWriter, PAGE_BYTES};
+pub use parts::{load_tpch_parts, open_tpch_parts, tpch_tables_parts, Part};
 pub use pool::{BufferPool, PoolStats};
 pub use predicate::{BoundPredicate, CmpOp, LikeKind, Predicate};
 pub use scan::{

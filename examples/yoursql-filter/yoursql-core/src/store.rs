@@ -20,7 +20,11 @@
 //! sf 0.01
 //! page-format 1
 //! tables region nation lineitem
+//! part 0 of 1
 //! ```
+//!
+//! The `part` line says which part of every table the device holds when tables are partitioned
+//! over several devices ([`crate::parts`]); a record without it holds the whole tables.
 //!
 //! [`open_catalog`] finds every stored table again (for instance on a persistent device
 //! image); [`tpch_tables`] reuses the TPC-H tables of a persistent image when they were loaded
@@ -31,6 +35,7 @@ use host_sdk::Device;
 
 use crate::error::{FormatError, LoadError, StoreError};
 use crate::page::{EncodedTable, PAGE_BYTES};
+use crate::parts::Part;
 use crate::tpch;
 use crate::value::{ColumnType, Schema};
 
@@ -175,28 +180,49 @@ impl TpchTable {
 /// Generates `tables` at scale factor `sf` and stores them on `dev` (replacing tables of the
 /// same names). Returns the catalog of the stored tables, in the order given.
 pub fn load_tpch(dev: &Device, sf: f64, tables: &[TpchTable]) -> Result<Catalog, StoreError> {
+    let mut c = crate::parts::load_tpch_parts(std::slice::from_ref(dev), sf, tables)?;
+    Ok(c.remove(0))
+}
+
+/// The recorded TPC-H set of a device (`tpch.set`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TpchSet {
+    pub(crate) sf: f64,
+    pub(crate) format: u8,
+    pub(crate) tables: Vec<String>,
+    /// The device's part of every table (a record without a `part` line: the whole table).
+    pub(crate) part: Part,
+}
+
+/// Writes `dev`'s `tpch.set` record.
+pub(crate) fn write_tpch_set(
+    dev: &Device,
+    sf: f64,
+    tables: &[TpchTable],
+    part: Part,
+) -> Result<(), StoreError> {
+    let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
+    let set = format!(
+        "{SET_MAGIC}\nsf {sf}\npage-format {}\ntables {}\npart {} of {}\n",
+        crate::page::FORMAT_VERSION,
+        names.join(" "),
+        part.index,
+        part.of
+    );
+    dev.put_bytes(TPCH_SET_FILE, set.as_bytes())?;
+    Ok(())
+}
+
+/// Removes `dev`'s `tpch.set` record, if any.
+pub(crate) fn remove_tpch_set(dev: &Device) -> Result<(), StoreError> {
     if dev.file_info(TPCH_SET_FILE).is_ok() {
         dev.remove_file(TPCH_SET_FILE)?;
     }
-    let mut out = Catalog::default();
-    for t in tables {
-        let encoded = t.encode(sf)?;
-        out.tables.push(store_table(dev, &encoded)?);
-    }
-    // Written last: a load cut short leaves no set record, so the next run reloads.
-    let names: Vec<&str> = tables.iter().map(|t| t.name()).collect();
-    let set = format!(
-        "{SET_MAGIC}\nsf {sf}\npage-format {}\ntables {}\n",
-        crate::page::FORMAT_VERSION,
-        names.join(" ")
-    );
-    dev.put_bytes(TPCH_SET_FILE, set.as_bytes())?;
-    Ok(out)
+    Ok(())
 }
 
-/// The recorded TPC-H set of a device: (scale factor, page format, tables), `None` if the
-/// device has no record.
-fn tpch_set(dev: &Device) -> Result<Option<(f64, u8, Vec<String>)>, StoreError> {
+/// The recorded TPC-H set of a device, `None` if the device has no record.
+pub(crate) fn tpch_set(dev: &Device) -> Result<Option<TpchSet>, StoreError> {
     if dev.file_info(TPCH_SET_FILE).is_err() {
         return Ok(None);
     }
@@ -223,11 +249,20 @@ fn tpch_set(dev: &Device) -> Result<Option<(f64, u8, Vec<String>)>, StoreError> 
         .parse()
         .map_err(|_| bad("`page-format` is not a whole number"))?;
     let tables = field("tables")?.split_whitespace().map(str::to_owned).collect();
-    Ok(Some((sf, format, tables)))
+    let part = match field("part") {
+        Err(_) => Part::WHOLE,
+        Ok(p) => Part::parse(&p).ok_or_else(|| bad(&format!("`part {p}`; expected `part I of N`, I < N")))?,
+    };
+    Ok(Some(TpchSet {
+        sf,
+        format,
+        tables,
+        part,
+    }))
 }
 
 /// The held tables, for errors.
-fn held(catalog: &Catalog) -> String {
+pub(crate) fn held(catalog: &Catalog) -> String {
     let names: Vec<&str> = catalog.tables.iter().map(DeviceTable::name).collect();
     if names.is_empty() {
         "none".into()
@@ -237,58 +272,25 @@ fn held(catalog: &Catalog) -> String {
 }
 
 /// `tables` at `sf` on `dev` without loading anything; `sf` `None`: whatever scale factor they
-/// were loaded at. Refuses a table the device lacks ([`StoreError::MissingTable`]) and tables
-/// loaded at another scale factor ([`StoreError::OtherScale`]). Returns the catalog (in the
-/// order given) and the scale factor.
+/// were loaded at. Refuses a table the device lacks ([`StoreError::MissingTable`]), tables
+/// loaded at another scale factor ([`StoreError::OtherScale`]) and a device holding a part of
+/// a partitioned set ([`StoreError::OtherPart`]). Returns the catalog (in the order given) and
+/// the scale factor.
 pub fn open_tpch(dev: &Device, sf: Option<f64>, tables: &[TpchTable]) -> Result<(Catalog, f64), StoreError> {
-    let all = open_catalog(dev)?;
-    let set = tpch_set(dev)?;
-    let mut out = Catalog::default();
-    for t in tables {
-        let on_set = set
-            .as_ref()
-            .is_some_and(|(_, _, names)| names.iter().any(|n| n == t.name()));
-        match all.get(t.name()) {
-            Some(found) if on_set => out.tables.push(found.clone()),
-            _ => {
-                return Err(StoreError::MissingTable {
-                    table: t.name().to_owned(),
-                    held: held(&all),
-                })
-            }
-        }
-    }
-    let stored = set.map_or(0.0, |(sf, _, _)| sf);
-    match sf {
-        Some(wanted) if wanted != stored => Err(StoreError::OtherScale { stored, wanted }),
-        _ => Ok((out, stored)),
-    }
+    let (mut c, sf) = crate::parts::open_tpch_parts(std::slice::from_ref(dev), sf, tables)?;
+    Ok((c.remove(0), sf))
 }
 
 /// `tables` at `sf` on `dev`: the stored ones when the device's TPC-H set was loaded at `sf`
-/// with this page format and holds every one of `tables`, else all of `tables` generated and
-/// stored. Returns the catalog and, when it loaded, why.
+/// with this page format, whole, and holds every one of `tables`, else all of `tables`
+/// generated and stored. Returns the catalog and, when it loaded, why.
 pub fn tpch_tables(
     dev: &Device,
     sf: f64,
     tables: &[TpchTable],
 ) -> Result<(Catalog, Option<String>), StoreError> {
-    let why = match tpch_set(dev) {
-        Ok(None) => "the device holds no TPC-H tables".to_string(),
-        Err(e) => format!("{e}"),
-        Ok(Some((_, format, _))) if format != crate::page::FORMAT_VERSION => format!(
-            "the device's tables are in page format {format}; this build writes format {}",
-            crate::page::FORMAT_VERSION
-        ),
-        Ok(Some((stored, _, _))) if stored != sf => {
-            format!("the device holds scale factor {stored}; asked for {sf}")
-        }
-        Ok(Some(_)) => match open_tpch(dev, Some(sf), tables) {
-            Ok((catalog, _)) => return Ok((catalog, None)),
-            Err(e) => e.to_string(),
-        },
-    };
-    Ok((load_tpch(dev, sf, tables)?, Some(why)))
+    let (mut c, why) = crate::parts::tpch_tables_parts(std::slice::from_ref(dev), sf, tables)?;
+    Ok((c.remove(0), why))
 }
 
 /// Stores an encoded table as `<name>.tbl` and `<name>.meta`, replacing existing files.

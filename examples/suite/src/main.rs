@@ -696,7 +696,7 @@ fn print_suite(
         }
         program::print_json(&v)?;
     } else {
-        for o in &outcomes {
+        for o in outcomes {
             println!("{}", report::human(o, &c.profile));
         }
         println!(

@@ -79,22 +79,23 @@ pub fn bars(title: &str, unit: &str, pairs: &[Pair]) -> Result<String, SuiteErro
         .fold(0.0f64, f64::max);
     let top = if top > 0.0 { top * 1.15 } else { 1.0 };
     let labels: Vec<String> = pairs.iter().map(|p| p.label.clone()).collect();
-    let name = move |x: &f64| {
-        let i = x.floor() as usize;
-        labels.get(i).cloned().unwrap_or_default()
+    let name = move |x: &SegmentValue<i32>| match x {
+        SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+        _ => String::new(),
     };
     svg(title, |root| {
-        let centers: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+        // One segment per workload: conventional in its left half, NDP in its right.
         let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 18))
             .margin(10)
             .x_label_area_size(30)
             .y_label_area_size(70)
-            .build_cartesian_2d((0f64..n as f64).with_key_points(centers), 0f64..top)
+            .build_cartesian_2d((0i32..n as i32 - 1).into_segmented(), 0f64..top)
             .map_err(|e| fail(title, e))?;
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .x_labels(n)
             .x_label_formatter(&name)
             .y_label_formatter(&|v| short(*v))
             .y_desc(unit)
@@ -103,8 +104,15 @@ pub fn bars(title: &str, unit: &str, pairs: &[Pair]) -> Result<String, SuiteErro
         for (k, (label, color)) in [("conventional", CONV), ("NDP", NDP)].into_iter().enumerate() {
             let rects = pairs.iter().enumerate().filter_map(move |(i, p)| {
                 let v = if k == 0 { p.conv } else { p.ndp }?;
-                let x0 = i as f64 + 0.1 + 0.4 * k as f64;
-                Some(Rectangle::new([(x0, 0.0), (x0 + 0.38, v)], color.filled()))
+                let i = i as i32;
+                let (a, b) = if k == 0 {
+                    (SegmentValue::Exact(i), SegmentValue::CenterOf(i))
+                } else {
+                    (SegmentValue::CenterOf(i), SegmentValue::Exact(i + 1))
+                };
+                let mut r = Rectangle::new([(a, 0.0), (b, v)], color.filled());
+                r.set_margin(0, 0, if k == 0 { 12 } else { 1 }, if k == 0 { 1 } else { 12 });
+                Some(r)
             });
             chart
                 .draw_series(rects)

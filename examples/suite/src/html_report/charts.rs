@@ -95,6 +95,7 @@ pub fn bars(title: &str, unit: &str, pairs: &[Pair]) -> Result<String, SuiteErro
         chart
             .configure_mesh()
             .disable_x_mesh()
+            .light_line_style(WHITE)
             .x_labels(n)
             .x_label_formatter(&name)
             .y_label_formatter(&|v| short(*v))
@@ -130,6 +131,9 @@ pub fn bars(title: &str, unit: &str, pairs: &[Pair]) -> Result<String, SuiteErro
     })
 }
 
+/// The top of the utilization charts' y axis, in percent.
+const TOP: f64 = 145.0;
+
 /// Busy fraction (0-100 %) of each series over simulated time, the runs' windows shaded.
 pub fn utilization(
     title: &str,
@@ -144,25 +148,34 @@ pub fn utilization(
             .margin(10)
             .x_label_area_size(35)
             .y_label_area_size(50)
-            .build_cartesian_2d(0f64..end, 0f64..105f64)
+            // Headroom above 100 % for the legend and the windows' labels.
+            .build_cartesian_2d(0f64..end, 0f64..TOP)
             .map_err(|e| fail(title, e))?;
         chart
             .configure_mesh()
             .x_desc("simulated time (s)")
             .y_desc("busy %")
+            .light_line_style(WHITE)
             .x_label_formatter(&|v| short(*v))
+            .y_label_formatter(&|v| {
+                if *v <= 100.0 {
+                    format!("{v:.0}")
+                } else {
+                    String::new()
+                }
+            })
             .draw()
             .map_err(|e| fail(title, e))?;
         let shade = RGBColor(0x88, 0x88, 0x88);
         chart
             .draw_series(windows.iter().enumerate().map(|(i, w)| {
                 let alpha = if i % 2 == 0 { 0.10 } else { 0.20 };
-                Rectangle::new([(w.start_s, 0.0), (w.end_s, 105.0)], shade.mix(alpha).filled())
+                Rectangle::new([(w.start_s, 0.0), (w.end_s, 100.0)], shade.mix(alpha).filled())
             }))
             .map_err(|e| fail(title, e))?;
         chart
             .draw_series(windows.iter().enumerate().map(|(i, w)| {
-                let y = 103.0 - 6.0 * (i % 3) as f64;
+                let y = TOP - 3.0 - 9.0 * (i % 4) as f64;
                 Text::new(w.label.clone(), (w.start_s, y), ("sans-serif", 10))
             }))
             .map_err(|e| fail(title, e))?;

@@ -175,19 +175,22 @@ pub fn utilization(
             .map_err(|e| fail(title, e))?;
         chart
             .draw_series(windows.iter().enumerate().map(|(i, w)| {
-                let y = TOP - 3.0 - 9.0 * (i % 4) as f64;
+                let y = TOP - 3.0 - 7.0 * (i % 6) as f64;
                 Text::new(w.label.clone(), (w.start_s, y), ("sans-serif", 10))
             }))
             .map_err(|e| fail(title, e))?;
         for (i, s) in series.iter().enumerate() {
             let color = LINES[i % LINES.len()];
+            // Earlier series are drawn wider, so a line under a later one at the same level
+            // still shows.
+            let width = (2 + 2 * (series.len() - 1 - i) as u32).min(6);
             let points = s
                 .busy
                 .iter()
                 .enumerate()
                 .flat_map(|(b, f)| [(tl.start_s(b), f * 100.0), (tl.start_s(b + 1), f * 100.0)]);
             chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
+                .draw_series(LineSeries::new(points, color.stroke_width(width)))
                 .map_err(|e| fail(title, e))?
                 .label(s.label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], color.stroke_width(2)));

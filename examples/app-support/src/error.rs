@@ -26,6 +26,22 @@ pub enum SuiteError {
         /// Why.
         source: std::io::Error,
     },
+    /// The report directory or one of its files could not be written.
+    #[error("cannot write the report in `{}`: {source}; expected a writable directory", path.display())]
+    Report {
+        /// The directory or file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A chart of the report could not be drawn.
+    #[error("report chart {chart:?}: {reason}")]
+    Chart {
+        /// Which chart.
+        chart: String,
+        /// Why.
+        reason: String,
+    },
     /// The trace file could not be created or written.
     #[error(transparent)]
     Trace(#[from] sim_nvme::trace::TraceError),

@@ -46,6 +46,8 @@ pub struct Measured<T> {
     /// Simulated time on the host clock, from the first command of the run to the moment the
     /// host holds the whole result (setup such as loading modules and wiring is excluded).
     pub simulated: SimDuration,
+    /// The host clock instant the run started at (where it sits on the trace's timeline).
+    pub start: SimTime,
     /// Bytes moved over PCIe, device to host.
     pub pcie_bytes: u64,
     /// Bytes moved over PCIe, host to device (commands' data: NDP start nodes, ...).
@@ -103,6 +105,7 @@ pub fn scanned<S, T>(
         path: Path::Conv,
         result,
         simulated: since(device, t0),
+        start: t0,
         pcie_bytes: scan.bytes_read,
         pcie_bytes_to_device: 0,
         nand_pages: scan.bytes_read.div_ceil(page_bytes.max(1)),
@@ -137,6 +140,7 @@ pub fn ndp_measured<T>(
         path: Path::Ndp,
         result,
         simulated: since(device, t0),
+        start: t0,
         pcie_bytes: report.pcie_bytes_to_host,
         pcie_bytes_to_device: report.pcie_bytes_to_device,
         nand_pages: report.nand_pages_read,

@@ -13,6 +13,10 @@ pub struct Figures {
     pub path: Path,
     /// Simulated time on the host clock, nanoseconds.
     pub simulated_ns: u64,
+    /// The host clock instant the run started at, nanoseconds (for the report's timeline;
+    /// not printed: it depends on what ran before).
+    #[serde(skip)]
+    pub start_ns: u64,
     /// Bytes device-to-host over PCIe.
     pub pcie_bytes: u64,
     /// Bytes host-to-device over PCIe (NDP: the data of commands such as start nodes).
@@ -58,6 +62,7 @@ impl Figures {
         Figures {
             path: m.path,
             simulated_ns: m.simulated.0,
+            start_ns: m.start.0,
             pcie_bytes: m.pcie_bytes,
             pcie_bytes_to_device: m.pcie_bytes_to_device,
             nand_pages: m.nand_pages,

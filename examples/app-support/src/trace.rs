@@ -4,7 +4,8 @@
 //!
 //! [`Tracing::start`] creates the file at once (a bad path fails before anything runs) and
 //! turns the recorder on; [`Tracing::finish`] turns it off, writes the file and returns the
-//! [`Trace`] for anything else that wants to read it in process.
+//! [`Trace`] for anything else that wants to read it in process. [`recorded`] records even
+//! without a file when the caller reads the trace itself (`suite`'s report).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,11 +16,10 @@ use sim_nvme::trace::{self, Trace, TraceConfig, TraceError};
 use crate::cli::TraceArgs;
 use crate::error::SuiteError;
 
-/// A trace being recorded into a file.
+/// A trace being recorded, into a file (`--trace`) and/or for the process to read (a report).
 #[derive(Debug)]
 pub struct Tracing {
-    path: PathBuf,
-    file: File,
+    file: Option<(PathBuf, File)>,
 }
 
 fn error(path: &Path, source: std::io::Error) -> SuiteError {
@@ -33,34 +33,42 @@ impl Tracing {
     /// Starts recording if `--trace` was given: creates its file now (an error names the
     /// path) and turns the recorder on with the cap of `--trace-max-events`.
     pub fn start(args: &TraceArgs) -> Result<Option<Tracing>, SuiteError> {
-        let Some(path) = &args.trace else {
-            return Ok(None);
-        };
+        match &args.trace {
+            Some(_) => Tracing::start_in_process(args).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Starts recording whether or not `--trace` was given (a report reads the trace in
+    /// process); the file of `--trace`, if given, is created now.
+    pub fn start_in_process(args: &TraceArgs) -> Result<Tracing, SuiteError> {
         if args.trace_max_events == 0 {
             return Err(SuiteError::TraceCap);
         }
-        let file = File::create(path).map_err(|e| error(path, e))?;
+        let file = match &args.trace {
+            Some(path) => Some((path.clone(), File::create(path).map_err(|e| error(path, e))?)),
+            None => None,
+        };
         trace::start(TraceConfig {
             max_events: args.trace_max_events,
         });
-        Ok(Some(Tracing {
-            path: path.clone(),
-            file,
-        }))
+        Ok(Tracing { file })
     }
 
-    /// The trace file.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// The trace file, if one is written.
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_ref().map(|(p, _)| p.as_path())
     }
 
-    /// Stops recording and writes the file; `program` (and `extra`) go into its metadata.
+    /// Stops recording and writes the file if there is one; `program` (and `extra`) go into
+    /// its metadata.
     pub fn finish(self, program: &str, extra: Map<String, Value>) -> Result<Trace, SuiteError> {
         let t = trace::finish().unwrap_or_default();
-        let mut meta = extra;
-        meta.insert("program".into(), json!(program));
-        t.write_chrome(&self.file, &meta)
-            .map_err(|e| error(&self.path, e))?;
+        if let Some((path, file)) = &self.file {
+            let mut meta = extra;
+            meta.insert("program".into(), json!(program));
+            t.write_chrome(file, &meta).map_err(|e| error(path, e))?;
+        }
         Ok(t)
     }
 }
@@ -73,15 +81,38 @@ pub fn traced<T>(
     quiet: bool,
     f: impl FnOnce() -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let tracing = Tracing::start(args)?;
+    recorded(args, program, quiet, false, f).map(|(out, _)| out)
+}
+
+/// [`traced`], recording the trace also when no file was asked for if `in_process` is set,
+/// and returning it then (for a report); `None` when nothing was recorded.
+pub fn recorded<T>(
+    args: &TraceArgs,
+    program: &str,
+    quiet: bool,
+    in_process: bool,
+    f: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<(T, Option<Trace>)> {
+    let tracing = if in_process {
+        Some(Tracing::start_in_process(args)?)
+    } else {
+        Tracing::start(args)?
+    };
     let out = f();
     let Some(tracing) = tracing else {
-        return out;
+        return out.map(|o| (o, None));
     };
-    let out = out?;
-    let path = tracing.path().to_owned();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => {
+            // The recorder is process-wide: turn it off before the error goes up.
+            let _ = trace::finish();
+            return Err(e);
+        }
+    };
+    let path = tracing.path().map(Path::to_owned);
     let t = tracing.finish(program, Map::new())?;
-    if !quiet {
+    if let (false, Some(path)) = (quiet, path) {
         eprintln!(
             "trace: {} ({} events{}); open it in https://ui.perfetto.dev or chrome://tracing",
             path.display(),
@@ -93,5 +124,5 @@ pub fn traced<T>(
             }
         );
     }
-    Ok(out)
+    Ok((out, in_process.then_some(t)))
 }

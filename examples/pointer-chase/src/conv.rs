@@ -60,6 +60,7 @@ pub fn pointer_chase(
         path: Path::Conv,
         result: paths,
         simulated: since(device, t0),
+        start: t0,
         pcie_bytes: reads * PAGE as u64,
         pcie_bytes_to_device: 0,
         nand_pages: reads,

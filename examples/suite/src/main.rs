@@ -12,6 +12,7 @@ mod bench;
 mod bench_trace;
 mod calibrate;
 mod compare;
+mod html_report;
 mod paper;
 mod paper_tpch;
 mod runs;
@@ -50,6 +51,13 @@ struct Cli {
     wordcount: WordcountOpts,
     #[command(flatten)]
     grep: GrepOpts,
+    /// Write the HTML report (SVG charts, the comparison table) to DIR/index.html. Default:
+    /// target/ndp-report under the current directory (not with --json unless given).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_report")]
+    report: Option<PathBuf>,
+    /// Do not write the HTML report.
+    #[arg(long)]
+    no_report: bool,
 }
 
 #[derive(Subcommand)]
@@ -607,11 +615,45 @@ fn run() -> anyhow::Result<()> {
         Some(Cmd::Paper(a)) => return paper_cmd(a),
         None => {}
     }
-    app_support::trace::traced(&cli.common.trace, "suite", cli.common.json, || run_suite(&cli))
+    let c = &cli.common;
+    // The report is written by default for people; with --json only when asked for.
+    let report_dir = match (&cli.report, cli.no_report || c.json) {
+        (Some(d), _) => Some(d.clone()),
+        (None, false) => Some(PathBuf::from(html_report::DEFAULT_DIR)),
+        (None, true) => None,
+    };
+    if let Some(d) = &report_dir {
+        html_report::prepare(d)?;
+    }
+    let ((outcomes, profile), trace) =
+        app_support::trace::recorded(&c.trace, "suite", c.json, report_dir.is_some(), || {
+            run_suite(&cli)
+        })?;
+    let written = match (&report_dir, &trace) {
+        (Some(dir), Some(trace)) => Some(html_report::write(
+            dir,
+            &html_report::Inputs {
+                outcomes: &outcomes,
+                trace,
+                profile: &profile,
+                meta: format!(
+                    "profile {}, seed {}, compute {}; simulated figures of one deterministic pass",
+                    c.profile,
+                    c.seed,
+                    match c.compute {
+                        Compute::Modeled => "modeled",
+                        Compute::Measured => "measured",
+                    }
+                ),
+            },
+        )?),
+        _ => None,
+    };
+    print_suite(c, &outcomes, written.as_deref())
 }
 
-/// The suite itself: the three workloads and the comparison table.
-fn run_suite(cli: &Cli) -> anyhow::Result<()> {
+/// The suite itself: the three workloads (and the device's profile, for the report).
+fn run_suite(cli: &Cli) -> anyhow::Result<(Vec<app_support::Outcome>, sim_nvme::DeviceProfile)> {
     let c = &cli.common;
     let mut progress = Progress::new(!c.json);
     let env = program::open(c, &mut progress)?;
@@ -627,21 +669,34 @@ fn run_suite(cli: &Cli) -> anyhow::Result<()> {
     };
     let outcomes = runs::all(&env, &plan, &mut progress)?;
     progress.finish();
+    Ok((outcomes, env.profile.clone()))
+}
 
+/// Prints the reports and the comparison table (or one JSON object), then where the HTML
+/// report was written, on the last line.
+fn print_suite(
+    c: &Common,
+    outcomes: &[app_support::Outcome],
+    written: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
     if c.json {
         let all: Vec<_> = outcomes
             .iter()
             .map(|o| report::json(o, c.mode, &c.profile))
             .collect();
-        program::print_json(&serde_json::json!({
+        let mut v = serde_json::json!({
             "mode": c.mode,
             "profile": c.profile,
             "compute": c.compute,
             "seed": c.seed,
             "workloads": all,
-        }))?;
+        });
+        if let Some(p) = written {
+            v["report"] = serde_json::json!(p);
+        }
+        program::print_json(&v)?;
     } else {
-        for o in &outcomes {
+        for o in outcomes {
             println!("{}", report::human(o, &c.profile));
         }
         println!(
@@ -653,7 +708,10 @@ fn run_suite(cli: &Cli) -> anyhow::Result<()> {
                 Compute::Measured => "measured (thread CPU time)",
             }
         );
-        print!("{}", report::table(&outcomes));
+        print!("{}", report::table(outcomes));
+        if let Some(p) = written {
+            println!("report: {}", p.display());
+        }
     }
     Ok(())
 }

@@ -254,6 +254,9 @@ struct PaperArgs {
     /// Calibration file (default: the shipped one).
     #[arg(long, value_name = "FILE")]
     calibration: Option<PathBuf>,
+    /// Also write the table as a page of the HTML report: DIR/paper.html.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -356,22 +359,37 @@ fn paper_cmd(a: PaperArgs) -> anyhow::Result<()> {
         working_set: a.working_set,
         graph: a.graph_size,
     };
+    if let Some(dir) = &a.report {
+        html_report::prepare(dir)?;
+    }
     let p = paper::run(&common, sizes, a.pass.runs, &mut progress)?;
     progress.finish();
+    let head = format!(
+        "{} (seed {}); filter query at TPC-H SF {}, host filtering {}",
+        p.profile,
+        a.pass.seed,
+        p.sf,
+        match a.compute {
+            Compute::Modeled => "modeled (one run, deterministic)".to_owned(),
+            Compute::Measured => format!("measured ({} runs)", p.runs),
+        }
+    );
+    let page = match &a.report {
+        Some(dir) => Some(html_report::paper_page::write(dir, &p, &head)?),
+        None => None,
+    };
     if a.pass.json {
-        program::print_json(&serde_json::to_value(&p)?)?;
+        let mut v = serde_json::to_value(&p)?;
+        if let (Some(page), Some(o)) = (&page, v.as_object_mut()) {
+            o.insert("report".into(), page.display().to_string().into());
+        }
+        program::print_json(&v)?;
     } else {
-        println!(
-            "{} (seed {}); filter query at TPC-H SF {}, host filtering {}",
-            p.profile,
-            a.pass.seed,
-            p.sf,
-            match a.compute {
-                Compute::Modeled => "modeled (one run, deterministic)".to_owned(),
-                Compute::Measured => format!("measured ({} runs)", p.runs),
-            }
-        );
+        println!("{head}");
         print!("{}", paper::table(&p));
+        if let Some(page) = &page {
+            println!("report: {}", page.display());
+        }
     }
     Ok(())
 }

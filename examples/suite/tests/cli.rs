@@ -171,3 +171,41 @@ fn compare_compute_fits_now_and_shows_the_shipped_ratio() {
         }
     }
 }
+
+/// `suite paper --report DIR` writes the table as a page of the report: every row, the fitted
+/// parameters, nothing fetched from a network.
+#[test]
+fn paper_report_page_has_every_row() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let v = json_of(
+        env!("CARGO_BIN_EXE_suite"),
+        &[
+            "paper",
+            "--sf",
+            "0.01",
+            "--graph-size",
+            "1MiB",
+            "--working-set",
+            "8MiB",
+            "--report",
+            dir.to_str().unwrap(),
+            "--json",
+        ],
+    );
+    let page_path = dir.join("paper.html");
+    assert_eq!(v["report"].as_str(), page_path.to_str(), "{v}");
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>") && page.matches("<table>").count() == 2);
+    for r in v["rows"].as_array().unwrap() {
+        let figure = r["figure"]
+            .as_str()
+            .unwrap()
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(page.contains(&figure), "{figure} missing from the page");
+    }
+    assert!(page.contains("arm.arm_slowdown"));
+    assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("<script"));
+}

@@ -12,6 +12,7 @@
 
 pub mod charts;
 pub mod page;
+pub mod paper_page;
 pub mod utilization;
 
 use std::path::{Path, PathBuf};

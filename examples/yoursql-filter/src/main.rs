@@ -290,6 +290,14 @@ fn setup(c: &Common, tables: &[TpchTable]) -> Result<Setup> {
     if c.devices == 0 {
         bail!("--devices 0: expected at least 1 device to store the tables on");
     }
+    if c.devices > 1 && c.trace.trace.is_some() {
+        // The recorder names tracks by channel, die and core, not by device: several
+        // devices would share (and overlap on) one set of tracks.
+        bail!(
+            "--trace records one device's timeline; expected --devices 1 with --trace (got --devices {})",
+            c.devices
+        );
+    }
     let module = build_filter_module(!c.debug_module).context("building the filter module")?;
     let calibration = Calibration::load_or_shipped(c.calibration.as_deref())?;
     let mut o = SetupOptions::new(profile(c)?, c.sf(), tables);
@@ -423,11 +431,11 @@ fn bench(_: BenchArgs) -> Result<()> {
 use bench::bench;
 
 fn main() -> std::process::ExitCode {
-    // One `Error: ...` line with every cause, no backtrace.
+    // One `Error: ...` line with every cause said once, no backtrace.
     match run_cli() {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("Error: {e:#}");
+            eprintln!("Error: {}", app_support::program::error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }

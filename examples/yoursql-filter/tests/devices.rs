@@ -194,6 +194,27 @@ fn zero_devices_are_refused_naming_the_flag() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--devices 0") && err.contains("at least 1"), "{err}");
+    // A trace records one device: several with --trace are refused, naming both flags.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_yoursql-filter"))
+        .args([
+            "tpch",
+            "--debug-module",
+            "--devices",
+            "2",
+            "--queries",
+            "6",
+            "--trace",
+        ])
+        .arg(tmp.path().join("t.json"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--trace records one device") && err.contains("--devices 2"),
+        "{err}"
+    );
     let mut o = SetupOptions::new(DeviceProfile::tiny(), 0.001, &[TpchTable::Region]);
     o.devices = 0;
     let e = Setup::open(&o).unwrap_err().to_string();

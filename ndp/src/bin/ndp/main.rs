@@ -71,9 +71,10 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            // The error and its causes on one line; never a backtrace (a user error is not a
-            // crash, whatever RUST_BACKTRACE says).
-            eprintln!("Error: {e:#}");
+            // The error and its causes on one line, each said once (a cause its error already
+            // quotes is not repeated); never a backtrace (a user error is not a crash, whatever
+            // RUST_BACKTRACE says).
+            eprintln!("Error: {}", error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }
@@ -91,4 +92,17 @@ fn init_logs(verbosity: usize) {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();
+}
+
+/// `e` and the causes it does not already quote, joined by `: `.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
 }

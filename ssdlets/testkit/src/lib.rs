@@ -16,6 +16,9 @@
 //! | `scan` | `file: file` | | `bytes: u64` | reads the file with a `FileStream`, sends its length |
 //! | `blobs` | `n: u64`, `size: u64` | | `out: [u8]` | sends `n` byte vectors of `size` bytes (`i` repeated) |
 //! | `blob_sum` | | `in: [u8]` | `total: u64` | sums the bytes of vectors of one repeated byte, sends the total |
+//! | `crash` | | | | aborts the process |
+//! | `spin` | | | | spins without yielding |
+//! | `escape` | | | | probes system calls `ndp serve`'s firmware filter refuses; fails with what each got |
 
 use ssdlet_sdk::{Context, File, FileStream, Input, Output, Ssdlet, SsdletError};
 use ssdlet_testkit_types::WordCount;

@@ -95,10 +95,7 @@ impl Application {
             .into_args()
             .into_iter()
             .enumerate()
-            .map(|(k, a)| match a {
-                Arg::Int(v) => typed_int(id, k, declared.as_ref().and_then(|d| d.get(k)), v),
-                a => self.arg_value(a),
-            })
+            .map(|(k, a)| self.arg_value(id, k, declared.as_ref().and_then(|d| d.get(k)), a))
             .collect::<Result<Vec<_>>>()?;
         let req = IscRequest::Spawn {
             app: self.id()?,
@@ -128,7 +125,15 @@ impl Application {
         }
     }
 
-    fn arg_value(&self, a: Arg) -> Result<ArgValue> {
+    /// Argument `index` of SSDlet `ssdlet` as the device takes it: a file by name resolved to
+    /// its capability, an untyped integer typed as `slot` declares it.
+    fn arg_value(
+        &self,
+        ssdlet: &str,
+        index: usize,
+        slot: Option<&ndp_protocol::Slot>,
+        a: Arg,
+    ) -> Result<ArgValue> {
         Ok(match a {
             Arg::File(name) => {
                 let req = IscRequest::FileOpen { name: name.clone() };
@@ -142,8 +147,7 @@ impl Application {
             Arg::I64(v) => ArgValue::I64(v),
             Arg::Bool(v) => ArgValue::Bool(v),
             Arg::Str(v) => ArgValue::Str(v),
-            // Typed against the SSDlet's metadata by the caller; untyped here, the widest.
-            Arg::Int(v) => ArgValue::I64(i64::try_from(v).unwrap_or(i64::MAX)),
+            Arg::Int(v) => return typed_int(ssdlet, index, slot, v),
         })
     }
 
@@ -305,17 +309,19 @@ impl Application {
 }
 
 /// Argument `index` of SSDlet `ssdlet`, an integer written without a type, as the type the
-/// SSDlet declares for it (`slot`; `None`: the module's metadata does not know the SSDlet, and
-/// the device names the problem).
+/// SSDlet declares for it (`slot`; `None`: the metadata declares no such argument, and the
+/// device refuses the call naming the problem: passed on as an `i64`).
 fn typed_int(ssdlet: &str, index: usize, slot: Option<&ndp_protocol::Slot>, v: i128) -> Result<ArgValue> {
-    let Some(slot) = slot else {
-        return Ok(ArgValue::I64(i64::try_from(v).unwrap_or(i64::MAX)));
-    };
     let bad = |message: String| Error::BadArg {
         ssdlet: ssdlet.to_owned(),
         index,
-        name: slot.name.clone(),
+        name: slot.map_or_else(|| "undeclared".to_owned(), |s| s.name.clone()),
         message,
+    };
+    let Some(slot) = slot else {
+        return i64::try_from(v)
+            .map(ArgValue::I64)
+            .map_err(|_| bad(format!("{v} does not fit an `i64`")));
     };
     let range = |ty: &str| bad(format!("{v} does not fit its type `{ty}`"));
     match slot.ty.as_str() {

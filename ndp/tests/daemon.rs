@@ -8,6 +8,7 @@
 //! arguments run only the checks whose names contain one of them, `--skip` leaves some out;
 //! `--list` lists them.
 
+mod common;
 #[path = "../../host-sdk/tests/suite/mod.rs"]
 mod suite;
 
@@ -590,23 +591,10 @@ fn a_module_cannot_escape_the_firmware_filter(s: &mut Served) {
     suite::still_serving(&s.device(), 3);
 }
 
-/// The firmware child of `ndp serve` (the process that holds the sessions' state).
-fn firmware_pid(s: &Served) -> u32 {
-    let tasks = std::fs::read_dir(format!("/proc/{}/task", s.child.id())).unwrap();
-    tasks
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
-        .flat_map(|c| {
-            c.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .next()
-        .expect("ndp serve has a firmware child")
-}
-
 /// The firmware child's resident memory, in KiB (the supervisor only relays bytes).
 fn rss_kib(s: &Served) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", firmware_pid(s))).unwrap();
+    let status =
+        std::fs::read_to_string(format!("/proc/{}/status", common::firmware_pid(s.child.id()))).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }

@@ -3,6 +3,7 @@
 //! and a node that never answers give clear errors within a bounded time; a token file others
 //! can read is refused at start; the firmware child stops when its supervisor is killed.
 
+mod common;
 #[path = "../../host-sdk/tests/suite/mod.rs"]
 mod suite;
 
@@ -213,16 +214,7 @@ fn a_token_file_others_can_read_is_refused_at_start() {
 fn the_firmware_stops_when_its_supervisor_is_killed() {
     let mut s = Served::start();
     let sup = s.child.id();
-    let firmware: u32 = std::fs::read_dir(format!("/proc/{sup}/task"))
-        .unwrap()
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("children")).ok())
-        .flat_map(|c| {
-            c.split_whitespace()
-                .filter_map(|p| p.parse().ok())
-                .collect::<Vec<u32>>()
-        })
-        .next()
-        .expect("ndp serve has a firmware child");
+    let firmware = common::firmware_pid(sup);
     s.child.kill().unwrap();
     s.child.wait().unwrap();
     let t = Instant::now();

@@ -12,7 +12,8 @@ fn secs(ns: u64) -> String {
     format!("{:.4} s", ns as f64 / 1e9)
 }
 
-fn thousands(n: u64) -> String {
+/// `n` with thousands separators (`40,960,000`).
+pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

@@ -24,6 +24,19 @@ pub fn env(profile: DeviceProfile) -> Env {
         .expect("an embedded device")
 }
 
+/// A small `suite` pass's sizes (200 KiB of text, a 1 MiB graph, 3 starts of 4 hops): the
+/// tests' quick run of all three workloads.
+pub const SMALL_SUITE: [&str; 8] = [
+    "--generate",
+    "200KiB",
+    "--graph-size",
+    "1MiB",
+    "--starts",
+    "3",
+    "--hops",
+    "4",
+];
+
 /// Runs program `bin` with `args` on `tiny`, the debug modules, compute modeled.
 pub fn run(bin: &str, args: &[&str]) -> Output {
     Command::new(bin)

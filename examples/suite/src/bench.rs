@@ -123,13 +123,13 @@ pub struct CpuSpread {
 }
 
 impl CpuSpread {
+    /// The spread of `times` (at least one), by the suite's one median rule.
     fn of(times: &[u64]) -> Self {
-        let mut s = times.to_vec();
-        s.sort_unstable();
+        let (median, min, max) = crate::runs::median_min_max(times.iter().map(|&t| t as f64).collect());
         CpuSpread {
-            median_ns: s.get(s.len() / 2).copied().unwrap_or(0),
-            min_ns: s.first().copied().unwrap_or(0),
-            max_ns: s.last().copied().unwrap_or(0),
+            median_ns: median as u64,
+            min_ns: min as u64,
+            max_ns: max as u64,
         }
     }
 }

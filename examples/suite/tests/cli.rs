@@ -1,23 +1,25 @@
 //! The `suite` program run as a user runs it, with `--json`: one object with all three workloads, each with both runs, and a typed error naming a bad mode. Small
 //! sizes on the `tiny` device with the debug modules (the ones the other tests build).
 
-use app_support::testing::{check_both, fails_naming, figures, json_of};
+use app_support::testing::{check_both, fails_naming, figures, json_of, SMALL_SUITE};
+
+/// `suite paper` at small sizes (filter query at SF 0.01, a 1 MiB graph, 8 MiB of bandwidth
+/// working set).
+const SMALL_PAPER: [&str; 7] = [
+    "paper",
+    "--sf",
+    "0.01",
+    "--graph-size",
+    "1MiB",
+    "--working-set",
+    "8MiB",
+];
 
 #[test]
 fn suite_json_has_all_three() {
     let v = json_of(
         env!("CARGO_BIN_EXE_suite"),
-        &[
-            "--generate",
-            "200KiB",
-            "--graph-size",
-            "1MiB",
-            "--starts",
-            "3",
-            "--hops",
-            "4",
-            "--json",
-        ],
+        &[&SMALL_SUITE[..], &["--json"]].concat(),
     );
     assert_eq!(v["mode"], "both");
     let w = v["workloads"].as_array().unwrap();
@@ -75,16 +77,7 @@ fn while_busy<R>(f: impl FnOnce() -> R) -> R {
 
 #[test]
 fn paper_rows_have_verdicts_and_repeat_bit_for_bit() {
-    let args = [
-        "paper",
-        "--sf",
-        "0.01",
-        "--graph-size",
-        "1MiB",
-        "--working-set",
-        "8MiB",
-        "--json",
-    ];
+    let args = [&SMALL_PAPER[..], &["--json"]].concat();
     let quiet = json_of(env!("CARGO_BIN_EXE_suite"), &args);
     let loaded = while_busy(|| json_of(env!("CARGO_BIN_EXE_suite"), &args));
     let rows = quiet["rows"].as_array().unwrap();
@@ -178,21 +171,8 @@ fn compare_compute_fits_now_and_shows_the_shipped_ratio() {
 fn paper_report_page_has_every_row() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("report");
-    let v = json_of(
-        env!("CARGO_BIN_EXE_suite"),
-        &[
-            "paper",
-            "--sf",
-            "0.01",
-            "--graph-size",
-            "1MiB",
-            "--working-set",
-            "8MiB",
-            "--report",
-            dir.to_str().unwrap(),
-            "--json",
-        ],
-    );
+    let more = ["--report", dir.to_str().unwrap(), "--json"];
+    let v = json_of(env!("CARGO_BIN_EXE_suite"), &[&SMALL_PAPER[..], &more].concat());
     let page_path = dir.join("paper.html");
     assert_eq!(v["report"].as_str(), page_path.to_str(), "{v}");
     let page = std::fs::read_to_string(&page_path).unwrap();

@@ -9,24 +9,12 @@
 use std::path::Path;
 use std::process::Command;
 
-use app_support::testing::{fails_naming, figures, json_of};
-
-/// A small suite run's arguments.
-const SMALL: [&str; 8] = [
-    "--generate",
-    "200KiB",
-    "--graph-size",
-    "1MiB",
-    "--starts",
-    "3",
-    "--hops",
-    "4",
-];
+use app_support::testing::{fails_naming, figures, json_of, SMALL_SUITE};
 
 /// Runs the small suite with `--json --report dir`; its JSON and the page.
 fn reported(dir: &Path) -> (serde_json::Value, String) {
     let d = dir.to_str().unwrap();
-    let mut args = SMALL.to_vec();
+    let mut args = SMALL_SUITE.to_vec();
     args.extend(["--json", "--report", d]);
     let v = json_of(env!("CARGO_BIN_EXE_suite"), &args);
     let file = dir.join("index.html");
@@ -76,7 +64,7 @@ fn the_report_is_one_self_contained_page_and_changes_no_figure() {
         page == again,
         "the report differs between two runs of the same pass"
     );
-    let mut args = SMALL.to_vec();
+    let mut args = SMALL_SUITE.to_vec();
     args.push("--json");
     let plain = json_of(env!("CARGO_BIN_EXE_suite"), &args);
     assert!(
@@ -90,7 +78,7 @@ fn the_report_is_one_self_contained_page_and_changes_no_figure() {
 fn human(cwd: &Path, more: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_suite"))
         .current_dir(cwd)
-        .args(SMALL)
+        .args(SMALL_SUITE)
         .args(["--profile", "tiny", "--modules", "debug"])
         .args(more)
         .output()
@@ -120,7 +108,7 @@ fn an_unwritable_report_directory_is_refused_naming_it() {
     std::fs::write(&file, "not a directory").unwrap();
     let bad = file.join("report");
     let bad = bad.to_str().unwrap();
-    let mut args = SMALL.to_vec();
+    let mut args = SMALL_SUITE.to_vec();
     args.extend(["--report", bad]);
     fails_naming(
         env!("CARGO_BIN_EXE_suite"),

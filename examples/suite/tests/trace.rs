@@ -6,27 +6,19 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
-use app_support::testing::{fails_naming, figures, json_of};
+use app_support::testing::{fails_naming, figures, json_of, SMALL_SUITE};
 use serde_json::Value;
 
-/// A small suite run's arguments.
-const SMALL: [&str; 9] = [
-    "--generate",
-    "200KiB",
-    "--graph-size",
-    "1MiB",
-    "--starts",
-    "3",
-    "--hops",
-    "4",
-    "--json",
-];
+/// A small suite run's arguments, JSON out.
+fn small() -> Vec<&'static str> {
+    [&SMALL_SUITE[..], &["--json"]].concat()
+}
 
 /// Runs the small suite with `--trace` into `dir` (and `more` arguments); its JSON and trace.
 fn traced_run(dir: &Path, name: &str, more: &[&str]) -> (Value, Value, String) {
     let path = dir.join(name);
     let p = path.to_str().unwrap();
-    let mut args: Vec<&str> = SMALL.to_vec();
+    let mut args = small();
     args.extend(["--trace", p]);
     args.extend(more);
     let v = json_of(env!("CARGO_BIN_EXE_suite"), &args);
@@ -197,7 +189,7 @@ fn simulated(v: &Value) -> Value {
 #[test]
 fn figures_are_the_same_with_the_trace_on_and_the_file_repeats() {
     let dir = tempfile::tempdir().unwrap();
-    let off = json_of(env!("CARGO_BIN_EXE_suite"), &SMALL);
+    let off = json_of(env!("CARGO_BIN_EXE_suite"), &small());
     let (on, _, first) = traced_run(dir.path(), "a.json", &[]);
     let (again, _, second) = traced_run(dir.path(), "b.json", &[]);
     assert!(figures(&off).len() > 12);

@@ -119,36 +119,17 @@ fn run_part(spec: &ScanSpec, p: usize, tx: &BatchTx) -> Option<PartDone> {
 
 /// The figures of an empty part: nothing read, no time.
 fn empty(mode: ScanMode, s: &Scanner, table: &DeviceTable) -> ScanStats {
-    let now = s.device().now();
-    ScanStats {
-        mode,
-        started_at: now,
-        finished_at: now,
-        simulated_ns: 0,
-        pages_total: table.pages,
-        pages_read: 0,
-        pages_scanned_on_device: 0,
-        pages_hinted: 0,
-        pages_transferred: 0,
-        pages_from_pool: 0,
-        pcie_bytes: 0,
-        rows_scanned: 0,
-        rows_out: 0,
-        host_compute_ns: 0,
-        io_ns: 0,
-        filter_ns: 0,
-        exact: true,
-        decision: Decision {
-            offloaded: false,
-            limiting_score: 0,
-            keys: 0,
-            sampled_pages: 0,
-            sampled_hinted: 0,
-            sampled_ratio: None,
-            sample_ns: 0,
-            reason: "this device's part of the table is empty: not scanned".into(),
-        },
-    }
+    let decision = Decision {
+        offloaded: false,
+        limiting_score: 0,
+        keys: 0,
+        sampled_pages: 0,
+        sampled_hinted: 0,
+        sampled_ratio: None,
+        sample_ns: 0,
+        reason: "this device's part of the table is empty: not scanned".into(),
+    };
+    ScanStats::starting(mode, table, s.device().now(), decision)
 }
 
 /// The scan's figures from its partitions' (`parts`, in device order; `None` if none; empty parts

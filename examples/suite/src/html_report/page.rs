@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use app_support::report::thousands;
 use app_support::{Outcome, Path};
 
 /// `&`, `<`, `>`, `"` escaped for HTML text and attributes.
@@ -16,19 +17,6 @@ pub fn escape(s: &str) -> String {
             '"' => out.push_str("&quot;"),
             c => out.push(c),
         }
-    }
-    out
-}
-
-/// A figure with thousands separators.
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }

@@ -205,6 +205,33 @@ pub struct ScanStats {
     pub decision: Decision,
 }
 
+impl ScanStats {
+    /// A scan of `table` in `mode` starting at `at` with `decision`: nothing read or counted
+    /// yet (the sampler's pages, if it sampled, are the device's scans so far).
+    pub fn starting(mode: ScanMode, table: &DeviceTable, at: SimTime, decision: Decision) -> ScanStats {
+        ScanStats {
+            mode,
+            started_at: at,
+            finished_at: at,
+            simulated_ns: 0,
+            pages_total: table.pages,
+            pages_read: 0,
+            pages_scanned_on_device: decision.sampled_pages,
+            pages_hinted: 0,
+            pages_transferred: 0,
+            pages_from_pool: 0,
+            pcie_bytes: 0,
+            rows_scanned: 0,
+            rows_out: 0,
+            host_compute_ns: 0,
+            io_ns: 0,
+            filter_ns: 0,
+            exact: true,
+            decision,
+        }
+    }
+}
+
 /// Rows and statistics of a collected scan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanOutput {
@@ -310,26 +337,7 @@ impl Scanner {
         }
         let started_at = self.device.now();
         let decision = crate::decide::decide(self, table, &rf, mode)?;
-        let mut stats = ScanStats {
-            mode,
-            started_at,
-            finished_at: started_at,
-            simulated_ns: 0,
-            pages_total: table.pages,
-            pages_read: 0,
-            pages_scanned_on_device: decision.decision.sampled_pages,
-            pages_hinted: 0,
-            pages_transferred: 0,
-            pages_from_pool: 0,
-            pcie_bytes: 0,
-            rows_scanned: 0,
-            rows_out: 0,
-            host_compute_ns: 0,
-            io_ns: 0,
-            filter_ns: 0,
-            exact: true,
-            decision: decision.decision.clone(),
-        };
+        let mut stats = ScanStats::starting(mode, table, started_at, decision.decision.clone());
         let mut out = Batcher::new(self.config.batch_rows, sink);
         match decision.plan {
             Some(plan) => crate::habp::offload(self, table, &rf, &plan, &mut out, &mut stats)?,

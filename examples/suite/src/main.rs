@@ -168,8 +168,8 @@ struct HostArgs {
     /// Bytes of generated text.
     #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "256MiB")]
     size: u64,
-    /// Runs of each (the median is reported).
-    #[arg(long, default_value_t = 3)]
+    /// Rounds; each runs every computation in turn (the searches six times), medians reported.
+    #[arg(long, default_value_t = 7)]
     runs: usize,
     /// Seed of the text.
     #[arg(long, default_value_t = 42)]

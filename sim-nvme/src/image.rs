@@ -18,11 +18,15 @@
 //! bytes nor a tag was never written and reads as zeros.
 //!
 //! A header slot is `magic (8) | length (u32 LE) | crc32 (u32 LE) | postcard(Header)`. A
-//! commit with generation `g` writes checkpoint slot `g % 2`, syncs, then header slot
-//! `g % 2`, and syncs again, so the other slot pair always holds the previous commit intact.
-//! On open the valid header with the highest generation wins (a header torn by a crash during
-//! a commit falls back to the previous commit); its checkpoint must pass its checksum, or the
-//! image is refused as corrupt rather than silently rolled back. A file whose header slots both
+//! commit with generation `g` writes checkpoint slot `g % 2` and syncs, then writes the same
+//! header into header slot 0, syncs, into header slot 1, and syncs again: a commit is complete
+//! (and a flush acknowledged) only once both header slots name it, and the other checkpoint slot
+//! holds the previous commit intact until the next one. On open the valid header with the
+//! highest generation wins. So a damaged header slot of a completed commit is answered by its
+//! twin and loses nothing, and an older generation can win only when a crash tore the commit
+//! before its second slot was written, i.e. when the newer commit was never acknowledged
+//! (INVARIANT(no-fallback-past-a-flush): see `write_header`). The winning header's checkpoint must pass its checksum,
+//! or the image is refused as corrupt rather than silently rolled back. A file whose header slots both
 //! lack the magic is *foreign*; one shorter than its header says is
 //! *truncated*; a file whose slots all fail their checksums is *corrupt*; each is refused with
 //! an [`ImageError`] that says which.
@@ -330,7 +334,12 @@ impl ImageFile {
         slot.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
         slot.extend_from_slice(&body);
         slot.resize(SLOT_BYTES as usize, 0);
-        self.file.write_all_at(&slot, (generation % 2) * SLOT_BYTES)
+        // INVARIANT(no-fallback-past-a-flush): both slots, in order, each synced
+        for i in 0..2 {
+            self.file.write_all_at(&slot, i * SLOT_BYTES)?;
+            self.file.sync_data()?;
+        }
+        Ok(())
     }
 
     /// The image's path.
@@ -431,7 +440,6 @@ impl Media for ImageFile {
         self.file.write_all_at(state, off)?;
         self.file.sync_data()?;
         self.write_header(generation, state)?;
-        self.file.sync_data()?;
         self.generation = generation;
         Ok(())
     }

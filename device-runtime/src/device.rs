@@ -24,6 +24,7 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use ndp_protocol::Tenant;
 use sim_nvme::nvme::{Command, Completion, QueueId, ADMIN_QUEUE};
 use sim_nvme::{DeviceProfile, SimTime};
 
@@ -48,6 +49,10 @@ pub enum DeviceError {
     /// The controller did not queue the command.
     #[error("the device did not queue the command: {0}")]
     Submit(String),
+    /// The firmware refused a tenant's raw command: its blocks are outside the files the tenant
+    /// may use (INVARIANT(files-belong-to-tenants)).
+    #[error("the device refused the command: {0}")]
+    Denied(String),
     /// The ISC exchange failed (a refusal carries the device's typed error text).
     #[error(transparent)]
     Isc(#[from] IscError),
@@ -77,7 +82,12 @@ pub enum DeviceError {
 pub type Done = Box<dyn FnOnce(Result<Completion, DeviceError>) + Send>;
 
 enum Request {
-    Submit { cmd: Command, at: SimTime, reply: Done },
+    Submit {
+        cmd: Command,
+        at: SimTime,
+        tenant: Option<Tenant>,
+        reply: Done,
+    },
     Shutdown,
 }
 
@@ -238,10 +248,16 @@ fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>, hb: &Heartbe
             busy = fw.run_some(SLICE);
             continue;
         };
-        let Request::Submit { cmd, at, reply } = req else {
+        let Request::Submit {
+            cmd,
+            at,
+            tenant,
+            reply,
+        } = req
+        else {
             return;
         };
-        let cmd = Arrived::new(cmd);
+        let cmd = Arrived::new(cmd).from_tenant(tenant);
         if fw.would_block(&cmd) {
             parked.push(Parked { cmd, at, reply });
             continue;
@@ -264,6 +280,10 @@ fn serve(mut fw: Firmware, q: QueueId, rx: mpsc::Receiver<Request>, hb: &Heartbe
 
 fn execute(fw: &mut Firmware, q: QueueId, cmd: Arrived, at: SimTime, reply: Done) {
     let qid = if cmd.is_admin() { ADMIN_QUEUE } else { q };
+    if let Some(why) = fw.refusal(&cmd) {
+        reply(Err(DeviceError::Denied(why)));
+        return;
+    }
     let result = fw
         .submit_arrived_and_wait(qid, cmd, at)
         .map_err(|e| DeviceError::Submit(e.to_string()));
@@ -311,9 +331,22 @@ impl DeviceHandle {
     /// drops it uncalled if the device stops first. This handle's clock does not move; the
     /// caller advances it from the completion if it wants to.
     pub fn submit_then(&self, cmd: Command, done: Done) -> Result<(), DeviceError> {
+        self.submit_as_then(cmd, None, done)
+    }
+
+    /// [`DeviceHandle::submit_then`] of a command issued by `tenant` (`None`: the device owner;
+    /// [`ndp_protocol::tenant`]): the firmware serves it only on files the tenant may use, and
+    /// a raw command outside them completes as [`DeviceError::Denied`].
+    pub fn submit_as_then(
+        &self,
+        cmd: Command,
+        tenant: Option<Tenant>,
+        done: Done,
+    ) -> Result<(), DeviceError> {
         let req = Request::Submit {
             cmd,
             at: self.now,
+            tenant,
             reply: done,
         };
         self.tx.send(req).map_err(|_| DeviceError::Stopped)

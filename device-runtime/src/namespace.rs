@@ -8,11 +8,17 @@
 //!
 //! A file handed to an SSDlet is a capability: the runtime resolves it to these extents, and
 //! an SSDlet can read nothing else.
+//!
+//! Each file has an owner ([`ndp_protocol::tenant`]): [`Namespace::check`] says whether a
+//! tenant may read or modify it, [`Namespace::covers`] whether a raw NVMe command's blocks lie
+//! in files the tenant may use, and [`Namespace::view_copy`] is the table as that tenant may
+//! read it over NVMe (its own and shared files only).
 
 use thiserror::Error;
 
 pub use ndp_protocol::filetable::{Extent, FileEntry, DATA_START, MAX_NAME, STAGING_PREFIX, TABLE_BLOCKS};
 use ndp_protocol::filetable::{FileTable, OutOfFile};
+use ndp_protocol::tenant::{allowed, owner_name, Access, Tenant};
 use sim_nvme::{IoError, Lba, SimTime, Ssd, LBA_BYTES};
 
 /// Why a namespace operation failed.
@@ -24,6 +30,22 @@ pub enum NamespaceError {
     /// A file with this name exists already.
     #[error("a file named `{0}` already exists on the device")]
     Exists(String),
+    /// The file belongs to another tenant, and is not shared (or the access is not a read).
+    #[error("file `{name}` belongs to {owner}{shared}; {who} may not {access} it (expected one of its own files{or_shared})",
+        shared = if *shared { " and is shared for reading" } else { "" },
+        or_shared = if *access == "read" { " or a shared one" } else { "" })]
+    NotYours {
+        /// The file.
+        name: String,
+        /// Its owner.
+        owner: String,
+        /// Whether its owner shares it.
+        shared: bool,
+        /// The tenant asking.
+        who: String,
+        /// What it asked: "read" or "modify".
+        access: &'static str,
+    },
     /// The name cannot be used.
     #[error("file name `{name}` is invalid: expected {expected}")]
     BadName {
@@ -131,6 +153,86 @@ impl Namespace {
             .ok_or_else(|| NamespaceError::NotFound(name.to_string()))
     }
 
+    // INVARIANT(files-belong-to-tenants): every file request of a tenant passes here
+    /// File `name`, if `who` may `access` it (`who` `None`: the device owner, who may do
+    /// anything).
+    pub fn check(
+        &self,
+        name: &str,
+        who: Option<Tenant>,
+        access: Access,
+    ) -> Result<&FileEntry, NamespaceError> {
+        let f = self.get(name)?;
+        if allowed(who, f.owner, f.shared, access) {
+            return Ok(f);
+        }
+        Err(NamespaceError::NotYours {
+            name: name.to_string(),
+            owner: owner_name(f.owner),
+            shared: f.shared,
+            who: owner_name(who),
+            access: match access {
+                Access::Read => "read",
+                Access::Modify => "modify",
+            },
+        })
+    }
+
+    /// The files `who` may read, by name (staging files left out).
+    pub fn visible(&self, who: Option<Tenant>) -> impl Iterator<Item = &FileEntry> {
+        self.list()
+            .filter(move |f| allowed(who, f.owner, f.shared, Access::Read))
+    }
+
+    /// Lets other tenants read file `name`, or stops them (not yet committed).
+    pub fn share(&mut self, name: &str, shared: bool) -> Result<(), NamespaceError> {
+        let f = self
+            .table
+            .files
+            .get_mut(name)
+            .ok_or_else(|| NamespaceError::NotFound(name.to_string()))?;
+        f.shared = shared;
+        Ok(())
+    }
+
+    /// Whether blocks `lba..lba + blocks` all lie in files `who` may `access` (the data region
+    /// only; the table's blocks are never covered).
+    pub fn covers(&self, who: Option<Tenant>, lba: Lba, blocks: u64, access: Access) -> bool {
+        if who.is_none() {
+            return true;
+        }
+        let mut runs: Vec<Extent> = (self.table.files.values())
+            .filter(|f| allowed(who, f.owner, f.shared, access))
+            .flat_map(|f| f.extents.iter().copied())
+            .collect();
+        runs.sort_by_key(|e| e.start);
+        let (mut next, end) = (lba.0, lba.0.saturating_add(blocks));
+        for e in runs {
+            if next >= end {
+                break;
+            }
+            if e.start.0 <= next {
+                next = next.max(e.start.0.saturating_add(e.blocks));
+            }
+        }
+        next >= end
+    }
+
+    /// One copy of the table as `who` may read it over NVMe: its files and the shared ones,
+    /// at the current generation, padded to [`TABLE_BLOCKS`] blocks.
+    pub fn view_copy(&self, who: Option<Tenant>) -> Vec<u8> {
+        let table = FileTable {
+            files: (self.table.files.values())
+                .filter(|f| allowed(who, f.owner, f.shared, Access::Read))
+                .map(|f| (f.name.clone(), f.clone()))
+                .collect(),
+        };
+        // A subset of a table that fits fits too.
+        let mut buf = table.encode_copy(self.generation).unwrap_or_default();
+        buf.resize((TABLE_BLOCKS * LBA_BYTES) as usize, 0);
+        buf
+    }
+
     /// All files, by name.
     pub fn list(&self) -> impl Iterator<Item = &FileEntry> {
         self.table
@@ -221,6 +323,16 @@ impl Namespace {
     /// Allocates a file of `size` bytes (not yet committed: call [`Namespace::commit`]).
     /// One contiguous extent when a free run is large enough, else several.
     pub fn create(&mut self, name: &str, size: u64) -> Result<&FileEntry, NamespaceError> {
+        self.create_for(name, size, None)
+    }
+
+    /// [`Namespace::create`] of a file owned by `owner` (`None`: the device owner).
+    pub fn create_for(
+        &mut self,
+        name: &str,
+        size: u64,
+        owner: Option<Tenant>,
+    ) -> Result<&FileEntry, NamespaceError> {
         check_name(name)?;
         if self.table.files.contains_key(name) {
             return Err(NamespaceError::Exists(name.to_string()));
@@ -262,6 +374,8 @@ impl Namespace {
             name: name.to_string(),
             size,
             extents,
+            owner,
+            shared: false,
         };
         Ok(self.table.files.entry(name.to_string()).or_insert(entry))
     }
@@ -404,6 +518,8 @@ mod tests {
     #[test]
     fn runs_map_byte_ranges() {
         let f = FileEntry {
+            owner: None,
+            shared: false,
             name: "f".into(),
             size: 5 * 4096,
             extents: vec![

@@ -117,6 +117,14 @@ impl Device {
         self.transport.daemon_status()
     }
 
+    /// Whom the files this host creates belong to, and so which files it may use: `None`, the
+    /// device owner (embedded, or `ndp serve` running as this user), who may use every file;
+    /// otherwise this host's uid or the TCP token, which may use its own files and read the
+    /// ones their owners share ([`Device::share_file`]; [`ndp_protocol::tenant`]).
+    pub fn tenant(&self) -> Option<ndp_protocol::Tenant> {
+        self.transport.tenant()
+    }
+
     // INVARIANT(transport-agnostic): one Device type over any transport
     fn over(transport: Arc<dyn Transport>) -> Device {
         Device {

@@ -8,7 +8,7 @@ use device_runtime::device::{DeviceError, DeviceHandle, DeviceThread};
 use device_runtime::isc::Firmware;
 use device_runtime::loader::Loader;
 use device_runtime::runtime::{Runtime, RuntimeConfig};
-use ndp_protocol::IscError;
+use ndp_protocol::{ErrorKind, IscError};
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::{DeviceProfile, SimTime, Ssd};
 
@@ -122,6 +122,11 @@ pub fn from_device(e: DeviceError) -> Error {
         DeviceError::Isc(IscError::Refused { kind, message }) => Error::Refused {
             request: "command",
             kind,
+            message,
+        },
+        DeviceError::Denied(message) => Error::Refused {
+            request: "command",
+            kind: ErrorKind::Forbidden,
             message,
         },
         other => Error::Transport(other.to_string()),

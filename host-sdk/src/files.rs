@@ -96,11 +96,16 @@ impl Device {
         let open = IscRequest::FileOpen {
             name: name.to_owned(),
         };
-        if self.call(&open).is_ok() {
-            return Err(Error::FileExists {
-                name: name.to_owned(),
+        match self.call(&open) {
+            Ok(_) => {
+                return Err(Error::FileExists {
+                    name: name.to_owned(),
+                }
+                .into())
             }
-            .into());
+            // Another tenant's file: the name is taken, and the refusal says by whom.
+            Err(e) if e.kind() == Some(ErrorKind::Forbidden) => return Err(e.into()),
+            Err(_) => {}
         }
         let staged = staging_name();
         let create = IscRequest::FileCreate {
@@ -120,6 +125,8 @@ impl Device {
         Ok(FileInfo {
             name: name.to_owned(),
             size,
+            owner: self.tenant(),
+            shared: false,
         })
     }
 
@@ -219,6 +226,17 @@ impl Device {
                 name: name.to_owned(),
                 message,
             })
+    }
+
+    /// Lets other tenants read device file `name` (`shared`), or stops them; its owner only
+    /// ([`Device::tenant`]). On an embedded device there are no other tenants, but the mark is
+    /// kept in the file table for when the image is served.
+    pub fn share_file(&self, name: &str, shared: bool) -> Result<()> {
+        self.call_done(&IscRequest::FileShare {
+            name: name.to_owned(),
+            shared,
+        })
+        .map_err(|e| not_found(e, name))
     }
 
     /// Removes device file `name`.

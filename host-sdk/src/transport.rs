@@ -22,4 +22,10 @@ pub(crate) trait Transport: Send + Sync {
     fn daemon_status(&self) -> Result<DaemonStatus, Error> {
         Err(Error::NotConnected("the daemon status"))
     }
+
+    /// Whom this host's files belong to: `None` (the device owner) on an embedded device, what
+    /// the daemon's welcome said otherwise ([`ndp_protocol::tenant`]).
+    fn tenant(&self) -> Option<ndp_protocol::Tenant> {
+        None
+    }
 }

@@ -31,6 +31,7 @@
 use std::io::{Read, Write};
 
 use crate::report::RunReport;
+use crate::tenant::Tenant;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sim_nvme::nvme::{Command, Completion, Payload, QueueId, Status};
@@ -39,7 +40,7 @@ use sim_nvme::SimTime;
 /// The first bytes of a client's hello.
 pub const MAGIC: [u8; 4] = *b"NDPD";
 /// Version of this wire protocol; a client of another version is refused.
-pub const WIRE_VERSION: u16 = 1;
+pub const WIRE_VERSION: u16 = 2;
 /// Largest frame either side accepts, in bytes (256 MiB: a debug module travels in one).
 pub const MAX_FRAME: u32 = 256 << 20;
 
@@ -88,6 +89,22 @@ impl Auth {
     }
 }
 
+/// The first bytes of a [`Relay`].
+pub const RELAY_MAGIC: [u8; 4] = *b"NDPR";
+
+/// A relay's first frame, before the relayed client's own frames: the tenant the connection
+/// belongs to ([`crate::tenant`]). `ndp serve`'s supervisor sends it to its firmware child for
+/// every client it relays (the peer's uid on its Unix socket, the token on TCP). A daemon
+/// honors it only from a peer running as the daemon's own user (who owns every file anyway);
+/// from anyone else it is refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relay {
+    /// [`RELAY_MAGIC`].
+    pub magic: [u8; 4],
+    /// The relayed client's tenant.
+    pub tenant: Option<Tenant>,
+}
+
 /// The daemon's answer to a [`Hello`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Welcome {
@@ -99,6 +116,8 @@ pub enum Welcome {
         session: u64,
         /// The device profile's name.
         profile: String,
+        /// Whom the session's files belong to (`None`: the device owner; [`crate::tenant`]).
+        tenant: Option<Tenant>,
     },
     /// The hello was refused; the daemon closes the connection.
     Rejected(WireError),
@@ -247,6 +266,8 @@ pub const CLEANUPS_KEPT: usize = 256;
 pub struct SessionInfo {
     /// Its id.
     pub id: u64,
+    /// Whose it is (`None`: the device owner; [`crate::tenant`]).
+    pub tenant: Option<Tenant>,
     /// Applications it created and has not been cleaned up.
     pub apps: usize,
     /// Modules it loaded and has not unloaded.

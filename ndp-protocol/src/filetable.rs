@@ -6,16 +6,24 @@
 //! The table lives in the namespace's first blocks, in two copies (LBAs `0..64` and
 //! `64..128`). A commit writes the copy `generation % 2`, so the other copy always holds the
 //! previous table intact; the valid copy with the highest generation wins. A copy is
-//! `magic "NDPFSTAB" | generation u64 | length u32 | crc32 u32 | postcard(table)`, padded to
+//! `magic "NDPFSTB2" | generation u64 | length u32 | crc32 u32 | postcard(table)`, padded to
 //! whole blocks. File data lives from LBA 128 on.
+//!
+//! Each file names its owner and whether it is shared ([`crate::tenant`]). A copy written before
+//! files had owners (magic `"NDPFSTAB"`, version 1) still decodes: its files belong to the device
+//! owner and are not shared, and the next commit writes version 2.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sim_nvme::{Lba, LBA_BYTES};
 
+use crate::tenant::Tenant;
+
 /// The first bytes of a table copy.
-pub const MAGIC: [u8; 8] = *b"NDPFSTAB";
+pub const MAGIC: [u8; 8] = *b"NDPFSTB2";
+/// The first bytes of a copy of version 1 (files without owners), still read.
+pub const MAGIC_V1: [u8; 8] = *b"NDPFSTAB";
 /// Blocks in one copy of the table.
 pub const TABLE_BLOCKS: u64 = 64;
 /// First block available to file data.
@@ -74,6 +82,10 @@ pub struct FileEntry {
     pub size: u64,
     /// Extents in file order.
     pub extents: Vec<Extent>,
+    /// Who created it (`None`: the device owner).
+    pub owner: Option<Tenant>,
+    /// Whether other tenants may read it ([`crate::tenant::allowed`]).
+    pub shared: bool,
 }
 
 impl FileEntry {
@@ -197,8 +209,44 @@ impl FileTable {
     }
 }
 
+/// Version 1 of the table: files without owners.
+mod v1 {
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub(super) struct FileEntry {
+        name: String,
+        size: u64,
+        extents: Vec<Extent>,
+    }
+
+    #[derive(Deserialize)]
+    pub(super) struct FileTable {
+        files: BTreeMap<String, FileEntry>,
+    }
+
+    impl From<FileTable> for super::FileTable {
+        fn from(t: FileTable) -> Self {
+            let files = t.files.into_iter().map(|(k, f)| {
+                let entry = super::FileEntry {
+                    name: f.name,
+                    size: f.size,
+                    extents: f.extents,
+                    owner: None,
+                    shared: false,
+                };
+                (k, entry)
+            });
+            super::FileTable {
+                files: files.collect(),
+            }
+        }
+    }
+}
+
 fn decode(buf: &[u8]) -> Result<(u64, FileTable), String> {
-    if buf[..8] != MAGIC {
+    let version1 = buf[..8] == MAGIC_V1;
+    if buf[..8] != MAGIC && !version1 {
         return Err("no table magic".into());
     }
     let generation = u64::from_le_bytes(buf[8..16].try_into().expect("8 bytes"));
@@ -210,6 +258,58 @@ fn decode(buf: &[u8]) -> Result<(u64, FileTable), String> {
     if crc32fast::hash(body) != crc {
         return Err("checksum mismatch".into());
     }
-    let table = postcard::from_bytes(body).map_err(|e| format!("does not decode: {e}"))?;
+    let table = if version1 {
+        postcard::from_bytes::<v1::FileTable>(body).map(FileTable::from)
+    } else {
+        postcard::from_bytes(body)
+    };
+    let table = table.map_err(|e| format!("does not decode: {e}"))?;
     Ok((generation, table))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_copy_decodes_with_its_files_owned_by_the_device_owner() {
+        #[derive(Serialize)]
+        struct OldEntry {
+            name: String,
+            size: u64,
+            extents: Vec<Extent>,
+        }
+        let mut files = BTreeMap::new();
+        let extents = vec![Extent {
+            start: Lba(DATA_START),
+            blocks: 1,
+        }];
+        let entry = OldEntry {
+            name: "old".into(),
+            size: 5,
+            extents: extents.clone(),
+        };
+        files.insert("old".to_string(), entry);
+        let body = postcard::to_stdvec(&files).unwrap();
+        let mut copy = Vec::new();
+        copy.extend_from_slice(&MAGIC_V1);
+        copy.extend_from_slice(&3u64.to_le_bytes());
+        copy.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        copy.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+        copy.extend_from_slice(&body);
+        let (generation, table) = FileTable::from_copies([&copy, &[]]).unwrap();
+        assert_eq!(generation, 3);
+        let f = &table.files["old"];
+        assert_eq!(
+            (f.size, &f.extents, f.owner, f.shared),
+            (5, &extents, None, false)
+        );
+        // Written back, it is version 2 and keeps owners.
+        let mut t = table.clone();
+        t.files.get_mut("old").unwrap().owner = Some(Tenant::Uid(7));
+        let again = t.encode_copy(4).unwrap();
+        assert_eq!(again[..8], MAGIC);
+        let (_, back) = FileTable::from_copies([&again, &[]]).unwrap();
+        assert_eq!(back, t);
+    }
 }

@@ -14,7 +14,7 @@
 //! | `0xC5` | port data | `Send` (a batch of encoded messages), `CloseSender`, `Recv` (up to N; end of stream) |
 //! | `0xC6` | abort | `Abort` |
 //! | `0xC7` | wait/report | `Wait`, `Report` |
-//! | `0xC8` | device files | `FileCreate` (with size), `FileOpen`, `FileWrite` / `FileRead` (byte ranges), `FileList`, `FileRemove`, `FileRename` |
+//! | `0xC8` | device files | `FileCreate` (with size), `FileOpen`, `FileWrite` / `FileRead` (byte ranges), `FileList`, `FileRemove`, `FileRename`, `FileShare` |
 //!
 //! Outcomes:
 //! - success: status *Successful Completion*, the response in the data;
@@ -208,6 +208,14 @@ pub enum IscRequest {
         /// The first line number wanted ([`IscResponse::Logs`]'s `next` continues a read).
         from: u64,
     },
+    /// `0xC8`: let other tenants read a file (`shared`), or stop them; its owner only
+    /// ([`crate::tenant`]).
+    FileShare {
+        /// The file.
+        name: String,
+        /// Whether other tenants may read it.
+        shared: bool,
+    },
 }
 
 /// Most log lines one [`IscRequest::Logs`] returns.
@@ -253,6 +261,7 @@ impl IscRequest {
             FileRemove { .. } => "FileRemove",
             FileRename { .. } => "FileRename",
             Logs { .. } => "Logs",
+            FileShare { .. } => "FileShare",
         }
     }
 
@@ -274,7 +283,8 @@ impl IscRequest {
             | FileRead { .. }
             | FileList
             | FileRemove { .. }
-            | FileRename { .. } => opcode::FILES,
+            | FileRename { .. }
+            | FileShare { .. } => opcode::FILES,
         }
     }
 
@@ -317,6 +327,10 @@ pub struct FileInfo {
     pub name: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Who created it (`None`: the device owner; [`crate::tenant`]).
+    pub owner: Option<crate::Tenant>,
+    /// Whether tenants other than its owner may read it.
+    pub shared: bool,
 }
 
 /// What went wrong, for programs; the message says it for people.
@@ -346,6 +360,8 @@ pub enum ErrorKind {
     File,
     /// The device itself failed (media, resources, poisoned module).
     Device,
+    /// The file belongs to another tenant ([`crate::tenant`]).
+    Forbidden,
 }
 
 /// The answer to an [`IscRequest`].

@@ -23,6 +23,7 @@ pub mod ids;
 pub mod isc;
 pub mod meta;
 pub mod report;
+pub mod tenant;
 pub mod values;
 
 pub use ids::{AppId, FileId, InstanceId, ModuleId, ReceiverId, SenderId};
@@ -32,7 +33,8 @@ pub use isc::{
 };
 pub use meta::{ModuleMeta, Slot, SsdletMeta};
 pub use report::{CostSource, PortReport, RunReport, SsdletReport, WorkCounts};
+pub use tenant::Tenant;
 pub use values::{AppConfig, ArgValue, Placement};
 
 /// Version of the ISC protocol; a request of another version is refused.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;

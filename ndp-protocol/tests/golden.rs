@@ -211,6 +211,13 @@ fn requests() -> Vec<(&'static str, IscRequest)> {
                 from: 7,
             },
         ),
+        (
+            "FileShare",
+            IscRequest::FileShare {
+                name: "f".into(),
+                shared: true,
+            },
+        ),
     ]
 }
 
@@ -240,10 +247,20 @@ fn responses() -> Vec<(&'static str, IscResponse)> {
         ("Data", IscResponse::Data(vec![1, 2, 3])),
         (
             "Files",
-            IscResponse::Files(vec![FileInfo {
-                name: "f".into(),
-                size: 10,
-            }]),
+            IscResponse::Files(vec![
+                FileInfo {
+                    name: "f".into(),
+                    size: 10,
+                    owner: None,
+                    shared: false,
+                },
+                FileInfo {
+                    name: "g".into(),
+                    size: 11,
+                    owner: Some(ndp_protocol::Tenant::Uid(1000)),
+                    shared: true,
+                },
+            ]),
         ),
         (
             "Error",
@@ -282,9 +299,17 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
         (
             "Welcome::Accepted",
             enc(&Welcome::Accepted {
-                version: 1,
+                version: 2,
                 session: 7,
                 profile: "tiny".into(),
+                tenant: Some(ndp_protocol::Tenant::Uid(1000)),
+            }),
+        ),
+        (
+            "Relay",
+            enc(&ndp_protocol::daemon::Relay {
+                magic: ndp_protocol::daemon::RELAY_MAGIC,
+                tenant: Some(ndp_protocol::Tenant::Token),
             }),
         ),
         ("Welcome::Rejected", enc(&Welcome::Rejected(err.clone()))),
@@ -349,6 +374,7 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
                     profile: "tiny".into(),
                     sessions: vec![SessionInfo {
                         id: 1,
+                        tenant: None,
                         apps: 2,
                         modules: 1,
                     }],

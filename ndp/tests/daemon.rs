@@ -860,7 +860,7 @@ fn ndp_commands_over_the_socket(s: &mut Served) {
     assert!(
         ls.as_array()
             .unwrap()
-            .contains(&serde_json::json!({ "name": "cli.txt", "size": 16 })),
+            .contains(&serde_json::json!({ "name": "cli.txt", "size": 16, "owner": null, "shared": false })),
         "{ls}"
     );
     let back = s.dir.join("cli-back.txt");

@@ -1,5 +1,6 @@
 //! `ndp bench` end to end: the binary's JSON equals what the `tiny` profile's numbers imply,
-//! and a bad profile is a clear error, not a panic.
+//! and a bad profile is a clear error, not a panic; `ndp bench crash` kills the daemon mid-put
+//! and finds nothing lost, changed or torn.
 
 use std::process::Command;
 
@@ -138,4 +139,20 @@ fn set_changes_one_profile_field_and_a_bad_one_is_named() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{needle:?} not in {err}");
     }
+}
+
+#[test]
+fn the_daemon_killed_mid_put_loses_changes_and_tears_nothing() {
+    // A short loop of the bench (the README's runs 50 cycles in release).
+    let out = ndp(&["bench", "crash", "--cycles", "3", "--seed", "7", "--json"]);
+    let v = json(&out);
+    for field in ["lost", "changed", "torn", "staging_left"] {
+        assert_eq!(v[field], 0, "{field}: {v}");
+    }
+    assert_eq!(v["cycles"], 3);
+    // The timing put and the check after each of the 3 kills and the final restart.
+    assert!(v["files_checked"].as_u64().unwrap() >= 4, "{v}");
+    let zero = ndp(&["bench", "crash", "--cycles", "0"]);
+    assert!(!zero.status.success());
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("--cycles"));
 }

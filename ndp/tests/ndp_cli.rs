@@ -38,7 +38,15 @@ fn files_through_the_command_line() {
     assert!(refused(ndp(&image, &["init"])).contains("already exists"));
     ok(ndp(&image, &["put", src.to_str().unwrap()]));
     let ls: serde_json::Value = serde_json::from_str(&ok(ndp(&image, &["ls", "--json"]))).unwrap();
-    assert_eq!(ls, serde_json::json!([{ "name": "notes.txt", "size": 10 }]));
+    assert_eq!(
+        ls,
+        serde_json::json!([{ "name": "notes.txt", "size": 10, "owner": null, "shared": false }])
+    );
+    ok(ndp(&image, &["share", "notes.txt"]));
+    let ls = ok(ndp(&image, &["ls"]));
+    assert_eq!(ls.trim(), "10 s notes.txt", "{ls}");
+    ok(ndp(&image, &["share", "notes.txt", "--off"]));
+    assert!(refused(ndp(&image, &["share", "none.txt"])).contains("none.txt"));
     let back = dir.join("back.txt");
     ok(ndp(&image, &["get", "notes.txt", back.to_str().unwrap()]));
     assert_eq!(std::fs::read_to_string(&back).unwrap(), "near data\n");

@@ -2,6 +2,9 @@
 //! token (wordcount and files, as over the Unix socket); a wrong token, no token, a closed port
 //! and a node that never answers give clear errors within a bounded time; a token file others
 //! can read is refused at start; the firmware child stops when its supervisor is killed.
+//! Files belong to tenants: a TCP client (the token's tenant) can neither read, list, overwrite,
+//! remove nor reach by raw NVMe the device owner's files until they are shared, and then only
+//! read them.
 
 mod common;
 #[path = "../../host-sdk/tests/suite/mod.rs"]
@@ -24,6 +27,12 @@ struct Served {
     child: Child,
     addr: String,
     _tmp: tempfile::TempDir,
+}
+
+impl Served {
+    fn socket(&self) -> std::path::PathBuf {
+        self._tmp.path().join("ndp.sock")
+    }
 }
 
 fn token_file(dir: &Path, mode: u32) -> std::path::PathBuf {
@@ -229,5 +238,129 @@ fn the_firmware_stops_when_its_supervisor_is_killed() {
         !running(),
         "the firmware child {firmware} still runs {:?} after its supervisor died",
         t.elapsed()
+    );
+}
+
+/// The first LBA of device file `name`, from the table as the device owner reads it.
+fn first_lba(owner: &Device, name: &str) -> u64 {
+    use ndp_protocol::filetable::{FileTable, TABLE_BLOCKS};
+    use sim_nvme::nvme::{Command, Payload};
+    let mut copies = Vec::new();
+    for copy in 0..2 {
+        let c = owner
+            .submit(Command::Read {
+                nsid: 1,
+                lba: sim_nvme::Lba(copy * TABLE_BLOCKS),
+                blocks: 1, // a table of two files fits its first block
+            })
+            .unwrap();
+        let Payload::Data(d) = c.payload else {
+            panic!("a read returns data")
+        };
+        copies.push(d);
+    }
+    let (_, table) = FileTable::from_copies([&copies[0], &copies[1]]).unwrap();
+    table.files[name].extents[0].start.0
+}
+
+#[test]
+fn files_belong_to_their_tenant_until_shared_and_then_only_for_reading() {
+    use ndp_protocol::{ErrorKind, Tenant};
+    use sim_nvme::nvme::Command;
+    let s = Served::start();
+    let owner = Device::connect(s.socket()).expect("the daemon's own user connects");
+    assert_eq!(owner.tenant(), None, "the daemon's own user is the device owner");
+    owner.put_bytes("owner.txt", b"the owner's words\n").unwrap();
+    let guest = Device::connect_tcp(&s.addr, TOKEN).expect("connects over tcp");
+    assert_eq!(guest.tenant(), Some(Tenant::Token));
+    let forbidden = |r: Result<(), Error>, what: &str| match r {
+        Err(e) if e.kind() == Some(ErrorKind::Forbidden) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains("owner.txt") && msg.contains("device owner"),
+                "{what}: {msg}"
+            );
+        }
+        Err(Error::Daemon {
+            kind: WireErrorKind::Forbidden,
+            message,
+            ..
+        }) => assert!(message.contains("LBAs"), "{what}: {message}"),
+        other => panic!("{what}: expected a refusal naming the file or its blocks, got {other:?}"),
+    };
+
+    // Not shared: invisible and untouchable.
+    let names = |d: &Device| {
+        d.list_files()
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect::<Vec<_>>()
+    };
+    assert!(!names(&guest).contains(&"owner.txt".to_string()));
+    let unknown = |r: Result<Vec<u8>, Error>, what: &str| {
+        assert!(matches!(r, Err(Error::UnknownFile { .. })), "{what}: {r:?}");
+    };
+    unknown(guest.get_bytes("owner.txt"), "get");
+    forbidden(guest.remove_file("owner.txt"), "remove");
+    forbidden(guest.share_file("owner.txt", true), "share");
+    forbidden(
+        guest.put_bytes("owner.txt", b"overwritten").map(drop),
+        "put over it",
+    );
+    assert!(
+        matches!(guest.host_file("owner.txt"), Err(Error::UnknownFile { .. })),
+        "the table a tenant reads over NVMe holds only its files"
+    );
+    let lba = first_lba(&owner, "owner.txt");
+    let read = Command::Read {
+        nsid: 1,
+        lba: sim_nvme::Lba(lba),
+        blocks: 1,
+    };
+    forbidden(guest.submit(read.clone()).map(drop), "raw read");
+    let write = Command::Write {
+        nsid: 1,
+        lba: sim_nvme::Lba(lba),
+        data: vec![0xAB; 4096],
+    };
+    forbidden(guest.submit(write.clone()).map(drop), "raw write");
+    assert_eq!(
+        owner.get_bytes("owner.txt").unwrap(),
+        b"the owner's words\n",
+        "nothing changed"
+    );
+
+    // The guest's own file: its to use, raw blocks too; the device owner sees it.
+    let info = guest.put_bytes("guest.txt", b"the guest's words\n").unwrap();
+    assert_eq!(info.owner, Some(Tenant::Token));
+    let listed = guest.list_files().unwrap();
+    let mine = listed.iter().find(|f| f.name == "guest.txt").expect("listed");
+    assert_eq!((mine.owner, mine.shared), (Some(Tenant::Token), false));
+    let hf = guest
+        .host_file("guest.txt")
+        .expect("its own file through the table");
+    assert_eq!(hf.read_all(Default::default()).unwrap(), b"the guest's words\n");
+    assert!(names(&owner).contains(&"guest.txt".to_string()));
+
+    // Shared: readable, by name and by blocks, and still not the guest's to change.
+    owner.share_file("owner.txt", true).unwrap();
+    assert_eq!(guest.get_bytes("owner.txt").unwrap(), b"the owner's words\n");
+    let hf = guest
+        .host_file("owner.txt")
+        .expect("shared files are in the tenant's table");
+    assert_eq!(hf.read_all(Default::default()).unwrap(), b"the owner's words\n");
+    guest.submit(read).expect("a shared file's blocks may be read");
+    forbidden(guest.submit(write).map(drop), "raw write to a shared file");
+    forbidden(guest.remove_file("owner.txt"), "remove a shared file");
+    forbidden(guest.share_file("owner.txt", false), "unshare");
+    owner.share_file("owner.txt", false).unwrap();
+    unknown(guest.get_bytes("owner.txt"), "get after unsharing");
+
+    let status = owner.daemon_status().unwrap();
+    let tenants: Vec<_> = status.sessions.iter().map(|s| s.tenant).collect();
+    assert!(
+        tenants.contains(&None) && tenants.contains(&Some(Tenant::Token)),
+        "{tenants:?}"
     );
 }

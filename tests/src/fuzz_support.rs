@@ -369,6 +369,8 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         IscResponse::Files(vec![isc::FileInfo {
             name: "f".into(),
             size: 1,
+            owner: Some(ndp_protocol::Tenant::Uid(7)),
+            shared: true,
         }]),
         IscResponse::Error {
             kind: isc::ErrorKind::NotFound,
@@ -442,6 +444,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
                 profile: "tiny".into(),
                 sessions: vec![SessionInfo {
                     id: 1,
+                    tenant: Some(ndp_protocol::Tenant::Token),
                     apps: 2,
                     modules: 1,
                 }],

@@ -40,6 +40,7 @@
 
 mod convert;
 mod serve;
+mod tenancy;
 
 pub use ndp_protocol::isc::{
     opcode, response_of, Envelope, ErrorKind, FileInfo, IscError, IscRequest, IscResponse, ModuleInfo,

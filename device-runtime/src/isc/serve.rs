@@ -13,6 +13,7 @@ use crate::loader::{LoadError, LoadedModule, Loader};
 use crate::namespace::NamespaceError;
 use crate::runtime::{AppId, ArgValue, Runtime, RuntimeError};
 use ndp_protocol::isc::{ErrorKind, FileInfo, IscRequest, IscResponse, ModuleInfo, ModuleSource};
+use ndp_protocol::tenant::{Access, Tenant};
 use ndp_protocol::ModuleId;
 
 /// Why a served request failed (the text goes back in [`IscResponse::Error`]).
@@ -53,6 +54,7 @@ fn runtime_kind(e: &RuntimeError) -> ErrorKind {
         | E::NoSuchPort { .. }
         | E::NoSuchCore { .. }
         | E::Namespace(NamespaceError::NotFound(_)) => ErrorKind::NotFound,
+        E::Namespace(NamespaceError::NotYours { .. }) => ErrorKind::Forbidden,
         E::Namespace(_) => ErrorKind::File,
         E::AlreadyStarted { .. } | E::HostSenderClosed(_) | E::PortInUse { .. } | E::Unconnected { .. } => {
             ErrorKind::State
@@ -65,6 +67,19 @@ fn runtime_kind(e: &RuntimeError) -> ErrorKind {
     }
 }
 
+/// The file a file request names and what it does to it (a rename's target must be free,
+/// which the namespace checks).
+fn file_access(req: &IscRequest) -> Option<(&str, Access)> {
+    match req {
+        IscRequest::FileOpen { name } | IscRequest::FileRead { name, .. } => Some((name, Access::Read)),
+        IscRequest::FileWrite { name, .. }
+        | IscRequest::FileRemove { name }
+        | IscRequest::FileShare { name, .. }
+        | IscRequest::FileRename { from: name, .. } => Some((name, Access::Modify)),
+        _ => None,
+    }
+}
+
 /// A command as it reaches the firmware, its ISC request (a vendor command's) decoded once:
 /// the device thread checks whether it would block, parks it, and serves it from this.
 #[derive(Debug)]
@@ -72,6 +87,8 @@ pub struct Arrived {
     cmd: Command,
     /// `None` for a standard command; else the request or why its payload is refused.
     request: Option<Result<IscRequest, (ErrorKind, String)>>,
+    /// Who issued it (`None`: the device owner; [`ndp_protocol::tenant`]).
+    tenant: Option<Tenant>,
 }
 
 impl Arrived {
@@ -82,7 +99,16 @@ impl Arrived {
             Command::Vendor { opcode, payload } => Some(IscRequest::decode(*opcode, payload)),
             _ => None,
         };
-        Arrived { cmd, request }
+        Arrived {
+            cmd,
+            request,
+            tenant: None,
+        }
+    }
+
+    /// The same command, issued by `tenant` (INVARIANT(files-belong-to-tenants)).
+    pub fn from_tenant(self, tenant: Option<Tenant>) -> Arrived {
+        Arrived { tenant, ..self }
     }
 
     /// Whether it is an admin command.
@@ -136,16 +162,12 @@ impl Firmware {
         self.submit_arrived(qid, Arrived::new(cmd), at)
     }
 
-    /// [`Firmware::submit`] of a command whose ISC request was decoded on arrival.
-    pub fn submit_arrived(
-        &mut self,
-        qid: QueueId,
-        arrived: Arrived,
-        at: SimTime,
-    ) -> Result<u16, SubmitError> {
+    /// [`Firmware::submit`] of a command whose ISC request was decoded on arrival (its tenant
+    /// is served by [`Firmware::submit_arrived_and_wait`] only).
+    fn submit_arrived(&mut self, qid: QueueId, arrived: Arrived, at: SimTime) -> Result<u16, SubmitError> {
         // INVARIANT(run-idle-before-command): the device is idle before the command is served
         self.rt.run_idle();
-        let Arrived { cmd, request } = arrived;
+        let Arrived { cmd, request, tenant } = arrived;
         // INVARIANT(firmware-owns-controller): each controller borrow ends with its statement,
         // so none is held while the vendor command is served
         let dispatched = self.ctrl.dispatch(qid, cmd, at)?;
@@ -153,7 +175,7 @@ impl Firmware {
             Dispatched::Completed(cid) => Ok(cid),
             Dispatched::Vendor(v) => {
                 let request = request.unwrap_or_else(|| IscRequest::decode(v.opcode, &v.payload));
-                let reply = self.serve(request, v.arrived_at);
+                let reply = self.serve(request, v.arrived_at, tenant);
                 let (reply, prepaid) = reply;
                 Ok(self.ctrl.complete_vendor(v, reply, prepaid))
             }
@@ -187,11 +209,26 @@ impl Firmware {
         arrived: Arrived,
         at: SimTime,
     ) -> Result<Completion, SubmitError> {
+        let tenant = arrived.tenant;
+        let read = matches!(arrived.cmd, Command::Read { .. }).then(|| arrived.cmd.clone());
         let cid = self.submit_arrived(qid, arrived, at)?;
         // `submit` posts every completion before it returns.
-        Ok(self
+        let mut c = self
             .take(qid, cid)
-            .expect("a submitted command's completion is posted at once"))
+            .expect("a submitted command's completion is posted at once");
+        if let Some(read) = read {
+            super::tenancy::view(self.rt.namespace(), &read, tenant, &mut c);
+        }
+        Ok(c)
+    }
+
+    /// Why the firmware refuses `arrived` from its tenant without serving it: raw blocks
+    /// outside the files the tenant may use (INVARIANT(files-belong-to-tenants)).
+    pub fn refusal(&mut self, arrived: &Arrived) -> Option<String> {
+        arrived.tenant?;
+        // INVARIANT(run-idle-before-command): judged on an idle device, like the command
+        self.rt.run_idle();
+        super::tenancy::refusal(self.rt.namespace(), &arrived.cmd, arrived.tenant)
     }
 
     /// Creates an I/O queue pair of `depth` entries (an admin command at time zero; the
@@ -231,7 +268,12 @@ impl Firmware {
         }
     }
 
-    fn serve(&mut self, request: Result<IscRequest, (ErrorKind, String)>, at: SimTime) -> (VendorReply, u64) {
+    fn serve(
+        &mut self,
+        request: Result<IscRequest, (ErrorKind, String)>,
+        at: SimTime,
+        tenant: Option<Tenant>,
+    ) -> (VendorReply, u64) {
         let (status, served) = match request {
             Err((kind, message)) => (
                 // INVARIANT(payload-never-panics): a refused payload is Invalid Field in Command
@@ -244,7 +286,7 @@ impl Firmware {
             ),
             Ok(req) => {
                 self.rt.set_now(at);
-                let served = match self.execute(req, at) {
+                let served = match self.execute(req, at, tenant) {
                     Ok(s) => s,
                     Err(e) => Served {
                         response: IscResponse::Error {
@@ -294,8 +336,19 @@ impl Firmware {
         }
     }
 
-    fn execute(&mut self, req: IscRequest, at: SimTime) -> Result<Served, ServeError> {
+    fn execute(
+        &mut self,
+        req: IscRequest,
+        at: SimTime,
+        tenant: Option<Tenant>,
+    ) -> Result<Served, ServeError> {
         let rt = &mut self.rt;
+        // INVARIANT(files-belong-to-tenants): a file request names files its tenant may use
+        if let Some((name, access)) = file_access(&req) {
+            rt.namespace()
+                .check(name, tenant, access)
+                .map_err(RuntimeError::from)?;
+        }
         let response = match req {
             IscRequest::LoadModule { source } => {
                 let module = match &source {
@@ -406,7 +459,7 @@ impl Firmware {
                 }
             }
             IscRequest::FileCreate { name, size } => {
-                IscResponse::File(rt.create_sized_file(&name, size)?.into())
+                IscResponse::File(rt.create_sized_file(&name, size, tenant)?.into())
             }
             IscRequest::FileOpen { name } => IscResponse::File(rt.open_file(&name)?.into()),
             IscRequest::FileWrite { name, offset, data } => {
@@ -418,13 +471,19 @@ impl Firmware {
             }
             IscRequest::FileList => IscResponse::Files(
                 rt.namespace()
-                    .list()
+                    .visible(tenant)
                     .map(|f| FileInfo {
                         name: f.name.clone(),
                         size: f.size,
+                        owner: f.owner,
+                        shared: f.shared,
                     })
                     .collect(),
             ),
+            IscRequest::FileShare { name, shared } => {
+                rt.share_file(&name, shared)?;
+                IscResponse::Done
+            }
             IscRequest::FileRemove { name } => {
                 rt.remove_file(&name)?;
                 IscResponse::Done

@@ -132,8 +132,13 @@ impl Runtime {
 
     /// Creates file `name` of `size` bytes (its blocks read as zeros until written) and
     /// commits the namespace at the host's clock. Returns its capability.
-    pub fn create_sized_file(&mut self, name: &str, size: u64) -> Result<FileId, RuntimeError> {
-        let entry = self.namespace.create(name, size)?.clone();
+    pub fn create_sized_file(
+        &mut self,
+        name: &str,
+        size: u64,
+        owner: Option<ndp_protocol::Tenant>,
+    ) -> Result<FileId, RuntimeError> {
+        let entry = self.namespace.create_for(name, size, owner)?.clone();
         let t = self.namespace.commit(&mut self.world.ssd(), self.host_now)?;
         self.host_now = t;
         Ok(self.push_file(FileBacking::Device(entry)))
@@ -208,6 +213,13 @@ impl Runtime {
         }
         self.host_now = done;
         Ok(out)
+    }
+
+    /// Lets other tenants read file `name` (`shared`), or stops them, committing the table.
+    pub fn share_file(&mut self, name: &str, shared: bool) -> Result<(), RuntimeError> {
+        self.namespace.share(name, shared)?;
+        self.host_now = self.namespace.commit(&mut self.world.ssd(), self.host_now)?;
+        Ok(())
     }
 
     /// Renames file `from` to `to` (which must be free) and commits the namespace: one table

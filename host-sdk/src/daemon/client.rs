@@ -99,6 +99,8 @@ pub(crate) struct Remote {
     next: AtomicU64,
     pending: Arc<Mutex<Pending>>,
     reader: Option<JoinHandle<()>>,
+    /// The session's tenant, as the welcome said.
+    tenant: Option<ndp_protocol::Tenant>,
 }
 
 impl Remote {
@@ -165,8 +167,8 @@ impl Remote {
             }
             e => wire(e),
         })?;
-        let session = match welcome {
-            Welcome::Accepted { session, .. } => session,
+        let (session, tenant) = match welcome {
+            Welcome::Accepted { session, tenant, .. } => (session, tenant),
             Welcome::Rejected(e) => return Err(daemon_error(&endpoint, e)),
         };
         stream.set_read_timeout(None).map_err(conn)?;
@@ -182,6 +184,7 @@ impl Remote {
             endpoint,
             writer: Mutex::new(stream),
             next: AtomicU64::new(1),
+            tenant,
             pending,
             reader: Some(reader),
         })
@@ -259,6 +262,10 @@ impl Transport for Remote {
 
     fn daemon_status(&self) -> Result<DaemonStatus> {
         self.status()
+    }
+
+    fn tenant(&self) -> Option<ndp_protocol::Tenant> {
+        self.tenant
     }
 }
 

@@ -8,6 +8,13 @@
 //! aborted and its modules unloaded ([`super::session`]). What one client may hold (sessions,
 //! outstanding commands, queued reply bytes, time to say hello, idle time) is bounded by
 //! [`Limits`].
+//!
+//! **Tenants.** Each session belongs to a tenant ([`ndp_protocol::tenant`]): none (the device
+//! owner) for a peer running as the daemon's own user, `Uid(uid)` for any other local user (who
+//! can connect only if the socket's mode lets them: `ndp serve --socket-mode`), or what a relay
+//! names in its [`Relay`] frame (honored from the daemon's own user only: `ndp serve`'s
+//! supervisor). Every command goes to the firmware with its tenant, which serves files by owner
+//! (INVARIANT(files-belong-to-tenants)).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -30,9 +37,11 @@ use super::limits::Limits;
 use super::session::{self, Owned};
 use host_sdk::embedded::{start_device, ImageLock, ImageSpec};
 use ndp_protocol::daemon::{
-    decode, encode, frame_len, Cleanup, DaemonStatus, FrameError, Hello, Reply, ReplyBody, Request,
-    RequestBody, SessionInfo, Welcome, WireError, WireErrorKind, CLEANUPS_KEPT, MAGIC, WIRE_VERSION,
+    decode, encode, frame_len, Cleanup, DaemonStatus, FrameError, Hello, Relay, Reply, ReplyBody, Request,
+    RequestBody, SessionInfo, Welcome, WireError, WireErrorKind, CLEANUPS_KEPT, MAGIC, RELAY_MAGIC,
+    WIRE_VERSION,
 };
+use ndp_protocol::Tenant;
 
 /// What `ndp serve` serves.
 #[derive(Clone, Debug)]
@@ -177,6 +186,10 @@ impl Daemon {
             cleanups: Mutex::new(VecDeque::new()),
             limits: self.limits.clone(),
             open: AtomicUsize::new(0),
+            owner_uid: std::fs::metadata(&self.socket).ok().map(|m| {
+                use std::os::unix::fs::MetadataExt;
+                m.uid()
+            }),
         });
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         if let Some(limit) = self.stall_limit {
@@ -244,6 +257,8 @@ struct Shared {
     limits: Limits,
     /// Connections open now (from accept to close).
     open: AtomicUsize,
+    /// The daemon's own user (the socket's owner): its peers are the device owner.
+    owner_uid: Option<u32>,
 }
 
 /// Counts a connection as open while it lives.
@@ -282,6 +297,7 @@ impl Shared {
                 let o = o.lock().unwrap_or_else(PoisonError::into_inner);
                 SessionInfo {
                     id: o.session,
+                    tenant: o.tenant,
                     apps: o.apps.len(),
                     modules: o.modules.len(),
                 }
@@ -399,6 +415,11 @@ const MAX_HELLO: u32 = 4096;
 
 /// One frame of at most `max` bytes (a longer one is refused before it is read).
 async fn read_frame<T: DeserializeOwned>(r: &mut OwnedReadHalf, max: u32) -> Result<T, FrameError> {
+    decode(&read_body(r, max).await?)
+}
+
+/// The body of one frame of at most `max` bytes.
+async fn read_body(r: &mut OwnedReadHalf, max: u32) -> Result<Vec<u8>, FrameError> {
     let mut header = [0u8; 4];
     let mut got = 0;
     while got < 4 {
@@ -421,7 +442,46 @@ async fn read_frame<T: DeserializeOwned>(r: &mut OwnedReadHalf, max: u32) -> Res
     if body.len() != len as usize {
         return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
     }
-    decode(&body)
+    Ok(body)
+}
+
+/// A connection's opening: a [`Relay`] frame if a relay sends one, then the [`Hello`].
+async fn read_opening(r: &mut OwnedReadHalf) -> Result<(Option<Relay>, Hello), FrameError> {
+    let body = read_body(r, MAX_HELLO).await?;
+    if body.starts_with(&RELAY_MAGIC) {
+        let relay: Relay = decode(&body)?;
+        let hello = read_frame(r, MAX_HELLO).await?;
+        return Ok((Some(relay), hello));
+    }
+    Ok((None, decode(&body)?))
+}
+
+// INVARIANT(files-belong-to-tenants): a session's tenant comes from the kernel (peer
+// credentials) or from a relay running as the daemon's own user, never from a client's word
+/// The tenant of a connection from a peer with uid `peer` that opened with `relay`.
+pub(crate) fn tenant_of(
+    peer: Option<u32>,
+    owner: Option<u32>,
+    relay: Option<Relay>,
+) -> Result<Option<Tenant>, WireError> {
+    let forbidden = |message: String| WireError {
+        kind: WireErrorKind::Forbidden,
+        message,
+    };
+    let Some(peer) = peer else {
+        return Err(forbidden(
+            "the daemon cannot tell who is connecting (no peer credentials on the socket); expected a Unix-socket peer".into(),
+        ));
+    };
+    let is_owner = Some(peer) == owner;
+    match relay {
+        Some(r) if is_owner => Ok(r.tenant),
+        Some(_) => Err(forbidden(format!(
+            "uid {peer} sent a relay frame; only the daemon's own user may relay for others"
+        ))),
+        None if is_owner => Ok(None),
+        None => Ok(Some(Tenant::Uid(peer))),
+    }
 }
 
 fn check_hello(hello: Result<Hello, FrameError>) -> Result<(), WireError> {
@@ -448,12 +508,12 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
     let open = shared.open.fetch_add(1, Ordering::Relaxed) + 1;
     let _open = OpenConnection(Arc::clone(&shared));
     let limits = shared.limits.clone();
+    let peer = stream.peer_cred().ok().map(|c| c.uid());
     let (mut rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::unbounded_channel::<Out>();
     tokio::spawn(write_loop(wr, rx, id));
 
-    let Ok(hello) = tokio::time::timeout(limits.hello_timeout, read_frame::<Hello>(&mut rd, MAX_HELLO)).await
-    else {
+    let Ok(opening) = tokio::time::timeout(limits.hello_timeout, read_opening(&mut rd)).await else {
         tracing::info!(session = id, "no hello in {:?}; closing", limits.hello_timeout);
         let e = limit_error(format!(
             "no hello within {:?} (ndp serve --hello-timeout); expected a hello first",
@@ -462,10 +522,17 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
         let _ = tx.send(Out::Last(encode(&Welcome::Rejected(e)).unwrap_or_default()));
         return;
     };
-    if matches!(hello, Err(FrameError::Closed)) {
+    if matches!(opening, Err(FrameError::Closed)) {
         return;
     }
-    let checked = check_hello(hello).and_then(|()| {
+    let mut tenant = None;
+    let checked = (opening.map_err(|e| e.to_wire()))
+        .and_then(|(relay, hello)| {
+            check_hello(Ok(hello))?;
+            tenant = tenant_of(peer, shared.owner_uid, relay)?;
+            Ok(())
+        })
+        .and_then(|()| {
         if open > limits.max_sessions {
             Err(limit_error(format!(
                 "the daemon serves at most {} sessions at once (ndp serve --max-sessions); expected fewer open connections",
@@ -484,12 +551,14 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
         version: WIRE_VERSION,
         session: id,
         profile: shared.profile.clone(),
+        tenant,
     };
     let _ = tx.send(Out::Frame(encode(&welcome).unwrap_or_default(), None));
     let outstanding = Arc::new(Semaphore::new(limits.max_outstanding.max(1)));
     let reply_bytes = Arc::new(Semaphore::new(limits.max_reply_bytes.max(1)));
     let owned = Arc::new(Mutex::new(Owned {
         session: id,
+        tenant,
         ..Owned::default()
     }));
     shared
@@ -557,7 +626,7 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
                 let done: device_runtime::device::Done = Box::new(move |r| {
                     let _ = done_tx.send(r);
                 });
-                match session::submit(&shared.device, cmd, at, done) {
+                match session::submit(&shared.device, tenant, cmd, at, done) {
                     Err(e) => {
                         queue(&tx, &bytes, reply_frame(rid, session::failed(e)), max).await;
                     }

@@ -13,7 +13,8 @@ use std::sync::{Mutex, PoisonError};
 
 use device_runtime::device::{DeviceError, DeviceHandle};
 use ndp_protocol::{
-    response_of, AppId, Envelope, InstanceId, IscRequest, IscResponse, ModuleId, ReceiverId, SenderId,
+    response_of, AppId, ArgValue, Envelope, FileId, InstanceId, IscRequest, IscResponse, ModuleId,
+    ReceiverId, SenderId, Tenant,
 };
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
@@ -26,6 +27,11 @@ use ndp_protocol::daemon::{Cleanup, ReplyBody, WireError, WireErrorKind};
 pub(crate) struct Owned {
     /// Its id.
     pub(crate) session: u64,
+    /// Whose files it may use (`None`: the device owner; [`ndp_protocol::tenant`]).
+    pub(crate) tenant: Option<Tenant>,
+    /// The file handles its `FileOpen`/`FileCreate` commands got: the only ones its SSDlets
+    /// may be given.
+    pub(crate) files: std::collections::HashSet<FileId>,
     /// Applications it created.
     pub(crate) apps: Vec<AppId>,
     /// Modules it loaded and has not unloaded.
@@ -54,7 +60,9 @@ fn tracked(cmd: &Command) -> Option<IscRequest> {
         | IscRequest::UnloadModule { .. }
         | IscRequest::Spawn { .. }
         | IscRequest::HostSender { .. }
-        | IscRequest::HostReceiver { .. }) => Some(r),
+        | IscRequest::HostReceiver { .. }
+        | IscRequest::FileOpen { .. }
+        | IscRequest::FileCreate { .. }) => Some(r),
         _ => None,
     }
 }
@@ -130,6 +138,15 @@ pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> 
                     not_app(app)
                 }
                 IscRequest::Spawn { app, .. } if !o.apps.contains(&app) => not_app(app),
+                // INVARIANT(files-belong-to-tenants): an SSDlet gets only files its session opened
+                IscRequest::Spawn { args, .. }
+                    if args.iter().any(|a| matches!(a, ArgValue::File(f) if !o.files.contains(f))) =>
+                {
+                    forbidden(
+                        "a file argument is a handle this session did not open; expected one from its own FileOpen or FileCreate"
+                            .into(),
+                    )
+                }
                 IscRequest::Spawn { module, .. } | IscRequest::UnloadModule { module }
                     if !o.modules.contains(&module) =>
                 {
@@ -161,6 +178,7 @@ pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> 
 /// device thread (it must not block). Returns the request to pass to [`complete`] with it.
 pub(crate) fn submit(
     device: &DeviceHandle,
+    tenant: Option<Tenant>,
     cmd: Command,
     at: SimTime,
     done: device_runtime::device::Done,
@@ -168,7 +186,7 @@ pub(crate) fn submit(
     let req = tracked(&cmd);
     let mut h = device.clone();
     h.advance_to(at);
-    h.submit_then(cmd, done)?;
+    h.submit_as_then(cmd, tenant, done)?;
     Ok(req)
 }
 
@@ -218,6 +236,9 @@ pub(crate) fn complete(
         (Some(IscRequest::Spawn { .. }), Ok(IscResponse::Instance(i))) => o.instances.push(i),
         (Some(IscRequest::HostSender { .. }), Ok(IscResponse::Sender(p))) => o.senders.push(p),
         (Some(IscRequest::HostReceiver { .. }), Ok(IscResponse::Receiver(p))) => o.receivers.push(p),
+        (Some(IscRequest::FileOpen { .. } | IscRequest::FileCreate { .. }), Ok(IscResponse::File(f))) => {
+            o.files.insert(f);
+        }
         _ => {}
     }
     drop(o);
@@ -235,6 +256,10 @@ pub(crate) fn failed(e: DeviceError) -> ReplyBody {
     let e = from_device(e);
     let kind = match e {
         host_sdk::Error::Stopped => WireErrorKind::Stopped,
+        host_sdk::Error::Refused {
+            kind: ndp_protocol::ErrorKind::Forbidden,
+            ..
+        } => WireErrorKind::Forbidden,
         _ => WireErrorKind::Device,
     };
     let message = e.to_string();
@@ -330,8 +355,10 @@ mod tests {
         at: SimTime,
     ) -> (ReplyBody, Vec<Cleanup>) {
         let (tx, rx) = std::sync::mpsc::channel();
+        let tenant = owned.lock().unwrap().tenant;
         let req = submit(
             h,
+            tenant,
             cmd,
             at,
             Box::new(move |r| {
@@ -379,5 +406,45 @@ mod tests {
         assert_eq!(late.len(), 1);
         assert_eq!(late[0].report.as_ref().unwrap().app, "late");
         assert!(owned.lock().unwrap().apps.is_empty());
+    }
+
+    #[test]
+    fn an_ssdlet_gets_only_file_handles_its_session_opened() {
+        let dev = DeviceThread::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).unwrap();
+        let h = dev.handle();
+        let owned = Mutex::new(Owned {
+            session: 1,
+            apps: vec![AppId(0)],
+            modules: vec![ModuleId(0)],
+            ..Owned::default()
+        });
+        let create = IscRequest::FileCreate {
+            name: "f".into(),
+            size: 10,
+        };
+        let (body, _) = submit_wait(&h, &owned, create.to_command().unwrap(), SimTime::ZERO);
+        assert!(matches!(body, ReplyBody::Completion(_)), "{body:?}");
+        let mine = *owned
+            .lock()
+            .unwrap()
+            .files
+            .iter()
+            .next()
+            .expect("the handle is recorded");
+        let spawn = |f: FileId| {
+            IscRequest::Spawn {
+                app: AppId(0),
+                module: ModuleId(0),
+                ssdlet: "s".into(),
+                args: vec![ArgValue::U64(1), ArgValue::File(f)],
+                placement: Default::default(),
+            }
+            .to_command()
+            .unwrap()
+        };
+        assert!(refusal(&spawn(mine), &owned).is_none());
+        let e = refusal(&spawn(FileId(mine.0 + 1)), &owned).expect("another session's handle is refused");
+        assert_eq!(e.kind, WireErrorKind::Forbidden);
+        assert!(e.message.contains("file argument"), "{}", e.message);
     }
 }

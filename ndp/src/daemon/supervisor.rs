@@ -30,14 +30,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use ndp_protocol::daemon::{
-    decode, encode, frame_len, Auth, Hello, Reply, ReplyBody, Request, RequestBody, Welcome, WireError,
-    WireErrorKind,
+    decode, encode, frame_len, Auth, Hello, Relay, Reply, ReplyBody, Request, RequestBody, Welcome,
+    WireError, WireErrorKind, RELAY_MAGIC,
 };
+use ndp_protocol::Tenant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::watch;
 
-use super::server::{bind_owner_only, clear_stale};
+use super::server::{bind_owner_only, clear_stale, tenant_of};
 use super::DaemonError;
 
 /// How to run the firmware child.
@@ -176,6 +177,11 @@ pub fn supervise(config: SuperviseConfig) -> Result<(), DaemonError> {
     clear_stale(&config.socket)?;
     let private = PrivateDir::new().map_err(DaemonError::Runtime)?;
     let listener = bind_owner_only(&config.socket)?;
+    // The socket's owner is this process's user: its peers are the device owner.
+    let owner_uid = std::fs::metadata(&config.socket).ok().map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid()
+    });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("ndp-supervisor")
@@ -238,7 +244,7 @@ pub fn supervise(config: SuperviseConfig) -> Result<(), DaemonError> {
                 _ = term.recv() => return Ok(()),
                 accepted = listener.accept() => match accepted {
                     Ok((stream, _)) => {
-                        tokio::spawn(relay(stream, gen_rx.clone()));
+                        tokio::spawn(relay_unix(stream, owner_uid, gen_rx.clone()));
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "accept failed");
@@ -397,7 +403,7 @@ async fn read_frame<R: AsyncReadExt + Unpin>(r: &mut R) -> std::io::Result<Vec<u
 
 /// Relays one client to the current firmware child, frame by frame; if the child ends first,
 /// tells the client why.
-async fn relay<S>(client: S, mut gen: watch::Receiver<Generation>)
+async fn relay<S>(client: S, tenant: Option<Tenant>, mut gen: watch::Receiver<Generation>)
 where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
@@ -405,13 +411,23 @@ where
         let g = gen.borrow_and_update();
         (g.socket.clone(), g.number)
     };
-    let upstream = match UnixStream::connect(&socket).await {
+    let mut upstream = match UnixStream::connect(&socket).await {
         Ok(u) => u,
         Err(e) => {
             tracing::warn!(firmware = %socket.display(), error = %e, "cannot reach the device firmware");
             return;
         }
     };
+    // INVARIANT(files-belong-to-tenants): the firmware learns the client's tenant from the
+    // supervisor, before any byte of the client's
+    let relay = Relay {
+        magic: RELAY_MAGIC,
+        tenant,
+    };
+    if let Err(e) = write_msg(&mut upstream, &relay).await {
+        tracing::warn!(firmware = %socket.display(), error = %e, "cannot reach the device firmware");
+        return;
+    }
     let (mut cr, mut cw) = tokio::io::split(client);
     let (mut ur, mut uw) = upstream.into_split();
     let client_done = std::sync::atomic::AtomicBool::new(false);
@@ -580,5 +596,19 @@ async fn serve_tcp(
         return;
     }
     tracing::info!(peer = %peer, "tcp connection authenticated");
-    relay(stream, gen).await;
+    relay(stream, Some(Tenant::Token), gen).await;
+}
+
+/// Relays a Unix-socket client as the tenant its peer credentials name (module docs).
+async fn relay_unix(mut stream: UnixStream, owner_uid: Option<u32>, gen: watch::Receiver<Generation>) {
+    let peer = stream.peer_cred().ok().map(|c| c.uid());
+    match tenant_of(peer, owner_uid, None) {
+        Ok(tenant) => relay(stream, tenant, gen).await,
+        Err(e) => {
+            tracing::warn!(error = %e, "refused a connection");
+            if let Ok(bytes) = encode(&Welcome::Rejected(e)) {
+                let _ = stream.write_all(&bytes).await;
+            }
+        }
+    }
 }

@@ -139,6 +139,21 @@ pub struct RmArgs {
     json: bool,
 }
 
+/// Arguments of `ndp share`.
+#[derive(Args)]
+pub struct ShareArgs {
+    #[command(flatten)]
+    device: ImageArgs,
+    /// The device file (one of yours).
+    name: String,
+    /// Stop sharing it instead.
+    #[arg(long)]
+    off: bool,
+    /// Print JSON instead of nothing.
+    #[arg(long)]
+    json: bool,
+}
+
 /// Runs `ndp init`.
 pub fn init(args: InitArgs) -> anyhow::Result<()> {
     let Some(image) = &args.device.image else {
@@ -216,12 +231,20 @@ pub fn ls(args: LsArgs) -> anyhow::Result<()> {
     if args.json {
         let list: Vec<serde_json::Value> = files
             .iter()
-            .map(|f| serde_json::json!({ "name": f.name, "size": f.size }))
+            .map(|f| {
+                let owner = f.owner.map(|t| t.to_string());
+                serde_json::json!({ "name": f.name, "size": f.size, "owner": owner, "shared": f.shared })
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&list)?);
     } else {
         for f in files {
-            println!("{:>14}  {}", f.size, f.name);
+            // Marks: `s` shared; the owner when it is not the device owner.
+            let shared = if f.shared { "s" } else { "-" };
+            match f.owner {
+                None => println!("{:>14} {shared} {}", f.size, f.name),
+                Some(t) => println!("{:>14} {shared} {}  ({t})", f.size, f.name),
+            }
         }
     }
     Ok(())
@@ -232,6 +255,18 @@ pub fn rm(args: RmArgs) -> anyhow::Result<()> {
     args.device.open(false)?.remove_file(&args.name)?;
     if args.json {
         println!("{}", serde_json::json!({ "removed": args.name }));
+    }
+    Ok(())
+}
+
+/// Runs `ndp share`.
+pub fn share(args: ShareArgs) -> anyhow::Result<()> {
+    args.device.open(false)?.share_file(&args.name, !args.off)?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::json!({ "name": args.name, "shared": !args.off })
+        );
     }
     Ok(())
 }

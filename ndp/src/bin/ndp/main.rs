@@ -3,6 +3,7 @@
 //! Subcommands each live in their own file beside this one.
 
 mod bench;
+mod crash;
 mod files;
 mod inspect;
 mod new;
@@ -44,6 +45,8 @@ enum Command {
     Ls(files::LsArgs),
     /// Remove a device file.
     Rm(files::RmArgs),
+    /// Let other tenants of an `ndp serve` daemon read one of your files (--off: stop).
+    Share(files::ShareArgs),
     /// Serve a device image to many host processes over a Unix socket.
     Serve(serve::ServeArgs),
     /// Show an `ndp serve` daemon's sessions and clean-ups.
@@ -65,6 +68,7 @@ fn main() -> std::process::ExitCode {
         Command::Get(args) => files::get(args),
         Command::Ls(args) => files::ls(args),
         Command::Rm(args) => files::rm(args),
+        Command::Share(args) => files::share(args),
         Command::Serve(args) => serve::run(args),
         Command::Status(args) => status::run(args),
     };

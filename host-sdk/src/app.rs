@@ -148,6 +148,17 @@ impl Application {
             Arg::Bool(v) => ArgValue::Bool(v),
             Arg::Str(v) => ArgValue::Str(v),
             Arg::Int(v) => return typed_int(ssdlet, index, slot, v),
+            Arg::Message { sig, bytes } => match slot {
+                Some(slot) if slot.ty != sig => {
+                    return Err(Error::BadArg {
+                        ssdlet: ssdlet.to_owned(),
+                        index,
+                        name: slot.name.clone(),
+                        message: format!("a `{sig}` was given; expected a `{}`", slot.ty),
+                    })
+                }
+                _ => ArgValue::Message { sig, bytes },
+            },
         })
     }
 
@@ -202,6 +213,21 @@ impl Application {
         };
         match self.device.call(&req)? {
             IscResponse::Receiver(port) => Ok((HostReceiver::encoded(&self.device, port, o.label), o.ty)),
+            r => Err(unexpected(&req, &r)),
+        }
+    }
+
+    /// A host sender into input `to` that sends bytes already encoded as the port's type, with
+    /// the port's type signature to encode them by (for tools that know no Rust type, such as
+    /// `ndp run`); programs use [`Application::connect_from`].
+    pub fn connect_from_encoded(&self, to: InPort) -> Result<(HostSender<crate::port::Encoded>, String)> {
+        let i = to.resolve()?;
+        let req = IscRequest::HostSender {
+            to: i.instance,
+            input: i.name,
+        };
+        match self.device.call(&req)? {
+            IscResponse::Sender(port) => Ok((HostSender::new(&self.device, port, i.label), i.ty)),
             r => Err(unexpected(&req, &r)),
         }
     }

@@ -1,7 +1,10 @@
 //! [`Arg`]: an SSDlet argument as the host writes it, and [`IntoArgs`] for passing them as a
 //! tuple (Biscuit's `std::make_tuple(File(ssd, name))`) or a list.
 
+use ssdlet_sdk::Message;
+
 use crate::device::Device;
+use crate::error::{Error, Result};
 
 /// An SSDlet argument. A file is named here and resolved to the device's file capability when
 /// the SSDlet is spawned.
@@ -22,6 +25,38 @@ pub enum Arg {
     /// An integer whose type the literal did not say (`4096` rather than `4096u64`): it
     /// becomes the SSDlet's declared integer type (`u64`, `u32` or `i64`) at spawn, if it fits.
     Int(i128),
+    /// Any other message type, encoded ([`Arg::message`]): its rendered signature and bytes.
+    Message {
+        /// The rendered signature, compared with the argument's declared type.
+        sig: String,
+        /// One postcard-encoded value.
+        bytes: Vec<u8>,
+    },
+}
+
+impl Arg {
+    /// A value of any message type as an argument: a `message!` struct, a `Vec`, a map, a
+    /// tuple, an `Option`... (the SSDlet declares the same type, or one with the same
+    /// structural signature, as ports do). The device checks the bytes against the signature
+    /// before the SSDlet sees them.
+    ///
+    /// ```
+    /// # use host_sdk::Arg;
+    /// let words = vec![("fox".to_string(), 3u32), ("dog".to_string(), 1)];
+    /// let arg = Arg::message(&words).unwrap();
+    /// assert!(matches!(arg, Arg::Message { ref sig, .. } if sig == "seq<(str,u32)>"));
+    /// ```
+    pub fn message<T: Message>(value: &T) -> Result<Arg> {
+        let bytes = postcard::to_stdvec(value).map_err(|e| Error::Encode {
+            port: "an SSDlet argument".into(),
+            ty: std::any::type_name::<T>(),
+            reason: e.to_string(),
+        })?;
+        Ok(Arg::Message {
+            sig: ssdlet_sdk::sig_string(&T::SIG),
+            bytes,
+        })
+    }
 }
 
 impl Device {

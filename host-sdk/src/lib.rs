@@ -92,7 +92,7 @@ pub use error::{Error, Result};
 pub use files::{FileInfo, CHUNK};
 pub use logs::{LogBatch, LogLevel, LogLine, UnknownLogLevel};
 pub use module::Module;
-pub use port::{HostReceiver, HostSender, RECV_BATCH};
+pub use port::{Encoded, HostReceiver, HostSender, RECV_BATCH};
 pub use ssdlet::{InPort, OutPort, PortSel, SsdletInstance};
 
 #[cfg(feature = "embedded")]

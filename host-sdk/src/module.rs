@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use ndp_protocol::{ErrorKind, IscRequest, IscResponse, ModuleId, ModuleMeta, ModuleSource};
 
+use ndp_protocol::meta::{built_with_overflow_checks, debug_build_warning};
+
 use crate::device::{unexpected, Device};
 use crate::error::{Error, Result};
 
@@ -15,6 +17,7 @@ pub struct Module {
     pub(crate) id: ModuleId,
     pub(crate) path: PathBuf,
     pub(crate) meta: Arc<ModuleMeta>,
+    pub(crate) warnings: Arc<[String]>,
 }
 
 impl Module {
@@ -31,6 +34,13 @@ impl Module {
     /// Its name (from its metadata).
     pub fn name(&self) -> &str {
         &self.meta.name
+    }
+
+    /// What its author should know, found by the host as it read the file (each also logged
+    /// as a `tracing` warning): e.g. that it is a debug build, whose SSDlets run several times
+    /// slower under measured compute.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 }
 
@@ -49,12 +59,28 @@ impl Device {
                 bytes,
             },
         };
+        let debug = built_with_overflow_checks(match &req {
+            IscRequest::LoadModule {
+                source: ModuleSource::Bytes { bytes, .. },
+            } => bytes,
+            _ => &[],
+        });
         match self.call(&req) {
-            Ok(IscResponse::Module(info)) => Ok(Module {
-                id: info.id,
-                path,
-                meta: Arc::new(info.meta),
-            }),
+            Ok(IscResponse::Module(info)) => {
+                let mut warnings = Vec::new();
+                if debug {
+                    warnings.push(debug_build_warning(&info.meta.name, &path));
+                }
+                for w in &warnings {
+                    tracing::warn!("{w}");
+                }
+                Ok(Module {
+                    id: info.id,
+                    path,
+                    meta: Arc::new(info.meta),
+                    warnings: warnings.into(),
+                })
+            }
             Ok(r) => Err(unexpected(&req, &r)),
             Err(Error::Refused {
                 kind: ErrorKind::Load,

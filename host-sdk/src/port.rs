@@ -178,15 +178,6 @@ pub struct HostSender<T> {
 }
 
 impl<T: Serialize> HostSender<T> {
-    pub(crate) fn new(device: &Device, port: SenderId, label: String) -> Self {
-        HostSender {
-            device: device.clone(),
-            port,
-            label: format!("host -> {label}"),
-            _t: PhantomData,
-        }
-    }
-
     /// Sends one message (one command).
     pub fn put(&self, value: &T) -> Result<()> {
         self.put_all(std::slice::from_ref(value))
@@ -209,10 +200,38 @@ impl<T: Serialize> HostSender<T> {
             messages,
         })
     }
+}
+
+impl<T> HostSender<T> {
+    pub(crate) fn new(device: &Device, port: SenderId, label: String) -> Self {
+        HostSender {
+            device: device.clone(),
+            port,
+            label: format!("host -> {label}"),
+            _t: PhantomData,
+        }
+    }
 
     /// Closes the port: the SSDlet sees the end of its input stream.
     pub fn close(self) -> Result<()> {
         self.device
             .call_done(&IscRequest::CloseSender { port: self.port })
+    }
+}
+
+/// The message type of a [`HostSender`] that sends bytes already encoded as the port's type
+/// ([`Application::connect_from_encoded`](crate::Application::connect_from_encoded)).
+#[derive(Debug)]
+pub enum Encoded {}
+
+impl HostSender<Encoded> {
+    /// Sends messages already encoded (postcard) as the port's type, in one command, in order.
+    /// The device does not decode them: a message that is not one value of the port's type
+    /// fails the SSDlet that reads it, not the device.
+    pub fn put_encoded(&self, messages: Vec<Vec<u8>>) -> Result<()> {
+        self.device.call_done(&IscRequest::Send {
+            port: self.port,
+            messages,
+        })
     }
 }

@@ -29,6 +29,7 @@ on_embedded!(
     conventional_reads,
     logs_reach_the_host,
     a_failure_reaches_the_host_receiver,
+    message_arguments,
 );
 
 #[test]

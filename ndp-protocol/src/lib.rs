@@ -8,13 +8,15 @@
 //! - [`ids`], [`values`], [`report`], [`meta`]: the handles, argument values, run reports and
 //!   module metadata those messages carry.
 //! - [`filetable`]: the device file table's on-disk format, which conventional hosts decode.
+//! - [`sig`]: message signatures parsed, and a message's bytes walked by its signature.
+//! - [`tenant`]: who owns a device file.
 //!
 //! Every type is encoded with `postcard`. `tests/golden.rs` pins the bytes of every message:
 //! a change to any type here that changes its encoding fails a test, and then the version it
 //! belongs to ([`PROTOCOL_VERSION`] or [`daemon::WIRE_VERSION`]) must change with it.
 //!
-//! Depends on `serde`, `postcard`, `sim-nvme`'s command types and `crc32fast` (the file table's
-//! checksum) only; both `device-runtime`
+//! Depends on `serde`, `postcard`, `sim-nvme`'s command types, `crc32fast` (the file table's
+//! checksum) and `memchr` (a module file's debug-build mark) only; both `device-runtime`
 //! and `host-sdk` depend on it, never the other way.
 
 pub mod daemon;
@@ -23,6 +25,7 @@ pub mod ids;
 pub mod isc;
 pub mod meta;
 pub mod report;
+pub mod sig;
 pub mod tenant;
 pub mod values;
 

@@ -1,5 +1,6 @@
 //! [`ModuleMeta`]: a module's metadata (its `.ssdlet_meta` section, validated), as the device
-//! reports a loaded module and `ndp inspect --json` prints it.
+//! reports a loaded module and `ndp inspect --json` prints it; and what a module file's bytes say
+//! of how it was built ([`built_with_overflow_checks`]), for the device and hosts alike.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,4 +63,24 @@ impl SsdletMeta {
     pub fn output(&self, name: &str) -> Option<(usize, &Slot)> {
         self.outputs.iter().enumerate().find(|(_, p)| p.name == name)
     }
+}
+
+/// Whether module file `bytes` was built with integer overflow checks: it links core's
+/// overflow panics (`panic_const_add_overflow` and friends), which only code compiled with the
+/// checks calls. Cargo's `dev` profile turns them on and `release` off, so this names a debug
+/// build (or a release build that asked for the checks), stripped or not: the panic message
+/// is in the data as well as in the symbol table.
+pub fn built_with_overflow_checks(bytes: &[u8]) -> bool {
+    [&b"panic_const_add_overflow"[..], b"attempt to add with overflow"]
+        .iter()
+        .any(|needle| memchr::memmem::find(bytes, needle).is_some())
+}
+
+/// The warning for module `name` at `path` built with overflow checks
+/// ([`built_with_overflow_checks`]).
+pub fn debug_build_warning(name: &str, path: &std::path::Path) -> String {
+    format!(
+        "module `{name}` ({}) was built with integer overflow checks, as a debug build is: unoptimized, its SSDlets run several times slower under measured compute; expected a release build (`cargo build --release`)",
+        path.display()
+    )
 }

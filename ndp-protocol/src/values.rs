@@ -50,4 +50,13 @@ pub enum ArgValue {
     Bool(bool),
     /// `str`.
     Str(String),
+    /// Any other message type: its rendered signature (compared with the argument's declared
+    /// type) and one postcard-encoded value, which the device checks against the signature
+    /// ([`crate::sig::check`]) before the SSDlet sees it.
+    Message {
+        /// The rendered signature, e.g. `WordCount{word:str,count:u32}`.
+        sig: String,
+        /// The encoded value.
+        bytes: Vec<u8>,
+    },
 }

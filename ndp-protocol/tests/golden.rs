@@ -124,6 +124,10 @@ fn requests() -> Vec<(&'static str, IscRequest)> {
                     ArgValue::I64(-3),
                     ArgValue::Bool(true),
                     ArgValue::Str("x".into()),
+                    ArgValue::Message {
+                        sig: "seq<u8>".into(),
+                        bytes: vec![1, 9],
+                    },
                 ],
                 placement: Placement::Core(1),
             },

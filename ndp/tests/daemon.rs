@@ -155,6 +155,7 @@ const CHECKS: &[(&str, Check)] = &[
     ("a_failure_reaches_the_host_receiver", |s| {
         suite::a_failure_reaches_the_host_receiver(&s.device())
     }),
+    ("message_arguments", |s| suite::message_arguments(&s.device())),
     (
         "blocked_recv_holds_no_other_thread_up",
         blocked_recv_holds_no_other_thread_up,

@@ -24,6 +24,11 @@ fn prints_metadata_as_text_and_json() {
     assert!(text.contains("ABI version 1"), "{text}");
     assert!(text.contains("ssdlet words (index 4)"), "{text}");
     assert!(text.contains("WordCount{word:str,count:u32}"), "{text}");
+    // A debug build, and it says so.
+    assert!(
+        text.contains("warning: module `testkit`") && text.contains("debug build"),
+        "{text}"
+    );
 
     let out = ndp(&["inspect".as_ref(), "--json".as_ref(), kit.as_os_str()]);
     assert!(out.status.success());
@@ -33,6 +38,7 @@ fn prints_metadata_as_text_and_json() {
     let ssdlets = v["meta"]["ssdlets"].as_array().unwrap();
     let echo = ssdlets.iter().find(|s| s["id"] == "echo").unwrap();
     assert_eq!(echo["inputs"][0]["type"], "u64");
+    assert_eq!(v["overflow_checks"], true);
 }
 
 #[test]

@@ -11,6 +11,17 @@ fn ndp(args: &[&str]) -> std::process::Output {
         .expect("ndp starts")
 }
 
+/// `ndp run MODULE ID ARGS... --profile tiny --json`, which must succeed: its JSON and stderr.
+fn run_json(module: &str, id: &str, args: &[&str]) -> (serde_json::Value, String) {
+    let mut all = vec!["run", module, id];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--profile", "tiny", "--json"]);
+    let out = ndp(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    (serde_json::from_slice(&out.stdout).unwrap(), stderr)
+}
+
 fn cargo(dir: &Path, target: &Path, args: &[&str]) {
     let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .args(args)
@@ -42,26 +53,30 @@ fn a_new_crate_builds_tests_and_runs() {
     std::fs::write(&input, "the quick brown fox\njumps over\nthe lazy dog\n").unwrap();
     let file = format!("file=@{}", input.display());
     let m = module.to_str().unwrap();
-    let out = ndp(&[
-        "run",
-        m,
-        "count_lines",
-        "--arg",
-        &file,
-        "--arg",
-        "needle=the",
-        "--profile",
-        "tiny",
-        "--json",
-    ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (v, _) = run_json(m, "count_lines", &["--arg", &file, "--arg", "needle=the"]);
     assert_eq!(
         v["outputs"]["hits"],
         serde_json::json!([{"line": 1, "len": 19}, {"line": 3, "len": 12}])
     );
     assert_eq!(v["logs"][0]["text"], "2 of 3 lines hold `the`");
     assert!(v["report"]["simulated_ns"].as_u64().unwrap() > 0, "{v}");
+    assert_eq!(
+        v["warnings"],
+        serde_json::json!([]),
+        "a release build gets no warning"
+    );
+
+    // The debug build of the same crate runs too, with a warning that it is one.
+    cargo(&dir, &target, &["build", "--quiet"]);
+    let debug = target.join("debug/libfirst_ssdlet.so");
+    let debug = debug.to_str().unwrap();
+    let (v, stderr) = run_json(debug, "count_lines", &["--arg", &file, "--arg", "needle=the"]);
+    let warned = v["warnings"][0].as_str().unwrap_or_default();
+    assert!(
+        warned.contains("debug build") && warned.contains("first_ssdlet"),
+        "{v}"
+    );
+    assert!(stderr.contains("debug build"));
 
     // Bad input is named: a missing argument, an unknown one, a wrong SSDlet id.
     let out = ndp(&["run", m, "count_lines", "--arg", &file, "--profile", "tiny"]);
@@ -85,4 +100,63 @@ fn a_new_crate_builds_tests_and_runs() {
     // The crate exists now: a second `ndp new` into it is refused.
     let out = ndp(&["new", "first-ssdlet", "--dir", dir.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn ndp_run_takes_any_message_type_as_json() {
+    let modules =
+        ssdlet_module_build::build(ssdlet_module_build::Profile::Debug).unwrap_or_else(|e| panic!("{e}"));
+    let kit = modules.testkit();
+    let kit = kit.to_str().unwrap();
+    let words = r#"words=[{"word":"fox","count":2},{"word":"dog","count":5}]"#;
+    let (v, _) = run_json(kit, "scaled", &["--arg", words, "--arg", "factor=3"]);
+    assert_eq!(
+        v["outputs"]["out"],
+        serde_json::json!([{"word": "fox", "count": 6}, {"word": "dog", "count": 15}])
+    );
+    // A value of the wrong shape is named with the type it should have.
+    let out = ndp(&[
+        "run",
+        kit,
+        "scaled",
+        "--arg",
+        "words=[1,2]",
+        "--arg",
+        "factor=3",
+        "--profile",
+        "tiny",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--arg words=[1,2]") && err.contains("WordCount"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ndp_run_feeds_inputs_from_json_and_json_lines() {
+    let modules =
+        ssdlet_module_build::build(ssdlet_module_build::Profile::Debug).unwrap_or_else(|e| panic!("{e}"));
+    let kit = modules.testkit();
+    let kit = kit.to_str().unwrap();
+    let run = |input: &str| run_json(kit, "sum", &["--input", input]).0["outputs"]["total"].clone();
+    assert_eq!(run("in=[1,2,3,400]"), serde_json::json!([406]));
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = tmp.path().join("values.jsonl");
+    std::fs::write(&lines, "5\n6\n\n7\n").unwrap();
+    assert_eq!(run(&format!("in=@{}", lines.display())), serde_json::json!([18]));
+    // An input not given is closed empty.
+    let (v, _) = run_json(kit, "sum", &[]);
+    assert_eq!(v["outputs"]["total"], serde_json::json!([0]));
+    // A message of the wrong type, and an input the SSDlet does not have, are named.
+    let out = ndp(&["run", kit, "sum", "--input", r#"in=[1,"x"]"#, "--profile", "tiny"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("message 1") && err.contains("`u64`"),
+        "{err}"
+    );
+    let out = ndp(&["run", kit, "sum", "--input", "zz=[1]", "--profile", "tiny"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no input `zz`"), "{err}");
 }

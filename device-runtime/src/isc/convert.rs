@@ -85,6 +85,7 @@ impl From<wire::ArgValue> for ArgValue {
             wire::ArgValue::I64(x) => ArgValue::I64(x),
             wire::ArgValue::Bool(x) => ArgValue::Bool(x),
             wire::ArgValue::Str(x) => ArgValue::Str(x),
+            wire::ArgValue::Message { sig, bytes } => ArgValue::Message { sig, bytes },
         }
     }
 }

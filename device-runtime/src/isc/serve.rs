@@ -44,9 +44,11 @@ impl ServeError {
 fn runtime_kind(e: &RuntimeError) -> ErrorKind {
     use RuntimeError as E;
     match e {
-        E::ArgCount { .. } | E::ArgType { .. } | E::ArgEncode { .. } | E::ReadTooLarge { .. } => {
-            ErrorKind::InvalidArgument
-        }
+        E::ArgCount { .. }
+        | E::ArgType { .. }
+        | E::ArgValue { .. }
+        | E::ArgEncode { .. }
+        | E::ReadTooLarge { .. } => ErrorKind::InvalidArgument,
         E::NoSuchFile(_)
         | E::NoSuchApp(_)
         | E::NoSuchInstance(_)

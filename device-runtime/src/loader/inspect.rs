@@ -36,6 +36,24 @@ pub struct Inspected {
     /// The raw metadata section bytes (compared with what the loaded module reports).
     #[serde(skip)]
     pub meta_bytes: Vec<u8>,
+    /// Built with integer overflow checks, as an unoptimized (debug) build is by default
+    /// ([`ndp_protocol::meta::built_with_overflow_checks`]).
+    pub overflow_checks: bool,
+}
+
+impl Inspected {
+    /// What a loader should tell the module's author, one sentence each (nothing stops the
+    /// load).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.overflow_checks {
+            w.push(ndp_protocol::meta::debug_build_warning(
+                &self.meta.name,
+                &self.path,
+            ));
+        }
+        w
+    }
 }
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
@@ -276,6 +294,7 @@ pub fn inspect_bytes(path: &Path, bytes: &[u8]) -> Result<Inspected, LoadError> 
         machine: goblin::elf::header::machine_to_str(HOST_MACHINE),
         imports,
         meta_bytes: meta_bytes.to_vec(),
+        overflow_checks: ndp_protocol::meta::built_with_overflow_checks(bytes),
     })
 }
 

@@ -17,11 +17,20 @@ pub enum ArgValue {
     Bool(bool),
     /// `str`.
     Str(String),
+    /// Any other message type: its rendered signature and one postcard-encoded value (checked
+    /// against the signature at spawn).
+    Message {
+        /// The rendered signature.
+        sig: String,
+        /// The encoded value.
+        bytes: Vec<u8>,
+    },
 }
 
 impl ArgValue {
-    pub(crate) fn sig(&self) -> &'static str {
+    pub(crate) fn sig(&self) -> &str {
         match self {
+            ArgValue::Message { sig, .. } => sig,
             ArgValue::File(_) => "file",
             ArgValue::U64(_) => "u64",
             ArgValue::U32(_) => "u32",
@@ -39,6 +48,11 @@ impl ArgValue {
             ArgValue::I64(v) => postcard::to_extend(v, out),
             ArgValue::Bool(v) => postcard::to_extend(v, out),
             ArgValue::Str(v) => postcard::to_extend(v, out),
+            ArgValue::Message { bytes, .. } => {
+                let mut out = out;
+                out.extend_from_slice(bytes);
+                Ok(out)
+            }
         }
     }
 }

@@ -97,7 +97,19 @@ pub enum RuntimeError {
         /// Its type.
         expected: String,
         /// The given value's type.
-        got: &'static str,
+        got: String,
+    },
+    /// A message argument whose bytes are not one value of its type.
+    #[error("argument `{arg}` of SSDlet `{ssdlet}` is not one `{ty}`: {reason}")]
+    ArgValue {
+        /// The SSDlet id.
+        ssdlet: String,
+        /// The argument name.
+        arg: String,
+        /// Its type.
+        ty: String,
+        /// What is wrong with the bytes.
+        reason: String,
     },
     /// An argument could not be encoded.
     #[error("cannot encode the arguments of SSDlet `{ssdlet}`: {reason}")]

@@ -74,8 +74,20 @@ impl Runtime {
                     ssdlet: meta.id.clone(),
                     arg: slot.name.clone(),
                     expected: slot.ty.clone(),
-                    got: value.sig(),
+                    got: value.sig().to_owned(),
                 });
+            }
+            // INVARIANT(payload-never-panics): a host-encoded value is checked before the
+            // SSDlet decodes it, so it cannot shift the arguments after it
+            if let ArgValue::Message { sig, bytes } = value {
+                let bad = |reason: String| RuntimeError::ArgValue {
+                    ssdlet: meta.id.clone(),
+                    arg: slot.name.clone(),
+                    ty: sig.clone(),
+                    reason,
+                };
+                let parsed = ndp_protocol::sig::parse(sig).map_err(bad)?;
+                ndp_protocol::sig::check(&parsed, bytes).map_err(bad)?;
             }
             if let ArgValue::File(f) = value {
                 if f.0 as usize >= self.world.files.borrow().len() {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use host_sdk::{Application, Device, Error, ErrorKind, LogLevel, ReadAhead};
+use host_sdk::{Application, Arg, Device, Error, ErrorKind, LogLevel, ReadAhead};
 use ndp_data::baseline;
 use ndp_data::gen::text::{generate_vec, TextSpec};
 use ssdlet_module_build::{build, Modules, Profile};
@@ -499,4 +499,53 @@ pub fn a_failure_reaches_the_host_receiver(dev: &Device) {
     let mut rx2 = rx;
     assert_eq!(rx2.get(), None);
     assert!(app.wait().is_err());
+}
+
+/// Any message type is an argument: a `Vec` of structs reaches the SSDlet whole; a value of
+/// another type is refused on the host naming both types, and bytes that are not one value of
+/// the declared type are refused by the device before the SSDlet sees them.
+pub fn message_arguments(dev: &Device) {
+    use ssdlet_testkit_types::WordCount;
+    let m = dev.load_module(modules().testkit()).unwrap();
+    let words = vec![
+        WordCount {
+            word: "fox".into(),
+            count: 2,
+        },
+        WordCount {
+            word: "dog".into(),
+            count: 5,
+        },
+    ];
+    let app = Application::new(dev);
+    let s = app
+        .ssdlet(&m, "scaled", (Arg::message(&words).unwrap(), 3u32))
+        .unwrap();
+    let mut rx = app.connect_to::<WordCount>(s.out(0)).unwrap();
+    app.start().unwrap();
+    let got: Vec<(String, u32)> = std::iter::from_fn(|| rx.get())
+        .map(|w| (w.word, w.count))
+        .collect();
+    assert_eq!(got, [("fox".to_string(), 6), ("dog".to_string(), 15)]);
+    app.wait().unwrap();
+
+    let app = Application::new(dev);
+    let e = app
+        .ssdlet(&m, "scaled", (Arg::message(&vec![1u64, 2]).unwrap(), 3u32))
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        matches!(e, Error::BadArg { .. })
+            && text.contains("seq<u64>")
+            && text.contains("seq<WordCount{word:str,count:u32}>"),
+        "{text}"
+    );
+    // Five elements announced, one byte of them sent.
+    let forged = Arg::Message {
+        sig: "seq<WordCount{word:str,count:u32}>".into(),
+        bytes: vec![5, 1],
+    };
+    let e = app.ssdlet(&m, "scaled", (forged, 3u32)).unwrap_err();
+    assert_eq!(e.kind(), Some(ErrorKind::InvalidArgument), "{e}");
+    assert!(e.to_string().contains("argument `words`"), "{e}");
 }

@@ -69,6 +69,16 @@ macro_rules! tuple {
     };
 }
 
+/// An array is its elements in order, as postcard (and serde) encode it: its signature is
+/// the tuple of `N` `T`s, so `[u32; 3]` and `(u32, u32, u32)` connect. serde implements arrays
+/// up to 32 elements; a longer one is a `Vec` (or a newtype with its own serde impls).
+impl<T: Message, const N: usize> Message for [T; N]
+where
+    [T; N]: Serialize + DeserializeOwned,
+{
+    const SIG: TypeSig = TypeSig::Tuple(&[T::SIG; N]);
+}
+
 tuple!(A);
 tuple!(A, B);
 tuple!(A, B, C);
@@ -118,4 +128,23 @@ macro_rules! message {
             };
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrays_are_tuples_of_their_elements_on_the_wire_and_in_the_signature() {
+        assert_eq!(crate::sig_string(&<[u32; 3]>::SIG), "(u32,u32,u32)");
+        assert_eq!(
+            crate::sig_string(&<[u32; 3]>::SIG),
+            crate::sig_string(&<(u32, u32, u32)>::SIG)
+        );
+        let a = [7u64, 300, u64::MAX];
+        let bytes = postcard::to_allocvec(&a).unwrap();
+        assert_eq!(bytes, postcard::to_allocvec(&(7u64, 300u64, u64::MAX)).unwrap());
+        assert_eq!(postcard::from_bytes::<[u64; 3]>(&bytes).unwrap(), a);
+        assert_eq!(crate::sig_string(&<Vec<[u8; 2]>>::SIG), "seq<(u8,u8)>");
+    }
 }

@@ -19,6 +19,7 @@
 //! | `crash` | | | | aborts the process |
 //! | `spin` | | | | spins without yielding |
 //! | `escape` | | | | probes system calls `ndp serve`'s firmware filter refuses; fails with what each got |
+//! | `scaled` | `words: seq<WordCount>`, `factor: u32` | | `out: WordCount` | sends each word with its count times `factor` (a message-typed argument) |
 
 use ssdlet_sdk::{Context, File, FileStream, Input, Output, Ssdlet, SsdletError};
 use ssdlet_testkit_types::WordCount;
@@ -390,6 +391,28 @@ impl Ssdlet for BlobSum {
     }
 }
 
+/// Sends each of its `words` with the count times `factor`: an argument of a message type.
+pub struct Scaled;
+impl Ssdlet for Scaled {
+    type Args = (Vec<WordCount>, u32);
+    type Inputs = ();
+    type Outputs = (Output<WordCount>,);
+    const ARG_NAMES: &'static [&'static str] = &["words", "factor"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(
+        _: &Context,
+        (words, factor): (Vec<WordCount>, u32),
+        (): (),
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
+        for w in words {
+            let count = w.count.saturating_mul(factor);
+            out.put(WordCount { count, ..w })?;
+        }
+        Ok(())
+    }
+}
+
 ssdlet_sdk::register_module! {
     name: "testkit",
     ssdlets: {
@@ -410,5 +433,6 @@ ssdlet_sdk::register_module! {
         "scan" => Scan,
         "blobs" => Blobs,
         "blob_sum" => BlobSum,
+        "scaled" => Scaled,
     },
 }

@@ -87,10 +87,13 @@ fn serve(image: &Path, socket: &Path, profile: &str, sets: &[String]) -> anyhow:
         // The daemon's staging and private directories go where the loop cleans up.
         cmd.env("TMPDIR", dir);
     }
+    // Its log goes to a file: a pipe nobody reads would fill and stall it.
+    let log_path = socket.with_file_name("serve.log");
+    let log = std::fs::File::create(&log_path).with_context(|| format!("creating {}", log_path.display()))?;
     let mut child = cmd
         .process_group(0)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .context("starting ndp serve")?;
     let mut line = String::new();
@@ -101,7 +104,10 @@ fn serve(image: &Path, socket: &Path, profile: &str, sets: &[String]) -> anyhow:
     }
     if !line.contains("listening") {
         let status = child.wait()?;
-        bail!("ndp serve {status} before it listened");
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(5).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        bail!("ndp serve {status} before it listened: {}", tail.join(" | "));
     }
     Ok(child)
 }
@@ -117,7 +123,32 @@ fn kill_group(child: &mut Child) -> anyhow::Result<()> {
         bail!("kill -KILL -- {group} failed: {status}");
     }
     child.wait()?;
+    // The firmware child is not ours to wait for: it has let go of the image once no process
+    // of the group is still running (a zombie holds no files; reaping it is init's business).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while group_running(child.id()) {
+        if Instant::now() > deadline {
+            bail!("the daemon's process group {group} still runs 10 s after SIGKILL");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
     Ok(())
+}
+
+/// Whether a process of group `pgid` is still running (not a zombie), from `/proc`.
+fn group_running(pgid: u32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return false;
+    };
+    dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
+        .any(|stat| {
+            // `pid (comm) state ppid pgrp ...`: fields after the last `)`.
+            let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+            let mut f = rest.split_whitespace();
+            let state = f.next();
+            let pgrp = f.nth(1).and_then(|g| g.parse::<u32>().ok());
+            pgrp == Some(pgid) && state != Some("Z")
+        })
 }
 
 /// The names in the device's file table as the device owner reads it over NVMe, staging ones

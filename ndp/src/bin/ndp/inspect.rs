@@ -52,5 +52,8 @@ fn render(i: &Inspected) -> String {
         slots(&mut out, "in", &s.inputs);
         slots(&mut out, "out", &s.outputs);
     }
+    for w in i.warnings() {
+        out.push_str(&format!("  warning: {w}\n"));
+    }
     out
 }

@@ -6,8 +6,11 @@
 //!
 //! Arguments are given by their declared names: integers, `bool`s and strings as written; a
 //! `file` argument names a device file, or `@PATH` puts host file PATH onto the device first
-//! (under its file name). Not yet: SSDlets with inputs (there is nothing to feed them from the
-//! command line), argument types other than those, and a conventional run to compare with.
+//! (under its file name); any other message type as JSON, in the shape outputs are printed.
+//! Inputs are fed by name, `--input in=[1,2,3]` (a JSON array of messages) or `--input
+//! in=@values.jsonl` (one JSON message per line), each encoded by the port's signature, then
+//! closed; an input not given is closed empty. Not yet: a conventional run to compare with, and
+//! graphs of several SSDlets.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -29,6 +32,10 @@ pub struct RunArgs {
     /// An argument, by its declared name: `--arg n=3 --arg file=@input.txt` (repeatable).
     #[arg(long = "arg", value_name = "NAME=VALUE")]
     args: Vec<String>,
+    /// Messages for an input, by its declared name: `--input in=[1,2,3]` (a JSON array) or
+    /// `--input in=@values.jsonl` (one JSON message per line) (repeatable).
+    #[arg(long = "input", value_name = "NAME=MESSAGES")]
+    inputs: Vec<String>,
     /// An image file to run on (an embedded device) instead of a fresh in-memory one.
     #[arg(long, conflicts_with = "socket")]
     image: Option<PathBuf>,
@@ -81,10 +88,64 @@ fn arg(dev: &Device, name: &str, ty: &str, text: &str) -> anyhow::Result<Arg> {
             }
             None => dev.file(text),
         },
-        other => bail!(
-            "argument `{name}` is declared `{other}`; ndp run passes u64, u32, i64, bool, str and file arguments"
-        ),
+        other => {
+            // Any other message type: the value as JSON, in the shape `ndp run` prints outputs.
+            let sig = sigjson::parse(other).map_err(|e| bad(&e))?;
+            let value: serde_json::Value = serde_json::from_str(text).map_err(|e| bad(&e))?;
+            let bytes = sigjson::encode(&sig, &value).map_err(|e| bad(&e))?;
+            Arg::Message {
+                sig: other.to_owned(),
+                bytes,
+            }
+        }
     })
+}
+
+/// `NAME=VALUE` options by name, each name once.
+fn by_name(option: &str, given: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for kv in given {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("{option} {kv}: expected NAME=VALUE"))?;
+        if out.insert(k.to_owned(), v.to_owned()).is_some() {
+            bail!("{option} {k} is given twice; expected each name once");
+        }
+    }
+    Ok(out)
+}
+
+/// The messages for input `name` of type `ty`, from `text`: a JSON array, or `@PATH` of a file
+/// with one JSON message per line (blank lines skipped), each encoded by the type.
+fn messages(name: &str, ty: &str, text: &str) -> anyhow::Result<Vec<Vec<u8>>> {
+    let sig = sigjson::parse(ty).map_err(|e| anyhow::anyhow!("input `{name}`: {e}"))?;
+    let values: Vec<(String, Value)> = match text.strip_prefix('@') {
+        Some(path) => {
+            let body =
+                std::fs::read_to_string(path).with_context(|| format!("--input {name}: reading {path}"))?;
+            let mut values = Vec::new();
+            for (i, line) in body.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                let v = serde_json::from_str(line)
+                    .map_err(|e| anyhow::anyhow!("--input {name}: {path} line {}: {e}", i + 1))?;
+                values.push((format!("{path} line {}", i + 1), v));
+            }
+            values
+        }
+        None => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Array(items)) => (items.into_iter().enumerate())
+                .map(|(i, v)| (format!("message {i}"), v))
+                .collect(),
+            Ok(other) => bail!("--input {name}={other}: expected a JSON array of `{ty}` messages, or @FILE"),
+            Err(e) => bail!("--input {name}={text}: {e}; expected a JSON array of `{ty}` messages, or @FILE"),
+        },
+    };
+    values
+        .iter()
+        .map(|(at, v)| {
+            sigjson::encode(&sig, v)
+                .map_err(|e| anyhow::anyhow!("--input {name}, {at}: {e}; expected a `{ty}`"))
+        })
+        .collect()
 }
 
 /// Runs `ndp run`.
@@ -100,22 +161,16 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         );
     };
     let meta = meta.clone();
-    if !meta.inputs.is_empty() {
-        let names: Vec<&str> = meta.inputs.iter().map(|s| s.name.as_str()).collect();
-        bail!(
-            "SSDlet `{}` has inputs ({}); ndp run feeds none yet: expected an SSDlet without inputs",
-            a.id,
-            names.join(", ")
-        );
-    }
-    let mut given = BTreeMap::new();
-    for kv in &a.args {
-        let (k, v) = kv
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("--arg {kv}: expected NAME=VALUE"))?;
-        if given.insert(k.to_owned(), v.to_owned()).is_some() {
-            bail!("--arg {k} is given twice; expected each argument once");
-        }
+    let given = by_name("--arg", &a.args)?;
+    let mut fed = by_name("--input", &a.inputs)?;
+    let inputs: Vec<&str> = meta.inputs.iter().map(|s| s.name.as_str()).collect();
+    if let Some(extra) = fed.keys().find(|k| !inputs.contains(&k.as_str())) {
+        let expected = if inputs.is_empty() {
+            "none".to_owned()
+        } else {
+            inputs.join(", ")
+        };
+        bail!("SSDlet `{}` has no input `{extra}`; its inputs: {expected}", a.id);
     }
     let declared: Vec<&str> = meta.args.iter().map(|s| s.name.as_str()).collect();
     if let Some(extra) = given.keys().find(|k| !declared.contains(&k.as_str())) {
@@ -139,6 +194,13 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     }
     let app = Application::with_config(&dev, &a.id, host_sdk::AppConfig::default());
     let s = app.ssdlet(&module, &a.id, args)?;
+    let mut feeds = Vec::new();
+    for (i, slot) in meta.inputs.iter().enumerate() {
+        let (tx, ty) = app.connect_from_encoded(s.input(i))?;
+        let text = fed.remove(&slot.name).unwrap_or_else(|| "[]".to_owned());
+        let messages = messages(&slot.name, &ty, &text)?;
+        feeds.push((tx, messages));
+    }
     let mut outputs = Vec::new();
     for (i, slot) in meta.outputs.iter().enumerate() {
         let (rx, ty) = app.connect_to_encoded(s.out(i))?;
@@ -146,6 +208,13 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         outputs.push((slot.name.clone(), ty, sig, rx));
     }
     app.start()?;
+    for (tx, messages) in feeds {
+        // Batches keep each command far below a daemon's request limit.
+        for batch in messages.chunks(1024) {
+            tx.put_encoded(batch.to_vec())?;
+        }
+        tx.close()?;
+    }
     let mut sent = serde_json::Map::new();
     let mut failure = None;
     for (name, _, sig, rx) in &mut outputs {
@@ -176,6 +245,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     if a.json {
         let j = json!({
             "module": module.meta().name,
+            "warnings": module.warnings(),
             "ssdlet": a.id,
             "outputs": sent,
             "logs": logs.iter().map(|l| json!({

@@ -1,269 +1,158 @@
-//! A message's postcard bytes as JSON, by the port's rendered type signature (the grammar in
-//! `ssdlet_abi::sig`): `ndp run` prints what an SSDlet sends without knowing its Rust types.
-//! Postcard: unsigned integers as varints, signed ones zigzag varints, `f32`/`f64` little-endian,
-//! `bool` one byte, strings and sequences length-prefixed (varint), options a 0/1 tag, maps a
-//! length then key-value pairs, tuples and structs their fields in order.
+//! A message's postcard bytes as JSON, by the port's rendered type signature
+//! ([`ndp_protocol::sig`]): `ndp run` prints what an SSDlet sends without knowing its Rust
+//! types.
 
+use ndp_protocol::sig::{read, Build, Scalar, Sig};
 use serde_json::{json, Map, Value};
 
-/// A parsed signature.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Sig {
-    /// `()`.
-    Unit,
-    /// `bool`.
-    Bool,
-    /// `u8`..`u64` (bits).
-    Uint(u32),
-    /// `i8`..`i64` (bits).
-    Int(u32),
-    /// `f32`.
-    F32,
-    /// `f64`.
-    F64,
-    /// `char`.
-    Char,
-    /// `str`.
-    Str,
-    /// `option<T>`.
-    Option(Box<Sig>),
-    /// `seq<T>`.
-    Seq(Box<Sig>),
-    /// `map<K,V>`.
-    Map(Box<Sig>, Box<Sig>),
-    /// `(A,B)`.
-    Tuple(Vec<Sig>),
-    /// `Name{a:A}`.
-    Struct(String, Vec<(String, Sig)>),
-    /// An opaque name: decoded as bytes left as they are.
-    Named(String),
-}
-
-/// Parses a rendered signature.
-pub fn parse(s: &str) -> Result<Sig, String> {
-    let mut p = Parser {
-        s: s.as_bytes(),
-        at: 0,
-    };
-    let sig = p.sig()?;
-    if p.at != p.s.len() {
-        return Err(format!("`{s}`: unexpected text at byte {}", p.at));
-    }
-    Ok(sig)
-}
-
-struct Parser<'a> {
-    s: &'a [u8],
-    at: usize,
-}
-
-impl Parser<'_> {
-    fn eat(&mut self, c: u8) -> bool {
-        if self.s.get(self.at) == Some(&c) {
-            self.at += 1;
-            true
-        } else {
-            false
-        }
-    }
-
-    fn expect(&mut self, c: u8) -> Result<(), String> {
-        if self.eat(c) {
-            Ok(())
-        } else {
-            Err(format!("expected `{}` at byte {}", c as char, self.at))
-        }
-    }
-
-    /// A type name (letters, digits, `_ - . : +`, as `ssdlet_abi::sig::is_valid_name`).
-    fn name(&mut self) -> String {
-        self.word(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b':' | b'+'))
-    }
-
-    /// A field name (a Rust identifier: no `:`, which follows it).
-    fn field(&mut self) -> String {
-        self.word(|c| c.is_ascii_alphanumeric() || c == b'_')
-    }
-
-    fn word(&mut self, ok: impl Fn(u8) -> bool) -> String {
-        let start = self.at;
-        while self.s.get(self.at).is_some_and(|&c| ok(c)) {
-            self.at += 1;
-        }
-        String::from_utf8_lossy(&self.s[start..self.at]).into_owned()
-    }
-
-    fn sig(&mut self) -> Result<Sig, String> {
-        if self.eat(b'(') {
-            let mut items = Vec::new();
-            while !self.eat(b')') {
-                items.push(self.sig()?);
-                if !self.eat(b',') {
-                    self.expect(b')')?;
-                    break;
-                }
-            }
-            return Ok(if items.is_empty() {
-                Sig::Unit
-            } else {
-                Sig::Tuple(items)
-            });
-        }
-        let name = self.name();
-        let inner = |p: &mut Self| -> Result<Sig, String> {
-            p.expect(b'<')?;
-            let s = p.sig()?;
-            p.expect(b'>')?;
-            Ok(s)
-        };
-        Ok(match name.as_str() {
-            "bool" => Sig::Bool,
-            "u8" => Sig::Uint(8),
-            "u16" => Sig::Uint(16),
-            "u32" => Sig::Uint(32),
-            "u64" => Sig::Uint(64),
-            "i8" => Sig::Int(8),
-            "i16" => Sig::Int(16),
-            "i32" => Sig::Int(32),
-            "i64" => Sig::Int(64),
-            "f32" => Sig::F32,
-            "f64" => Sig::F64,
-            "char" => Sig::Char,
-            "str" => Sig::Str,
-            "option" => Sig::Option(Box::new(inner(self)?)),
-            "seq" => Sig::Seq(Box::new(inner(self)?)),
-            "map" => {
-                self.expect(b'<')?;
-                let k = self.sig()?;
-                self.expect(b',')?;
-                let v = self.sig()?;
-                self.expect(b'>')?;
-                Sig::Map(Box::new(k), Box::new(v))
-            }
-            "" => return Err(format!("expected a type at byte {}", self.at)),
-            _ if self.eat(b'{') => {
-                let mut fields = Vec::new();
-                while !self.eat(b'}') {
-                    let f = self.field();
-                    self.expect(b':')?;
-                    fields.push((f, self.sig()?));
-                    if !self.eat(b',') {
-                        self.expect(b'}')?;
-                        break;
-                    }
-                }
-                Sig::Struct(name, fields)
-            }
-            _ => Sig::Named(name),
-        })
-    }
-}
+pub use ndp_protocol::sig::parse;
 
 /// Decodes one message of signature `sig` from `bytes` (all of them) as JSON.
 pub fn decode(sig: &Sig, bytes: &[u8]) -> Result<Value, String> {
-    let mut r = Reader { b: bytes, at: 0 };
-    let v = r.value(sig)?;
-    if r.at != bytes.len() {
-        return Err(format!("{} bytes left after the message", bytes.len() - r.at));
-    }
-    Ok(v)
+    read(sig, bytes, &mut Json)
 }
 
-struct Reader<'a> {
-    b: &'a [u8],
-    at: usize,
+/// Encodes JSON `v` (in the shape [`decode`] gives) as one message of signature `sig`.
+pub fn encode(sig: &Sig, v: &Value) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    put(sig, v, &mut out)?;
+    Ok(out)
 }
 
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
-        let end = end.ok_or_else(|| format!("the message ends early (byte {})", self.at))?;
-        let s = &self.b[self.at..end];
-        self.at = end;
-        Ok(s)
+fn varint(mut n: u128, out: &mut Vec<u8>) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
     }
+    out.push(n as u8);
+}
 
-    fn varint(&mut self) -> Result<u128, String> {
-        let mut v: u128 = 0;
-        for shift in (0..).step_by(7).take(19) {
-            let byte = self.take(1)?[0];
-            v |= u128::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(v);
+fn put(sig: &Sig, v: &Value, out: &mut Vec<u8>) -> Result<(), String> {
+    let want = |what: &str| format!("expected {what}, found `{v}`");
+    let array = |n: Option<usize>| -> Result<&Vec<Value>, String> {
+        match v.as_array() {
+            Some(a) if n.is_none_or(|n| a.len() == n) => Ok(a),
+            _ => Err(want(&n.map_or("an array".into(), |n| format!("an array of {n}")))),
+        }
+    };
+    match sig {
+        Sig::Unit => v.is_null().then_some(()).ok_or_else(|| want("null"))?,
+        Sig::Bool => out.push(u8::from(v.as_bool().ok_or_else(|| want("true or false"))?)),
+        Sig::Uint(bits) => {
+            let n = v.as_u64().ok_or_else(|| want("an unsigned integer"))?;
+            if *bits < 64 && n >> bits != 0 {
+                return Err(format!("{n} does not fit a u{bits}"));
+            }
+            if *bits == 8 {
+                out.push(n as u8);
+            } else {
+                varint(u128::from(n), out);
             }
         }
-        Err("a varint is too long".into())
-    }
-
-    /// A length prefix, refused when far beyond the bytes left (every element but `()` takes
-    /// at least one byte; the slack bounds a sequence of units).
-    fn len(&mut self) -> Result<usize, String> {
-        let n = self.varint()?;
-        let rest = (self.b.len() - self.at) as u128;
-        if n > rest + (1 << 20) {
-            return Err(format!("a length of {n} does not fit the {rest} bytes left"));
+        Sig::Int(bits) => {
+            let n = v.as_i64().ok_or_else(|| want("an integer"))?;
+            let (lo, hi) = (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1);
+            if !(lo..=hi).contains(&i128::from(n)) {
+                return Err(format!("{n} does not fit an i{bits}"));
+            }
+            if *bits == 8 {
+                out.push(n as i8 as u8);
+            } else {
+                varint(((n << 1) ^ (n >> 63)) as u64 as u128, out);
+            }
         }
-        usize::try_from(n).map_err(|_| format!("a length of {n} does not fit"))
+        Sig::F32 => out.extend((v.as_f64().ok_or_else(|| want("a number"))? as f32).to_le_bytes()),
+        Sig::F64 => out.extend(v.as_f64().ok_or_else(|| want("a number"))?.to_le_bytes()),
+        Sig::Char | Sig::Str => {
+            let text = v.as_str().ok_or_else(|| want("a string"))?;
+            if matches!(sig, Sig::Char) && text.chars().count() != 1 {
+                return Err(want("a string of one character"));
+            }
+            varint(text.len() as u128, out);
+            out.extend_from_slice(text.as_bytes());
+        }
+        Sig::Option(_) if v.is_null() => out.push(0),
+        Sig::Option(inner) => {
+            out.push(1);
+            put(inner, v, out)?;
+        }
+        Sig::Seq(inner) => {
+            let a = array(None)?;
+            varint(a.len() as u128, out);
+            for item in a {
+                put(inner, item, out)?;
+            }
+        }
+        Sig::Map(k, val) => {
+            let a = array(None)?;
+            varint(a.len() as u128, out);
+            for pair in a {
+                match pair.as_array().map(Vec::as_slice) {
+                    Some([key, value]) => {
+                        put(k, key, out)?;
+                        put(val, value, out)?;
+                    }
+                    _ => return Err(format!("expected a map entry `[key, value]`, found `{pair}`")),
+                }
+            }
+        }
+        Sig::Tuple(items) => {
+            for (s, item) in items.iter().zip(array(Some(items.len()))?) {
+                put(s, item, out)?;
+            }
+        }
+        Sig::Struct(name, fields) => {
+            let o = v.as_object().ok_or_else(|| want(&format!("a `{name}` object")))?;
+            if let Some(extra) = o.keys().find(|k| !fields.iter().any(|(f, _)| f == *k)) {
+                return Err(format!("`{name}` has no field `{extra}`"));
+            }
+            for (f, s) in fields {
+                let fv = o.get(f).ok_or_else(|| format!("`{name}` needs field `{f}`"))?;
+                put(s, fv, out)?;
+            }
+        }
+        Sig::Named(name) => {
+            return Err(format!(
+                "`{name}` is an opaque signature: its encoding is not known here"
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Builds JSON: structs as objects, sequences and tuples as arrays, maps as arrays of
+/// `[key, value]` pairs (keys need not be strings), `None` and `()` as null.
+struct Json;
+
+impl Build for Json {
+    type Out = Value;
+
+    fn scalar(&mut self, s: Scalar<'_>) -> Value {
+        match s {
+            Scalar::Unit => Value::Null,
+            Scalar::Bool(b) => json!(b),
+            Scalar::Uint(u) => json!(u),
+            Scalar::Int(i) => json!(i),
+            Scalar::F32(f) => json!(f),
+            Scalar::F64(f) => json!(f),
+            Scalar::Str(s) => json!(String::from_utf8_lossy(s)),
+        }
     }
 
-    fn value(&mut self, sig: &Sig) -> Result<Value, String> {
-        Ok(match sig {
-            Sig::Unit => Value::Null,
-            Sig::Bool => json!(self.take(1)?[0] != 0),
-            Sig::Uint(8) => json!(self.take(1)?[0]),
-            Sig::Uint(_) => json!(u64::try_from(self.varint()?).map_err(|_| "an integer too large")?),
-            Sig::Int(8) => json!(self.take(1)?[0] as i8),
-            Sig::Int(_) => {
-                let z = self.varint()?;
-                let v = ((z >> 1) as i128) ^ -((z & 1) as i128);
-                json!(i64::try_from(v).map_err(|_| "an integer too large")?)
-            }
-            Sig::F32 => {
-                let b: [u8; 4] = self.take(4)?.try_into().map_err(|_| "f32")?;
-                json!(f32::from_le_bytes(b))
-            }
-            Sig::F64 => {
-                let b: [u8; 8] = self.take(8)?.try_into().map_err(|_| "f64")?;
-                json!(f64::from_le_bytes(b))
-            }
-            Sig::Char | Sig::Str => {
-                let n = self.len()?;
-                json!(String::from_utf8_lossy(self.take(n)?))
-            }
-            Sig::Option(inner) => match self.take(1)?[0] {
-                0 => Value::Null,
-                _ => self.value(inner)?,
-            },
-            Sig::Seq(inner) => {
-                let n = self.len()?;
-                let mut items = Vec::with_capacity(n.min(4096));
-                for _ in 0..n {
-                    items.push(self.value(inner)?);
-                }
-                Value::Array(items)
-            }
-            Sig::Map(k, v) => {
-                let n = self.len()?;
-                let mut pairs = Vec::with_capacity(n.min(4096));
-                for _ in 0..n {
-                    pairs.push(json!([self.value(k)?, self.value(v)?]));
-                }
-                Value::Array(pairs)
-            }
-            Sig::Tuple(items) => Value::Array(items.iter().map(|s| self.value(s)).collect::<Result<_, _>>()?),
-            Sig::Struct(_, fields) => {
-                let mut m = Map::new();
-                for (name, s) in fields {
-                    m.insert(name.clone(), self.value(s)?);
-                }
-                Value::Object(m)
-            }
-            Sig::Named(name) => {
-                return Err(format!(
-                    "`{name}` is an opaque signature; its bytes cannot be read without its type"
-                ))
-            }
-        })
+    fn list(&mut self, items: Vec<Value>, _: bool) -> Value {
+        Value::Array(items)
+    }
+
+    fn map(&mut self, pairs: Vec<(Value, Value)>) -> Value {
+        Value::Array(pairs.into_iter().map(|(k, v)| json!([k, v])).collect())
+    }
+
+    fn fields(&mut self, fields: Vec<(&str, Value)>) -> Value {
+        let mut m = Map::new();
+        for (name, v) in fields {
+            m.insert(name.to_owned(), v);
+        }
+        Value::Object(m)
     }
 }
 
@@ -298,7 +187,31 @@ mod tests {
             json!(u64::MAX)
         );
         assert!(decode(&sig, &bytes[..bytes.len() - 1]).is_err());
-        assert!(parse("seq<u64").is_err());
-        assert_eq!(parse("(u8,)").unwrap(), Sig::Tuple(vec![Sig::Uint(8)]));
+    }
+
+    #[test]
+    fn encodes_json_as_postcard_does_by_signature() {
+        let sig = parse("Wc{word:str,counts:seq<(str,u32)>,delta:i64,maybe:option<bool>}").unwrap();
+        let v = Wc {
+            word: "fox".into(),
+            counts: vec![("a".into(), 300), ("b".into(), 1)],
+            delta: -70000,
+            maybe: None,
+        };
+        let j = json!({"word": "fox", "counts": [["a", 300], ["b", 1]], "delta": -70000, "maybe": null});
+        assert_eq!(encode(&sig, &j).unwrap(), postcard::to_allocvec(&v).unwrap());
+        let m = parse("map<u8,i8>").unwrap();
+        let bytes = encode(&m, &json!([[1, -1], [200, 127]])).unwrap();
+        assert_eq!(decode(&m, &bytes).unwrap(), json!([[1, -1], [200, 127]]));
+        assert!(encode(&parse("u8").unwrap(), &json!(256))
+            .unwrap_err()
+            .contains("u8"));
+        assert!(encode(&parse("i8").unwrap(), &json!(-129)).is_err());
+        assert!(encode(&sig, &json!({"word": "x"}))
+            .unwrap_err()
+            .contains("counts"));
+        assert!(encode(&sig, &json!({"wrd": "x"}))
+            .unwrap_err()
+            .contains("no field `wrd`"));
     }
 }

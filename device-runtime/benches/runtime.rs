@@ -8,6 +8,9 @@
 //! - `runtime/filestream_scan_1GiB`: `scan` reads a 1 GiB file of an in-memory `pm1725` device
 //!   through a 64 KiB `FileStream` (internal reads timed by sim-nvme, 1 MiB read-ahead); one
 //!   iteration is the whole scan. The simulated time of the scan is printed once.
+//! - `runtime/messages_1MiB_no_copy` / `_copy`: `blobs` sends 1 MiB `Bytes` messages to
+//!   `blob_sum` on one core, handed over or copied by the runtime; `runtime/memcpy_1MiB`, one
+//!   copy of 1 MiB in the same run, is the limit they are read against (issue 19: within 5 GB/s).
 //!
 //! Run: `cargo bench -p device-runtime --bench runtime`.
 
@@ -103,13 +106,21 @@ fn filestream_scan(c: &mut Criterion) {
     g.finish();
 }
 
-/// 1 MiB messages between two SSDlets on one core, handed over vs copied by the runtime.
+/// 1 MiB messages (`Bytes`) between two SSDlets on one core, handed over vs copied by the
+/// runtime; beside them the machine's limit in the same run, one `memcpy` of 1 MiB.
 fn large_messages(c: &mut Criterion) {
     const MIB: u64 = 1 << 20;
     let m = testkit();
     let (blobs, sum) = (m.ssdlet("blobs").unwrap(), m.ssdlet("blob_sum").unwrap());
     let mut g = c.benchmark_group("runtime");
     g.throughput(Throughput::Bytes(MIB));
+    let (src, mut dst) = (vec![7u8; MIB as usize], vec![0u8; MIB as usize]);
+    g.bench_function("memcpy_1MiB", |b| {
+        b.iter(|| {
+            dst.copy_from_slice(std::hint::black_box(&src));
+            std::hint::black_box(&mut dst);
+        })
+    });
     for (name, zero_copy) in [("messages_1MiB_no_copy", true), ("messages_1MiB_copy", false)] {
         g.bench_function(name, |b| {
             b.iter_custom(|iters| {

@@ -47,6 +47,7 @@
 
 mod alloc;
 mod args;
+mod bytes;
 mod context;
 mod error;
 mod file;
@@ -58,6 +59,7 @@ mod rt;
 
 pub use alloc::RuntimeAllocator;
 pub use args::{Arg, ArgList};
+pub use bytes::Bytes;
 pub use context::Context;
 pub use error::SsdletError;
 pub use file::{File, FileStream};

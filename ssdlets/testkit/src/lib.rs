@@ -14,14 +14,14 @@
 //! | `endless` | | | | yields forever |
 //! | `recurse` | `depth: u64` | | `out: u64` | recurses `depth` frames of 1 KiB |
 //! | `scan` | `file: file` | | `bytes: u64` | reads the file with a `FileStream`, sends its length |
-//! | `blobs` | `n: u64`, `size: u64` | | `out: [u8]` | sends `n` byte vectors of `size` bytes (`i` repeated) |
-//! | `blob_sum` | | `in: [u8]` | `total: u64` | sums the bytes of vectors of one repeated byte, sends the total |
+//! | `blobs` | `n: u64`, `size: u64` | | `out: seq<u8>` (`Bytes`) | sends `n` byte vectors of `size` bytes (`i` repeated) |
+//! | `blob_sum` | | `in: seq<u8>` (`Bytes`) | `total: u64` | sums the bytes of vectors of one repeated byte, sends the total |
 //! | `crash` | | | | aborts the process |
 //! | `spin` | | | | spins without yielding |
 //! | `escape` | | | | probes system calls `ndp serve`'s firmware filter refuses; fails with what each got |
 //! | `scaled` | `words: seq<WordCount>`, `factor: u32` | | `out: WordCount` | sends each word with its count times `factor` (a message-typed argument) |
 
-use ssdlet_sdk::{Context, File, FileStream, Input, Output, Ssdlet, SsdletError};
+use ssdlet_sdk::{Bytes, Context, File, FileStream, Input, Output, Ssdlet, SsdletError};
 use ssdlet_testkit_types::WordCount;
 
 /// Forwards every message from `in` to `out`.
@@ -356,12 +356,12 @@ pub struct Blobs;
 impl Ssdlet for Blobs {
     type Args = (u64, u64);
     type Inputs = ();
-    type Outputs = (Output<Vec<u8>>,);
+    type Outputs = (Output<Bytes>,);
     const ARG_NAMES: &'static [&'static str] = &["n", "size"];
     const OUTPUT_NAMES: &'static [&'static str] = &["out"];
     fn run(_: &Context, (n, size): (u64, u64), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
         for i in 0..n {
-            out.put(vec![i as u8; size as usize])?;
+            out.put(Bytes(vec![i as u8; size as usize]))?;
         }
         Ok(())
     }
@@ -372,7 +372,7 @@ impl Ssdlet for Blobs {
 pub struct BlobSum;
 impl Ssdlet for BlobSum {
     type Args = ();
-    type Inputs = (Input<Vec<u8>>,);
+    type Inputs = (Input<Bytes>,);
     type Outputs = (Output<u64>,);
     const INPUT_NAMES: &'static [&'static str] = &["in"];
     const OUTPUT_NAMES: &'static [&'static str] = &["total"];

@@ -160,3 +160,67 @@ fn ndp_run_feeds_inputs_from_json_and_json_lines() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no input `zz`"), "{err}");
 }
+
+#[test]
+fn ndp_run_runs_a_graph_from_a_toml_file() {
+    let modules =
+        ssdlet_module_build::build(ssdlet_module_build::Profile::Debug).unwrap_or_else(|e| panic!("{e}"));
+    let kit = modules.testkit();
+    let tmp = tempfile::tempdir().unwrap();
+    // The module path is relative to the graph file's directory.
+    std::fs::copy(&kit, tmp.path().join("kit.so")).unwrap();
+    let graph = tmp.path().join("graph.toml");
+    std::fs::write(
+        &graph,
+        r#"
+[ssdlets.numbers]
+module = "kit.so"
+id = "count"
+args = { n = 5 }
+
+[ssdlets.total]
+module = "kit.so"
+id = "sum"
+
+[ssdlets.relay]
+module = "kit.so"
+id = "echo"
+
+[[connect]]
+from = "numbers.out"
+to = "total.0"
+
+[inputs]
+"relay.in" = [7, 8]
+"#,
+    )
+    .unwrap();
+    let g = graph.to_str().unwrap();
+    let out = ndp(&["run", "--graph", g, "--profile", "tiny", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["outputs"],
+        serde_json::json!({"relay.out": [7, 8], "total.total": [10]})
+    );
+    assert_eq!(v["ssdlets"][0]["name"], "numbers");
+    // An input wired inside the graph cannot be fed; an unknown instance is named.
+    let out = ndp(&[
+        "run",
+        "--graph",
+        g,
+        "--profile",
+        "tiny",
+        "--input",
+        "total.in=[1]",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--input total.in"));
+    std::fs::write(
+        &graph,
+        "[ssdlets.a]\nmodule = \"kit.so\"\nid = \"count\"\nargs = { n = 1 }\n[[connect]]\nfrom = \"a.out\"\nto = \"b.in\"\n",
+    )
+    .unwrap();
+    let out = ndp(&["run", "--graph", g, "--profile", "tiny"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("no SSDlet `b`"), "{err}");
+}

@@ -5,6 +5,7 @@
 mod bench;
 mod crash;
 mod files;
+mod graph;
 mod inspect;
 mod new;
 mod run;

@@ -9,29 +9,37 @@
 //! (under its file name); any other message type as JSON, in the shape outputs are printed.
 //! Inputs are fed by name, `--input in=[1,2,3]` (a JSON array of messages) or `--input
 //! in=@values.jsonl` (one JSON message per line), each encoded by the port's signature, then
-//! closed; an input not given is closed empty. Not yet: a conventional run to compare with, and
-//! graphs of several SSDlets.
+//! closed; an input not given is closed empty. `--graph FILE` runs several SSDlets connected as
+//! a TOML file says ([`crate::graph`]); their ports are then named `instance.port`. Not yet: a
+//! conventional run to compare with.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use host_sdk::{Application, Arg, Device, DeviceProfile, ImageSpec, LogLevel};
+use host_sdk::{Application, Arg, Device, DeviceProfile, ImageSpec, LogLevel, Module, SsdletMeta};
 use serde_json::{json, Value};
 
+use crate::graph::{self, Node, Plan};
 use crate::sigjson;
 
 /// Arguments of `ndp run`.
 #[derive(Args)]
 pub struct RunArgs {
     /// The SSDlet module (a built `.so`).
-    module: PathBuf,
+    #[arg(required_unless_present = "graph")]
+    module: Option<PathBuf>,
     /// The SSDlet's id in the module (`ndp inspect MODULE` lists them).
-    id: String,
+    #[arg(required_unless_present = "graph")]
+    id: Option<String>,
     /// An argument, by its declared name: `--arg n=3 --arg file=@input.txt` (repeatable).
-    #[arg(long = "arg", value_name = "NAME=VALUE")]
+    #[arg(long = "arg", value_name = "NAME=VALUE", conflicts_with = "graph")]
     args: Vec<String>,
+    /// A graph of SSDlets in a TOML file instead of MODULE and ID (its format: `ndp run`'s
+    /// `graph.rs`, and the README); ports are then named `instance.port`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["module", "id"])]
+    graph: Option<PathBuf>,
     /// Messages for an input, by its declared name: `--input in=[1,2,3]` (a JSON array) or
     /// `--input in=@values.jsonl` (one JSON message per line) (repeatable).
     #[arg(long = "input", value_name = "NAME=MESSAGES")]
@@ -148,64 +156,147 @@ fn messages(name: &str, ty: &str, text: &str) -> anyhow::Result<Vec<Vec<u8>>> {
         .collect()
 }
 
-/// Runs `ndp run`.
-pub fn run(a: RunArgs) -> anyhow::Result<()> {
-    let dev = open(&a)?;
-    let module = dev.load_module(&a.module)?;
-    let Some((_, meta)) = module.meta().ssdlet(&a.id) else {
-        bail!(
-            "module `{}` has no SSDlet `{}`; expected one of {}",
-            module.meta().name,
-            a.id,
-            module.meta().ids()
-        );
+/// The plan of a single SSDlet from the command line.
+fn single(a: &RunArgs) -> anyhow::Result<Plan> {
+    let (Some(module), Some(id)) = (&a.module, &a.id) else {
+        bail!("expected MODULE and ID, or --graph FILE");
     };
-    let meta = meta.clone();
-    let given = by_name("--arg", &a.args)?;
-    let mut fed = by_name("--input", &a.inputs)?;
-    let inputs: Vec<&str> = meta.inputs.iter().map(|s| s.name.as_str()).collect();
-    if let Some(extra) = fed.keys().find(|k| !inputs.contains(&k.as_str())) {
-        let expected = if inputs.is_empty() {
-            "none".to_owned()
-        } else {
-            inputs.join(", ")
-        };
-        bail!("SSDlet `{}` has no input `{extra}`; its inputs: {expected}", a.id);
+    Ok(Plan {
+        nodes: vec![Node {
+            name: id.clone(),
+            module: module.clone(),
+            id: id.clone(),
+            args: by_name("--arg", &a.args)?,
+        }],
+        connects: Vec::new(),
+        inputs: BTreeMap::new(),
+        qualified: false,
+    })
+}
+
+/// A port's name in messages and the output: `port`, or `instance.port` in a graph.
+fn port_name(plan: &Plan, node: &str, port: &str) -> String {
+    if plan.qualified {
+        format!("{node}.{port}")
+    } else {
+        port.to_owned()
     }
+}
+
+/// The arguments of `node` (SSDlet `meta`) from their text.
+fn node_args(dev: &Device, node: &Node, meta: &SsdletMeta) -> anyhow::Result<Vec<Arg>> {
     let declared: Vec<&str> = meta.args.iter().map(|s| s.name.as_str()).collect();
-    if let Some(extra) = given.keys().find(|k| !declared.contains(&k.as_str())) {
+    if let Some(extra) = node.args.keys().find(|k| !declared.contains(&k.as_str())) {
         bail!(
             "SSDlet `{}` has no argument `{extra}`; expected {}",
-            a.id,
-            describe_args(&meta)
+            node.name,
+            describe_args(meta)
         );
     }
     let mut args = Vec::new();
     for slot in &meta.args {
-        let Some(text) = given.get(&slot.name) else {
+        let Some(text) = node.args.get(&slot.name) else {
             bail!(
                 "--arg {} is missing; SSDlet `{}` takes {}",
                 slot.name,
-                a.id,
-                describe_args(&meta)
+                node.name,
+                describe_args(meta)
             );
         };
-        args.push(arg(&dev, &slot.name, &slot.ty, text)?);
+        args.push(arg(dev, &slot.name, &slot.ty, text)?);
     }
-    let app = Application::with_config(&dev, &a.id, host_sdk::AppConfig::default());
-    let s = app.ssdlet(&module, &a.id, args)?;
+    Ok(args)
+}
+
+/// Runs `ndp run`.
+pub fn run(a: RunArgs) -> anyhow::Result<()> {
+    let mut plan = match &a.graph {
+        Some(g) => graph::load(g)?,
+        None => single(&a)?,
+    };
+    plan.inputs.extend(by_name("--input", &a.inputs)?);
+    let dev = open(&a)?;
+    let mut modules: BTreeMap<PathBuf, Module> = BTreeMap::new();
+    for n in &plan.nodes {
+        if !modules.contains_key(&n.module) {
+            modules.insert(n.module.clone(), dev.load_module(&n.module)?);
+        }
+    }
+    let app_name = plan.nodes.first().map_or("run", |n| n.name.as_str());
+    let app = Application::with_config(&dev, app_name, host_sdk::AppConfig::default());
+    let mut placed = Vec::new();
+    for n in &plan.nodes {
+        let module = &modules[&n.module];
+        let Some((_, meta)) = module.meta().ssdlet(&n.id) else {
+            bail!(
+                "module `{}` has no SSDlet `{}`; expected one of {}",
+                module.meta().name,
+                n.id,
+                module.meta().ids()
+            );
+        };
+        let meta = meta.clone();
+        let args = node_args(&dev, n, &meta)?;
+        let s = app.ssdlet(module, &n.id, args)?;
+        placed.push((n.name.clone(), meta, s));
+    }
+    let find = |name: &str| {
+        let names: Vec<&str> = placed.iter().map(|(n, _, _)| n.as_str()).collect();
+        (placed.iter().find(|(n, _, _)| n == name))
+            .ok_or_else(|| anyhow::anyhow!("no SSDlet `{name}` in the graph; it has {}", names.join(", ")))
+    };
+    let sel = |port: &str| -> host_sdk::PortSel {
+        match port.parse::<usize>() {
+            Ok(i) => i.into(),
+            Err(_) => port.into(),
+        }
+    };
+    // (instance, port name) pairs connected inside the graph.
+    let mut wired_out = Vec::new();
+    let mut wired_in = Vec::new();
+    for (from, to) in &plan.connects {
+        let ((fname, fport), (tname, tport)) = (graph::port_ref(from)?, graph::port_ref(to)?);
+        let ((_, fmeta, fs), (_, tmeta, ts)) = (find(fname)?, find(tname)?);
+        app.connect(fs.out(sel(fport)), ts.input(sel(tport)))?;
+        let named = |slots: &[ndp_protocol::Slot], p: &str| {
+            (p.parse::<usize>().ok().and_then(|i| slots.get(i)))
+                .map_or_else(|| p.to_owned(), |s| s.name.clone())
+        };
+        wired_out.push((fname.to_owned(), named(&fmeta.outputs, fport)));
+        wired_in.push((tname.to_owned(), named(&tmeta.inputs, tport)));
+    }
+    let mut fed = plan.inputs.clone();
+    let mut feedable = Vec::new();
     let mut feeds = Vec::new();
-    for (i, slot) in meta.inputs.iter().enumerate() {
-        let (tx, ty) = app.connect_from_encoded(s.input(i))?;
-        let text = fed.remove(&slot.name).unwrap_or_else(|| "[]".to_owned());
-        let messages = messages(&slot.name, &ty, &text)?;
-        feeds.push((tx, messages));
-    }
     let mut outputs = Vec::new();
-    for (i, slot) in meta.outputs.iter().enumerate() {
-        let (rx, ty) = app.connect_to_encoded(s.out(i))?;
-        let sig = sigjson::parse(&ty).map_err(|e| anyhow::anyhow!("output `{}`: {e}", slot.name))?;
-        outputs.push((slot.name.clone(), ty, sig, rx));
+    for (name, meta, s) in &placed {
+        for (i, slot) in meta.inputs.iter().enumerate() {
+            if wired_in.contains(&(name.clone(), slot.name.clone())) {
+                continue;
+            }
+            let key = port_name(&plan, name, &slot.name);
+            feedable.push(key.clone());
+            let (tx, ty) = app.connect_from_encoded(s.input(i))?;
+            let text = fed.remove(&key).unwrap_or_else(|| "[]".to_owned());
+            feeds.push((tx, messages(&key, &ty, &text)?));
+        }
+        for (i, slot) in meta.outputs.iter().enumerate() {
+            if wired_out.contains(&(name.clone(), slot.name.clone())) {
+                continue;
+            }
+            let key = port_name(&plan, name, &slot.name);
+            let (rx, ty) = app.connect_to_encoded(s.out(i))?;
+            let sig = sigjson::parse(&ty).map_err(|e| anyhow::anyhow!("output `{key}`: {e}"))?;
+            outputs.push((key, ty, sig, rx));
+        }
+    }
+    if let Some(extra) = fed.keys().next() {
+        let expected = if feedable.is_empty() {
+            "none".to_owned()
+        } else {
+            feedable.join(", ")
+        };
+        bail!("--input {extra}: no input `{extra}` to feed (unknown, or connected in the graph); inputs to feed: {expected}");
     }
     app.start()?;
     for (tx, messages) in feeds {
@@ -242,11 +333,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             None
         }
     };
+    let warnings: Vec<&String> = modules.values().flat_map(|m| m.warnings()).collect();
     if a.json {
-        let j = json!({
-            "module": module.meta().name,
-            "warnings": module.warnings(),
-            "ssdlet": a.id,
+        let first = &plan.nodes[0];
+        let mut j = json!({
+            "warnings": warnings,
             "outputs": sent,
             "logs": logs.iter().map(|l| json!({
                 "ssdlet": l.ssdlet, "level": l.level.to_string(), "text": l.text, "at_ns": l.at.0,
@@ -260,6 +351,14 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             })),
             "error": failure,
         });
+        if plan.qualified {
+            j["ssdlets"] = (plan.nodes.iter())
+                .map(|n| json!({ "name": n.name, "module": modules[&n.module].meta().name, "id": n.id }))
+                .collect();
+        } else {
+            j["module"] = json!(modules[&first.module].meta().name);
+            j["ssdlet"] = json!(first.id);
+        }
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
         for (name, ty, _, _) in &outputs {

@@ -716,4 +716,39 @@ mod tests {
         assert!(matches!(e, DaemonError::NotASocket(_)), "{e}");
         assert!(e.to_string().contains("not a socket"), "{e}");
     }
+
+    #[test]
+    fn a_tenant_comes_from_the_peer_uid_or_from_a_relay_run_by_the_owner() {
+        let relay = |tenant| {
+            Some(Relay {
+                magic: RELAY_MAGIC,
+                tenant,
+            })
+        };
+        let owner = Some(0);
+        assert_eq!(
+            tenant_of(Some(0), owner, None).unwrap(),
+            None,
+            "the daemon's own user"
+        );
+        assert_eq!(
+            tenant_of(Some(1000), owner, None).unwrap(),
+            Some(Tenant::Uid(1000)),
+            "another local user"
+        );
+        assert_eq!(
+            tenant_of(Some(0), owner, relay(Some(Tenant::Token))).unwrap(),
+            Some(Tenant::Token),
+            "the supervisor relaying a TCP client"
+        );
+        let e = tenant_of(Some(1000), owner, relay(None)).unwrap_err();
+        assert_eq!(e.kind, WireErrorKind::Forbidden);
+        assert!(
+            e.message.contains("uid 1000") && e.message.contains("relay"),
+            "{}",
+            e.message
+        );
+        let e = tenant_of(None, owner, None).unwrap_err();
+        assert!(e.message.contains("peer credentials"), "{}", e.message);
+    }
 }

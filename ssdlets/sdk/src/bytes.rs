@@ -6,7 +6,9 @@
 //! bytes), and both have the signature `seq<u8>`, so a `Bytes` output connects to a `Vec<u8>`
 //! input and back. Written here rather than taken from `serde_bytes`: a new dependency of the
 //! SDK would change every module's symbols, and so the digests the compute calibration is keyed
-//! by.
+//! by. For the same reason every non-generic function here is `#[inline]`: compiled only
+//! into the modules that use `Bytes`, it leaves the SDK's own code, and so every other module,
+//! byte for byte as it was.
 
 use std::ops::{Deref, DerefMut};
 
@@ -41,6 +43,7 @@ struct BytesVisitor;
 impl<'de> Visitor<'de> for BytesVisitor {
     type Value = Bytes;
 
+    #[inline]
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a byte string")
     }
@@ -65,24 +68,28 @@ impl<'de> Visitor<'de> for BytesVisitor {
 
 impl Deref for Bytes {
     type Target = Vec<u8>;
+    #[inline]
     fn deref(&self) -> &Vec<u8> {
         &self.0
     }
 }
 
 impl DerefMut for Bytes {
+    #[inline]
     fn deref_mut(&mut self) -> &mut Vec<u8> {
         &mut self.0
     }
 }
 
 impl From<Vec<u8>> for Bytes {
+    #[inline]
     fn from(v: Vec<u8>) -> Bytes {
         Bytes(v)
     }
 }
 
 impl From<Bytes> for Vec<u8> {
+    #[inline]
     fn from(b: Bytes) -> Vec<u8> {
         b.0
     }

@@ -435,7 +435,8 @@ fn forbidden(body: ReplyBody, want: &str) {
 }
 
 /// Session B cannot abort, wait for or report session A's Application, unload its module, delete
-/// the shared I/O queue or write the file table; A and everyone else keep working.
+/// the shared I/O queue, write the file table or load a module by path; A and everyone else
+/// keep working.
 fn sessions_are_isolated(s: &mut Served) {
     use ndp_protocol::{IscRequest, IscResponse};
     use sim_nvme::nvme::Command as Nvme;
@@ -494,6 +495,14 @@ fn sessions_are_isolated(s: &mut Served) {
         data: vec![0; 4096],
     };
     forbidden(submit_raw(&mut b, 6, table), "metadata region");
+    // No file of the daemon's machine is read as a module (nor its first bytes told).
+    let by_path = IscRequest::LoadModule {
+        source: ndp_protocol::ModuleSource::Path("/etc/passwd".into()),
+    };
+    forbidden(
+        submit_raw(&mut b, 9, by_path.to_command().unwrap()),
+        "module path `/etc/passwd`",
+    );
     // A still owns its Application; everyone else is still served.
     match submit_raw(&mut a, 2, IscRequest::Abort { app }.to_command().unwrap()) {
         ReplyBody::Completion(_) => {}

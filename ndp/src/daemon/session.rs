@@ -14,7 +14,7 @@ use std::sync::{Mutex, PoisonError};
 use device_runtime::device::{DeviceError, DeviceHandle};
 use ndp_protocol::{
     response_of, AppId, ArgValue, Envelope, FileId, InstanceId, IscRequest, IscResponse, ModuleId,
-    ReceiverId, SenderId, Tenant,
+    ModuleSource, ReceiverId, SenderId, Tenant,
 };
 use sim_nvme::nvme::{Command, Completion};
 use sim_nvme::SimTime;
@@ -69,7 +69,8 @@ fn tracked(cmd: &Command) -> Option<IscRequest> {
 
 // INVARIANT(sessions-isolated): a session cannot manage queues, write the metadata region, or
 // touch another session's Applications or modules
-/// Why the daemon refuses `cmd` from the session that owns `owned`, if it does: queue
+/// Why the daemon refuses `cmd` from the session that owns `owned`, if it does: a module to
+/// load by path (a client sends its bytes), queue
 /// management (the daemon's queue is shared by every session), a write or deallocation of the
 /// device's metadata region (the file table, LBAs `0..DATA_START`), or any request naming an
 /// Application, module, SSDlet instance or host port the session did not create (`Abort`,
@@ -167,6 +168,12 @@ pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> 
                 IscRequest::Recv { port, .. } if !o.receivers.contains(&port) => {
                     not_port("receiver", port.0)
                 }
+                // A path would make the daemon read any file it can (and say what it found).
+                IscRequest::LoadModule {
+                    source: ModuleSource::Path(p),
+                } => forbidden(format!(
+                    "module path `{p}` names a file on the daemon's machine, which a client may not have loaded; expected the module's bytes (`Device::load_module` sends them)"
+                )),
                 _ => None,
             }
         }

@@ -45,6 +45,7 @@ pub fn parse(s: &str) -> Result<Sig, String> {
     let mut p = Parser {
         s: s.as_bytes(),
         at: 0,
+        depth: 0,
     };
     let sig = p.sig()?;
     if p.at != p.s.len() {
@@ -53,9 +54,14 @@ pub fn parse(s: &str) -> Result<Sig, String> {
     Ok(sig)
 }
 
+/// Deepest nesting of types a signature may have: a module's metadata is input, and the
+/// parser and the reader recurse once per level (assumed; real messages nest a few levels).
+pub const MAX_DEPTH: usize = 64;
+
 struct Parser<'a> {
     s: &'a [u8],
     at: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -95,6 +101,19 @@ impl Parser<'_> {
     }
 
     fn sig(&mut self) -> Result<Sig, String> {
+        if self.depth >= MAX_DEPTH {
+            return Err(format!(
+                "types nest deeper than {MAX_DEPTH} levels at byte {}",
+                self.at
+            ));
+        }
+        self.depth += 1;
+        let sig = self.sig_inner();
+        self.depth -= 1;
+        sig
+    }
+
+    fn sig_inner(&mut self) -> Result<Sig, String> {
         if self.eat(b'(') {
             let mut items = Vec::new();
             while !self.eat(b')') {
@@ -225,22 +244,31 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.b.len());
-        let end = end.ok_or_else(|| format!("the message ends early (byte {})", self.at))?;
+        let end = end.ok_or_else(|| {
+            format!(
+                "the message ends at byte {}; expected {n} more bytes",
+                self.b.len()
+            )
+        })?;
         let s = &self.b[self.at..end];
         self.at = end;
         Ok(s)
     }
 
+    /// A varint of at most 64 bits (postcard's widest integers here).
     fn varint(&mut self) -> Result<u128, String> {
         let mut v: u128 = 0;
-        for shift in (0..).step_by(7).take(19) {
+        for shift in (0..).step_by(7).take(10) {
             let byte = self.take(1)?[0];
             v |= u128::from(byte & 0x7f) << shift;
             if byte & 0x80 == 0 {
                 return Ok(v);
             }
         }
-        Err("a varint is too long".into())
+        Err(format!(
+            "a varint runs past 10 bytes at byte {}; expected at most 64 bits",
+            self.at
+        ))
     }
 
     /// A length prefix, refused when far beyond the bytes left (every element but `()` takes
@@ -257,20 +285,41 @@ impl<'a> Reader<'a> {
     fn value<B: Build>(&mut self, sig: &Sig, b: &mut B) -> Result<B::Out, String> {
         let scalar = match sig {
             Sig::Unit => Scalar::Unit,
-            Sig::Bool => Scalar::Bool(self.take(1)?[0] != 0),
+            Sig::Bool => match self.take(1)?[0] {
+                b @ (0 | 1) => Scalar::Bool(b == 1),
+                b => return Err(format!("a bool is the byte {b}; expected 0 or 1")),
+            },
             Sig::Uint(8) => Scalar::Uint(u64::from(self.take(1)?[0])),
-            Sig::Uint(_) => Scalar::Uint(u64::try_from(self.varint()?).map_err(|_| "an integer too large")?),
+            Sig::Uint(bits) => {
+                let v = self.varint()?;
+                if v >> bits != 0 {
+                    return Err(format!("{v} does not fit a u{bits}"));
+                }
+                Scalar::Uint(v as u64)
+            }
             Sig::Int(8) => Scalar::Int(i64::from(self.take(1)?[0] as i8)),
-            Sig::Int(_) => {
+            Sig::Int(bits) => {
                 let z = self.varint()?;
                 let v = ((z >> 1) as i128) ^ -((z & 1) as i128);
-                Scalar::Int(i64::try_from(v).map_err(|_| "an integer too large")?)
+                let half = 1i128 << (bits - 1);
+                if !(-half..half).contains(&v) {
+                    return Err(format!("{v} does not fit an i{bits}"));
+                }
+                Scalar::Int(v as i64)
             }
             Sig::F32 => Scalar::F32(f32::from_le_bytes(self.take(4)?.try_into().map_err(|_| "f32")?)),
             Sig::F64 => Scalar::F64(f64::from_le_bytes(self.take(8)?.try_into().map_err(|_| "f64")?)),
             Sig::Char | Sig::Str => {
                 let n = self.len()?;
-                Scalar::Str(self.take(n)?)
+                let bytes = self.take(n)?;
+                let text = std::str::from_utf8(bytes).map_err(|e| format!("a string is not UTF-8: {e}"))?;
+                if matches!(sig, Sig::Char) && text.chars().count() != 1 {
+                    return Err(format!(
+                        "a char holds {} characters; expected one",
+                        text.chars().count()
+                    ));
+                }
+                Scalar::Str(bytes)
             }
             Sig::Option(inner) => {
                 return match self.take(1)?[0] {
@@ -348,6 +397,27 @@ mod tests {
             "a varint cut short"
         );
         assert!(parse("seq<u64").is_err());
+        assert!(check(&parse("bool").unwrap(), &[2]).is_err(), "a bool of 2");
+        assert!(check(
+            &parse("u16").unwrap(),
+            &postcard::to_allocvec(&70_000u32).unwrap()
+        )
+        .is_err());
+        assert!(check(
+            &parse("i16").unwrap(),
+            &postcard::to_allocvec(&-40_000i32).unwrap()
+        )
+        .is_err());
+        assert!(
+            check(&parse("str").unwrap(), &[2, 0xff, 0xfe]).is_err(),
+            "not UTF-8"
+        );
+        assert!(check(&parse("char").unwrap(), &postcard::to_allocvec("ab").unwrap()).is_err());
+        let deep = format!("{}u8{}", "seq<".repeat(100_000), ">".repeat(100_000));
+        assert!(
+            parse(&deep).unwrap_err().contains("nest deeper"),
+            "no stack overflow"
+        );
         assert_eq!(parse("(u8,)").unwrap(), Sig::Tuple(vec![Sig::Uint(8)]));
     }
 }

@@ -65,9 +65,15 @@ fn serve_cmd(dir: &Path, token: &Path) -> Command {
 
 impl Served {
     fn start() -> Served {
+        Served::start_with(&[])
+    }
+
+    /// `ndp serve` with `extra` arguments.
+    fn start_with(extra: &[&str]) -> Served {
         let tmp = tempfile::tempdir().unwrap();
         let token = token_file(tmp.path(), 0o600);
         let mut child = serve_cmd(tmp.path(), &token)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -106,7 +112,8 @@ impl Drop for Served {
 
 #[test]
 fn the_host_api_works_over_tcp_with_the_token() {
-    let s = Served::start();
+    // Modules from a TCP client: the daemon must be told to take them.
+    let s = Served::start_with(&["--tenant-modules"]);
     let dev = Device::connect_tcp(&s.addr, TOKEN).expect("connects over tcp");
     suite::files_round_trip(&dev);
     suite::wordcount_matches_baseline(&dev);
@@ -356,6 +363,18 @@ fn files_belong_to_their_tenant_until_shared_and_then_only_for_reading() {
     forbidden(guest.share_file("owner.txt", false), "unshare");
     owner.share_file("owner.txt", false).unwrap();
     unknown(guest.get_bytes("owner.txt"), "get after unsharing");
+
+    // A tenant loads no module unless the daemon was started with --tenant-modules: a module
+    // is native code beside every file.
+    let e = guest.load_module(suite::modules().testkit()).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("--tenant-modules") && text.contains("may not load modules"),
+        "{text}"
+    );
+    owner
+        .load_module(suite::modules().testkit())
+        .expect("the device owner may");
 
     let status = owner.daemon_status().unwrap();
     let tenants: Vec<_> = status.sessions.iter().map(|s| s.tenant).collect();

@@ -17,6 +17,9 @@
 //!   buffers.
 //! - **Idle sessions**: a session with no outstanding command that sends nothing for
 //!   [`Limits::idle_timeout`] is closed with a `Limit` error (its Applications are cleaned up).
+//! - **Modules from tenants**: a module is native code in the firmware's process, which holds
+//!   every file, so a tenant ([`ndp_protocol::tenant`]) may load one only if
+//!   [`Limits::tenant_modules`] says so; the device owner always may.
 
 use std::time::Duration;
 
@@ -40,6 +43,11 @@ pub struct Limits {
     /// Bytes of one request frame (a hello: at most 4 KiB). Unit: bytes. Default 16 MiB
     /// (assumed; a put sends 1 MiB per command, a `Send` a batch of messages).
     pub max_request_bytes: u32,
+    /// Whether tenants (other local users, TCP token holders) may load modules. A module runs
+    /// native code in the firmware's process, so a tenant that may load one can read every
+    /// file on the device: file ownership then guards against mistakes, not against that
+    /// tenant. Default off.
+    pub tenant_modules: bool,
 }
 
 impl Default for Limits {
@@ -51,6 +59,7 @@ impl Default for Limits {
             max_reply_bytes: 8 << 20,
             idle_timeout: Duration::from_secs(15 * 60),
             max_request_bytes: 16 << 20,
+            tenant_modules: false,
         }
     }
 }

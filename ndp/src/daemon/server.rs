@@ -11,7 +11,7 @@
 //!
 //! **Tenants.** Each session belongs to a tenant ([`ndp_protocol::tenant`]): none (the device
 //! owner) for a peer running as the daemon's own user, `Uid(uid)` for any other local user (who
-//! can connect only if the socket's mode lets them: `ndp serve --socket-mode`), or what a relay
+//! can connect only if the socket's mode lets them: the socket is created 0600), or what a relay
 //! names in its [`Relay`] frame (honored from the daemon's own user only: `ndp serve`'s
 //! supervisor). Every command goes to the firmware with its tenant, which serves files by owner
 //! (INVARIANT(files-belong-to-tenants)).
@@ -559,6 +559,7 @@ async fn serve_session(stream: UnixStream, id: u64, shared: Arc<Shared>) {
     let owned = Arc::new(Mutex::new(Owned {
         session: id,
         tenant,
+        tenant_modules: limits.tenant_modules,
         ..Owned::default()
     }));
     shared

@@ -32,6 +32,8 @@ pub(crate) struct Owned {
     /// The file handles its `FileOpen`/`FileCreate` commands got: the only ones its SSDlets
     /// may be given.
     pub(crate) files: std::collections::HashSet<FileId>,
+    /// Whether it may load modules although it is a tenant ([`super::Limits::tenant_modules`]).
+    pub(crate) tenant_modules: bool,
     /// Applications it created.
     pub(crate) apps: Vec<AppId>,
     /// Modules it loaded and has not unloaded.
@@ -174,6 +176,13 @@ pub(crate) fn refusal(cmd: &Command, owned: &Mutex<Owned>) -> Option<WireError> 
                 } => forbidden(format!(
                     "module path `{p}` names a file on the daemon's machine, which a client may not have loaded; expected the module's bytes (`Device::load_module` sends them)"
                 )),
+                // INVARIANT(files-belong-to-tenants): a module is native code beside every file
+                IscRequest::LoadModule { .. } if o.tenant.is_some() && !o.tenant_modules => {
+                    let who = ndp_protocol::tenant::owner_name(o.tenant);
+                    forbidden(format!(
+                        "{who} may not load modules on this daemon: a module runs native code in the firmware, beside every tenant's files; expected the device owner, or a daemon started with `ndp serve --tenant-modules`"
+                    ))
+                }
                 _ => None,
             }
         }

@@ -300,9 +300,20 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
     }
     app.start()?;
     for (tx, messages) in feeds {
-        // Batches keep each command far below a daemon's request limit.
-        for batch in messages.chunks(1024) {
-            tx.put_encoded(batch.to_vec())?;
+        // Batches of at most 1 MiB of messages (or one larger message) keep each command far
+        // below a daemon's request limit (`ndp serve --max-request-bytes`, 16 MiB).
+        let mut batch: Vec<Vec<u8>> = Vec::new();
+        let mut bytes = 0;
+        for m in messages {
+            if !batch.is_empty() && bytes + m.len() > 1 << 20 {
+                tx.put_encoded(std::mem::take(&mut batch))?;
+                bytes = 0;
+            }
+            bytes += m.len();
+            batch.push(m);
+        }
+        if !batch.is_empty() {
+            tx.put_encoded(batch)?;
         }
         tx.close()?;
     }

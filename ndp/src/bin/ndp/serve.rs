@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// Bytes of one request frame; a longer one closes the session.
     #[arg(long, value_name = "BYTES", default_value_t = Limits::default().max_request_bytes)]
     max_request_bytes: u32,
+    /// Let tenants (other local users, TCP clients) load modules. A module is native code in
+    /// the firmware's process: a tenant that may load one can read every file on the device.
+    #[arg(long)]
+    tenant_modules: bool,
     /// Also listen on TCP at ADDR:PORT (e.g. 0.0.0.0:7420; port 0: any free port, printed at
     /// start), for hosts on other machines; needs --token-file.
     #[arg(long, value_name = "ADDR:PORT", requires = "token_file")]
@@ -154,6 +158,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         max_reply_bytes: args.max_reply_bytes,
         idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         max_request_bytes: args.max_request_bytes.max(1),
+        tenant_modules: args.tenant_modules,
     };
     if args.in_process && args.listen.is_some() {
         anyhow::bail!("--listen needs the supervised daemon; expected it without --in-process");
@@ -209,6 +214,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         if let Some(path) = &args.trace {
             child.extend(["--trace".to_string(), path.display().to_string()]);
+        }
+        if args.tenant_modules {
+            child.push("--tenant-modules".into());
         }
         tracing::info!(socket = %args.socket.display(), image = %args.image.display(), "supervising the device firmware");
         ndp::daemon::supervise(SuperviseConfig {

@@ -360,3 +360,76 @@ fn a_wait_from_one_thread_never_aborts_a_consumer_whose_producer_has_not_started
     assert_eq!(report.ports[0].messages, 100);
     assert_eq!(h.0.recv_all::<u64>(total).unwrap(), vec![4950]);
 }
+
+/// A request as the daemon submits a tenant's.
+fn call_as(h: &DeviceHandle, who: ndp_protocol::Tenant, req: IscRequest) -> Result<IscResponse, IscError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let done = Box::new(move |r| {
+        let _ = tx.send(r);
+    });
+    h.submit_as_then(req.to_command().unwrap(), Some(who), done)
+        .unwrap();
+    let c = rx.recv().unwrap().unwrap();
+    ndp_protocol::response_of(&c)
+}
+
+#[test]
+fn a_tenant_spawns_only_with_handles_of_files_it_may_read_now() {
+    use ndp_protocol::Tenant;
+    let dev = device();
+    let mut h = Host(dev.handle());
+    let m = h.load_testkit();
+    let app = h.app("tenant's");
+    let t = Tenant::Token;
+    let spawn = |f: FileId| IscRequest::Spawn {
+        app,
+        module: m,
+        ssdlet: "scan".into(),
+        args: vec![ArgValue::File(f)],
+        placement: Placement::RoundRobin,
+    };
+    let handle = h.0.clone();
+    let open = |name: &str| match call_as(&handle, t, IscRequest::FileOpen { name: name.into() }) {
+        Ok(IscResponse::File(f)) => f,
+        other => panic!("{other:?}"),
+    };
+    let forbidden = |r: Result<IscResponse, IscError>, want: &str| match r {
+        Err(IscError::Refused {
+            kind: ErrorKind::Forbidden,
+            message,
+        }) => assert!(message.contains(want), "{message}"),
+        other => panic!("expected a Forbidden refusal naming {want}, got {other:?}"),
+    };
+
+    // The owner's file, shared: the tenant's handle works until the owner stops sharing it.
+    h.file("shared.txt", b"shared words\n");
+    h.ok(IscRequest::FileShare {
+        name: "shared.txt".into(),
+        shared: true,
+    });
+    let f = open("shared.txt");
+    assert!(matches!(
+        call_as(&handle, t, spawn(f)),
+        Ok(IscResponse::Instance(_))
+    ));
+    h.ok(IscRequest::FileShare {
+        name: "shared.txt".into(),
+        shared: false,
+    });
+    forbidden(call_as(&handle, t, spawn(f)), "shared.txt");
+
+    // The tenant's own file, removed and made again elsewhere: the old handle is stale.
+    let create = |size| IscRequest::FileCreate {
+        name: "mine".into(),
+        size,
+    };
+    call_as(&handle, t, create(10)).unwrap();
+    let old = open("mine");
+    call_as(&handle, t, IscRequest::FileRemove { name: "mine".into() }).unwrap();
+    call_as(&handle, t, create(9000)).unwrap();
+    forbidden(call_as(&handle, t, spawn(old)), "stale");
+    assert!(matches!(
+        call_as(&handle, t, spawn(open("mine"))),
+        Ok(IscResponse::Instance(_))
+    ));
+}

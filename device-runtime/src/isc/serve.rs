@@ -56,7 +56,7 @@ fn runtime_kind(e: &RuntimeError) -> ErrorKind {
         | E::NoSuchPort { .. }
         | E::NoSuchCore { .. }
         | E::Namespace(NamespaceError::NotFound(_)) => ErrorKind::NotFound,
-        E::Namespace(NamespaceError::NotYours { .. }) => ErrorKind::Forbidden,
+        E::Namespace(NamespaceError::NotYours { .. }) | E::StaleFile { .. } => ErrorKind::Forbidden,
         E::Namespace(_) => ErrorKind::File,
         E::AlreadyStarted { .. } | E::HostSenderClosed(_) | E::PortInUse { .. } | E::Unconnected { .. } => {
             ErrorKind::State
@@ -387,6 +387,12 @@ impl Firmware {
             } => {
                 let ssdlet = self.module(module)?.ssdlet(&ssdlet)?;
                 let args: Vec<ArgValue> = args.into_iter().map(ArgValue::from).collect();
+                // INVARIANT(files-belong-to-tenants): a handle is checked against the file now
+                for a in &args {
+                    if let ArgValue::File(f) = a {
+                        self.rt.check_handle(*f, tenant)?;
+                    }
+                }
                 let id = self.rt.spawn_on(app.into(), &ssdlet, &args, placement)?;
                 IscResponse::Instance(id.into())
             }

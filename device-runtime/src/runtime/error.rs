@@ -119,6 +119,14 @@ pub enum RuntimeError {
         /// Why.
         reason: String,
     },
+    /// A file handle whose file was removed or replaced since it was opened.
+    #[error("file handle {} of `{name}` is stale: the file was removed or replaced since it was opened; expected a handle from a new FileOpen", id.0)]
+    StaleFile {
+        /// The handle.
+        id: FileId,
+        /// The file's name when it was opened.
+        name: String,
+    },
     /// A file id this runtime did not hand out.
     #[error("no file {0:?} on this runtime")]
     NoSuchFile(FileId),

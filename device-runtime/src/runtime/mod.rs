@@ -261,6 +261,30 @@ impl Runtime {
         Ok(self.push_file(FileBacking::Device(entry)))
     }
 
+    /// Whether file handle `f` still stands for a file `who` may read as it is now: the same
+    /// name, size and blocks, readable by `who` (a handle keeps the blocks it was opened with,
+    /// so one of a removed, replaced or unshared file would reach blocks `who` may no longer
+    /// read; INVARIANT(files-belong-to-tenants)). `who` `None` (the device owner): always.
+    pub fn check_handle(&self, f: FileId, who: Option<ndp_protocol::Tenant>) -> Result<(), RuntimeError> {
+        if who.is_none() {
+            return Ok(());
+        }
+        let files = self.world.files.borrow();
+        let Some(FileBacking::Device(entry)) = files.get(f.0 as usize) else {
+            return Ok(()); // an unknown handle is refused at spawn, naming it
+        };
+        let now = self
+            .namespace
+            .check(&entry.name, who, ndp_protocol::tenant::Access::Read)?;
+        if now.size != entry.size || now.extents != entry.extents {
+            return Err(RuntimeError::StaleFile {
+                id: f,
+                name: entry.name.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// A file held in host memory, read without device time (for the test driver).
     #[cfg(feature = "testing")]
     pub(crate) fn add_memory_file(&mut self, bytes: Vec<u8>) -> FileId {

@@ -8,7 +8,8 @@
 //! after it.
 //!
 //! 1. The client sends a [`Hello`] (`magic` = `b"NDPD"`, `version`); the daemon answers
-//!    [`Welcome::Accepted`] (its version, the session id, the profile name), or
+//!    [`Welcome::Accepted`] (its version, the session id, the profile name, the session's
+//!    tenant: [`crate::tenant`]), or
 //!    [`Welcome::Rejected`] with a [`WireError`] (kind `Version` or `Malformed`) and closes.
 //! 2. The client then sends [`Request`]s, each with an id of its choosing:
 //!    `Submit { cmd, at }` (an NVMe command, standard or ISC, issued at host instant `at`) or
@@ -21,7 +22,8 @@
 //!    connection; other sessions are untouched.
 //!
 //! Over TCP (`ndp serve --listen`), an [`Auth`] frame with the daemon's shared token comes
-//! before the hello; the rest is the same.
+//! before the hello; the rest is the same. A relay (`ndp serve`'s supervisor, to its firmware
+//! child) sends a [`Relay`] frame naming the client's tenant before the client's own frames.
 //!
 //! ISC requests travel inside the NVMe commands exactly as on an embedded device
 //! ([`crate::isc`]), so the host API behaves the same over both; the host clock

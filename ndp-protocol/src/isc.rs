@@ -127,7 +127,7 @@ pub enum IscRequest {
         port: SenderId,
     },
     /// `0xC5`: take up to `max` messages from a host receiver. With `block`, a device thread
-    /// ([`crate::device`]) answers only once a message is there or the stream has ended.
+    /// (`device_runtime::device`) answers only once a message is there or the stream has ended.
     Recv {
         /// The port.
         port: ReceiverId,

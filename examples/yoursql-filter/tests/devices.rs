@@ -5,28 +5,19 @@
 //! pool); and
 //! `--devices 0` is refused naming the flag. One setup per device count, loaded once.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Instant;
 
 use host_sdk::DeviceProfile;
 use host_sdk::SimTime;
-use yoursql_core::{build_filter_module, ScanMode, ScanStats, TpchTable};
+use yoursql_core::{ScanMode, ScanStats, TpchTable};
 use yoursql_filter::session::{run_query, QueryRun, Setup, SetupOptions};
 use yoursql_filter::tpch_queries::TPCH;
 
-const SF: f64 = 0.01;
-
-fn rt() -> tokio::runtime::Runtime {
-    yoursql_filter::session::runtime().unwrap()
-}
-
-fn module() -> PathBuf {
-    static M: OnceLock<PathBuf> = OnceLock::new();
-    M.get_or_init(|| build_filter_module(false).expect("build the filter module"))
-        .clone()
-}
+use common::{module, rt, SF};
 
 fn open(devices: usize) -> Setup {
     let t = Instant::now();

@@ -4,7 +4,8 @@
 //! device path). The tables are generated and loaded once per test process; each test scans on
 //! its own host clock. Also `yoursql-filter tpch --print-sql`.
 
-use std::path::PathBuf;
+mod common;
+
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
@@ -13,23 +14,13 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use host_sdk::DeviceProfile;
-use yoursql_core::{build_filter_module, ScanMode, TpchTable};
+use yoursql_core::{ScanMode, TpchTable};
 use yoursql_filter::queries::{self, NamedQuery};
 use yoursql_filter::reference::{register_files, run_sql, Format};
 use yoursql_filter::session::{run_query, Setup};
 use yoursql_filter::tpch_queries::TPCH;
 
-const SF: f64 = 0.01;
-
-fn rt() -> tokio::runtime::Runtime {
-    yoursql_filter::session::runtime().unwrap()
-}
-
-fn module() -> PathBuf {
-    static M: OnceLock<PathBuf> = OnceLock::new();
-    M.get_or_init(|| build_filter_module(false).expect("build the filter module"))
-        .clone()
-}
+use common::{module, rt, SF};
 
 /// All eight tables on one device, loaded once.
 fn device() -> &'static Setup {

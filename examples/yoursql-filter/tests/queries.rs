@@ -2,27 +2,16 @@
 //! SF 0.01: the same rows in every scan mode, and the same rows as DataFusion's own answer over
 //! CSV copies of the same `tpchgen` data. Pushdown is checked in the plans and the scan records.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
+mod common;
 
 use datafusion::prelude::SessionContext;
 use host_sdk::DeviceProfile;
-use yoursql_core::{build_filter_module, ScanMode};
+use yoursql_core::ScanMode;
 use yoursql_filter::queries::{self, NamedQuery};
 use yoursql_filter::reference::{register_files, run_sql, Format};
 use yoursql_filter::session::{run_query, tables_for, QueryRun, Setup};
 
-const SF: f64 = 0.01;
-
-fn module() -> PathBuf {
-    static M: OnceLock<PathBuf> = OnceLock::new();
-    M.get_or_init(|| build_filter_module(false).expect("build the filter module"))
-        .clone()
-}
-
-fn rt() -> tokio::runtime::Runtime {
-    yoursql_filter::session::runtime().unwrap()
-}
+use common::{module, rt, SF};
 
 /// DataFusion's answer over CSV copies of the tables `sql` reads.
 async fn reference(name: &str, sql: &str) -> Vec<Vec<String>> {

@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use ndp_protocol::Site;
 pub use ndp_protocol::{CostSource, WorkCounts};
 
 /// Cost of each unit of [`WorkCounts`] on the reference host core, in picoseconds.
@@ -197,9 +198,12 @@ impl ComputeModel {
         }
     }
 
-    /// The device-core costs (picoseconds per unit) of an SSDlet, and their source.
-    pub(crate) fn device_costs(
+    /// The costs (picoseconds per unit) of an SSDlet on a core of `site`, and their source.
+    /// A device core's are the table's times the slowdown; a host core is the reference host
+    /// core the table was calibrated on, so its are the table's own.
+    pub(crate) fn costs(
         &self,
+        site: Site,
         module: &str,
         ssdlet: &str,
         digest: ModuleDigest,
@@ -207,12 +211,27 @@ impl ComputeModel {
         match self {
             ComputeModel::Modeled(m) => {
                 let (c, src) = m.table.lookup(module, ssdlet, digest);
-                (c.scaled(m.slowdown.unwrap_or(1.0)), src)
+                (c.scaled(site_scale(site, m.slowdown.unwrap_or(1.0))), src)
             }
             ComputeModel::Measured { .. } => (UnitCosts::GENERIC, CostSource::Measured),
         }
     }
 }
+
+/// The factor from reference-host-core time to time on a core of `site`: the device's
+/// `slowdown`, or 1 on the host.
+pub(crate) fn site_scale(site: Site, slowdown: f64) -> f64 {
+    match site {
+        Site::Device => slowdown,
+        Site::Host => 1.0,
+    }
+}
+
+/// Host compute to match one key against one byte in software, in picoseconds on the
+/// reference host core: what a conventional run pays for each page a device matcher would
+/// have scanned. Source: measured, `memchr::memmem` over 64 MiB for one key runs about 20 GB/s
+/// on the reference host (sim-nvme's `matcher` bench), i.e. 0.05 ns per byte.
+pub(crate) const SOFTWARE_MATCH_PS_PER_BYTE: u64 = 50;
 
 impl ComputeModel {
     /// This model with an unset slowdown taken from `profile` (what the runtime runs with).

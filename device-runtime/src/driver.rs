@@ -106,6 +106,7 @@ impl TestDriver {
             AppConfig {
                 dram_budget: self.config.dram_budget,
                 max_resumes: self.config.max_resumes,
+                ..AppConfig::default()
             },
         );
         let id = self.rt.spawn(app, ssdlet, args)?;

@@ -17,10 +17,18 @@
 //!
 //! The caller suspends the SSDlet until the returned completion instant; its core is free
 //! meanwhile. Files in host memory (the test driver's) are copied without device time.
+//!
+//! An SSDlet of an Application at the host site (a conventional run) reads the same way, as a
+//! host program would: each chunk is an NVMe read through the host I/O stack and over PCIe
+//! ([`Ssd::host_read`]), chunks of [`HOST_READ_CHUNK`] with a read-ahead window of
+//! [`HOST_READAHEAD`]; its matcher scans read the pages so and match them in host software,
+//! with the device matcher's semantics (exact matching within each 4 KiB block).
 
-use sim_nvme::{IoError, MatchMode, MatchRequest, SimTime, Ssd, LBA_BYTES};
+use ndp_protocol::Site;
+use sim_nvme::{IoError, Lba, MatchMode, MatchRequest, SimDuration, SimTime, Ssd, LBA_BYTES};
 use ssdlet_abi::Status;
 
+use crate::compute::SOFTWARE_MATCH_PS_PER_BYTE;
 use crate::instance::{InstanceState, ReadState, Readahead};
 use crate::namespace::FileEntry;
 use crate::world::FileBacking;
@@ -29,10 +37,55 @@ fn io_status(_: IoError) -> Status {
     Status::OUT_OF_RANGE
 }
 
+/// Bytes one NVMe read of a conventional run moves: 128 KiB. Source: the host SDK's
+/// conventional scan (`host_sdk::ReadAhead`'s default request, a common `max_sectors_kb`).
+pub(crate) const HOST_READ_CHUNK: u64 = 128 << 10;
+
+/// Read-ahead window of a conventional run's sequential reader: 64 reads of
+/// [`HOST_READ_CHUNK`] in flight, 8 MiB. Source: the host SDK's conventional scan
+/// (`host_sdk::ReadAhead`'s default depth), which saturates the PCIe link.
+pub(crate) const HOST_READAHEAD: u64 = 64 * HOST_READ_CHUNK;
+
+/// How a site's file reads reach the media: internal reads on the device; on the host, NVMe
+/// reads issued through the host I/O stack, their data crossing PCIe.
+#[derive(Clone, Copy)]
+struct Route {
+    site: Site,
+    io_stack: SimDuration,
+}
+
+impl Route {
+    fn of(st: &InstanceState, ssd: &Ssd) -> Route {
+        Route {
+            site: st.site,
+            io_stack: SimDuration(ssd.profile().host.io_stack_ns),
+        }
+    }
+
+    fn read(self, ssd: &mut Ssd, at: SimTime, lba: Lba, buf: &mut [u8]) -> Result<SimTime, IoError> {
+        match self.site {
+            Site::Device => ssd.internal_read(at, lba, buf),
+            Site::Host => ssd.host_read(at + self.io_stack, lba, buf),
+        }
+    }
+
+    /// The read chunk and read-ahead window of this site, given the device's settings.
+    fn sizes(self, ssd: &Ssd, chunk: u64, readahead: u64) -> (u64, u64) {
+        match self.site {
+            Site::Device => (chunk.max(LBA_BYTES), readahead),
+            Site::Host => {
+                let limit = u64::from(ssd.profile().controller.max_transfer_bytes);
+                (HOST_READ_CHUNK.min(limit).max(LBA_BYTES), HOST_READAHEAD)
+            }
+        }
+    }
+}
+
 /// Reads whole blocks `[off, off + buf.len())` (block-aligned, `buf` whole blocks) of `entry`
 /// in chunks issued at `at`; returns `(end offset, completion)` per chunk.
 fn read_blocks(
     ssd: &mut Ssd,
+    route: Route,
     entry: &FileEntry,
     off: u64,
     buf: &mut [u8],
@@ -51,8 +104,8 @@ fn read_blocks(
         let mut cursor = pos as usize;
         for run in entry.runs(file_off, in_file).map_err(|_| Status::OUT_OF_RANGE)? {
             let bytes = (run.blocks * LBA_BYTES) as usize;
-            let t = ssd
-                .internal_read(at, run.start, &mut buf[cursor..cursor + bytes])
+            let t = route
+                .read(ssd, at, run.start, &mut buf[cursor..cursor + bytes])
                 .map_err(io_status)?;
             done = done.max(t);
             cursor += bytes;
@@ -96,7 +149,8 @@ pub(crate) fn read(
     let mut ssd = st.world.ssd();
     // INVARIANT(counters-per-app): snapshot around the reads, charged to the reader's Application
     let before = ssd.stats();
-    let chunk = cfg.read_chunk.max(LBA_BYTES);
+    let route = Route::of(st, &ssd);
+    let (chunk, readahead) = route.sizes(&ssd, cfg.read_chunk, cfg.readahead);
     let end = offset + n as u64;
     let done;
     let mut reads = st.reads.borrow_mut();
@@ -105,18 +159,14 @@ pub(crate) fn read(
     let hit = ra
         .as_ref()
         .is_some_and(|r| r.file == handle && offset >= r.start && end <= r.start + r.data.len() as u64);
-    if cfg.readahead > 0 && (n as u64) < cfg.readahead && (hit || sequential) {
+    if readahead > 0 && (n as u64) < readahead && (hit || sequential) {
         if !hit {
             let start = align_down(offset);
-            let wend = (start + cfg.readahead)
-                .max(end)
-                .min(entry.size)
-                .div_ceil(LBA_BYTES)
-                * LBA_BYTES;
+            let wend = (start + readahead).max(end).min(entry.size).div_ceil(LBA_BYTES) * LBA_BYTES;
             let mut data = ra.take().map(|r| r.data).unwrap_or_default();
             data.clear();
             data.resize((wend - start) as usize, 0);
-            let chunks = read_blocks(&mut ssd, entry, start, &mut data, now, chunk)?;
+            let chunks = read_blocks(&mut ssd, route, entry, start, &mut data, now, chunk)?;
             *ra = Some(Readahead {
                 file: handle,
                 start,
@@ -139,7 +189,7 @@ pub(crate) fn read(
         }
         done = t;
     } else if offset % LBA_BYTES == 0 && n as u64 % LBA_BYTES == 0 {
-        let chunks = read_blocks(&mut ssd, entry, offset, &mut out[..n], now, chunk)?;
+        let chunks = read_blocks(&mut ssd, route, entry, offset, &mut out[..n], now, chunk)?;
         done = chunks.iter().map(|c| c.1).max().unwrap_or(now);
     } else {
         let start = align_down(offset);
@@ -147,7 +197,7 @@ pub(crate) fn read(
         let mut scratch = st.world.scratch.borrow_mut();
         scratch.clear();
         scratch.resize((aend - start) as usize, 0);
-        let chunks = read_blocks(&mut ssd, entry, start, &mut scratch, now, chunk)?;
+        let chunks = read_blocks(&mut ssd, route, entry, start, &mut scratch, now, chunk)?;
         let from = (offset - start) as usize;
         out[..n].copy_from_slice(&scratch[from..from + n]);
         done = chunks.iter().map(|c| c.1).max().unwrap_or(now);
@@ -158,15 +208,17 @@ pub(crate) fn read(
 
 /// Runs the channel matchers over pages `first .. first + flags.len()` (4 KiB blocks) of file
 /// `handle`, one request per extent run, all issued at the SSDlet's instant. Returns the
-/// completion instant. Memory files are scanned in software (a match counts for the page it
-/// starts in, looking a key length past the page end).
+/// completion instant and the host compute still to spend matching (zero but on the host
+/// site, where the pages are read and matched in software). Memory files are scanned in
+/// software (a match counts for the page it starts in, looking a key length past the page
+/// end).
 pub(crate) fn scan(
     st: &InstanceState,
     handle: u64,
     keys: &[&[u8]],
     first: u64,
     flags: &mut [u8],
-) -> Result<SimTime, Status> {
+) -> Result<(SimTime, SimDuration), Status> {
     let now = st.clock.get();
     let files = st.world.files.borrow();
     let lim = st.world.matcher;
@@ -190,16 +242,22 @@ pub(crate) fn scan(
                     .any(|k| memchr::memmem::find_iter(&data[start..tail], k).any(|pos| start + pos < end));
                 *flag = u8::from(hit);
             }
-            return Ok(now);
+            return Ok((now, SimDuration::ZERO));
         }
         FileBacking::Device(e) => e,
     };
     if count == 0 {
-        return Ok(now);
+        return Ok((now, SimDuration::ZERO));
     }
     let mut ssd = st.world.ssd();
     let before = ssd.stats();
     let off = first * LBA_BYTES;
+    if st.site == Site::Host {
+        let done = match_on_host(&mut ssd, st, entry, keys, off, flags)?;
+        st.account.add_io(&before, &ssd.stats());
+        let ps = keys.len() as u128 * u128::from(count * LBA_BYTES) * u128::from(SOFTWARE_MATCH_PS_PER_BYTE);
+        return Ok((done, SimDuration((ps / 1000) as u64)));
+    }
     let in_file = (count * LBA_BYTES).min(entry.size - off);
     let mut done = now;
     let mut i = 0usize;
@@ -220,5 +278,36 @@ pub(crate) fn scan(
         done = done.max(t);
     }
     st.account.add_io(&before, &ssd.stats());
+    Ok((done, SimDuration::ZERO))
+}
+
+/// A host-site matcher scan: reads the blocks from byte `off` of `entry` as the conventional
+/// reader does (all issued at the SSDlet's instant, a window at a time through the world's
+/// scratch buffer) and sets each block's flag as the device matcher would: some key occurs
+/// inside the block. Returns when the last block is in host memory.
+fn match_on_host(
+    ssd: &mut Ssd,
+    st: &InstanceState,
+    entry: &FileEntry,
+    keys: &[&[u8]],
+    off: u64,
+    flags: &mut [u8],
+) -> Result<SimTime, Status> {
+    let now = st.clock.get();
+    let route = Route::of(st, ssd);
+    let (chunk, window) = route.sizes(ssd, 0, 0);
+    let per_window = (window / LBA_BYTES).max(1) as usize;
+    let mut scratch = st.world.scratch.borrow_mut();
+    let mut done = now;
+    for (w, window_flags) in flags.chunks_mut(per_window).enumerate() {
+        scratch.clear();
+        scratch.resize(window_flags.len() * LBA_BYTES as usize, 0);
+        let from = off + (w * per_window) as u64 * LBA_BYTES;
+        let chunks = read_blocks(ssd, route, entry, from, &mut scratch, now, chunk)?;
+        done = chunks.iter().map(|c| c.1).fold(done, SimTime::max);
+        for (flag, block) in window_flags.iter_mut().zip(scratch.chunks(LBA_BYTES as usize)) {
+            *flag = u8::from(keys.iter().any(|k| memchr::memmem::find(block, k).is_some()));
+        }
+    }
     Ok(done)
 }

@@ -9,6 +9,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use corosensei::Yielder;
+use ndp_protocol::Site;
+use sim_nvme::trace::Track;
 use sim_nvme::{SimDuration, SimTime, SsdStats};
 
 use crate::compute::{clock_overhead_ns, thread_cpu_ns, ComputeModel, CostSource, UnitCosts, WorkCounts};
@@ -210,7 +212,9 @@ pub(crate) struct InstanceState {
     pub(crate) ssdlet: String,
     /// Its slot in the runtime.
     pub(crate) slot: Slot,
-    /// The simulated ARM core it runs on.
+    /// Where it runs: the device's ARM cores, or the host's (a conventional run).
+    pub(crate) site: Site,
+    /// The core of its site it runs on (an index below `arm.cores` or `host.cores`).
     pub(crate) core: u32,
     /// Its name on the trace's timeline: the SSDlet and the instance (`mapper #3`).
     pub(crate) label: String,
@@ -293,8 +297,10 @@ impl InstanceState {
         self.check_slice();
     }
 
-    /// Charges the thread CPU time used since the last charge, times `slowdown`.
+    /// Charges the thread CPU time used since the last charge, times `slowdown` on a device
+    /// core (on a host core, as it is).
     pub(crate) fn charge_measured(&self, slowdown: f64) {
+        let slowdown = crate::compute::site_scale(self.site, slowdown);
         let now = thread_cpu_ns();
         let used = now
             .saturating_sub(self.cpu_mark.get())
@@ -329,7 +335,8 @@ impl InstanceState {
         self.work.set(self.work.get().plus(w));
     }
 
-    fn spend(&self, d: SimDuration) {
+    /// Compute a service does on the SSDlet's behalf: on its core, and in its compute.
+    pub(crate) fn spend(&self, d: SimDuration) {
         self.compute.set(self.compute.get() + d);
         self.advance(d);
     }
@@ -353,6 +360,14 @@ impl InstanceState {
             unsafe { (*y).suspend(()) };
         }
         self.wait.set(Wait::Ready);
+    }
+
+    /// The timeline track of its core.
+    pub(crate) fn track(&self) -> Track {
+        match self.site {
+            Site::Device => Track::ArmCore(self.core),
+            Site::Host => Track::HostCore(self.core),
+        }
     }
 
     /// Suspends until the simulated instant `t` (an I/O completion); the core is free meanwhile.

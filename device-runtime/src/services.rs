@@ -26,7 +26,7 @@ use ssdlet_abi::{
     ABI_VERSION,
 };
 
-use sim_nvme::trace::{self, Track};
+use sim_nvme::trace;
 use sim_nvme::SimDuration;
 
 use crate::adopted::{Adopted, Payload};
@@ -34,6 +34,7 @@ use crate::compute::WorkCounts;
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
 use crate::world::{HostEnd, LogLine, Msg};
+use ndp_protocol::Site;
 
 /// Stack headroom, in bytes, a service needs before it does any work on a fiber.
 pub const STACK_RESERVE: usize = 32 * 1024;
@@ -140,7 +141,7 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                 if msg.at > st.clock.get() {
                     st.clock.set(msg.at);
                 }
-                trace::flow_end(msg.flow, Track::ArmCore(st.core), st.clock.get());
+                trace::flow_end(msg.flow, st.track(), st.clock.get());
                 st.world.wake_any(sender, st.clock.get());
                 let len = msg.bytes.len() as u64;
                 let mut bytes = msg.bytes;
@@ -264,7 +265,8 @@ fn put(
                 });
                 let now = st.clock.get();
                 // INVARIANT(counters-per-app): PCIe to the host goes to the sender's Application
-                let at = if c.host == HostEnd::Receiver {
+                // A conventional run's host is where its SSDlets run: no PCIe
+                let at = if c.host == HostEnd::Receiver && st.site == Site::Device {
                     let before = ssd.stats();
                     let t = ssd.pcie_to_host(now, len as u64);
                     st.account.add_io(&before, &ssd.stats());
@@ -276,7 +278,7 @@ fn put(
                 };
                 drop(ssd);
                 let buf = make(&mut c.pool);
-                let flow = trace::flow_start(Track::ArmCore(st.core), now);
+                let flow = trace::flow_start(st.track(), now);
                 let receiver = c.push(Msg { at, bytes: buf, flow }, len as u64);
                 st.world.wake_any(receiver, at);
                 return Status::OK;
@@ -459,8 +461,9 @@ unsafe extern "C" fn matcher_scan(
     }
     let mut flags = vec![0u8; count];
     match fileio::scan(st, file.0, &ks, first_page, &mut flags) {
-        Ok(done) => {
+        Ok((done, matching)) => {
             st.wait_until(done);
+            st.spend(matching);
             if count != 0 {
                 // SAFETY: ABI: `out_flags` has room for `page_count` bytes (non-null, checked).
                 unsafe { std::ptr::copy_nonoverlapping(flags.as_ptr(), out_flags, count) };

@@ -1,160 +1,18 @@
-//! The ISC commands through the NVMe vendor path of [`Firmware`]: every command, standard
+//! The ISC commands through the NVMe vendor path of the `Firmware`: every command, standard
 //! commands beside them, typed refusals after which the device keeps serving, random payload
 //! bytes (seed printed), and determinism of simulated times.
 
 mod common;
 
+use common::host::Host;
+
 use device_runtime::isc::{
-    ErrorKind, Firmware, IscError, IscRequest, IscResponse, ModuleId, ModuleSource, PROTOCOL_VERSION,
+    ErrorKind, IscError, IscRequest, IscResponse, ModuleId, ModuleSource, PROTOCOL_VERSION,
 };
-use device_runtime::runtime::{Runtime, RuntimeConfig};
 use ndp_protocol::{AppConfig, AppId, ArgValue, InstanceId, Placement, ReceiverId, RunReport, SenderId};
-use sim_nvme::nvme::{Command, Payload, QueueId, Status, ADMIN_QUEUE};
-use sim_nvme::{DeviceProfile, Lba, SimTime};
+use sim_nvme::nvme::{Command, Payload, Status, ADMIN_QUEUE};
+use sim_nvme::{Lba, SimTime};
 use ssdlet_testkit_types::WordCount;
-
-/// A host at queue depth 1 with its own simulated clock.
-struct Host {
-    fw: Firmware,
-    q: QueueId,
-    now: SimTime,
-    log: Vec<(Status, SimTime)>,
-}
-
-impl Host {
-    fn new() -> Host {
-        let rt = Runtime::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).unwrap();
-        let mut fw = Firmware::new(rt, common::loader());
-        let q = fw.create_io_queue(16).unwrap();
-        Host {
-            fw,
-            q,
-            now: SimTime::ZERO,
-            log: Vec::new(),
-        }
-    }
-
-    fn raw(&mut self, cmd: Command) -> sim_nvme::Completion {
-        let c = self.fw.submit_and_wait(self.q, cmd, self.now).unwrap();
-        assert!(c.done_at >= self.now);
-        self.now = c.done_at;
-        self.log.push((c.status, c.done_at));
-        c
-    }
-
-    fn call(&mut self, req: IscRequest) -> Result<IscResponse, IscError> {
-        let c = self.raw(req.to_command().unwrap());
-        device_runtime::isc::response_of(&c)
-    }
-
-    fn ok(&mut self, req: IscRequest) -> IscResponse {
-        match self.call(req.clone()) {
-            Ok(r) => r,
-            Err(e) => panic!("{req:?}: {e}"),
-        }
-    }
-
-    fn refused(&mut self, req: IscRequest, kind: ErrorKind) -> String {
-        match self.call(req) {
-            Err(IscError::Refused { kind: k, message }) if k == kind => message,
-            other => panic!("expected a {kind:?} refusal, got {other:?}"),
-        }
-    }
-
-    fn load_testkit(&mut self) -> ModuleId {
-        let path = common::modules().testkit();
-        let bytes = std::fs::read(&path).unwrap();
-        let name = path.display().to_string();
-        match self.ok(IscRequest::LoadModule {
-            source: ModuleSource::Bytes { name, bytes },
-        }) {
-            IscResponse::Module(m) => {
-                assert_eq!(m.meta.name, "testkit");
-                m.id
-            }
-            r => panic!("{r:?}"),
-        }
-    }
-
-    fn app(&mut self, name: &str) -> AppId {
-        match self.ok(IscRequest::CreateApp {
-            name: name.into(),
-            config: AppConfig::default(),
-        }) {
-            IscResponse::App(a) => a,
-            r => panic!("{r:?}"),
-        }
-    }
-
-    fn spawn(&mut self, app: AppId, module: ModuleId, id: &str, args: Vec<ArgValue>) -> InstanceId {
-        match self.ok(IscRequest::Spawn {
-            app,
-            module,
-            ssdlet: id.into(),
-            args,
-            placement: Placement::RoundRobin,
-        }) {
-            IscResponse::Instance(i) => i,
-            r => panic!("{r:?}"),
-        }
-    }
-
-    fn connect(&mut self, from: InstanceId, output: &str, to: InstanceId, input: &str) {
-        let r = self.ok(IscRequest::Connect {
-            from,
-            output: output.into(),
-            to,
-            input: input.into(),
-        });
-        assert_eq!(r, IscResponse::Done);
-    }
-
-    fn receiver(&mut self, from: InstanceId, output: &str) -> ReceiverId {
-        match self.ok(IscRequest::HostReceiver {
-            from,
-            output: output.into(),
-        }) {
-            IscResponse::Receiver(r) => r,
-            r => panic!("{r:?}"),
-        }
-    }
-
-    fn sender(&mut self, to: InstanceId, input: &str) -> SenderId {
-        match self.ok(IscRequest::HostSender {
-            to,
-            input: input.into(),
-        }) {
-            IscResponse::Sender(s) => s,
-            r => panic!("{r:?}"),
-        }
-    }
-
-    fn drain<T: serde::de::DeserializeOwned>(&mut self, port: ReceiverId) -> Vec<T> {
-        let mut out = Vec::new();
-        loop {
-            match self.ok(IscRequest::Recv {
-                port,
-                max: 1000,
-                block: false,
-            }) {
-                IscResponse::Messages { messages, end } => {
-                    out.extend(messages.iter().map(|m| postcard::from_bytes(m).unwrap()));
-                    if end {
-                        return out;
-                    }
-                }
-                r => panic!("{r:?}"),
-            }
-        }
-    }
-
-    fn wait(&mut self, app: AppId) -> RunReport {
-        match self.ok(IscRequest::Wait { app, block: true }) {
-            IscResponse::Report(r) => r,
-            r => panic!("{r:?}"),
-        }
-    }
-}
 
 /// count(n) -> echo -> sum -> host.
 fn pipeline(h: &mut Host, m: ModuleId, n: u64) -> (AppId, ReceiverId) {

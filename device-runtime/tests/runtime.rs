@@ -123,6 +123,7 @@ fn beside_a_fault(
         AppConfig {
             dram_budget: 4 << 20,
             max_resumes: 20_000,
+            ..AppConfig::default()
         },
     );
     faulty(&mut rt, &m, bad);
@@ -269,7 +270,14 @@ fn host_ports_cross_pcie_and_placement_hints_pick_cores() {
     assert_eq!(rt.core_of(e), Some(1));
     let e2 = rt.spawn_on(app, &m.ssdlet("echo").unwrap(), &[], Placement::Core(9));
     assert!(
-        matches!(e2, Err(RuntimeError::NoSuchCore { core: 9, cores: 2 })),
+        matches!(
+            e2,
+            Err(RuntimeError::NoSuchCore {
+                core: 9,
+                cores: 2,
+                ..
+            })
+        ),
         "{e2:?}"
     );
     let tx = rt.host_sender(e, "in").unwrap();

@@ -98,8 +98,8 @@ pub use ssdlet::{InPort, OutPort, PortSel, SsdletInstance};
 #[cfg(feature = "embedded")]
 pub use device_runtime::runtime::RuntimeConfig;
 pub use ndp_protocol::{
-    AppConfig, CostSource, ErrorKind, ModuleMeta, Placement, PortReport, RunReport, SsdletMeta, SsdletReport,
-    WorkCounts,
+    AppConfig, CostSource, ErrorKind, ModuleMeta, Placement, PortReport, RunReport, Site, SsdletMeta,
+    SsdletReport, WorkCounts,
 };
 pub use sim_nvme::{DeviceProfile, SimDuration, SimTime};
 /// Message types of host ports: the same trait, signatures and `message!` as SSDlets use, so

@@ -37,7 +37,7 @@ pub use isc::{
 pub use meta::{ModuleMeta, Slot, SsdletMeta};
 pub use report::{CostSource, PortReport, RunReport, SsdletReport, WorkCounts};
 pub use tenant::Tenant;
-pub use values::{AppConfig, ArgValue, Placement};
+pub use values::{AppConfig, ArgValue, Placement, Site};
 
 /// Version of the ISC protocol; a request of another version is refused.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;

@@ -30,7 +30,8 @@ pub struct RunReport {
     pub finished_at: SimTime,
     /// `finished_at - started_at`.
     pub elapsed: SimDuration,
-    /// Time each core spent running its SSDlets, indexed by core.
+    /// Time each core of its site spent running its SSDlets, indexed by core: the device's
+    /// ARM cores, or for a [`crate::Site::Host`] Application the host's cores.
     pub core_busy: Vec<SimDuration>,
     /// Every port with an end in this Application.
     pub ports: Vec<PortReport>,

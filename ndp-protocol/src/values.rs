@@ -1,5 +1,5 @@
-//! The values a host sends with its requests: an Application's limits, a core placement, an
-//! SSDlet argument.
+//! The values a host sends with its requests: an Application's limits and site, a core
+//! placement, an SSDlet argument.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +14,8 @@ pub struct AppConfig {
     /// Watchdog: most resumes of one SSDlet (catches an SSDlet that yields forever). Default
     /// 10 million.
     pub max_resumes: u64,
+    /// Where its SSDlets run. Default [`Site::Device`].
+    pub site: Site,
 }
 
 impl Default for AppConfig {
@@ -21,6 +23,32 @@ impl Default for AppConfig {
         AppConfig {
             dram_budget: 64 << 20,
             max_resumes: 10_000_000,
+            site: Site::Device,
+        }
+    }
+}
+
+/// Where an Application's SSDlets run: the same code, the near-data way or the conventional
+/// way, so one program yields both simulated times.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Site {
+    /// On the device's ARM cores, reading files with internal reads and the channel matchers
+    /// (near-data processing). Default.
+    #[default]
+    Device,
+    /// On the host's cores (the profile's `host.cores`, at the reference host core's speed),
+    /// reading files with NVMe reads over PCIe through the host I/O stack and matching pages
+    /// in host software; messages between it and the host stay in host memory. The
+    /// conventional run of the same SSDlets.
+    Host,
+}
+
+impl Site {
+    /// `"device"` or `"host"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Site::Device => "device",
+            Site::Host => "host",
         }
     }
 }

@@ -13,7 +13,7 @@ use ndp_protocol::daemon::{
 use ndp_protocol::{
     AppConfig, AppId, ArgValue, CostSource, Envelope, ErrorKind, FileId, FileInfo, InstanceId, IscRequest,
     IscResponse, LogEntry, ModuleId, ModuleInfo, ModuleMeta, ModuleSource, Placement, PortReport, ReceiverId,
-    RunReport, SenderId, Slot, SsdletMeta, SsdletReport, WorkCounts, PROTOCOL_VERSION,
+    RunReport, SenderId, Site, Slot, SsdletMeta, SsdletReport, WorkCounts, PROTOCOL_VERSION,
 };
 use serde::Serialize;
 use sim_nvme::nvme::{Command, Payload, Status};
@@ -108,6 +108,7 @@ fn requests() -> Vec<(&'static str, IscRequest)> {
                 config: AppConfig {
                     dram_budget: 64 << 20,
                     max_resumes: 10_000_000,
+                    site: Site::Host,
                 },
             },
         ),

@@ -251,6 +251,11 @@ pub struct HostStack {
     /// Unit: ns. Default 12858. Source: **fitted** to Biscuit's 90.0 us `pread` of 4 KiB
     /// (90000 - 75900 internal - 1242 PCIe; see the module docs).
     pub io_stack_ns: u64,
+    /// Host cores that run the SSDlets of a conventional run (an Application at the host
+    /// site), each at the speed of the reference host core. Unit: cores. Default 24. Source:
+    /// the Biscuit slides' host, a Dell PowerEdge R720 with two Xeon E5-2640 of 12 threads
+    /// per socket.
+    pub cores: u32,
 }
 
 /// The PCIe link, modelled as one resource per direction.
@@ -474,7 +479,10 @@ impl DeviceProfile {
                 max_io_queues: 64,
                 max_queue_depth: 1024,
             },
-            host: HostStack { io_stack_ns: 12_858 },
+            host: HostStack {
+                io_stack_ns: 12_858,
+                cores: 24,
+            },
             pcie: PcieLink {
                 to_host_mb_per_s: 3300,
                 to_device_mb_per_s: 3400,
@@ -538,7 +546,10 @@ impl DeviceProfile {
                 max_io_queues: 8,
                 max_queue_depth: 64,
             },
-            host: HostStack { io_stack_ns: 10_000 },
+            host: HostStack {
+                io_stack_ns: 10_000,
+                cores: 4,
+            },
             pcie: PcieLink {
                 to_host_mb_per_s: 1000,
                 to_device_mb_per_s: 1000,
@@ -706,6 +717,7 @@ impl DeviceProfile {
             ("geometry.pages_per_block", g.pages_per_block),
             ("controller.firmware_cores", self.controller.firmware_cores),
             ("arm.cores", self.arm.cores),
+            ("host.cores", self.host.cores),
             ("matcher.max_keys", self.matcher.max_keys),
             ("matcher.max_key_bytes", self.matcher.max_key_bytes),
         ] {

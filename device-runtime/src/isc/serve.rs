@@ -172,7 +172,10 @@ impl Firmware {
         let Arrived { cmd, request, tenant } = arrived;
         // INVARIANT(firmware-owns-controller): each controller borrow ends with its statement,
         // so none is held while the vendor command is served
-        let dispatched = self.ctrl.dispatch(qid, cmd, at)?;
+        let dispatched = match &request {
+            Some(Ok(r)) if self.host_local(r) => self.ctrl.dispatch_host_local(qid, cmd, at)?,
+            _ => self.ctrl.dispatch(qid, cmd, at)?,
+        };
         match dispatched {
             Dispatched::Completed(cid) => Ok(cid),
             Dispatched::Vendor(v) => {
@@ -182,6 +185,34 @@ impl Firmware {
                 Ok(self.ctrl.complete_vendor(v, reply, prepaid))
             }
         }
+    }
+
+    // INVARIANT(isc-cost-charged): the one exception, a call inside a conventional run's host
+    /// Whether `request` concerns only Applications at the host site (conventional runs): it
+    /// models a call inside the host, so the controller charges it no I/O stack, PCIe or
+    /// firmware time. Decided here, from the runtime's own records, never by the client.
+    fn host_local(&self, request: &IscRequest) -> bool {
+        use ndp_protocol::Site;
+        let rt = &self.rt;
+        let inst = |i: &ndp_protocol::InstanceId| rt.site_of_instance((*i).into());
+        let site = match request {
+            IscRequest::CreateApp { config, .. } => Some(config.site),
+            IscRequest::Spawn { app, .. }
+            | IscRequest::Start { app }
+            | IscRequest::Abort { app }
+            | IscRequest::Wait { app, .. }
+            | IscRequest::Report { app }
+            | IscRequest::Logs { app, .. } => rt.site_of((*app).into()),
+            IscRequest::Connect { from, to, .. } => inst(from).filter(|&s| inst(to) == Some(s)),
+            IscRequest::HostSender { to, .. } => inst(to),
+            IscRequest::HostReceiver { from, .. } => inst(from),
+            IscRequest::Send { port, .. } | IscRequest::CloseSender { port } => {
+                rt.site_of_port(crate::runtime::SenderId::from(*port).0)
+            }
+            IscRequest::Recv { port, .. } => rt.site_of_port(crate::runtime::ReceiverId::from(*port).0),
+            _ => None,
+        };
+        site == Some(Site::Host)
     }
 
     /// The next completion on `qid` (the one that finishes first), if any.

@@ -50,4 +50,4 @@ impl Default for RuntimeConfig {
     }
 }
 
-pub use ndp_protocol::values::{AppConfig, Placement};
+pub use ndp_protocol::values::{AppConfig, Placement, Site};

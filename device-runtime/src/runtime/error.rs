@@ -7,7 +7,7 @@ use crate::instance::AbortReason;
 use crate::namespace::NamespaceError;
 use crate::porttype::PortTypeMismatch;
 
-use super::{AppId, FileId, InstanceId};
+use super::{AppId, FileId, InstanceId, Site};
 
 /// How an SSDlet instance failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -182,9 +182,11 @@ pub enum RuntimeError {
         /// What was attempted.
         what: &'static str,
     },
-    /// A core index beyond the profile's cores.
-    #[error("placement hint: core {core} does not exist (the device has {cores} cores)")]
+    /// A core index beyond the profile's cores of the Application's site.
+    #[error("placement hint: core {core} does not exist (the {} has {cores} cores for SSDlets)", site.name())]
     NoSuchCore {
+        /// Where the Application runs.
+        site: Site,
         /// The requested core.
         core: u32,
         /// Cores of the profile.

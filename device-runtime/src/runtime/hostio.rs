@@ -6,7 +6,7 @@
 use sim_nvme::trace::{self, Track};
 use sim_nvme::{Lba, SimTime, LBA_BYTES};
 
-use super::{AppId, AppState, FileId, ReceiverId, Runtime, RuntimeError, SenderId};
+use super::{AppId, AppState, FileId, ReceiverId, Runtime, RuntimeError, SenderId, Site};
 use crate::namespace::FileEntry;
 use crate::world::{FileBacking, HostEnd, Msg};
 
@@ -46,7 +46,8 @@ impl Runtime {
             return Ok(());
         }
         let total: u64 = messages.iter().map(|m| m.len() as u64).sum();
-        if let Some(a) = c.apps[0] {
+        // A conventional run's messages from its host stay in host memory.
+        if let Some(a) = c.apps[0].filter(|&a| self.apps[a].config.site == Site::Device) {
             self.apps[a].account.add_pcie_to_device(total);
         }
         if trace::enabled() {

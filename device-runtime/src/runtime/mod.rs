@@ -49,7 +49,7 @@ use crate::namespace::Namespace;
 use crate::world::{Channel, ChannelId, FileBacking, HostEnd, LogLine, ServiceConfig, Slot, World};
 
 pub use args::ArgValue;
-pub use config::{AppConfig, Placement, RuntimeConfig};
+pub use config::{AppConfig, Placement, RuntimeConfig, Site};
 pub use error::{RuntimeError, SsdletError};
 pub use hostio::Received;
 pub use report::{PortReport, RunReport};
@@ -117,9 +117,14 @@ pub struct Runtime {
     pub(crate) world: Rc<World>,
     pub(crate) namespace: Namespace,
     pub(crate) config: RuntimeConfig,
-    /// Per core: the instant it is free.
+    /// Per core: the instant it is free; the device's ARM cores (`arm.cores`), then the
+    /// host's cores for Applications at the host site (`host.cores`).
     pub(crate) cores: Vec<SimTime>,
+    /// How many of `cores` are the device's.
+    pub(crate) arm_cores: usize,
+    /// Round-robin placement: the next core per site.
     pub(crate) next_core: usize,
+    pub(crate) next_host_core: usize,
     /// The host's clock: advanced by host-side operations (file creation, sends).
     pub(crate) host_now: SimTime,
     /// Resumptions started so far: a device thread's watchdog sees progress in it.
@@ -170,8 +175,10 @@ impl Runtime {
             apps: Vec::new(),
             world,
             namespace,
-            cores: vec![host_now; profile.arm.cores as usize],
+            cores: vec![host_now; (profile.arm.cores + profile.host.cores) as usize],
+            arm_cores: profile.arm.cores as usize,
             next_core: 0,
+            next_host_core: 0,
             config,
             host_now,
             steps: Default::default(),
@@ -299,6 +306,7 @@ impl Runtime {
 
     /// A new, empty Application.
     pub fn create_app(&mut self, name: &str, config: AppConfig) -> AppId {
+        let config_site = config.site;
         let account = Rc::new(AppAccount {
             budget: config.dram_budget,
             ..AppAccount::default()
@@ -314,9 +322,36 @@ impl Runtime {
             finished_at: SimTime::ZERO,
             unfinished: 0,
             failure: None,
-            core_busy: vec![SimDuration::ZERO; self.cores.len()],
+            core_busy: vec![SimDuration::ZERO; self.site_cores(config_site).1],
         });
         AppId(self.apps.len() - 1)
+    }
+
+    /// The cores of `site`: the index of its first in `cores`, and how many.
+    pub(crate) fn site_cores(&self, site: Site) -> (usize, usize) {
+        match site {
+            Site::Device => (0, self.arm_cores),
+            Site::Host => (self.arm_cores, self.cores.len() - self.arm_cores),
+        }
+    }
+
+    /// Where `app`'s SSDlets run (`None`: no such Application).
+    pub fn site_of(&self, app: AppId) -> Option<Site> {
+        self.apps.get(app.0).map(|a| a.config.site)
+    }
+
+    /// Where the SSDlets run of the Application instance `id` belongs to.
+    pub fn site_of_instance(&self, id: InstanceId) -> Option<Site> {
+        let i = self.instances.get(id.0)?;
+        Some(self.apps[i.app].config.site)
+    }
+
+    /// Where the SSDlets run of the Application host port `port` (a sender's or a receiver's
+    /// channel) belongs to.
+    pub(crate) fn site_of_port(&self, port: ChannelId) -> Option<Site> {
+        let chans = self.world.channels.borrow();
+        let a = chans.get(port)?.apps.iter().flatten().next().copied()?;
+        Some(self.apps[a].config.site)
     }
 
     pub(crate) fn app(&self, app: AppId) -> Result<&App, RuntimeError> {
@@ -560,9 +595,9 @@ impl Runtime {
         (self.world.copied_bytes.get(), self.world.adopted_bytes.get())
     }
 
-    /// The core instance `id` runs on.
+    /// The core instance `id` runs on (of its site's cores).
     pub fn core_of(&self, id: InstanceId) -> Option<u32> {
-        self.instances.get(id.0).map(|i| i.core as u32)
+        self.instances.get(id.0).map(|i| i.state.core)
     }
 }
 

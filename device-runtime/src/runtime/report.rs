@@ -57,7 +57,7 @@ impl Runtime {
                         module: module.meta.name.clone(),
                         digest: module.digest.to_string(),
                         ssdlet: st.ssdlet.clone(),
-                        core: inst.core as u32,
+                        core: st.core,
                         work: st.work.get(),
                         compute: st.compute.get(),
                         host_cpu_ns: st.cpu_ns.get(),

@@ -28,7 +28,6 @@
 
 use std::cmp::Reverse;
 
-use sim_nvme::trace::Track;
 use sim_nvme::SimTime;
 use ssdlet_abi::Status;
 
@@ -253,9 +252,9 @@ impl Runtime {
         }
         let end = st.clock.get();
         // INVARIANT(trace-does-not-change-figures): the core's slice, from instants already set
-        sim_nvme::trace::slice(Track::ArmCore(core as u32), &st.label, start, end);
+        sim_nvme::trace::slice(st.track(), &st.label, start, end);
         self.cores[core] = end;
-        let busy = &mut self.apps[app].core_busy[core];
+        let busy = &mut self.apps[app].core_busy[st.core as usize];
         *busy += end.saturating_since(start);
         match r {
             Resumed::Suspended => match st.wait.get() {

@@ -7,7 +7,7 @@ use std::rc::Rc;
 use sim_nvme::SimDuration;
 use ssdlet_abi::{InstanceCtx, RuntimeVtable};
 
-use super::{AppId, AppState, ArgValue, Instance, InstanceId, Placement, Runtime, RuntimeError};
+use super::{AppId, AppState, ArgValue, Instance, InstanceId, Placement, Runtime, RuntimeError, Site};
 use crate::fiber::{Fiber, FiberExit};
 use crate::instance::{InstanceState, Wait};
 use crate::loader::SsdletRef;
@@ -15,7 +15,7 @@ use crate::services::{VTABLE, VTABLE_COPYING};
 
 impl Runtime {
     /// Adds an instance of `ssdlet` with `args` (checked against its metadata) to `app`,
-    /// placed round robin on the cores. It runs once the Application is started.
+    /// placed round robin on the cores of the Application's site. It runs once the Application is started.
     pub fn spawn(
         &mut self,
         app: AppId,
@@ -41,13 +41,22 @@ impl Runtime {
             });
         }
         let account = Rc::clone(&a.account);
-        let cores = self.cores.len();
+        let site = a.config.site;
+        let (first, cores) = self.site_cores(site);
+        let next = match site {
+            Site::Device => self.next_core,
+            Site::Host => self.next_host_core,
+        };
         let core = match placement {
-            Placement::RoundRobin => self.next_core % cores,
+            Placement::RoundRobin if cores > 0 => next % cores,
             Placement::Core(c) if (c as usize) < cores => c as usize,
-            Placement::Core(c) => {
+            Placement::RoundRobin | Placement::Core(_) => {
                 return Err(RuntimeError::NoSuchCore {
-                    core: c,
+                    site,
+                    core: match placement {
+                        Placement::Core(c) => c,
+                        Placement::RoundRobin => 0,
+                    },
                     cores: cores as u32,
                 })
             }
@@ -105,10 +114,11 @@ impl Runtime {
             self.world
                 .config
                 .compute
-                .device_costs(&module.meta.name, &meta.id, module.digest);
+                .costs(site, &module.meta.name, &meta.id, module.digest);
         let state = Box::new(InstanceState {
             ssdlet: meta.id.clone(),
             slot,
+            site,
             core: core as u32,
             label: format!("{} #{slot}", meta.id),
             account,
@@ -167,14 +177,17 @@ impl Runtime {
         })?;
         state.stack_limit.set(fiber.stack_limit());
         if placement == Placement::RoundRobin {
-            self.next_core += 1;
+            match site {
+                Site::Device => self.next_core += 1,
+                Site::Host => self.next_host_core += 1,
+            }
         }
         self.instances.push(Instance {
             fiber: Some(fiber),
             state,
             ssdlet: ssdlet.clone(),
             app: app.0,
-            core,
+            core: first + core,
             resumes: 0,
             outcome: None,
         });

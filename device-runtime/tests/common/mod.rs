@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod host;
+
 use device_runtime::loader::Loader;
 use ssdlet_module_build::{build, Modules, Profile};
 

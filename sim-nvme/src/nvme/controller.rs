@@ -162,6 +162,8 @@ pub struct DeferredVendor {
     pub payload: Vec<u8>,
     /// When the payload is in device DRAM and a firmware core has parsed the command.
     pub arrived_at: SimTime,
+    /// Dispatched by [`Controller::dispatch_host_local`]: its reply costs no PCIe either.
+    host_local: bool,
 }
 
 /// What [`Controller::dispatch`] did with a command.
@@ -328,6 +330,31 @@ impl<D: Drive> Controller<D> {
     /// the payload to the device, then one firmware-core command time. The command holds its
     /// queue slot until [`Controller::complete_vendor`].
     pub fn dispatch(&mut self, qid: QueueId, cmd: Command, at: SimTime) -> Result<Dispatched, SubmitError> {
+        self.dispatch_priced(qid, cmd, at, false)
+    }
+
+    /// Like [`Controller::dispatch`], for a vendor command the firmware knows to model a call
+    /// inside the host (a port or control operation of a conventional run, whose SSDlets run
+    /// on host cores): it costs no host I/O stack, no PCIe in either direction and no
+    /// firmware-core time, and completes when the firmware's reply is ready. It still holds a
+    /// queue slot until [`Controller::complete_vendor`]. Any other command is dispatched as by
+    /// [`Controller::dispatch`].
+    pub fn dispatch_host_local(
+        &mut self,
+        qid: QueueId,
+        cmd: Command,
+        at: SimTime,
+    ) -> Result<Dispatched, SubmitError> {
+        self.dispatch_priced(qid, cmd, at, true)
+    }
+
+    fn dispatch_priced(
+        &mut self,
+        qid: QueueId,
+        cmd: Command,
+        at: SimTime,
+        host_local: bool,
+    ) -> Result<Dispatched, SubmitError> {
         if at > SimTime::HORIZON {
             return Err(SubmitError::BeyondHorizon {
                 at,
@@ -357,22 +384,27 @@ impl<D: Drive> Controller<D> {
         // INVARIANT(isc-cost-charged): the slot is held until complete_vendor; host I/O stack (I/O
         // queues), payload over PCIe and one firmware-core time are charged here
         q.deferred += 1;
-        let issued = if qid == ADMIN_QUEUE {
+        let arrived_at = if host_local {
             at
         } else {
-            at + SimDuration(self.profile.host.io_stack_ns)
+            let issued = if qid == ADMIN_QUEUE {
+                at
+            } else {
+                at + SimDuration(self.profile.host.io_stack_ns)
+            };
+            let len = payload.len() as u64;
+            self.ssd.with(|s| {
+                let sent = s.pcie_to_device(issued, len);
+                s.firmware(sent)
+            })
         };
-        let len = payload.len() as u64;
-        let arrived_at = self.ssd.with(|s| {
-            let sent = s.pcie_to_device(issued, len);
-            s.firmware(sent)
-        });
         Ok(Dispatched::Vendor(DeferredVendor {
             qid,
             submitted_at: at,
             opcode,
             payload,
             arrived_at,
+            host_local,
         }))
     }
 
@@ -381,10 +413,14 @@ impl<D: Drive> Controller<D> {
     /// firmware already moved to host memory by DMA (and charged) before. Returns its command id.
     pub fn complete_vendor(&mut self, cmd: DeferredVendor, reply: VendorReply, prepaid: u64) -> u16 {
         // INVARIANT(isc-cost-charged): the reply crosses PCIe, minus bytes already sent by DMA
-        let charged = (reply.payload.len() as u64).saturating_sub(prepaid);
-        let done = self
-            .ssd
-            .with(|s| s.pcie_to_host(reply.done_at.max(cmd.arrived_at), charged));
+        // (and none of a host-local command's)
+        let ready = reply.done_at.max(cmd.arrived_at);
+        let done = if cmd.host_local {
+            ready
+        } else {
+            let charged = (reply.payload.len() as u64).saturating_sub(prepaid);
+            self.ssd.with(|s| s.pcie_to_host(ready, charged))
+        };
         if let Some(q) = self
             .queues
             .get_mut(usize::from(cmd.qid.0))

@@ -29,6 +29,8 @@ pub enum Track {
     HostPorts,
     /// A host clock (one host thread): I/O waits and compute.
     HostThread(u32),
+    /// A host core running SSDlets of a conventional run (an Application at the host site).
+    HostCore(u32),
 }
 
 /// Which group of tracks a track belongs to (a "process" in the trace viewer).
@@ -73,7 +75,7 @@ impl Track {
             | Track::PcieToHost
             | Track::PcieToDevice => Group::Hardware,
             Track::ArmCore(_) | Track::HostPorts => Group::Runtime,
-            Track::HostThread(_) => Group::Host,
+            Track::HostThread(_) | Track::HostCore(_) => Group::Host,
         }
     }
 
@@ -89,6 +91,7 @@ impl Track {
             Track::ArmCore(i) => (1, i),
             Track::HostPorts => (2, 0),
             Track::HostThread(i) => (1, i),
+            Track::HostCore(i) => (2, i),
         };
         (kind << 20) | u64::from(i)
     }
@@ -105,6 +108,7 @@ impl Track {
             Track::ArmCore(i) => format!("ARM core {i}"),
             Track::HostPorts => "host ports".to_owned(),
             Track::HostThread(i) => format!("host thread {i}"),
+            Track::HostCore(i) => format!("host core {i}"),
         }
     }
 }

@@ -20,6 +20,9 @@
 //!   it depends on the host machine and its load. It also records each instance's CPU time,
 //!   which is what a calibration fits the table's costs to.
 //!
+//! An SSDlet of an Application at the host site (a conventional run) runs on a host core, the
+//! reference core itself: both models charge it without `arm_slowdown`.
+//!
 //! A table entry says which build it was measured on, so a debug and a release build of one
 //! module, or two different modules, cost differently once each is calibrated.
 

@@ -87,11 +87,11 @@ pub enum Error {
         message: String,
     },
     /// No device file has this name.
-    #[error("no file `{name}` on the device: {message}")]
+    #[error("no file `{name}` on the device{}", if message.is_empty() { String::new() } else { format!("; {message}") })]
     UnknownFile {
         /// The name asked for.
         name: String,
-        /// The device's message.
+        /// What the device holds instead, when known (else empty).
         message: String,
     },
     /// A put under a name the device would refuse.

@@ -217,7 +217,11 @@ impl Device {
     pub fn file_info(&self, name: &str) -> Result<FileInfo> {
         let files = self.list_files()?;
         let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-        let message = format!("the device holds: {}", names.join(", "));
+        let message = if names.is_empty() {
+            "the device holds no files".to_owned()
+        } else {
+            format!("the device holds: {}", names.join(", "))
+        };
         files
             .iter()
             .find(|f| f.name == name)
@@ -257,7 +261,12 @@ pub(crate) fn not_found(e: Error, name: &str) -> Error {
             ..
         } => Error::UnknownFile {
             name: name.to_owned(),
-            message,
+            // The device's message only says what the variant says already.
+            message: if message.contains(name) {
+                String::new()
+            } else {
+                message
+            },
         },
         e => e,
     }

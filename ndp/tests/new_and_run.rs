@@ -224,3 +224,53 @@ to = "total.0"
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("no SSDlet `b`"), "{err}");
 }
+
+#[test]
+fn ndp_run_compares_the_near_data_run_with_the_conventional_one() {
+    let modules =
+        ssdlet_module_build::build(ssdlet_module_build::Profile::Debug).unwrap_or_else(|e| panic!("{e}"));
+    let kit = modules.testkit();
+    let kit = kit.to_str().unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let hay = tmp.path().join("hay.txt");
+    let mut text = String::new();
+    for i in 0..40_000 {
+        text.push_str(if i % 9_000 == 5 {
+            "a needle\n"
+        } else {
+            "plain hay on this line\n"
+        });
+    }
+    std::fs::write(&hay, &text).unwrap();
+    let file = format!("file=@{}", hay.display());
+    let (v, _) = run_json(
+        kit,
+        "grep",
+        &["--arg", &file, "--arg", "key=needle", "--mode", "both"],
+    );
+    assert_eq!(v["mode"], "both");
+    assert_eq!(v["outputs_equal"], true, "{v}");
+    let (ndp, conv) = (&v["runs"]["ndp"], &v["runs"]["conv"]);
+    assert_eq!(ndp["outputs"]["pages"].as_array().unwrap().len(), 5, "{v}");
+    assert_eq!(ndp["outputs"], conv["outputs"]);
+    // Near data, only the page numbers cross PCIe; conventionally the whole file does, and
+    // the matchers' work is done in host software over it.
+    let to_host = |r: &serde_json::Value| r["report"]["pcie_bytes_to_host"].as_u64().unwrap();
+    assert!(to_host(ndp) < 100, "{v}");
+    assert!(to_host(conv) >= text.len() as u64, "{v}");
+    let time = |r: &serde_json::Value| r["report"]["simulated_ns"].as_u64().unwrap();
+    assert!(time(conv) > time(ndp), "{v}");
+    let speedup = v["speedup"].as_f64().unwrap();
+    assert!(
+        (speedup - time(conv) as f64 / time(ndp) as f64).abs() < 1e-9,
+        "{v}"
+    );
+    // `--mode conv` alone prints the conventional run in the single-run shape.
+    let (c, _) = run_json(
+        kit,
+        "grep",
+        &["--arg", &file, "--arg", "key=needle", "--mode", "conv"],
+    );
+    assert_eq!(c["mode"], "conv");
+    assert_eq!(c["outputs"], conv["outputs"], "{c}");
+}

@@ -10,15 +10,20 @@
 //! Inputs are fed by name, `--input in=[1,2,3]` (a JSON array of messages) or `--input
 //! in=@values.jsonl` (one JSON message per line), each encoded by the port's signature, then
 //! closed; an input not given is closed empty. `--graph FILE` runs several SSDlets connected as
-//! a TOML file says ([`crate::graph`]); their ports are then named `instance.port`. Not yet: a
-//! conventional run to compare with.
+//! a TOML file says ([`crate::graph`]); their ports are then named `instance.port`.
+//!
+//! `--mode conv` runs the same SSDlets the conventional way, as an Application at the host
+//! site (`host_sdk::Site::Host`: the host's cores at the reference core's speed, files read
+//! with NVMe reads over PCIe, matcher scans done in host software); `--mode both` runs near-data
+//! then conventional on the same device, checks that their outputs are the same, and prints
+//! both reports and the speedup (conventional simulated time over near-data).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use host_sdk::{Application, Arg, Device, DeviceProfile, ImageSpec, LogLevel, Module, SsdletMeta};
+use host_sdk::{Application, Arg, Device, DeviceProfile, ImageSpec, LogLevel, Module, Site, SsdletMeta};
 use serde_json::{json, Value};
 
 use crate::graph::{self, Node, Plan};
@@ -56,6 +61,10 @@ pub struct RunArgs {
     /// The least severe log lines printed: error, warn, info, debug.
     #[arg(long, default_value = "info")]
     log_level: LogLevel,
+    /// Where the SSDlets run: `ndp` on the device, `conv` on the host the conventional way
+    /// (host cores, NVMe reads over PCIe, software matching), or `both`, compared.
+    #[arg(long, value_enum, default_value = "ndp")]
+    mode: Mode,
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
@@ -208,23 +217,58 @@ fn node_args(dev: &Device, node: &Node, meta: &SsdletMeta) -> anyhow::Result<Vec
     Ok(args)
 }
 
-/// Runs `ndp run`.
-pub fn run(a: RunArgs) -> anyhow::Result<()> {
+/// How `ndp run` runs the SSDlets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// On the device: near-data processing.
+    Ndp,
+    /// The conventional way: the same SSDlets on the host's cores, reading files over NVMe.
+    Conv,
+    /// Both, one after the other on the same device, compared.
+    Both,
+}
+
+impl Mode {
+    fn sites(self) -> &'static [Site] {
+        match self {
+            Mode::Ndp => &[Site::Device],
+            Mode::Conv => &[Site::Host],
+            Mode::Both => &[Site::Device, Site::Host],
+        }
+    }
+}
+
+/// The run's name for a site: `ndp` or `conv`.
+fn mode_name(site: Site) -> &'static str {
+    match site {
+        Site::Device => "ndp",
+        Site::Host => "conv",
+    }
+}
+
+/// Everything both runs share: the plan, the device, the loaded modules and the SSDlets'
+/// arguments (a `@PATH` file is put onto the device once).
+struct Prepared {
+    plan: Plan,
+    dev: Device,
+    modules: BTreeMap<PathBuf, Module>,
+    nodes: Vec<(SsdletMeta, Vec<Arg>)>,
+}
+
+fn prepare(a: &RunArgs) -> anyhow::Result<Prepared> {
     let mut plan = match &a.graph {
         Some(g) => graph::load(g)?,
-        None => single(&a)?,
+        None => single(a)?,
     };
     plan.inputs.extend(by_name("--input", &a.inputs)?);
-    let dev = open(&a)?;
+    let dev = open(a)?;
     let mut modules: BTreeMap<PathBuf, Module> = BTreeMap::new();
     for n in &plan.nodes {
         if !modules.contains_key(&n.module) {
             modules.insert(n.module.clone(), dev.load_module(&n.module)?);
         }
     }
-    let app_name = plan.nodes.first().map_or("run", |n| n.name.as_str());
-    let app = Application::with_config(&dev, app_name, host_sdk::AppConfig::default());
-    let mut placed = Vec::new();
+    let mut nodes = Vec::new();
     for n in &plan.nodes {
         let module = &modules[&n.module];
         let Some((_, meta)) = module.meta().ssdlet(&n.id) else {
@@ -237,7 +281,38 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         };
         let meta = meta.clone();
         let args = node_args(&dev, n, &meta)?;
-        let s = app.ssdlet(module, &n.id, args)?;
+        nodes.push((meta, args));
+    }
+    Ok(Prepared {
+        plan,
+        dev,
+        modules,
+        nodes,
+    })
+}
+
+/// What one run did.
+struct Outcome {
+    site: Site,
+    /// Output name -> (type, messages as JSON).
+    outputs: Vec<(String, String, Vec<Value>)>,
+    logs: Vec<host_sdk::LogLine>,
+    report: Option<host_sdk::RunReport>,
+    failure: Option<String>,
+}
+
+/// Runs the plan once with its SSDlets at `site`.
+fn run_at(p: &Prepared, site: Site, log_level: LogLevel) -> anyhow::Result<Outcome> {
+    let plan = &p.plan;
+    let app_name = plan.nodes.first().map_or("run", |n| n.name.as_str());
+    let config = host_sdk::AppConfig {
+        site,
+        ..host_sdk::AppConfig::default()
+    };
+    let app = Application::with_config(&p.dev, app_name, config);
+    let mut placed = Vec::new();
+    for (n, (meta, args)) in plan.nodes.iter().zip(&p.nodes) {
+        let s = app.ssdlet(&p.modules[&n.module], &n.id, args.clone())?;
         placed.push((n.name.clone(), meta, s));
     }
     let find = |name: &str| {
@@ -274,7 +349,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             if wired_in.contains(&(name.clone(), slot.name.clone())) {
                 continue;
             }
-            let key = port_name(&plan, name, &slot.name);
+            let key = port_name(plan, name, &slot.name);
             feedable.push(key.clone());
             let (tx, ty) = app.connect_from_encoded(s.input(i))?;
             let text = fed.remove(&key).unwrap_or_else(|| "[]".to_owned());
@@ -284,7 +359,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             if wired_out.contains(&(name.clone(), slot.name.clone())) {
                 continue;
             }
-            let key = port_name(&plan, name, &slot.name);
+            let key = port_name(plan, name, &slot.name);
             let (rx, ty) = app.connect_to_encoded(s.out(i))?;
             let sig = sigjson::parse(&ty).map_err(|e| anyhow::anyhow!("output `{key}`: {e}"))?;
             outputs.push((key, ty, sig, rx));
@@ -317,9 +392,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         }
         tx.close()?;
     }
-    let mut sent = serde_json::Map::new();
+    let mut sent = Vec::new();
     let mut failure = None;
-    for (name, _, sig, rx) in &mut outputs {
+    for (name, ty, sig, rx) in &mut outputs {
         let mut values = Vec::new();
         loop {
             match rx.try_get() {
@@ -333,10 +408,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        sent.insert(name.clone(), Value::Array(values));
+        sent.push((name.clone(), ty.clone(), values));
     }
     let report = app.wait();
-    let logs = app.logs(a.log_level)?;
+    let logs = app.logs(log_level)?;
     let report = match report {
         Ok(r) => Some(r),
         Err(e) => {
@@ -344,65 +419,152 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             None
         }
     };
-    let warnings: Vec<&String> = modules.values().flat_map(|m| m.warnings()).collect();
-    if a.json {
-        let first = &plan.nodes[0];
-        let mut j = json!({
-            "warnings": warnings,
-            "outputs": sent,
-            "logs": logs.iter().map(|l| json!({
-                "ssdlet": l.ssdlet, "level": l.level.to_string(), "text": l.text, "at_ns": l.at.0,
-            })).collect::<Vec<_>>(),
-            "report": report.as_ref().map(|r| json!({
-                "simulated_ns": r.elapsed.0,
-                "nand_pages_read": r.nand_pages_read,
-                "pcie_bytes_to_host": r.pcie_bytes_to_host,
-                "pcie_bytes_to_device": r.pcie_bytes_to_device,
-                "dram_peak": r.dram_peak,
-            })),
-            "error": failure,
-        });
-        if plan.qualified {
-            j["ssdlets"] = (plan.nodes.iter())
-                .map(|n| json!({ "name": n.name, "module": modules[&n.module].meta().name, "id": n.id }))
-                .collect();
-        } else {
-            j["module"] = json!(modules[&first.module].meta().name);
-            j["ssdlet"] = json!(first.id);
-        }
-        println!("{}", serde_json::to_string_pretty(&j)?);
-    } else {
-        for (name, ty, _, _) in &outputs {
-            let values = sent[name].as_array().map_or(&[][..], Vec::as_slice);
+    Ok(Outcome {
+        site,
+        outputs: sent,
+        logs,
+        report,
+        failure,
+    })
+}
+
+/// One run as JSON: its outputs, logs, report and error.
+fn outcome_json(o: &Outcome) -> Value {
+    let outputs: serde_json::Map<String, Value> = (o.outputs.iter())
+        .map(|(name, _, values)| (name.clone(), Value::Array(values.clone())))
+        .collect();
+    json!({
+        "outputs": outputs,
+        "logs": o.logs.iter().map(|l| json!({
+            "ssdlet": l.ssdlet, "level": l.level.to_string(), "text": l.text, "at_ns": l.at.0,
+        })).collect::<Vec<_>>(),
+        "report": o.report.as_ref().map(|r| json!({
+            "simulated_ns": r.elapsed.0,
+            "nand_pages_read": r.nand_pages_read,
+            "pcie_bytes_to_host": r.pcie_bytes_to_host,
+            "pcie_bytes_to_device": r.pcie_bytes_to_device,
+            "dram_peak": r.dram_peak,
+        })),
+        "error": o.failure,
+    })
+}
+
+/// Prints one run's outputs (unless `outputs` is false), logs and report.
+fn print_outcome(o: &Outcome, outputs: bool, label: &str) {
+    if outputs {
+        for (name, ty, values) in &o.outputs {
             println!("output `{name}` ({ty}): {} message(s)", values.len());
             for v in values {
                 println!("  {v}");
             }
         }
-        let start = report.as_ref().map_or(0, |r| r.started_at.0);
-        for l in &logs {
-            println!(
-                "[+{:.3} ms] {:<5} {}: {}",
-                l.at.0.saturating_sub(start) as f64 / 1e6,
-                l.level.to_string().to_uppercase(),
-                l.ssdlet,
-                l.text
-            );
-        }
-        if let Some(r) = &report {
-            println!(
-                "simulated {:.3} ms; NAND pages read {}; PCIe {} bytes to the host, {} to the device",
-                r.elapsed.0 as f64 / 1e6,
-                r.nand_pages_read,
-                r.pcie_bytes_to_host,
-                r.pcie_bytes_to_device
-            );
+    }
+    let start = o.report.as_ref().map_or(0, |r| r.started_at.0);
+    for l in &o.logs {
+        println!(
+            "{label}[+{:.3} ms] {:<5} {}: {}",
+            l.at.0.saturating_sub(start) as f64 / 1e6,
+            l.level.to_string().to_uppercase(),
+            l.ssdlet,
+            l.text
+        );
+    }
+    if let Some(r) = &o.report {
+        println!(
+            "{label}simulated {:.3} ms; NAND pages read {}; PCIe {} bytes to the host, {} to the device",
+            r.elapsed.0 as f64 / 1e6,
+            r.nand_pages_read,
+            r.pcie_bytes_to_host,
+            r.pcie_bytes_to_device
+        );
+    }
+}
+
+/// Where the conventional run's outputs first differ from the near-data run's, if they do.
+fn difference(ndp: &Outcome, conv: &Outcome) -> Option<String> {
+    for ((name, _, a), (_, _, b)) in ndp.outputs.iter().zip(&conv.outputs) {
+        if let Some(i) = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i)) {
+            let show = |v: Option<&Value>| v.map_or("nothing".to_owned(), Value::to_string);
+            return Some(format!(
+                "output `{name}` message {i}: ndp sent {}, conv sent {}",
+                show(a.get(i)),
+                show(b.get(i))
+            ));
         }
     }
-    match failure {
-        Some(e) => bail!("{e}"),
-        None => Ok(()),
+    None
+}
+
+/// Runs `ndp run`.
+pub fn run(a: RunArgs) -> anyhow::Result<()> {
+    let p = prepare(&a)?;
+    let mut runs = Vec::new();
+    for &site in a.mode.sites() {
+        runs.push(run_at(&p, site, a.log_level)?);
     }
+    let warnings: Vec<&String> = p.modules.values().flat_map(|m| m.warnings()).collect();
+    let diff = match &runs[..] {
+        [ndp, conv] => difference(ndp, conv),
+        _ => None,
+    };
+    let speedup = match &runs[..] {
+        [ndp, conv] => match (&ndp.report, &conv.report) {
+            (Some(n), Some(c)) if n.elapsed.0 > 0 => Some(c.elapsed.0 as f64 / n.elapsed.0 as f64),
+            _ => None,
+        },
+        _ => None,
+    };
+    if a.json {
+        let first = &p.plan.nodes[0];
+        let mut j = match &runs[..] {
+            [one] => outcome_json(one),
+            _ => json!({
+                "runs": runs.iter().map(|o| (mode_name(o.site).to_owned(), outcome_json(o)))
+                    .collect::<serde_json::Map<_, _>>(),
+                "outputs_equal": diff.is_none(),
+                "difference": diff,
+                "speedup": speedup,
+            }),
+        };
+        j["mode"] = json!(match a.mode {
+            Mode::Ndp => "ndp",
+            Mode::Conv => "conv",
+            Mode::Both => "both",
+        });
+        j["warnings"] = json!(warnings);
+        if p.plan.qualified {
+            j["ssdlets"] = (p.plan.nodes.iter())
+                .map(|n| json!({ "name": n.name, "module": p.modules[&n.module].meta().name, "id": n.id }))
+                .collect();
+        } else {
+            j["module"] = json!(p.modules[&first.module].meta().name);
+            j["ssdlet"] = json!(first.id);
+        }
+        println!("{}", serde_json::to_string_pretty(&j)?);
+    } else {
+        let both = runs.len() > 1;
+        for (i, o) in runs.iter().enumerate() {
+            let label = if both {
+                format!("{}: ", mode_name(o.site))
+            } else {
+                String::new()
+            };
+            print_outcome(o, i == 0, &label);
+        }
+        if both {
+            match &diff {
+                None => println!("conv: the same outputs as ndp"),
+                Some(d) => println!("conv: outputs differ from ndp: {d}"),
+            }
+            if let Some(s) = speedup {
+                println!("ndp is {s:.2}x the speed of conv (simulated time, conv / ndp)");
+            }
+        }
+    }
+    if let Some(e) = runs.iter().find_map(|o| o.failure.as_ref()) {
+        bail!("{e}");
+    }
+    Ok(())
 }
 
 fn describe_args(meta: &host_sdk::SsdletMeta) -> String {

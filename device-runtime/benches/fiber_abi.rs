@@ -16,6 +16,8 @@
 
 use std::time::{Duration, Instant};
 
+use corosensei::stack::DefaultStack;
+use corosensei::Coroutine;
 use criterion::{criterion_group, criterion_main, Criterion};
 use device_runtime::driver::{ArgValue, DriverConfig, TestDriver};
 use device_runtime::fiber::{Fiber, FiberExit};
@@ -31,6 +33,26 @@ fn testkit() -> LoadedModule {
     loader.load(&modules.testkit()).expect("testkit loads")
 }
 
+/// Median nanoseconds per step of `a` and of `b`, measured in `ROUNDS` interleaved rounds of
+/// `n` steps each, so both see the same machine load.
+fn interleaved(n: u32, mut a: impl FnMut(u32), mut b: impl FnMut(u32)) -> (f64, f64) {
+    const ROUNDS: usize = 11;
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        a(n);
+        ta.push(t.elapsed().as_nanos() as f64 / f64::from(n));
+        let t = Instant::now();
+        b(n);
+        tb.push(t.elapsed().as_nanos() as f64 / f64::from(n));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(&mut ta), median(&mut tb))
+}
+
 fn fiber_switch(c: &mut Criterion) {
     let mut fiber = Fiber::new(64 * 1024, |s| -> FiberExit {
         loop {
@@ -38,7 +60,22 @@ fn fiber_switch(c: &mut Criterion) {
         }
     })
     .expect("fiber");
+    // The limit: a bare corosensei coroutine on the same kind of stack, resumed and suspended.
+    let mut bare: Coroutine<(), (), (), DefaultStack> =
+        Coroutine::with_stack(DefaultStack::new(64 * 1024).expect("stack"), |y, ()| loop {
+            y.suspend(());
+        });
     c.bench_function("fiber/resume_suspend", |b| b.iter(|| fiber.resume()));
+    c.bench_function("fiber/bare_corosensei", |b| b.iter(|| bare.resume(())));
+    let (ours, limit) = interleaved(
+        1_000_000,
+        |n| (0..n).for_each(|_| drop(std::hint::black_box(fiber.resume()))),
+        |n| (0..n).for_each(|_| drop(std::hint::black_box(bare.resume(())))),
+    );
+    eprintln!(
+        "fiber/resume_suspend {ours:.1} ns beside a bare corosensei switch pair {limit:.1} ns in the same run: {:.2}x",
+        ours / limit
+    );
 }
 
 fn put_get(c: &mut Criterion) {

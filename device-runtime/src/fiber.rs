@@ -12,7 +12,7 @@ use corosensei::stack::{DefaultStack, Stack};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 use ssdlet_abi::Status;
 
-use crate::trap::{self, ActiveFiber, TrapKind, ACTIVE};
+use crate::trap::{self, ActiveFiber, TrapKind, FIBERS};
 
 /// How a fiber ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +37,7 @@ pub struct Suspender<'a>(&'a Yielder<(), ()>);
 
 impl Suspender<'_> {
     /// Suspends the fiber until the next [`Fiber::resume`].
+    #[inline]
     pub fn suspend(&self) {
         self.0.suspend(())
     }
@@ -91,14 +92,20 @@ impl Fiber {
 
     /// Runs the fiber until it suspends or finishes. Resuming a finished fiber returns
     /// [`Resumed::Finished`] with [`Status::INVALID_ARGUMENT`].
+    #[inline]
     pub fn resume(&mut self) -> Resumed {
         if self.coro.done() {
             return Resumed::Finished(FiberExit::Returned(Status::INVALID_ARGUMENT));
         }
-        trap::prepare_thread();
-        let outer = ACTIVE.with(|a| a.replace(Some(self.active)));
+        let active: *const ActiveFiber = &self.active;
+        let outer = FIBERS.with(|f| {
+            if !f.prepared.get() {
+                trap::prepare_thread(f);
+            }
+            f.active.replace(active)
+        });
         let r = self.coro.resume(());
-        ACTIVE.with(|a| a.set(outer));
+        FIBERS.with(|f| f.active.set(outer));
         match r {
             CoroutineResult::Yield(()) => Resumed::Suspended,
             CoroutineResult::Return(exit) => Resumed::Finished(exit),

@@ -51,10 +51,25 @@ pub(crate) struct ActiveFiber {
     pub(crate) guard_hi: usize,
 }
 
+/// What [`crate::fiber::Fiber::resume`] and the signal handler keep per thread, in one
+/// thread-local so a resume reaches both with one look-up.
+pub(crate) struct ThreadFibers {
+    /// Whether [`prepare_thread`] already ran on this thread.
+    pub(crate) prepared: Cell<bool>,
+    /// The fiber being resumed on this thread, or null: set only for the length of its
+    /// `resume`, during which the `Fiber` it points into is borrowed and cannot move.
+    pub(crate) active: Cell<*const ActiveFiber>,
+}
+
 thread_local! {
-    /// Set only while a fiber is being resumed on this thread. Const-initialised and without
-    /// a destructor, so reading it from a signal handler does not allocate or lock.
-    pub(crate) static ACTIVE: Cell<Option<ActiveFiber>> = const { Cell::new(None) };
+    /// Const-initialised and without a destructor, so reading it from a signal handler does
+    /// not allocate or lock.
+    pub(crate) static FIBERS: ThreadFibers = const {
+        ThreadFibers {
+            prepared: Cell::new(false),
+            active: Cell::new(std::ptr::null()),
+        }
+    };
 }
 
 struct PrevActions {
@@ -72,18 +87,12 @@ static PREV: OnceLock<PrevActions> = OnceLock::new();
 
 /// Installs the process-wide fault handler (idempotent) and makes sure the calling thread
 /// has an alternate signal stack.
-pub(crate) fn prepare_thread() {
-    if PREPARED.get() {
-        return;
-    }
+/// Callers check [`ThreadFibers::prepared`] first (a cheap check per resume).
+#[cold]
+pub(crate) fn prepare_thread(fibers: &ThreadFibers) {
     PREV.get_or_init(install);
     ALT_STACK.with(|_| {});
-    PREPARED.set(true);
-}
-
-thread_local! {
-    /// Whether `prepare_thread` already ran on this thread (a cheap check per resume).
-    static PREPARED: Cell<bool> = const { Cell::new(false) };
+    fibers.prepared.set(true);
 }
 
 fn install() -> PrevActions {
@@ -219,8 +228,10 @@ fn set_regs(uc: &mut libc::ucontext_t, regs: TrapHandlerRegs) {
 }
 
 extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
-    let active = ACTIVE.try_with(Cell::get).ok().flatten();
-    if let Some(fiber) = active {
+    let active = FIBERS.try_with(|f| f.active.get()).unwrap_or(std::ptr::null());
+    // SAFETY: non-null only while `Fiber::resume` runs on this thread (the fault interrupted
+    // it), pointing into that borrowed, unmoved `Fiber` (`ThreadFibers::active`).
+    if let Some(fiber) = unsafe { active.as_ref() } {
         // SAFETY: the kernel passes a valid ucontext_t and siginfo_t to an SA_SIGINFO handler.
         let (uc, addr) = unsafe { (&mut *(ctx as *mut libc::ucontext_t), (*info).si_addr() as usize) };
         if fiber.handler.stack_ptr_in_bounds(context_sp(uc)) {
@@ -230,7 +241,7 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
                 TrapKind::MemoryFault { signal: sig, addr }
             };
             // SAFETY: the interrupted stack pointer is inside the running fiber (checked just
-            // above), the coroutine is alive (ACTIVE is cleared when `resume` returns), and we
+            // above), the coroutine is alive (`ThreadFibers::active` is cleared when `resume` returns), and we
             // update the interrupted context with exactly the registers corosensei asks for.
             // Runtime code never runs near the guard page (module doc), so what the reset
             // abandons is the SSDlet's own state, for which the module is poisoned.

@@ -6,6 +6,9 @@
 //! - `abi/put_get`: `count` streams `n` u64s to `sum` through the driver (channel capacity
 //!   64): per message one `put` and one `get` through the C vtable, postcard encode/decode,
 //!   and the fiber switches the driver needs.
+//! - `abi/put_get_floor`: the same per message without the runtime (postcard encode and
+//!   decode, two calls through C function pointers); the ratio to it, and fiber switches' to a
+//!   bare corosensei coroutine, are printed from interleaved rounds in the same run.
 //! - `abi/round_trip`: `ping` sends a u64 to `echo` and waits for it back: per iteration two
 //!   puts, two gets and at least two resumes of each fiber.
 //!
@@ -33,24 +36,27 @@ fn testkit() -> LoadedModule {
     loader.load(&modules.testkit()).expect("testkit loads")
 }
 
-/// Median nanoseconds per step of `a` and of `b`, measured in `ROUNDS` interleaved rounds of
-/// `n` steps each, so both see the same machine load.
-fn interleaved(n: u32, mut a: impl FnMut(u32), mut b: impl FnMut(u32)) -> (f64, f64) {
+/// Median nanoseconds per step of `a` and of `b`, from `ROUNDS` interleaved rounds of `n`
+/// steps each (each returns the time its steps took), so both see the same machine load.
+fn interleaved(n: u32, mut a: impl FnMut(u32) -> Duration, mut b: impl FnMut(u32) -> Duration) -> (f64, f64) {
     const ROUNDS: usize = 11;
     let (mut ta, mut tb) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        let t = Instant::now();
-        a(n);
-        ta.push(t.elapsed().as_nanos() as f64 / f64::from(n));
-        let t = Instant::now();
-        b(n);
-        tb.push(t.elapsed().as_nanos() as f64 / f64::from(n));
+        ta.push(a(n).as_nanos() as f64 / f64::from(n));
+        tb.push(b(n).as_nanos() as f64 / f64::from(n));
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
     (median(&mut ta), median(&mut tb))
+}
+
+/// The time `f` takes.
+fn timed(f: impl FnOnce()) -> Duration {
+    let t = Instant::now();
+    f();
+    t.elapsed()
 }
 
 fn fiber_switch(c: &mut Criterion) {
@@ -69,8 +75,20 @@ fn fiber_switch(c: &mut Criterion) {
     c.bench_function("fiber/bare_corosensei", |b| b.iter(|| bare.resume(())));
     let (ours, limit) = interleaved(
         1_000_000,
-        |n| (0..n).for_each(|_| drop(std::hint::black_box(fiber.resume()))),
-        |n| (0..n).for_each(|_| drop(std::hint::black_box(bare.resume(())))),
+        |n| {
+            timed(|| {
+                (0..n).for_each(|_| {
+                    std::hint::black_box(fiber.resume());
+                })
+            })
+        },
+        |n| {
+            timed(|| {
+                (0..n).for_each(|_| {
+                    std::hint::black_box(bare.resume(()));
+                })
+            })
+        },
     );
     eprintln!(
         "fiber/resume_suspend {ours:.1} ns beside a bare corosensei switch pair {limit:.1} ns in the same run: {:.2}x",
@@ -81,23 +99,64 @@ fn fiber_switch(c: &mut Criterion) {
 fn put_get(c: &mut Criterion) {
     let m = testkit();
     let (count, sum) = (m.ssdlet("count").unwrap(), m.ssdlet("sum").unwrap());
-    c.bench_function("abi/put_get", |b| {
-        b.iter_custom(|iters| {
-            let mut d = TestDriver::new(DriverConfig::default());
-            let src = d.spawn(&count, &[ArgValue::U64(iters)]).unwrap();
-            let dst = d.spawn(&sum, &[]).unwrap();
-            d.connect(src, "out", dst, "in").unwrap();
-            let total = d.sink(dst, "total").unwrap();
-            let start = Instant::now();
-            d.run().unwrap();
-            let t = start.elapsed();
-            assert_eq!(
-                d.take::<u64>(total).unwrap(),
-                vec![iters * iters.saturating_sub(1) / 2]
-            );
-            t
-        })
-    });
+    let run = |iters: u64| {
+        let mut d = TestDriver::new(DriverConfig::default());
+        let src = d.spawn(&count, &[ArgValue::U64(iters)]).unwrap();
+        let dst = d.spawn(&sum, &[]).unwrap();
+        d.connect(src, "out", dst, "in").unwrap();
+        let total = d.sink(dst, "total").unwrap();
+        let start = Instant::now();
+        d.run().unwrap();
+        let t = start.elapsed();
+        assert_eq!(
+            d.take::<u64>(total).unwrap(),
+            vec![iters * iters.saturating_sub(1) / 2]
+        );
+        t
+    };
+    c.bench_function("abi/put_get", |b| b.iter_custom(run));
+    c.bench_function("abi/put_get_floor", |b| b.iter(|| floor_message(1)));
+    let (ours, limit) = interleaved(
+        200_000,
+        |n| run(u64::from(n)),
+        |n| {
+            timed(|| {
+                std::hint::black_box(floor_message(n));
+            })
+        },
+    );
+    eprintln!(
+        "abi/put_get {ours:.1} ns ({:.1} M msgs/s) beside its floor, a postcard encode and decode of the \
+         u64 and two plain calls through C function pointers, {limit:.1} ns in the same run: {:.2}x",
+        1e3 / ours,
+        ours / limit
+    );
+}
+
+extern "C" fn floor_put(ptr: *const u8, len: usize) -> u32 {
+    std::hint::black_box((ptr, len));
+    0
+}
+
+extern "C" fn floor_get(ptr: *mut u8, len: usize) -> u32 {
+    std::hint::black_box((ptr, len));
+    0
+}
+
+/// What any put + get of `n` u64 messages through a C ABI must do, without the runtime:
+/// encode each, call "put" through a function pointer, call "get" and decode. Returns the sum.
+fn floor_message(n: u32) -> u64 {
+    let put: extern "C" fn(*const u8, usize) -> u32 = std::hint::black_box(floor_put);
+    let get: extern "C" fn(*mut u8, usize) -> u32 = std::hint::black_box(floor_get);
+    let mut buf = [0u8; 16];
+    let mut total = 0u64;
+    for i in 0..u64::from(n) {
+        let used = postcard::to_slice(&i, &mut buf).map(|b| b.len()).unwrap_or(0);
+        put(buf.as_ptr(), used);
+        get(buf.as_mut_ptr(), used);
+        total = total.wrapping_add(postcard::from_bytes::<u64>(&buf[..used]).unwrap_or(0));
+    }
+    total
 }
 
 fn round_trip(c: &mut Criterion) {

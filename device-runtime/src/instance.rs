@@ -232,8 +232,9 @@ pub(crate) struct InstanceState {
     pub(crate) cost_source: CostSource,
     /// The work it has done so far.
     pub(crate) work: Cell<WorkCounts>,
-    /// Modeled compute charged so far, in picoseconds (the clock advances by whole ns).
-    pub(crate) charged_ps: Cell<u128>,
+    /// Modeled compute charged but not yet on the clock, in picoseconds, below 1000 (the
+    /// clock advances by whole ns).
+    pub(crate) carry_ps: Cell<u64>,
     /// Compute charged to its clock so far (both models).
     pub(crate) compute: Cell<SimDuration>,
     /// Thread CPU time it used, in ns (Measured mode).
@@ -280,19 +281,14 @@ impl InstanceState {
 
     /// Counts one runtime call and charges compute since the last one (module
     /// [`crate::compute`]), then applies the time-slice watchdog.
+    #[inline]
     pub(crate) fn charge_call(&self) {
+        let mut w = self.work.get();
+        w.calls += 1;
+        self.work.set(w);
         match self.world.config.compute {
-            ComputeModel::Modeled(_) => self.charge_work(WorkCounts {
-                calls: 1,
-                ..Default::default()
-            }),
-            ComputeModel::Measured { slowdown } => {
-                self.count(WorkCounts {
-                    calls: 1,
-                    ..Default::default()
-                });
-                self.charge_measured(slowdown);
-            }
+            ComputeModel::Modeled(_) => self.charge_ps(u128::from(self.costs.call_ps)),
+            ComputeModel::Measured { slowdown } => self.charge_measured(slowdown),
         }
         self.check_slice();
     }
@@ -320,17 +316,29 @@ impl InstanceState {
 
     /// Counts `w` and, under the modeled compute, charges its cost (Measured mode measures
     /// it as CPU time instead).
+    #[inline]
     pub(crate) fn charge_work(&self, w: WorkCounts) {
         self.count(w);
         if let ComputeModel::Modeled(_) = self.world.config.compute {
-            let before = self.charged_ps.get();
-            let after = before + self.costs.of(&w);
-            self.charged_ps.set(after);
-            // Whole nanoseconds, carried: the sum of the charges is the cost of the sum.
-            self.spend(SimDuration((after / 1000 - before / 1000) as u64));
+            self.charge_ps(self.costs.of(&w));
         }
     }
 
+    /// Charges `ps` picoseconds of modeled compute. Whole nanoseconds, the rest carried: the
+    /// sum of the charges is the cost of the sum.
+    #[inline]
+    fn charge_ps(&self, ps: u128) {
+        let total = u128::from(self.carry_ps.get()) + ps;
+        // Charges fit 64 bits but for absurd counts; 64-bit division is several times faster.
+        let (ns, rest) = match u64::try_from(total) {
+            Ok(t) => (t / 1000, t % 1000),
+            Err(_) => ((total / 1000) as u64, (total % 1000) as u64),
+        };
+        self.carry_ps.set(rest);
+        self.spend(SimDuration(ns));
+    }
+
+    #[inline]
     fn count(&self, w: WorkCounts) {
         self.work.set(self.work.get().plus(w));
     }

@@ -128,7 +128,7 @@ impl Runtime {
             costs,
             cost_source,
             work: Cell::new(Default::default()),
-            charged_ps: Cell::new(0),
+            carry_ps: Cell::new(0),
             compute: Cell::new(SimDuration::ZERO),
             cpu_ns: Cell::new(0),
             reads: RefCell::new(Default::default()),

@@ -71,6 +71,32 @@ impl std::fmt::Debug for Adopted {
 pub(crate) enum Payload {
     Copied(Vec<u8>),
     Adopted(Adopted),
+    /// A small message kept in the queue entry itself: no buffer, no pool.
+    Inline(Inline),
+}
+
+/// A message of at most [`Inline::MAX`] bytes, stored in place.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Inline {
+    len: u8,
+    data: [u8; Inline::MAX],
+}
+
+impl Inline {
+    /// The most bytes kept in place: what fits beside the length in the space of the other
+    /// variants (a `Vec` is 24 bytes, an `Adopted` 32).
+    pub(crate) const MAX: usize = 30;
+
+    /// `bytes` in place, if short enough.
+    #[inline]
+    pub(crate) fn new(bytes: &[u8]) -> Option<Inline> {
+        let mut data = [0u8; Inline::MAX];
+        data.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Inline {
+            len: bytes.len() as u8,
+            data,
+        })
+    }
 }
 
 impl Default for Payload {
@@ -85,6 +111,7 @@ impl std::ops::Deref for Payload {
         match self {
             Payload::Copied(v) => v,
             Payload::Adopted(a) => a.bytes(),
+            Payload::Inline(i) => &i.data[..usize::from(i.len)],
         }
     }
 }
@@ -95,6 +122,7 @@ impl Payload {
         match self {
             Payload::Copied(v) => v,
             Payload::Adopted(a) => a.bytes().to_vec(),
+            Payload::Inline(i) => i.data[..usize::from(i.len)].to_vec(),
         }
     }
 }

@@ -324,6 +324,19 @@ impl InstanceState {
         }
     }
 
+    /// [`InstanceState::charge_work`] of one message moving `bytes` payload bytes.
+    #[inline]
+    pub(crate) fn charge_message(&self, bytes: u64) {
+        let mut w = self.work.get();
+        w.messages += 1;
+        w.bytes_moved += bytes;
+        self.work.set(w);
+        if let ComputeModel::Modeled(_) = self.world.config.compute {
+            let c = &self.costs;
+            self.charge_ps(u128::from(c.message_ps) + u128::from(bytes) * u128::from(c.byte_moved_ps));
+        }
+    }
+
     /// Charges `ps` picoseconds of modeled compute. Whole nanoseconds, the rest carried: the
     /// sum of the charges is the cost of the sum.
     #[inline]

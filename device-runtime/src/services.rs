@@ -29,7 +29,7 @@ use ssdlet_abi::{
 use sim_nvme::trace;
 use sim_nvme::SimDuration;
 
-use crate::adopted::{Adopted, Payload};
+use crate::adopted::{Adopted, Inline, Payload};
 use crate::compute::WorkCounts;
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
@@ -160,11 +160,7 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                         len: slot.len(),
                     })
                 };
-                st.charge_work(WorkCounts {
-                    messages: 1,
-                    bytes_moved: len,
-                    ..Default::default()
-                });
+                st.charge_message(len);
                 return Status::OK;
             }
             if c.sender_closed {
@@ -184,14 +180,20 @@ unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8,
         return Status::INVALID_ARGUMENT;
     }
     put(st, port, len, false, |pool| {
-        let mut buf = pool.pop().unwrap_or_default();
-        if len != 0 {
+        let bytes: &[u8] = if len == 0 {
+            &[]
+        } else {
             // SAFETY: ABI: `data` points to `len` readable bytes for this call.
-            buf.extend_from_slice(unsafe { std::slice::from_raw_parts(data, len) });
-        }
+            unsafe { std::slice::from_raw_parts(data, len) }
+        };
         st.world
             .copied_bytes
             .set(st.world.copied_bytes.get() + len as u64);
+        if let Some(small) = Inline::new(bytes) {
+            return Payload::Inline(small);
+        }
+        let mut buf = pool.pop().unwrap_or_default();
+        buf.extend_from_slice(bytes);
         Payload::Copied(buf)
     })
 }
@@ -253,20 +255,18 @@ fn put(
                 return Status::CLOSED;
             }
             if c.queue.len() < c.capacity {
+                // A conventional run's host is where its SSDlets run: no PCIe
+                let to_host = c.host == HostEnd::Receiver && st.site == Site::Device;
                 // Nothing may fail once `make` has run (an adopted block is the runtime's).
-                let (Some(make), Some(mut ssd)) = (make.take(), st.world.try_ssd()) else {
+                let ssd = if to_host { st.world.try_ssd() } else { None };
+                let Some(make) = make.take().filter(|_| !to_host || ssd.is_some()) else {
                     return Status::INVALID_ARGUMENT;
                 };
                 // A handed-over block costs the message, not a per-byte copy.
-                st.charge_work(WorkCounts {
-                    messages: 1,
-                    bytes_moved: if owned { 0 } else { len as u64 },
-                    ..Default::default()
-                });
+                st.charge_message(if owned { 0 } else { len as u64 });
                 let now = st.clock.get();
                 // INVARIANT(counters-per-app): PCIe to the host goes to the sender's Application
-                // A conventional run's host is where its SSDlets run: no PCIe
-                let at = if c.host == HostEnd::Receiver && st.site == Site::Device {
+                let at = if let Some(mut ssd) = ssd {
                     let before = ssd.stats();
                     let t = ssd.pcie_to_host(now, len as u64);
                     st.account.add_io(&before, &ssd.stats());
@@ -276,7 +276,6 @@ fn put(
                 } else {
                     now + SimDuration::for_bytes(len as u64, st.world.config.dram_copy_mb_per_s)
                 };
-                drop(ssd);
                 let buf = make(&mut c.pool);
                 let flow = trace::flow_start(st.track(), now);
                 let receiver = c.push(Msg { at, bytes: buf, flow }, len as u64);

@@ -78,35 +78,38 @@ fn contents(ssd: &mut Ssd) -> Vec<u8> {
     buf
 }
 
-/// Wall time and iterations of one bench, over warm-up and measurement alike.
-#[derive(Default, Clone, Copy)]
-struct Tally {
-    iters: u64,
-    wall: Duration,
-}
+/// Rounds of [`ratios`]: each times every bench once, in turn.
+const RATIO_ROUNDS: usize = 12;
 
-impl Tally {
-    fn gib_per_s(&self, bytes: u64) -> f64 {
-        (bytes * self.iters) as f64 / self.wall.as_secs_f64() / f64::from(1u32 << 30)
+/// Times the benches `names` in turn (`run(i)` runs bench `i`), `RATIO_ROUNDS` times, and
+/// prints each one's best throughput and its ratio to the last one's (the limit). Taking turns
+/// keeps the figures comparable on a shared machine, where DRAM bandwidth drifts between
+/// criterion's benches.
+fn ratios(bytes: u64, names: &[&str], mut run: impl FnMut(usize) -> u64) {
+    let mut best = vec![Duration::MAX; names.len()];
+    for _ in 0..RATIO_ROUNDS {
+        for (i, best) in best.iter_mut().enumerate() {
+            let start = Instant::now();
+            std::hint::black_box(run(i));
+            *best = (*best).min(start.elapsed());
+        }
     }
-}
-
-/// Times `iters` calls of `f` and adds them to `tally`.
-fn timed<R>(tally: &mut Tally, iters: u64, mut f: impl FnMut() -> R) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        std::hint::black_box(f());
+    let gib = |d: Duration| bytes as f64 / d.as_secs_f64() / f64::from(1u32 << 30);
+    let limit = gib(best[names.len() - 1]);
+    for (name, d) in names.iter().zip(best) {
+        eprintln!(
+            "matcher/{name}: {:.2} GiB/s = {:.2} x {} (best of {RATIO_ROUNDS}, in turns)",
+            gib(d),
+            gib(d) / limit,
+            names[names.len() - 1]
+        );
     }
-    let wall = start.elapsed();
-    tally.iters += iters;
-    tally.wall += wall;
-    wall
 }
 
 /// `matcher/scan_*`: [`Ssd::match_scan`] of 64 MiB in Any mode; `matcher/memmem_64MiB_1key`:
 /// one `memchr::memmem::Finder` counting the first key's matches in the same 64 MiB as one
-/// buffer, the limit the scan is read against. At the end the scans' throughput is printed
-/// as a fraction of memmem's (mean over every timed iteration, warm-up included).
+/// buffer, the limit the scan is read against. At the end [`ratios`] prints the scans'
+/// throughput as a fraction of memmem's.
 fn matcher(c: &mut Criterion) {
     let mut g = c.benchmark_group("matcher");
     let blocks = FILL_BLOCKS;
@@ -117,47 +120,31 @@ fn matcher(c: &mut Criterion) {
     let data = contents(&mut ssd);
     let mut t = ssd.hardware().horizon();
     let key = b"zqxjk".to_vec();
-    let mut tallies = Vec::new();
-    for (name, keys) in [
-        ("scan_64MiB_1key", vec![key.clone()]),
-        (
-            "scan_64MiB_3keys",
-            vec![key.clone(), b"QQQQQ".to_vec(), b"1995-01-17".to_vec()],
-        ),
-    ] {
-        let req = MatchRequest {
-            keys,
-            mode: MatchMode::Any,
-            start: Lba(0),
-            count: blocks,
-        };
-        let mut tally = Tally::default();
-        g.bench_function(name, |b| {
-            b.iter_custom(|iters| {
-                timed(&mut tally, iters, || {
-                    let (hints, done) = ssd.match_scan(t, &req).expect("scan");
-                    t = done;
-                    hints.count()
-                })
-            })
-        });
-        tallies.push((name, tally));
-    }
+    let req = |keys: Vec<Vec<u8>>| MatchRequest {
+        keys,
+        mode: MatchMode::Any,
+        start: Lba(0),
+        count: blocks,
+    };
+    let one = req(vec![key.clone()]);
+    let three = req(vec![key.clone(), b"QQQQQ".to_vec(), b"1995-01-17".to_vec()]);
+    let mut scan = |req: &MatchRequest| {
+        let (hints, done) = ssd.match_scan(t, req).expect("scan");
+        t = done;
+        hints.count()
+    };
+    g.bench_function("scan_64MiB_1key", |b| b.iter(|| scan(&one)));
+    g.bench_function("scan_64MiB_3keys", |b| b.iter(|| scan(&three)));
     let finder = Finder::new(&key);
-    let mut limit = Tally::default();
-    g.bench_function("memmem_64MiB_1key", |b| {
-        b.iter_custom(|iters| timed(&mut limit, iters, || finder.find_iter(&data).count()))
-    });
+    let memmem = || finder.find_iter(&data).count() as u64;
+    g.bench_function("memmem_64MiB_1key", |b| b.iter(memmem));
     g.finish();
-    let lim = limit.gib_per_s(bytes);
-    eprintln!("matcher: memmem_64MiB_1key {lim:.2} GiB/s (mean of every timed iteration)");
-    for (name, tally) in tallies {
-        let gib = tally.gib_per_s(bytes);
-        eprintln!(
-            "matcher: {name} {gib:.2} GiB/s = {:.2} x memmem_64MiB_1key",
-            gib / lim
-        );
-    }
+    let names = ["scan_64MiB_1key", "scan_64MiB_3keys", "memmem_64MiB_1key"];
+    ratios(bytes, &names, |i| match i {
+        0 => scan(&one),
+        1 => scan(&three),
+        _ => memmem(),
+    });
 }
 
 criterion_group!(benches, reads, matcher);

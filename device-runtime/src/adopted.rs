@@ -83,8 +83,8 @@ pub(crate) struct Inline {
 }
 
 impl Inline {
-    /// The most bytes kept in place: what fits beside the length in the space of the other
-    /// variants (a `Vec` is 24 bytes, an `Adopted` 32).
+    /// The most bytes kept in place: with the length, as large as an `Adopted` (32 bytes); a
+    /// `Payload` is 40 bytes with its tag (32 without this variant).
     pub(crate) const MAX: usize = 30;
 
     /// `bytes` in place, if short enough.

@@ -104,12 +104,24 @@ impl Fiber {
             }
             f.active.replace(active)
         });
+        // Restores the outer fiber even if `resume` unwinds, so the pointer never outlives
+        // this call (`ThreadFibers::active`).
+        let _restore = Restore(outer);
         let r = self.coro.resume(());
-        FIBERS.with(|f| f.active.set(outer));
         match r {
             CoroutineResult::Yield(()) => Resumed::Suspended,
             CoroutineResult::Return(exit) => Resumed::Finished(exit),
         }
+    }
+}
+
+/// Puts the fiber that was active before a resume back when the resume ends.
+struct Restore(*const ActiveFiber);
+
+impl Drop for Restore {
+    #[inline]
+    fn drop(&mut self) {
+        FIBERS.with(|f| f.active.set(self.0));
     }
 }
 

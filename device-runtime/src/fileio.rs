@@ -21,14 +21,20 @@
 //! An SSDlet of an Application at the host site (a conventional run) reads the same way, as a
 //! host program would: each chunk is an NVMe read through the host I/O stack and over PCIe
 //! ([`Ssd::host_read`]), chunks of [`HOST_READ_CHUNK`] with a read-ahead window of
-//! [`HOST_READAHEAD`]; its matcher scans read the pages so and match them in host software,
-//! with the device matcher's semantics (exact matching within each 4 KiB block).
+//! [`HOST_READAHEAD`] (a window refills when the reader leaves it: one read's latency per
+//! 8 MiB, about 4% of a PCIe-bound scan); its matcher scans read the pages so and match them in
+//! host software, with the device matcher's semantics (exact matching within each 4 KiB
+//! block). Every block it reads stays in the Application's host page cache
+//! (`AppAccount::host_cache`): a read of blocks all held there costs no I/O.
+
+use std::cell::RefCell;
+use std::collections::HashSet;
 
 use ndp_protocol::Site;
 use sim_nvme::{IoError, Lba, MatchMode, MatchRequest, SimDuration, SimTime, Ssd, LBA_BYTES};
 use ssdlet_abi::Status;
 
-use crate::compute::SOFTWARE_MATCH_PS_PER_BYTE;
+use crate::compute::software_match_ps;
 use crate::instance::{InstanceState, ReadState, Readahead};
 use crate::namespace::FileEntry;
 use crate::world::FileBacking;
@@ -37,55 +43,83 @@ fn io_status(_: IoError) -> Status {
     Status::OUT_OF_RANGE
 }
 
-/// Bytes one NVMe read of a conventional run moves: 128 KiB. Source: the host SDK's
-/// conventional scan (`host_sdk::ReadAhead`'s default request, a common `max_sectors_kb`).
+/// Bytes one NVMe read of a conventional run moves: 128 KiB. Source: the request size of the
+/// host SDK's conventional scan (`host_sdk::ReadAhead`'s default, a common `max_sectors_kb`).
 pub(crate) const HOST_READ_CHUNK: u64 = 128 << 10;
 
 /// Read-ahead window of a conventional run's sequential reader: 64 reads of
-/// [`HOST_READ_CHUNK`] in flight, 8 MiB. Source: the host SDK's conventional scan
-/// (`host_sdk::ReadAhead`'s default depth), which saturates the PCIe link.
+/// [`HOST_READ_CHUNK`], 8 MiB. Source: the depth of the host SDK's conventional scan
+/// (`host_sdk::ReadAhead`'s default), which saturates the PCIe link.
 pub(crate) const HOST_READAHEAD: u64 = 64 * HOST_READ_CHUNK;
 
 /// How a site's file reads reach the media: internal reads on the device; on the host, NVMe
-/// reads issued through the host I/O stack, their data crossing PCIe.
+/// reads issued through the host I/O stack, their data crossing PCIe, unless every block is
+/// already in the host's page cache.
 #[derive(Clone, Copy)]
-struct Route {
+struct Route<'a> {
     site: Site,
     io_stack: SimDuration,
+    cache: &'a RefCell<HashSet<u64>>,
 }
 
-impl Route {
-    fn of(st: &InstanceState, ssd: &Ssd) -> Route {
+impl<'a> Route<'a> {
+    fn of(st: &'a InstanceState, ssd: &Ssd) -> Route<'a> {
         Route {
             site: st.site,
             io_stack: SimDuration(ssd.profile().host.io_stack_ns),
+            cache: &st.account.host_cache,
         }
     }
 
     fn read(self, ssd: &mut Ssd, at: SimTime, lba: Lba, buf: &mut [u8]) -> Result<SimTime, IoError> {
-        match self.site {
-            Site::Device => ssd.internal_read(at, lba, buf),
-            Site::Host => ssd.host_read(at + self.io_stack, lba, buf),
+        if self.site == Site::Device {
+            return ssd.internal_read(at, lba, buf);
         }
+        // Runs of blocks alike (all cached, or none): a cached run is copied from host
+        // memory, an uncached one is one NVMe read, all issued at `at`.
+        let mut cache = self.cache.borrow_mut();
+        let mut done = at;
+        let mut rest = buf;
+        let mut next = lba.0;
+        while !rest.is_empty() {
+            let cached = cache.contains(&next);
+            let blocks = rest.len() as u64 / LBA_BYTES;
+            let run = (1..blocks)
+                .find(|&i| cache.contains(&(next + i)) != cached)
+                .unwrap_or(blocks);
+            let (now, later) = rest.split_at_mut((run * LBA_BYTES) as usize);
+            if cached {
+                ssd.read_cached(Lba(next), now)?;
+            } else {
+                done = done.max(ssd.host_read(at + self.io_stack, Lba(next), now)?);
+                cache.extend(next..next + run);
+            }
+            rest = later;
+            next += run;
+        }
+        Ok(done)
     }
 
     /// The read chunk and read-ahead window of this site, given the device's settings.
     fn sizes(self, ssd: &Ssd, chunk: u64, readahead: u64) -> (u64, u64) {
         match self.site {
             Site::Device => (chunk.max(LBA_BYTES), readahead),
-            Site::Host => {
-                let limit = u64::from(ssd.profile().controller.max_transfer_bytes);
-                (HOST_READ_CHUNK.min(limit).max(LBA_BYTES), HOST_READAHEAD)
-            }
+            Site::Host => host_sizes(ssd),
         }
     }
+}
+
+/// The read chunk (at most the device's transfer limit) and read-ahead window of the host.
+fn host_sizes(ssd: &Ssd) -> (u64, u64) {
+    let limit = u64::from(ssd.profile().controller.max_transfer_bytes);
+    (HOST_READ_CHUNK.min(limit).max(LBA_BYTES), HOST_READAHEAD)
 }
 
 /// Reads whole blocks `[off, off + buf.len())` (block-aligned, `buf` whole blocks) of `entry`
 /// in chunks issued at `at`; returns `(end offset, completion)` per chunk.
 fn read_blocks(
     ssd: &mut Ssd,
-    route: Route,
+    route: Route<'_>,
     entry: &FileEntry,
     off: u64,
     buf: &mut [u8],
@@ -121,7 +155,7 @@ fn align_down(x: u64) -> u64 {
 }
 
 /// Reads up to `out.len()` bytes of file `handle` at `offset`. Returns the bytes read and the
-/// instant they are in device DRAM.
+/// instant they are in the reader's memory (device DRAM, or host memory at the host site).
 pub(crate) fn read(
     st: &InstanceState,
     handle: u64,
@@ -208,8 +242,8 @@ pub(crate) fn read(
 
 /// Runs the channel matchers over pages `first .. first + flags.len()` (4 KiB blocks) of file
 /// `handle`, one request per extent run, all issued at the SSDlet's instant. Returns the
-/// completion instant and the host compute still to spend matching (zero but on the host
-/// site, where the pages are read and matched in software). Memory files are scanned in
+/// completion instant and the host compute, in picoseconds, still to spend matching (zero but
+/// on the host site, where the pages are read and matched in software). Memory files are scanned in
 /// software (a match counts for the page it starts in, looking a key length past the page
 /// end).
 pub(crate) fn scan(
@@ -218,7 +252,7 @@ pub(crate) fn scan(
     keys: &[&[u8]],
     first: u64,
     flags: &mut [u8],
-) -> Result<(SimTime, SimDuration), Status> {
+) -> Result<(SimTime, u128), Status> {
     let now = st.clock.get();
     let files = st.world.files.borrow();
     let lim = st.world.matcher;
@@ -242,12 +276,12 @@ pub(crate) fn scan(
                     .any(|k| memchr::memmem::find_iter(&data[start..tail], k).any(|pos| start + pos < end));
                 *flag = u8::from(hit);
             }
-            return Ok((now, SimDuration::ZERO));
+            return Ok((now, 0));
         }
         FileBacking::Device(e) => e,
     };
     if count == 0 {
-        return Ok((now, SimDuration::ZERO));
+        return Ok((now, 0));
     }
     let mut ssd = st.world.ssd();
     let before = ssd.stats();
@@ -255,8 +289,7 @@ pub(crate) fn scan(
     if st.site == Site::Host {
         let done = match_on_host(&mut ssd, st, entry, keys, off, flags)?;
         st.account.add_io(&before, &ssd.stats());
-        let ps = keys.len() as u128 * u128::from(count * LBA_BYTES) * u128::from(SOFTWARE_MATCH_PS_PER_BYTE);
-        return Ok((done, SimDuration((ps / 1000) as u64)));
+        return Ok((done, software_match_ps(keys.len(), count * LBA_BYTES)));
     }
     let in_file = (count * LBA_BYTES).min(entry.size - off);
     let mut done = now;
@@ -278,7 +311,7 @@ pub(crate) fn scan(
         done = done.max(t);
     }
     st.account.add_io(&before, &ssd.stats());
-    Ok((done, SimDuration::ZERO))
+    Ok((done, 0))
 }
 
 /// A host-site matcher scan: reads the blocks from byte `off` of `entry` as the conventional
@@ -295,7 +328,7 @@ fn match_on_host(
 ) -> Result<SimTime, Status> {
     let now = st.clock.get();
     let route = Route::of(st, ssd);
-    let (chunk, window) = route.sizes(ssd, 0, 0);
+    let (chunk, window) = host_sizes(ssd);
     let per_window = (window / LBA_BYTES).max(1) as usize;
     let mut scratch = st.world.scratch.borrow_mut();
     let mut done = now;

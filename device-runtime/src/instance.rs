@@ -103,6 +103,10 @@ pub(crate) struct AppAccount {
     pub(crate) io: Cell<IoCounters>,
     /// What its SSDlets logged.
     pub(crate) logs: RefCell<crate::logbook::LogBook>,
+    /// At the host site: the blocks its SSDlets have read into host memory (the host's page
+    /// cache), which later reads take from memory. No eviction, assumed: Biscuit's host has
+    /// 64 GiB of DRAM, far more than a run here reads.
+    pub(crate) host_cache: RefCell<std::collections::HashSet<u64>>,
 }
 
 /// Device work attributed to one application.
@@ -337,10 +341,10 @@ impl InstanceState {
         }
     }
 
-    /// Charges `ps` picoseconds of modeled compute. Whole nanoseconds, the rest carried: the
-    /// sum of the charges is the cost of the sum.
+    /// Charges `ps` picoseconds of compute (modeled, or a service's on the SSDlet's behalf).
+    /// Whole nanoseconds, the rest carried: the sum of the charges is the cost of the sum.
     #[inline]
-    fn charge_ps(&self, ps: u128) {
+    pub(crate) fn charge_ps(&self, ps: u128) {
         let total = u128::from(self.carry_ps.get()) + ps;
         // Charges fit 64 bits but for absurd counts; 64-bit division is several times faster.
         let (ns, rest) = match u64::try_from(total) {

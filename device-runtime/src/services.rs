@@ -153,7 +153,9 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                 let old = std::mem::replace(slot, bytes);
                 c.recycle(old);
                 // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer. The bytes
-                // stay in `current` until this port's next get or the instance's end.
+                // stay in `current` until this port's next get or the instance's end; `current`
+                // is sized once at spawn and never resized, so bytes kept inline in its slot
+                // (`Payload::Inline`) do not move either.
                 unsafe {
                     out.write(MsgRef {
                         ptr: slot.as_ptr(),
@@ -274,7 +276,12 @@ fn put(
                 } else if owned {
                     now
                 } else {
-                    now + SimDuration::for_bytes(len as u64, st.world.config.dram_copy_mb_per_s)
+                    let cfg = &st.world.config;
+                    let copy = match st.site {
+                        Site::Device => cfg.dram_copy_mb_per_s,
+                        Site::Host => cfg.host_copy_mb_per_s,
+                    };
+                    now + SimDuration::for_bytes(len as u64, copy)
                 };
                 let buf = make(&mut c.pool);
                 let flow = trace::flow_start(st.track(), now);
@@ -462,7 +469,7 @@ unsafe extern "C" fn matcher_scan(
     match fileio::scan(st, file.0, &ks, first_page, &mut flags) {
         Ok((done, matching)) => {
             st.wait_until(done);
-            st.spend(matching);
+            st.charge_ps(matching);
             if count != 0 {
                 // SAFETY: ABI: `out_flags` has room for `page_count` bytes (non-null, checked).
                 unsafe { std::ptr::copy_nonoverlapping(flags.as_ptr(), out_flags, count) };

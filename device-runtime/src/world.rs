@@ -186,6 +186,8 @@ pub(crate) struct ServiceConfig {
     pub(crate) time_slice: SimDuration,
     /// Device DRAM copy bandwidth (MB/s) charged to inter-SSDlet messages.
     pub(crate) dram_copy_mb_per_s: u64,
+    /// Host memory copy bandwidth (MB/s) charged to messages of host-site SSDlets.
+    pub(crate) host_copy_mb_per_s: u64,
     /// Bytes one internal read command moves at most (reads are split into such chunks).
     pub(crate) read_chunk: u64,
     /// Bytes read ahead of a sequential reader, issued at once (0: no read-ahead).

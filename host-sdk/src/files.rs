@@ -261,8 +261,8 @@ pub(crate) fn not_found(e: Error, name: &str) -> Error {
             ..
         } => Error::UnknownFile {
             name: name.to_owned(),
-            // The device's message only says what the variant says already.
-            message: if message.contains(name) {
+            // The device's NotFound message only says what the variant says already.
+            message: if message == format!("no file named `{name}` on the device") {
                 String::new()
             } else {
                 message

@@ -30,6 +30,8 @@ pub struct RunReport {
     pub finished_at: SimTime,
     /// `finished_at - started_at`.
     pub elapsed: SimDuration,
+    /// Where its SSDlets ran: what `core_busy` and each `SsdletReport::core` index.
+    pub site: crate::Site,
     /// Time each core of its site spent running its SSDlets, indexed by core: the device's
     /// ARM cores, or for a [`crate::Site::Host`] Application the host's cores.
     pub core_busy: Vec<SimDuration>,

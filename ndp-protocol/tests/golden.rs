@@ -48,6 +48,7 @@ fn report() -> RunReport {
         started_at: SimTime(1_000),
         finished_at: SimTime(91_000),
         elapsed: SimDuration(90_000),
+        site: Site::Device,
         core_busy: vec![SimDuration(5), SimDuration(0)],
         ports: vec![PortReport {
             name: "mapper.words -> host".into(),

@@ -252,10 +252,16 @@ pub struct HostStack {
     /// (90000 - 75900 internal - 1242 PCIe; see the module docs).
     pub io_stack_ns: u64,
     /// Host cores that run the SSDlets of a conventional run (an Application at the host
-    /// site), each at the speed of the reference host core. Unit: cores. Default 24. Source:
-    /// the Biscuit slides' host, a Dell PowerEdge R720 with two Xeon E5-2640 of 12 threads
-    /// per socket.
+    /// site), each at the speed of the reference host core. Unit: cores. Default 12, at most
+    /// 1024. Source: the Biscuit slides' host, a Dell PowerEdge R720 with two six-core Xeon
+    /// E5-2640 (12 threads per socket; `power.host_cores_per_socket` counts the same cores);
+    /// running each at the reference core's speed is assumed, and favours the host.
     pub cores: u32,
+    /// Host memory copy bandwidth, charged to a message between SSDlets of a conventional run
+    /// (and from them to the host). Unit: MB/s. Default 25000. Source: measured, one
+    /// `memcpy` of 1 MiB takes 39 us on the reference host (device-runtime's `runtime` bench,
+    /// `memcpy_1MiB`), about 25 GiB/s.
+    pub copy_mb_per_s: u64,
 }
 
 /// The PCIe link, modelled as one resource per direction.
@@ -481,7 +487,8 @@ impl DeviceProfile {
             },
             host: HostStack {
                 io_stack_ns: 12_858,
-                cores: 24,
+                cores: 12,
+                copy_mb_per_s: 25_000,
             },
             pcie: PcieLink {
                 to_host_mb_per_s: 3300,
@@ -549,6 +556,7 @@ impl DeviceProfile {
             host: HostStack {
                 io_stack_ns: 10_000,
                 cores: 4,
+                copy_mb_per_s: 10_000,
             },
             pcie: PcieLink {
                 to_host_mb_per_s: 1000,
@@ -724,6 +732,14 @@ impl DeviceProfile {
             if v == 0 {
                 return bad(field, v.to_string(), "at least 1");
             }
+        }
+        for (field, v) in [("arm.cores", self.arm.cores), ("host.cores", self.host.cores)] {
+            if v > 1024 {
+                return bad(field, v.to_string(), "at most 1024");
+            }
+        }
+        if self.host.copy_mb_per_s == 0 {
+            return bad("host.copy_mb_per_s", "0".to_owned(), "at least 1");
         }
         if self.memory.dram_bytes < 1 << 20 {
             return bad(

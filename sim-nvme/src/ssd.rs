@@ -215,6 +215,22 @@ impl Ssd {
         self.read(at, lba, buf, Route::Internal)
     }
 
+    /// The bytes of blocks `lba..` as the media holds them, with no time and no counters: for a
+    /// host that already holds them in its page cache (a conventional run reading again what
+    /// it read before). Never-written blocks read as zeros.
+    pub fn read_cached(&mut self, lba: Lba, buf: &mut [u8]) -> Result<(), IoError> {
+        let count = (buf.len() / SECTOR) as u64;
+        Self::check_buf(count, buf.len())?;
+        self.check_range(lba, count, false)?;
+        for (i, block) in buf.chunks_mut(SECTOR).enumerate() {
+            match self.ftl.lookup(lba.offset(i as u64)) {
+                None => block.fill(0),
+                Some(s) => self.media.scan(s, &mut |data| block.copy_from_slice(data))?,
+            }
+        }
+        Ok(())
+    }
+
     /// The device side of a host read into a new buffer: like [`Ssd::host_read`], but the data
     /// is appended to a vector as it is copied out of the media (no zeroing pass first).
     pub fn host_read_vec(

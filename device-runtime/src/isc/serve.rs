@@ -48,6 +48,7 @@ fn runtime_kind(e: &RuntimeError) -> ErrorKind {
         | E::ArgType { .. }
         | E::ArgValue { .. }
         | E::ArgEncode { .. }
+        | E::CrossSite { .. }
         | E::ReadTooLarge { .. } => ErrorKind::InvalidArgument,
         E::NoSuchFile(_)
         | E::NoSuchApp(_)
@@ -187,11 +188,11 @@ impl Firmware {
         }
     }
 
-    // INVARIANT(isc-cost-charged): the one exception, a call inside a conventional run's host
     /// Whether `request` concerns only Applications at the host site (conventional runs): it
     /// models a call inside the host, so the controller charges it no I/O stack, PCIe or
     /// firmware time. Decided here, from the runtime's own records, never by the client.
     fn host_local(&self, request: &IscRequest) -> bool {
+        // INVARIANT(isc-cost-charged): the one exception, a call inside a conventional run's host
         use ndp_protocol::Site;
         let rt = &self.rt;
         let inst = |i: &ndp_protocol::InstanceId| rt.site_of_instance((*i).into());

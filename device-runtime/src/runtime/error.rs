@@ -182,6 +182,18 @@ pub enum RuntimeError {
         /// What was attempted.
         what: &'static str,
     },
+    /// A connection between SSDlets of Applications at different sites.
+    #[error("cannot connect `{from}` (at the {}) to `{to}` (at the {}): SSDlets connect only within one site; expected two Applications at the same site", from_site.name(), to_site.name())]
+    CrossSite {
+        /// The sending SSDlet.
+        from: String,
+        /// Its Application's site.
+        from_site: Site,
+        /// The receiving SSDlet.
+        to: String,
+        /// Its Application's site.
+        to_site: Site,
+    },
     /// A core index beyond the profile's cores of the Application's site.
     #[error("placement hint: core {core} does not exist (the {} has {cores} cores for SSDlets)", site.name())]
     NoSuchCore {

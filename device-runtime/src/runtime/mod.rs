@@ -163,6 +163,7 @@ impl Runtime {
                 compute,
                 time_slice: config.time_slice,
                 dram_copy_mb_per_s: profile.memory.dram_copy_mb_per_s,
+                host_copy_mb_per_s: profile.host.copy_mb_per_s,
                 read_chunk: config.read_chunk,
                 readahead: config.readahead,
             },
@@ -175,7 +176,7 @@ impl Runtime {
             apps: Vec::new(),
             world,
             namespace,
-            cores: vec![host_now; (profile.arm.cores + profile.host.cores) as usize],
+            cores: vec![host_now; profile.arm.cores as usize + profile.host.cores as usize],
             arm_cores: profile.arm.cores as usize,
             next_core: 0,
             next_host_core: 0,
@@ -401,6 +402,17 @@ impl Runtime {
     ) -> Result<(), RuntimeError> {
         let a_from = self.building(from, "connecting its ports")?;
         let a_to = self.building(to, "connecting its ports")?;
+        // INVARIANT(sites-never-meet): a channel never joins the device and the host, whose
+        // messages would cross PCIe uncharged
+        let (s_from, s_to) = (self.apps[a_from].config.site, self.apps[a_to].config.site);
+        if s_from != s_to {
+            return Err(RuntimeError::CrossSite {
+                from: self.instances[from.0].state.ssdlet.clone(),
+                from_site: s_from,
+                to: self.instances[to.0].state.ssdlet.clone(),
+                to_site: s_to,
+            });
+        }
         let (oi, oty) = self.port_index(from, true, out)?;
         let (ii, ity) = self.port_index(to, false, input)?;
         // INVARIANT(ports-typed): checked before the channel exists

@@ -36,6 +36,7 @@ impl Runtime {
             started_at: a.started_at,
             finished_at,
             elapsed: finished_at.saturating_since(a.started_at),
+            site: a.config.site,
             core_busy: a.core_busy.clone(),
             ports,
             nand_pages_read: io.nand_pages_read,

@@ -45,7 +45,9 @@ pub struct Figures {
 impl Figures {
     /// The figures of run `m` on a device of `profile`.
     pub fn of<T>(m: &Measured<T>, profile: &sim_nvme::DeviceProfile) -> Figures {
-        let report = m.report.as_ref();
+        // A device run's report: its busy cores are ARM cores (the applications run no
+        // host-site Application; their conventional paths are host code).
+        let report = m.report.as_ref().filter(|r| r.site == host_sdk::Site::Device);
         let activity = sim_nvme::Activity {
             elapsed_ns: m.simulated.0,
             host_busy_ns: m.host_compute.as_nanos() as u64,

@@ -561,8 +561,17 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             }
         }
     }
-    if let Some(e) = runs.iter().find_map(|o| o.failure.as_ref()) {
+    let both = runs.len() > 1;
+    if let Some((site, e)) = runs.iter().find_map(|o| o.failure.as_ref().map(|e| (o.site, e))) {
+        if both {
+            bail!("the {} run failed: {e}", mode_name(site));
+        }
         bail!("{e}");
+    }
+    if let Some(d) = diff {
+        bail!(
+            "the conventional run's outputs differ from the near-data run's: {d}; expected the same outputs"
+        );
     }
     Ok(())
 }

@@ -136,7 +136,7 @@ impl Cluster {
     /// (module docs).
     pub fn from_setup(setup: &Setup, nodes: usize, options: ClusterOptions) -> Result<Cluster, ClusterError> {
         let total = setup.device_count();
-        if nodes == 0 || total % nodes != 0 {
+        if nodes == 0 || !total.is_multiple_of(nodes) {
             return Err(ClusterError::Setup(format!(
                 "{total} device(s) do not split into {nodes} node(s) of equal size"
             )));

@@ -23,7 +23,8 @@
 //!
 //! **Query settings** (the client's session): Ballista's defaults (sort-merge joins, no dynamic
 //! filters: `SessionConfigExt::new_with_ballista`), `target_partitions` from
-//! [`ClusterOptions`], and the adaptive planner off (stage shapes fixed at submission).
+//! [`ClusterOptions`], and Ballista's adaptive planner off unless asked for (stage shapes fixed
+//! at submission).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -85,6 +86,9 @@ pub struct ClusterOptions {
     /// DataFusion's `target_partitions` for the queries (the partitions of the stages above
     /// the scans; default 2).
     pub target_partitions: usize,
+    /// Ballista's adaptive planner (`ballista.planner.adaptive.enabled`; default off: stage
+    /// shapes fixed at submission).
+    pub adaptive: bool,
 }
 
 impl Default for ClusterOptions {
@@ -93,6 +97,7 @@ impl Default for ClusterOptions {
             placement: Placement::NodeAffinity,
             reach: Reach::OwnNode,
             target_partitions: 2,
+            adaptive: false,
         }
     }
 }
@@ -231,7 +236,10 @@ impl Cluster {
             .with_target_partitions(self.options.target_partitions.max(1))
             .with_ballista_logical_extension_codec(Arc::new(ClusterLogicalCodec::default()))
             .with_ballista_physical_extension_codec(Arc::new(ClusterPhysicalCodec::default()))
-            .set_bool(ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED, false);
+            .set_bool(
+                ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED,
+                self.options.adaptive,
+            );
         let state = SessionStateBuilder::new()
             .with_default_features()
             .with_config(config)

@@ -1,7 +1,8 @@
 //! TPC-H on the in-process Ballista cluster, SF 0.01: Q1, Q6, Q3 and Q5 give the answers of the
 //! single-process path (`yoursql_filter::run_query` over the same devices) on 1 node x 1 device,
 //! 2 nodes x 1 device and 2 nodes x 2 devices, in conventional and offload scans, with every
-//! scan partition scanned exactly once, by the executor of the node that holds it; and without
+//! scan partition scanned exactly once, by the executor of the node that holds it (and so with
+//! Ballista's adaptive planner on, in conv on 2 x 2); and without
 //! the node placement (Ballista's own `Bias` policy) the answers are wrong, since every task
 //! scans every partition, or, with executors that scan only their own node, the query fails
 //! naming the foreign partition.
@@ -188,4 +189,24 @@ fn without_node_placement_every_task_scans_every_partition() {
         "unexpected error: {err}"
     );
     println!("with executors of their own node only: {err}");
+}
+
+/// Ballista's adaptive planner (off by default here) re-plans stages as their inputs finish; the
+/// scan stages are the first to run, and the placement and answers stay the same.
+#[test]
+fn the_adaptive_planner_keeps_answers_and_placement() {
+    let setup = four().with_own_clocks();
+    let options = ClusterOptions {
+        adaptive: true,
+        ..ClusterOptions::default()
+    };
+    let cluster = Cluster::from_setup(&setup, 2, options).unwrap();
+    for name in ["q1", "q6", "q3", "q5"] {
+        let q = query(name);
+        let base = single_process(&setup, &q, ScanMode::Conv);
+        let run = cluster.run_query(q.sql, ScanMode::Conv).unwrap();
+        let what = format!("{name} conv, adaptive, on 2 x 2");
+        assert_eq!(run.rows, base.rows, "{what}: answers differ");
+        assert_each_partition_once_on_its_node(&run, &what);
+    }
 }

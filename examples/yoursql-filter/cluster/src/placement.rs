@@ -26,9 +26,11 @@
 //!   it decodes the plan, so a plan that would need two nodes' devices in one task fails
 //!   loudly instead of scanning a partition twice.
 //!
-//! A stage with two or more restrictable device scans (which Ballista's planner does not
-//! produce for these queries: a union's unrestrictable branches get stages of their own) is
-//! refused with an error.
+//! A stage this placement does not split (two or more partition-aligned device scans, a scan
+//! under a union, a scan whose partitions are not the stage's; Ballista's planner gives none
+//! of these for the TPC-H queries, a union's unrestrictable branches getting stages of their
+//! own) runs as one task over the whole queue, where the first scan's first part lives: right
+//! when all its parts are on that node, refused on decode otherwise.
 //!
 //! The private helpers of Ballista's binding (`bind_one`, `stage_has_input_collapse`,
 //! `child_scopes`) are copied here from ballista-scheduler 55.0.0, as upstream's own affinity
@@ -46,14 +48,13 @@ use ballista_scheduler::cluster::{BoundTask, DistributionPolicy};
 use ballista_scheduler::state::execution_graph::{create_task_info, TaskDescription};
 use ballista_scheduler::state::execution_stage::RunningStage;
 use ballista_scheduler::state::task_manager::JobInfoCache;
-use datafusion::error::{DataFusionError, Result as DfResult};
+use datafusion::error::Result as DfResult;
 use datafusion::physical_expr::Distribution;
 use datafusion::physical_plan::coalesce_partitions::CoalescePartitionsExec;
 use datafusion::physical_plan::sorts::sort_preserving_merge::SortPreservingMergeExec;
 use datafusion::physical_plan::union::UnionExec;
 use datafusion::physical_plan::{replace_children_if_necessary, ExecutionPlan};
 
-use crate::error::ClusterError;
 use crate::scan::ClusterScanExec;
 
 /// The executor id of node `node`'s executor.
@@ -208,44 +209,28 @@ fn bind_stage(
             stage, session_id, job_id, budget, slice, plan, collapse,
         )));
     }
-    let placement_err = |m: String| DataFusionError::from(ClusterError::Placement(m));
-    if scans.iter().any(|(_, s)| *s == Scope::InUnion) {
-        return Err(placement_err(format!(
-            "stage {} of job {job_id}: a device scan under a union is not placed",
-            stage.stage_id
-        )));
-    }
+    // Which node each of the stage's input partitions must run on, whether the task's plan gets
+    // a restricted scan, and whether one task takes the whole queue.
+    let n = stage.partitions;
+    let first_owner = scans[0].0.table().parts[0].at.node;
+    let in_union = scans.iter().any(|(_, s)| *s == Scope::InUnion);
     let sliced: Vec<&ClusterScanExec> = scans
         .iter()
         .filter(|(_, s)| *s == Scope::Sliced)
         .map(|(s, _)| s)
         .collect();
-    let owners: Vec<u32> = match sliced.as_slice() {
-        [] => {
-            // Every scan is read whole: the stage runs where the first one's first part is.
-            let first = scans[0].0.table().parts[0].at.node;
-            vec![first; stage.partitions]
-        }
-        [scan] => {
-            let parts = &scan.table().parts;
-            if parts.len() != stage.partitions {
-                return Err(placement_err(format!(
-                    "stage {} of job {job_id}: {} input partitions over a scan of `{}` with {}",
-                    stage.stage_id,
-                    stage.partitions,
-                    scan.table().table,
-                    parts.len()
-                )));
-            }
-            parts.iter().map(|p| p.at.node).collect()
-        }
-        _ => {
-            return Err(placement_err(format!(
-                "stage {} of job {job_id}: {} partition-aligned device scans in one stage",
-                stage.stage_id,
-                sliced.len()
-            )))
-        }
+    let (owners, restrict, collapse): (Vec<u32>, bool, bool) = match sliced.as_slice() {
+        // Every scan read whole: the stage runs where the first one's first part is.
+        [] if !in_union => (vec![first_owner; n], false, collapse),
+        [scan] if !in_union && scan.table().parts.len() == n => (
+            scan.table().parts.iter().map(|p| p.at.node).collect(),
+            true,
+            collapse,
+        ),
+        // A shape this placement does not split (module docs): one task takes the whole queue,
+        // unrestricted, where the first scan's first part is; it fails on decode if it needs
+        // another node's devices.
+        _ => (vec![first_owner; n], false, true),
     };
     let owner = |p: usize| owners.get(p).copied();
     let pending = stage.pending.next_slice(usize::MAX);
@@ -272,10 +257,10 @@ fn bind_stage(
     if mine.is_empty() {
         return Ok(None);
     }
-    let plan = if sliced.is_empty() {
-        Arc::clone(&stage.plan)
-    } else {
+    let plan = if restrict {
         restrict_scans(Arc::clone(&stage.plan), &mine, false)?
+    } else {
+        Arc::clone(&stage.plan)
     };
     mine.sort_unstable();
     Ok(Some(bind(

@@ -4,7 +4,8 @@
 //! SSD by `yoursql_core`: filters that convert to `yoursql_core` predicates ([`convert`]) are
 //! pushed down and reported exact (the scan's software filter applies them to every row it
 //! returns); the scan runs conventionally, offloaded to the device's pattern matchers, or as
-//! YourSQL's sampler decides. DataFusion (and Arrow) is confined to this crate
+//! YourSQL's sampler decides. DataFusion (and Arrow) is confined to this crate and
+//! `yoursql-cluster`, which runs these scans on a Ballista cluster
 //! (INVARIANT(datafusion-only-in-filter)).
 //!
 //! Modules: [`arrow_map`] (types and rows as Arrow), [`convert`] (filters to predicates),

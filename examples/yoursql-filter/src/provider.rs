@@ -172,6 +172,21 @@ impl TableProvider for DeviceTableProvider {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
+        let plan: Arc<dyn ExecutionPlan> = self.scan_plan(projection, filters)?;
+        Ok(plan)
+    }
+}
+
+impl DeviceTableProvider {
+    /// The plan [`TableProvider::scan`] returns, built without a session: a [`DeviceScanExec`] of
+    /// the columns `projection` picks (`None`: all), applying `filters` (each one this provider
+    /// reported `Exact`). For a node that rebuilds a scan planned elsewhere (a distributed
+    /// engine decoding a serialized plan).
+    pub fn scan_plan(
+        &self,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+    ) -> DfResult<Arc<DeviceScanExec>> {
         let schema = self.schema_of();
         // Only filters reported Exact arrive here; a failure now is a bug, not a fallback.
         let pred = conjunction(filters, schema).map_err(|e| DataFusionError::Plan(e.to_string()))?;

@@ -1,0 +1,403 @@
+//! [`Cluster`]: an in-process Ballista cluster over the device tables: one scheduler and one
+//! executor per storage node, each node owning its own simulated devices.
+//!
+//! **Shape.** [`Cluster::from_setup`] splits a `yoursql-filter` [`Setup`] of `N x D` devices
+//! (tables spread over all of them, device `g` holding part `g` of every table) into `N` nodes
+//! of `D` devices each: node `k` owns devices `k*D .. (k+1)*D`, so partition `g` of every table
+//! is device `g % D` of node `g / D`.
+//!
+//! **Processes, in one process.** Everything listens on loopback ports the OS picks:
+//! - the scheduler (Ballista's `create_scheduler` and gRPC service), pull-staged, with the
+//!   cluster's codecs ([`crate::codec`]) and, by default, the [`NodeAffinity`] placement;
+//! - per node an executor named `node-<k>` ([`crate::placement::executor_id`]) polling the
+//!   scheduler, with its own shuffle work directory and Flight service (so a stage's output is
+//!   read from the executor that wrote it, over loopback), `D` vcores, the cluster's codecs,
+//!   and a config producer whose `SessionConfig` carries the node's [`ExecutorDevices`];
+//! - the client: a DataFusion `SessionContext` connected to the scheduler, with every table
+//!   registered as a [`ClusterTableProvider`] in the query's scan mode.
+//!
+//! The executors are built from Ballista's executor parts as its standalone executor is (not
+//! `start_executor_process`, which takes fixed ports, installs signal handlers and sets a
+//! process-wide "terminating" flag when it stops). Everything runs on the cluster's own
+//! multi-thread tokio runtime and stops when the [`Cluster`] is dropped.
+//!
+//! **Query settings** (the client's session): Ballista's defaults (sort-merge joins, no dynamic
+//! filters: `SessionConfigExt::new_with_ballista`), `target_partitions` from
+//! [`ClusterOptions`], and Ballista's adaptive planner off unless asked for (stage shapes fixed
+//! at submission).
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ballista::prelude::SessionContextExt;
+use ballista_core::config::TaskSchedulingPolicy;
+use ballista_core::extension::SessionConfigExt;
+use ballista_core::registry::BallistaFunctionRegistry;
+use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
+use ballista_core::serde::protobuf::ExecutorRegistration;
+use ballista_core::serde::scheduler::{ExecutorOperatingSystemSpecification, ExecutorSpecification};
+use ballista_core::serde::BallistaCodec;
+use ballista_core::utils::{create_grpc_server, GrpcServerConfig};
+use ballista_core::{ConfigProducer, RuntimeProducer, BALLISTA_PROTOCOL_VERSION};
+use ballista_executor::execution_loop::poll_loop;
+use ballista_executor::executor::Executor;
+use ballista_executor::flight_service::BallistaFlightService;
+use ballista_executor::health::ExecutorHealth;
+use ballista_executor::metrics::LoggingMetricsCollector;
+use ballista_scheduler::cluster::BallistaCluster;
+use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
+use ballista_scheduler::scheduler_server::SchedulerServer;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::runtime_env::RuntimeEnv;
+use datafusion::execution::SessionStateBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use yoursql_core::ScanMode;
+use yoursql_filter::reference::rows_as_text;
+use yoursql_filter::Setup;
+
+use crate::codec::{ClusterLogicalCodec, ClusterPhysicalCodec};
+use crate::descriptor::{PartDesc, PartLocation, TableDescriptor};
+use crate::error::ClusterError;
+use crate::placement::{executor_id, NodeAffinity};
+use crate::provider::ClusterTableProvider;
+use crate::registry::{ExecutorDevices, NodeDevice, NodeDevices, Reach, ScanEvent, ScanLog};
+
+/// Which task placement the scheduler uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// Each device scan partition once, on its node's executor ([`NodeAffinity`]).
+    NodeAffinity,
+    /// Ballista's own `Bias` policy: wrong answers for device scans over several partitions
+    /// (every task scans every partition; [`crate::placement`]), kept to show that.
+    BallistaBias,
+}
+
+/// How to run the cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// The scheduler's task placement (default [`Placement::NodeAffinity`]).
+    pub placement: Placement,
+    /// Which nodes' parts an executor may scan (default [`Reach::OwnNode`]).
+    pub reach: Reach,
+    /// DataFusion's `target_partitions` for the queries (the partitions of the stages above
+    /// the scans; default 2).
+    pub target_partitions: usize,
+    /// Ballista's adaptive planner (`ballista.planner.adaptive.enabled`; default off: stage
+    /// shapes fixed at submission).
+    pub adaptive: bool,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        ClusterOptions {
+            placement: Placement::NodeAffinity,
+            reach: Reach::OwnNode,
+            target_partitions: 2,
+            adaptive: false,
+        }
+    }
+}
+
+/// One query's run on the cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterRun {
+    /// The result.
+    pub batches: Vec<RecordBatch>,
+    /// The result rows as text, sorted (as `yoursql_filter::QueryRun::rows`).
+    pub rows: Vec<Vec<String>>,
+    /// The partitions the executors scanned, in the order they finished.
+    pub scans: Vec<ScanEvent>,
+    /// Wall time of planning and running the query.
+    pub wall: Duration,
+}
+
+/// An in-process Ballista cluster over device tables (module docs).
+pub struct Cluster {
+    rt: tokio::runtime::Runtime,
+    url: String,
+    tables: Vec<TableDescriptor>,
+    nodes: Vec<Arc<NodeDevices>>,
+    log: Arc<ScanLog>,
+    options: ClusterOptions,
+    _work: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("url", &self.url)
+            .field("nodes", &self.nodes.len())
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    /// The cluster of `setup`'s devices as `nodes` nodes of an equal number of devices each
+    /// (module docs).
+    pub fn from_setup(setup: &Setup, nodes: usize, options: ClusterOptions) -> Result<Cluster, ClusterError> {
+        let total = setup.device_count();
+        if nodes == 0 || !total.is_multiple_of(nodes) {
+            return Err(ClusterError::Setup(format!(
+                "{total} device(s) do not split into {nodes} node(s) of equal size"
+            )));
+        }
+        let per_node = total / nodes;
+        let location = |g: usize| PartLocation {
+            node: (g / per_node) as u32,
+            device: (g % per_node) as u32,
+        };
+        let node_devices = (0..nodes)
+            .map(|k| NodeDevices {
+                node: k as u32,
+                devices: setup.devices[k * per_node..(k + 1) * per_node]
+                    .iter()
+                    .map(|d| NodeDevice {
+                        scanner: d.scanner.clone(),
+                        catalog: d.catalog.clone(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let mut tables = Vec::new();
+        for t in &setup.catalog().tables {
+            let parts = setup
+                .devices
+                .iter()
+                .enumerate()
+                .map(|(g, d)| {
+                    let part = d.catalog.get(t.name()).ok_or_else(|| {
+                        ClusterError::Setup(format!("device {g} holds no part of table `{}`", t.name()))
+                    })?;
+                    Ok(PartDesc {
+                        at: location(g),
+                        file: part.file.clone(),
+                        rows: part.rows,
+                        pages: part.pages,
+                    })
+                })
+                .collect::<Result<Vec<_>, ClusterError>>()?;
+            tables.push(TableDescriptor::new(&t.schema, ScanMode::Conv, parts)?);
+        }
+        Cluster::start(node_devices, tables, options)
+    }
+
+    /// Starts a scheduler and one executor per node of `nodes`, serving `tables` (module docs).
+    pub fn start(
+        nodes: Vec<NodeDevices>,
+        tables: Vec<TableDescriptor>,
+        options: ClusterOptions,
+    ) -> Result<Cluster, ClusterError> {
+        if nodes.is_empty() || nodes.iter().any(|n| n.devices.is_empty()) {
+            return Err(ClusterError::Setup("every node needs at least one device".into()));
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(4)
+            .thread_name("ballista-cluster")
+            .enable_all()
+            .build()?;
+        let work = tempfile::TempDir::new()?;
+        let nodes: Vec<Arc<NodeDevices>> = nodes.into_iter().map(Arc::new).collect();
+        let log = Arc::new(ScanLog::default());
+        let url = rt.block_on(start_all(&nodes, &options, &log, work.path()))?;
+        Ok(Cluster {
+            rt,
+            url,
+            tables,
+            nodes,
+            log,
+            options,
+            _work: work,
+        })
+    }
+
+    /// The scheduler's address, as a client connects to it (`df://host:port`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The nodes.
+    pub fn nodes(&self) -> &[Arc<NodeDevices>] {
+        &self.nodes
+    }
+
+    /// The tables it serves.
+    pub fn tables(&self) -> &[TableDescriptor] {
+        &self.tables
+    }
+
+    /// A client context with every table registered, scanned in `mode` (module docs).
+    pub async fn context(&self, mode: ScanMode) -> Result<SessionContext, ClusterError> {
+        let config = SessionConfig::new_with_ballista()
+            .with_target_partitions(self.options.target_partitions.max(1))
+            .with_ballista_logical_extension_codec(Arc::new(ClusterLogicalCodec::default()))
+            .with_ballista_physical_extension_codec(Arc::new(ClusterPhysicalCodec::default()))
+            .set_bool(
+                ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED,
+                self.options.adaptive,
+            );
+        let state = SessionStateBuilder::new()
+            .with_default_features()
+            .with_config(config)
+            .build();
+        let ctx = SessionContext::remote_with_state(&self.url, state).await?;
+        for t in &self.tables {
+            let provider = ClusterTableProvider::new(t.clone().with_mode(mode))?;
+            ctx.register_table(t.table.as_str(), Arc::new(provider))?;
+        }
+        Ok(ctx)
+    }
+
+    /// Runs `sql` on the cluster with every scan in `mode`; blocks (call it outside a tokio
+    /// runtime).
+    pub fn run_query(&self, sql: &str, mode: ScanMode) -> Result<ClusterRun, ClusterError> {
+        self.log.take();
+        let started = Instant::now();
+        let batches = self.rt.block_on(async {
+            let ctx = self.context(mode).await?;
+            let batches = ctx.sql(sql).await?.collect().await?;
+            Ok::<_, ClusterError>(batches)
+        })?;
+        let wall = started.elapsed();
+        Ok(ClusterRun {
+            rows: rows_as_text(&batches)?,
+            batches,
+            scans: self.log.take(),
+            wall,
+        })
+    }
+}
+
+/// Starts the scheduler and the executors; returns the scheduler's `df://` address once every
+/// executor has registered.
+async fn start_all(
+    nodes: &[Arc<NodeDevices>],
+    options: &ClusterOptions,
+    log: &Arc<ScanLog>,
+    work: &Path,
+) -> Result<String, ClusterError> {
+    let ballista = |e: &dyn std::fmt::Display| ClusterError::Ballista(e.to_string());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr: SocketAddr = listener.local_addr()?;
+    let config = SchedulerConfig {
+        bind_host: addr.ip().to_string(),
+        external_host: addr.ip().to_string(),
+        bind_port: addr.port(),
+        scheduling_policy: TaskSchedulingPolicy::PullStaged,
+        task_distribution: match options.placement {
+            Placement::NodeAffinity => TaskDistributionPolicy::Custom(Arc::new(NodeAffinity)),
+            Placement::BallistaBias => TaskDistributionPolicy::Bias,
+        },
+        override_logical_codec: Some(Arc::new(ClusterLogicalCodec::default())),
+        override_physical_codec: Some(Arc::new(ClusterPhysicalCodec::default())),
+        ..SchedulerConfig::default()
+    };
+    let cluster = BallistaCluster::new_from_config(&config)
+        .await
+        .map_err(|e| ballista(&e))?;
+    let scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode> =
+        create_scheduler(cluster, Arc::new(config))
+            .await
+            .map_err(|e| ballista(&e))?;
+    tokio::spawn(start_grpc_service_with_listener(listener, scheduler.clone()));
+    let scheduler_url = format!("http://{addr}");
+
+    for n in nodes {
+        let devices = Arc::new(ExecutorDevices::new(
+            n.node,
+            nodes,
+            options.reach,
+            Arc::clone(log),
+        )?);
+        start_executor(n, devices, &scheduler_url, work).await?;
+    }
+
+    // An executor registers at its first poll; wait for all before a query is submitted.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for n in nodes {
+        let id = executor_id(n.node);
+        while scheduler
+            .state
+            .executor_manager
+            .get_executor_metadata(&id)
+            .await
+            .is_err()
+        {
+            if Instant::now() > deadline {
+                return Err(ClusterError::Ballista(format!(
+                    "executor {id} did not register within 30 s"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    Ok(format!("df://{addr}"))
+}
+
+/// Starts node `n`'s executor (module docs).
+async fn start_executor(
+    n: &NodeDevices,
+    devices: Arc<ExecutorDevices>,
+    scheduler_url: &str,
+    work: &Path,
+) -> Result<(), ClusterError> {
+    let ballista = |e: &dyn std::fmt::Display| ClusterError::Ballista(e.to_string());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let flight = listener.local_addr()?;
+    let vcores = n.devices.len();
+    let registration = ExecutorRegistration {
+        id: executor_id(n.node),
+        host: Some(flight.ip().to_string()),
+        port: u32::from(flight.port()),
+        // No executor gRPC service in pull mode.
+        grpc_port: 0,
+        specification: Some(ExecutorSpecification::default().with_vcores(vcores as u32).into()),
+        os_info: Some(ExecutorOperatingSystemSpecification::default().into()),
+        ballista_protocol_version: BALLISTA_PROTOCOL_VERSION,
+    };
+    let work_dir = work.join(executor_id(n.node));
+    std::fs::create_dir_all(&work_dir)?;
+    let work_dir = work_dir
+        .to_str()
+        .ok_or_else(|| ClusterError::Setup(format!("work directory {} is not UTF-8", work_dir.display())))?
+        .to_string();
+    let config_producer: ConfigProducer =
+        Arc::new(move || SessionConfig::new_with_ballista().with_extension(Arc::clone(&devices)));
+    let runtime_producer: RuntimeProducer = Arc::new(|_| Ok(Arc::new(RuntimeEnv::default())));
+    let executor = Arc::new(Executor::with_default_execution_engine(
+        registration,
+        &work_dir,
+        runtime_producer,
+        config_producer,
+        Arc::new(BallistaFunctionRegistry::default()),
+        Arc::new(LoggingMetricsCollector::default()),
+        vcores,
+    ));
+    let flight_service =
+        arrow_flight::flight_service_server::FlightServiceServer::new(BallistaFlightService::new(work_dir));
+    tokio::spawn(
+        create_grpc_server(&GrpcServerConfig::default())
+            .add_service(flight_service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let client = SchedulerGrpcClient::connect(scheduler_url.to_string())
+        .await
+        .map_err(|e| ballista(&e))?;
+    let codec: BallistaCodec = BallistaCodec::new(
+        Arc::new(ClusterLogicalCodec::default()),
+        Arc::new(ClusterPhysicalCodec::default()),
+    );
+    tokio::spawn(poll_loop(
+        client,
+        executor,
+        codec,
+        None,
+        None,
+        ExecutorHealth::new(),
+    ));
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! TPC-H on the in-process Ballista cluster, SF 0.01: Q1, Q6, Q3 and Q5 give the answers of the
+//! single-process path (`yoursql_filter::run_query` over the same devices) on 1 node x 1 device,
+//! 2 nodes x 1 device and 2 nodes x 2 devices, in conventional and offload scans, with every
+//! scan partition scanned exactly once, by the executor of the node that holds it (and so with
+//! Ballista's adaptive planner on, in conv on 2 x 2); and without
+//! the node placement (Ballista's own `Bias` policy) the answers are wrong, since every task
+//! scans every partition, or, with executors that scan only their own node, the query fails
+//! naming the foreign partition.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use host_sdk::DeviceProfile;
+use yoursql_cluster::descriptor::PartLocation;
+use yoursql_cluster::{Cluster, ClusterOptions, ClusterRun, Placement, Reach};
+use yoursql_core::{ScanMode, TpchTable};
+use yoursql_filter::queries::NamedQuery;
+use yoursql_filter::session::{run_query, QueryRun, Setup, SetupOptions};
+use yoursql_filter::tpch_queries::TPCH;
+
+const SF: f64 = 0.01;
+
+/// The tables Q1, Q3, Q5 and Q6 read.
+const TABLES: [TpchTable; 6] = [
+    TpchTable::Lineitem,
+    TpchTable::Orders,
+    TpchTable::Customer,
+    TpchTable::Supplier,
+    TpchTable::Nation,
+    TpchTable::Region,
+];
+
+fn module() -> PathBuf {
+    static M: OnceLock<PathBuf> = OnceLock::new();
+    M.get_or_init(|| yoursql_core::build_filter_module(false).expect("build the filter module"))
+        .clone()
+}
+
+fn open(devices: usize) -> Setup {
+    let t = Instant::now();
+    let mut o = SetupOptions::new(DeviceProfile::pm1725(), SF, &TABLES);
+    o.module = Some(module());
+    o.devices = devices;
+    let s = Setup::open(&o).unwrap();
+    println!(
+        "loaded {} tables at SF {SF} on {devices} device(s) in {:.1} s",
+        TABLES.len(),
+        t.elapsed().as_secs_f64()
+    );
+    s
+}
+
+/// The tables over four devices (2 nodes x 2 devices), shared by the tests.
+fn four() -> &'static Setup {
+    static S: OnceLock<Setup> = OnceLock::new();
+    S.get_or_init(|| open(4))
+}
+
+fn query(name: &str) -> NamedQuery {
+    *TPCH.iter().find(|q| q.name == name).unwrap()
+}
+
+fn single_process(setup: &Setup, q: &NamedQuery, mode: ScanMode) -> QueryRun {
+    let rt = yoursql_filter::session::runtime().unwrap();
+    rt.block_on(run_query(setup, q.sql, mode))
+        .unwrap_or_else(|e| panic!("{} {} in one process: {e}", q.name, mode.name()))
+}
+
+/// Every partition of every table the query scanned, scanned once, by its own node, to the end.
+fn assert_each_partition_once_on_its_node(run: &ClusterRun, what: &str) {
+    let mut seen: BTreeMap<(String, usize), Vec<(u32, PartLocation)>> = BTreeMap::new();
+    for e in &run.scans {
+        assert!(e.complete, "{what}: {e:?} did not finish");
+        assert_eq!(e.node, e.at.node, "{what}: {e:?} scanned by another node");
+        seen.entry((e.table.clone(), e.partition))
+            .or_default()
+            .push((e.node, e.at));
+    }
+    assert!(!seen.is_empty(), "{what}: no scans recorded");
+    let mut tables: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for ((table, p), by) in &seen {
+        assert_eq!(
+            by.len(),
+            1,
+            "{what}: partition {p} of {table} scanned {} times: {by:?}",
+            by.len()
+        );
+        tables.entry(table).or_default().push(*p);
+    }
+    for (table, parts) in tables {
+        let expected: Vec<usize> = (0..parts.len()).collect();
+        assert_eq!(parts, expected, "{what}: partitions of {table} scanned");
+    }
+}
+
+#[test]
+fn tpch_answers_on_the_cluster_match_one_process_on_every_layout() {
+    let queries = ["q1", "q6", "q3", "q5"].map(query);
+    for (nodes, per_node) in [(1, 1), (2, 1), (2, 2)] {
+        let t = Instant::now();
+        let owned;
+        let setup = if nodes * per_node == 4 {
+            four().with_own_clocks()
+        } else {
+            owned = open(nodes * per_node);
+            owned.clone()
+        };
+        let cluster = Cluster::from_setup(&setup, nodes, ClusterOptions::default()).unwrap();
+        println!(
+            "{nodes} node(s) x {per_node} device(s): cluster up in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        for q in &queries {
+            for mode in [ScanMode::Conv, ScanMode::Offload] {
+                let what = format!("{} {} on {nodes} x {per_node}", q.name, mode.name());
+                let base = single_process(&setup, q, mode);
+                assert!(!base.rows.is_empty(), "{what}: no rows in one process");
+                let run = cluster
+                    .run_query(q.sql, mode)
+                    .unwrap_or_else(|e| panic!("{what}: {e}"));
+                assert_eq!(run.rows, base.rows, "{what}: answers differ");
+                assert_each_partition_once_on_its_node(&run, &what);
+                for e in &run.scans {
+                    assert!(e.partition < nodes * per_node, "{what}: {e:?}");
+                }
+                println!(
+                    "{what}: {} rows, {} partition scans, {:.2} s on the cluster ({:.2} s in one process)",
+                    run.rows.len(),
+                    run.scans.len(),
+                    run.wall.as_secs_f64(),
+                    base.wall.as_secs_f64()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn without_node_placement_every_task_scans_every_partition() {
+    let setup = four().with_own_clocks();
+    let q1 = query("q1");
+    let base = single_process(&setup, &q1, ScanMode::Conv);
+
+    // Ballista's own placement, executors reaching every node's devices: each task of the scan
+    // stage runs all four partitions.
+    let options = ClusterOptions {
+        placement: Placement::BallistaBias,
+        reach: Reach::AnyNode,
+        ..ClusterOptions::default()
+    };
+    let cluster = Cluster::from_setup(&setup, 2, options).unwrap();
+    let run = cluster.run_query(q1.sql, ScanMode::Conv).unwrap();
+    assert_ne!(run.rows, base.rows, "Q1 without placement gave the right answer");
+    let lineitem: Vec<_> = run.scans.iter().filter(|e| e.table == "lineitem").collect();
+    assert!(
+        lineitem.len() > 4,
+        "expected partitions scanned more than once: {lineitem:?}"
+    );
+    // count_order (the last column) is a multiple of the true count.
+    let count = |rows: &[Vec<String>]| -> u64 {
+        rows.iter()
+            .map(|r| r.last().unwrap().parse::<u64>().unwrap())
+            .sum()
+    };
+    let (wrong, right) = (count(&run.rows), count(&base.rows));
+    assert!(
+        wrong > right && wrong % right == 0,
+        "count_order {wrong}, expected a multiple of {right}"
+    );
+    println!(
+        "without placement: count_order {wrong} = {} x {right}",
+        wrong / right
+    );
+    drop(cluster);
+
+    // The same placement, executors scanning only their own node: the query fails, naming the
+    // partition of another node.
+    let options = ClusterOptions {
+        placement: Placement::BallistaBias,
+        ..ClusterOptions::default()
+    };
+    let cluster = Cluster::from_setup(&setup, 2, options).unwrap();
+    let err = cluster.run_query(q1.sql, ScanMode::Conv).unwrap_err().to_string();
+    // Ballista passes the executor's error on in its debug form.
+    assert!(
+        err.contains("ForeignPart") && err.contains("lineitem"),
+        "unexpected error: {err}"
+    );
+    println!("with executors of their own node only: {err}");
+}
+
+/// Ballista's adaptive planner (off by default here) re-plans stages as their inputs finish; the
+/// scan stages are the first to run, and the placement and answers stay the same.
+#[test]
+fn the_adaptive_planner_keeps_answers_and_placement() {
+    let setup = four().with_own_clocks();
+    let options = ClusterOptions {
+        adaptive: true,
+        ..ClusterOptions::default()
+    };
+    let cluster = Cluster::from_setup(&setup, 2, options).unwrap();
+    for name in ["q1", "q6", "q3", "q5"] {
+        let q = query(name);
+        let base = single_process(&setup, &q, ScanMode::Conv);
+        let run = cluster.run_query(q.sql, ScanMode::Conv).unwrap();
+        let what = format!("{name} conv, adaptive, on 2 x 2");
+        assert_eq!(run.rows, base.rows, "{what}: answers differ");
+        assert_each_partition_once_on_its_node(&run, &what);
+    }
+}

@@ -1,11 +1,10 @@
 //! TPC-H on the in-process Ballista cluster, SF 0.01: Q1, Q6, Q3 and Q5 give the answers of the
 //! single-process path (`yoursql_filter::run_query` over the same devices) on 1 node x 1 device,
 //! 2 nodes x 1 device and 2 nodes x 2 devices, in conventional and offload scans, with every
-//! scan partition scanned exactly once, by the executor of the node that holds it (and so with
-//! Ballista's adaptive planner on, in conv on 2 x 2); and without
-//! the node placement (Ballista's own `Bias` policy) the answers are wrong, since every task
-//! scans every partition, or, with executors that scan only their own node, the query fails
-//! naming the foreign partition.
+//! scan partition scanned exactly once, by the executor of the node that holds it (so too with
+//! Ballista's adaptive planner on, in conv on 2 x 2); without the node placement (Ballista's own
+//! `Bias` policy) the answers are wrong, since every task scans every partition, or, with
+//! executors that scan only their own node, the query fails naming the foreign partition.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -108,3 +108,24 @@ pub fn figures(v: &serde_json::Value) -> Vec<(String, String, u64)> {
     }
     out
 }
+
+/// Checks figures `now` (one per line) against the file of pinned figures at `path`, after
+/// rewriting it with `now` when `NDP_FIGURES_BLESS` is set; a difference fails naming every
+/// line that moved.
+pub fn check_pinned(path: &std::path::Path, now: &str) {
+    if std::env::var_os("NDP_FIGURES_BLESS").is_some() {
+        std::fs::write(path, now).expect("write the pinned figures");
+    }
+    let pinned = std::fs::read_to_string(path).expect("the pinned figures file exists");
+    let changed: Vec<String> = (pinned.lines().zip(now.lines()))
+        .filter(|(a, b)| a != b)
+        .map(|(a, b)| format!("pinned `{a}`, now `{b}`"))
+        .collect();
+    assert!(
+        changed.is_empty() && pinned.lines().count() == now.lines().count(),
+        "simulated figures moved ({} lines pinned, {} now):\n{}",
+        pinned.lines().count(),
+        now.lines().count(),
+        changed.join("\n")
+    );
+}

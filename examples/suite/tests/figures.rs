@@ -14,20 +14,8 @@ fn a_small_suite_run_gives_the_pinned_figures() {
         .into_iter()
         .map(|(what, field, value)| format!("{what} {field} {value}\n"))
         .collect();
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/figures.txt");
-    if std::env::var_os("NDP_FIGURES_BLESS").is_some() {
-        std::fs::write(&path, &now).expect("write the pinned figures");
-    }
-    let pinned = std::fs::read_to_string(&path).expect("tests/figures.txt exists");
-    let changed: Vec<String> = (pinned.lines().zip(now.lines()))
-        .filter(|(a, b)| a != b)
-        .map(|(a, b)| format!("pinned `{a}`, now `{b}`"))
-        .collect();
-    assert!(
-        changed.is_empty() && pinned.lines().count() == now.lines().count(),
-        "simulated figures moved ({} lines pinned, {} now):\n{}",
-        pinned.lines().count(),
-        now.lines().count(),
-        changed.join("\n")
+    app_support::testing::check_pinned(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/figures.txt"),
+        &now,
     );
 }

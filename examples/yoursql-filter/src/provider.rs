@@ -145,6 +145,18 @@ impl DeviceTableProvider {
     }
 }
 
+/// How a device table takes each of `filters` over `schema`: exactly when it converts to a
+/// predicate the scan applies, else not at all (DataFusion filters it).
+pub fn pushdown(filters: &[&Expr], schema: &Schema) -> Vec<TableProviderFilterPushDown> {
+    filters
+        .iter()
+        .map(|f| match to_predicate(f, schema) {
+            Ok(_) => TableProviderFilterPushDown::Exact,
+            Err(_) => TableProviderFilterPushDown::Unsupported,
+        })
+        .collect()
+}
+
 #[async_trait]
 impl TableProvider for DeviceTableProvider {
     fn schema(&self) -> SchemaRef {
@@ -156,13 +168,7 @@ impl TableProvider for DeviceTableProvider {
     }
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        Ok(filters
-            .iter()
-            .map(|f| match to_predicate(f, self.schema_of()) {
-                Ok(_) => TableProviderFilterPushDown::Exact,
-                Err(_) => TableProviderFilterPushDown::Unsupported,
-            })
-            .collect())
+        Ok(pushdown(filters, self.schema_of()))
     }
 
     async fn scan(

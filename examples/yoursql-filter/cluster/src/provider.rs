@@ -17,7 +17,6 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 use yoursql_core::Schema;
 use yoursql_filter::arrow_map::arrow_schema;
-use yoursql_filter::convert::to_predicate;
 
 use crate::descriptor::TableDescriptor;
 use crate::error::ClusterError;
@@ -57,13 +56,7 @@ impl TableProvider for ClusterTableProvider {
     }
 
     fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
-        Ok(filters
-            .iter()
-            .map(|f| match to_predicate(f, &self.schema) {
-                Ok(_) => TableProviderFilterPushDown::Exact,
-                Err(_) => TableProviderFilterPushDown::Unsupported,
-            })
-            .collect())
+        Ok(yoursql_filter::provider::pushdown(filters, &self.schema))
     }
 
     async fn scan(

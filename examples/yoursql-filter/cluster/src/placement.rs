@@ -16,7 +16,7 @@
 //!   whose input collapses to one partition in one task);
 //! - a stage with a device scan whose partitions are the stage's input partitions (the scan is
 //!   not under a `CoalescePartitionsExec`, a `SortPreservingMergeExec` or a single-partition
-//!   input of an operator: Ballista's own scoping rule, copied) takes from the stage's pending
+//!   input of an operator: Ballista's own scoping rule, restated) takes from the stage's pending
 //!   partitions those held by the polling executor's node, up to its free vcores, puts the rest
 //!   back, and binds a task whose plan has the scan replaced by a
 //!   [`ClusterScanExec::restricted`] copy holding just those partitions (Ballista's later
@@ -32,9 +32,9 @@
 //! own) runs as one task over the whole queue, where the first scan's first part lives: right
 //! when all its parts are on that node, refused on decode otherwise.
 //!
-//! The private helpers of Ballista's binding (`bind_one`, `stage_has_input_collapse`,
-//! `child_scopes`) are copied here from ballista-scheduler 55.0.0, as upstream's own affinity
-//! example does.
+//! Ballista's binding rules that are private to its scheduler (how `bind_one` describes a
+//! task, `stage_has_input_collapse`, `child_scopes`) are restated here, so this placement binds
+//! and scopes exactly as Ballista 55 does.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -309,47 +309,54 @@ fn bind(
     (executor_id, task)
 }
 
-/// Copied from ballista-scheduler 55.0.0 (`cluster::stage_has_input_collapse`): the stage's
-/// input collapses to one partition below its writer, so one task must take all of it.
+/// Whether the stage's input narrows to a single partition somewhere on the chain of only
+/// children below its root (the shuffle writer) before any shuffle read: then one task has to
+/// take the whole input. Ballista's scheduler applies the same rule to its own stages (its
+/// private `stage_has_input_collapse`); this restates it so the placement binds as it does.
 fn stage_has_input_collapse(plan_root: &Arc<dyn ExecutionPlan>) -> bool {
-    fn walk(node: &Arc<dyn ExecutionPlan>) -> bool {
-        if node.downcast_ref::<ShuffleReaderExec>().is_some()
-            || node.downcast_ref::<RangeShuffleReaderExec>().is_some()
-        {
+    let mut node = match plan_root.children().as_slice() {
+        [only] => Arc::clone(only),
+        _ => return false,
+    };
+    loop {
+        let reads_shuffle = node.downcast_ref::<ShuffleReaderExec>().is_some()
+            || node.downcast_ref::<RangeShuffleReaderExec>().is_some();
+        if reads_shuffle {
             return false;
         }
         if node.properties().output_partitioning().partition_count() == 1 {
             return true;
         }
-        match node.children().as_slice() {
-            [child] => walk(child),
-            _ => false,
-        }
-    }
-    match plan_root.children().as_slice() {
-        [child] => walk(child),
-        _ => false,
+        let next = match node.children().as_slice() {
+            [only] => Arc::clone(only),
+            _ => return false,
+        };
+        node = next;
     }
 }
 
-/// Copied from ballista-scheduler 55.0.0 (`state::task_builder::child_scopes`): for each child
-/// of `plan`, whether a task reads it whole.
+/// For each child of `plan`: whether one task must read it whole. True below a
+/// `CoalescePartitionsExec` or `SortPreservingMergeExec`, or anywhere under one
+/// (`under_collect`), and for a child the operator requires as a single partition; false
+/// otherwise, and for all children when the operator's requirements do not name each child.
+/// This is the scoping Ballista's task builder uses (its private `child_scopes`), restated
+/// so the placement restricts exactly the scans Ballista would.
 fn child_scopes(plan: &Arc<dyn ExecutionPlan>, under_collect: bool) -> Vec<bool> {
-    let children = plan.children();
-    if under_collect {
-        return vec![true; children.len()];
-    }
-    if plan.is::<CoalescePartitionsExec>() || plan.is::<SortPreservingMergeExec>() {
-        return vec![true; children.len()];
+    let count = plan.children().len();
+    let collects = plan.is::<CoalescePartitionsExec>() || plan.is::<SortPreservingMergeExec>();
+    if under_collect || collects {
+        return vec![true; count];
     }
     let required = plan.input_distribution_requirements();
-    let per_child = required.per_child_distributions();
-    if per_child.len() != children.len() {
-        return vec![false; children.len()];
-    }
-    per_child
+    let per_child: Vec<bool> = required
+        .per_child_distributions()
         .map(|d| matches!(d, Distribution::SinglePartition))
-        .collect()
+        .collect();
+    if per_child.len() == count {
+        per_child
+    } else {
+        vec![false; count]
+    }
 }
 
 #[cfg(test)]

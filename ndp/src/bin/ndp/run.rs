@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use host_sdk::{Application, Arg, Device, DeviceProfile, ImageSpec, LogLevel, Module, Site, SsdletMeta};
 use serde_json::{json, Value};
 
@@ -503,16 +503,16 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         runs.push(run_at(&p, site, a.log_level)?);
     }
     let warnings: Vec<&String> = p.modules.values().flat_map(|m| m.warnings()).collect();
-    let diff = match &runs[..] {
-        [ndp, conv] => difference(ndp, conv),
-        _ => None,
-    };
-    let speedup = match &runs[..] {
-        [ndp, conv] => match (&ndp.report, &conv.report) {
-            (Some(n), Some(c)) if n.elapsed.0 > 0 => Some(c.elapsed.0 as f64 / n.elapsed.0 as f64),
-            _ => None,
-        },
-        _ => None,
+    let both = runs.len() > 1;
+    let (diff, speedup) = match &runs[..] {
+        [ndp, conv] => (
+            difference(ndp, conv),
+            match (&ndp.report, &conv.report) {
+                (Some(n), Some(c)) if n.elapsed.0 > 0 => Some(c.elapsed.0 as f64 / n.elapsed.0 as f64),
+                _ => None,
+            },
+        ),
+        _ => (None, None),
     };
     if a.json {
         let first = &p.plan.nodes[0];
@@ -526,11 +526,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
                 "speedup": speedup,
             }),
         };
-        j["mode"] = json!(match a.mode {
-            Mode::Ndp => "ndp",
-            Mode::Conv => "conv",
-            Mode::Both => "both",
-        });
+        j["mode"] = json!(a.mode.to_possible_value().map(|v| v.get_name().to_owned()));
         j["warnings"] = json!(warnings);
         if p.plan.qualified {
             j["ssdlets"] = (p.plan.nodes.iter())
@@ -542,7 +538,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
         }
         println!("{}", serde_json::to_string_pretty(&j)?);
     } else {
-        let both = runs.len() > 1;
         for (i, o) in runs.iter().enumerate() {
             let label = if both {
                 format!("{}: ", mode_name(o.site))
@@ -561,7 +556,6 @@ pub fn run(a: RunArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let both = runs.len() > 1;
     if let Some((site, e)) = runs.iter().find_map(|o| o.failure.as_ref().map(|e| (o.site, e))) {
         if both {
             bail!("the {} run failed: {e}", mode_name(site));

@@ -241,7 +241,8 @@ pub struct Controller {
     pub max_queue_depth: u16,
 }
 
-/// The host's software stack on the conventional path.
+/// The host on the conventional path: its I/O stack, and the cores and memory copy speed of a
+/// conventional run's SSDlets.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HostStack {

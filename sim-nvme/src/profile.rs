@@ -149,6 +149,8 @@ pub struct DeviceProfile {
     pub host: HostStack,
     /// The PCIe link between host and device.
     pub pcie: PcieLink,
+    /// The network between storage nodes (a cluster's shuffles and results).
+    pub network: NetworkLink,
     /// The embedded cores that run SSDlets.
     pub arm: ArmCores,
     /// Device memory.
@@ -286,6 +288,28 @@ pub struct PcieLink {
     /// ordered sets = 3397, rounded to 3400. Assumes the root complex returns 128 B completions
     /// (one returning 64 B would give 3000).
     pub to_device_mb_per_s: u64,
+}
+
+/// The network link of a storage node (its NIC and the switch port behind it), for a
+/// cluster of nodes: the bytes one node's tasks read from another node's shuffle output, and
+/// a query's result read by the client, cross it. Full duplex: each direction is its own
+/// resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkLink {
+    /// Usable payload bandwidth of one node's link, each direction. Unit: MB/s. Default 1170.
+    /// Source: **derived** for 10 Gigabit Ethernet (IEEE 802.3ae, 10 Gb/s = 1250 MB/s on the
+    /// wire) carrying TCP over IPv4 with a 1500-byte MTU: a full frame occupies 1538 bytes on
+    /// the wire (preamble and start delimiter 8, Ethernet header 14, payload 1500, FCS 4,
+    /// inter-frame gap 12) and carries 1448 bytes of data (less 20 IPv4, 20 TCP and 12 of TCP
+    /// timestamps), so 1250 x 1448 / 1538 = 1176.9, rounded down to 1170. ACKs in the other
+    /// direction are neglected.
+    pub bandwidth_mb_per_s: u64,
+    /// Time from a node asking another for data to the first byte arriving: one request and
+    /// response over kernel TCP through one switch. Unit: ns. Default 30000. Source: assumed
+    /// (request/response round trips over 10 GbE with the kernel's TCP stack are commonly
+    /// measured at 20-50 us; the serialization time of the bytes is charged separately).
+    pub round_trip_ns: u64,
 }
 
 /// The embedded cores that run SSDlets.
@@ -447,6 +471,7 @@ default_from_pm1725!(
     Controller => controller,
     HostStack => host,
     PcieLink => pcie,
+    NetworkLink => network,
     ArmCores => arm,
     DeviceMemory => memory,
     MatcherLimits => matcher,
@@ -494,6 +519,10 @@ impl DeviceProfile {
             pcie: PcieLink {
                 to_host_mb_per_s: 3300,
                 to_device_mb_per_s: 3400,
+            },
+            network: NetworkLink {
+                bandwidth_mb_per_s: 1170,
+                round_trip_ns: 30_000,
             },
             arm: ArmCores {
                 cores: 2,
@@ -562,6 +591,11 @@ impl DeviceProfile {
             pcie: PcieLink {
                 to_host_mb_per_s: 1000,
                 to_device_mb_per_s: 1000,
+            },
+            // Round figures: 1 GB/s and 10 us.
+            network: NetworkLink {
+                bandwidth_mb_per_s: 1000,
+                round_trip_ns: 10_000,
             },
             arm: ArmCores {
                 cores: 2,
@@ -813,6 +847,7 @@ impl DeviceProfile {
             ("pcie.to_host_mb_per_s", self.pcie.to_host_mb_per_s),
             ("pcie.to_device_mb_per_s", self.pcie.to_device_mb_per_s),
             ("memory.dram_copy_mb_per_s", self.memory.dram_copy_mb_per_s),
+            ("network.bandwidth_mb_per_s", self.network.bandwidth_mb_per_s),
         ] {
             if v == 0 {
                 return bad(field, v.to_string(), "a bandwidth of at least 1 MB/s");

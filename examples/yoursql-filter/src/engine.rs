@@ -124,16 +124,19 @@ pub struct EngineCosts {
 impl EngineCosts {
     /// The modeled compute of `work`, in ns.
     pub fn charge(&self, work: &EngineWork) -> u64 {
+        u64::try_from(self.charge_ps(work) / 1000).unwrap_or(u64::MAX)
+    }
+
+    /// The modeled compute of `work`, in ps (to sum the work of several plans before rounding).
+    pub fn charge_ps(&self, work: &EngineWork) -> u128 {
         let other = self.ps_per_row.get(OTHER).copied().unwrap_or(0);
-        let ps: u128 = work
-            .operators
+        work.operators
             .iter()
             .map(|o| {
                 let per = self.ps_per_row.get(&o.operator).copied().unwrap_or(other);
                 u128::from(o.units()) * u128::from(per)
             })
-            .sum();
-        u64::try_from(ps / 1000).unwrap_or(u64::MAX)
+            .sum()
     }
 }
 

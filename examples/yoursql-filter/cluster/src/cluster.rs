@@ -28,7 +28,7 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use ballista::prelude::SessionContextExt;
@@ -56,15 +56,19 @@ use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
 use yoursql_core::ScanMode;
+use yoursql_filter::engine::EngineCharge;
 use yoursql_filter::reference::rows_as_text;
-use yoursql_filter::Setup;
+use yoursql_filter::{ScanRecord, Setup};
 
 use crate::codec::{ClusterLogicalCodec, ClusterPhysicalCodec};
 use crate::descriptor::{PartDesc, PartLocation, TableDescriptor};
 use crate::error::ClusterError;
 use crate::placement::{executor_id, NodeAffinity};
 use crate::provider::ClusterTableProvider;
+use crate::recording::{RecordingEngine, TaskLog, TaskRecord};
 use crate::registry::{ExecutorDevices, NodeDevice, NodeDevices, Reach, ScanEvent, ScanLog};
+use crate::timing::{ClusterModel, QueryTime};
+use crate::turn::DeviceTurn;
 
 /// Which task placement the scheduler uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,9 +87,10 @@ pub struct ClusterOptions {
     pub placement: Placement,
     /// Which nodes' parts an executor may scan (default [`Reach::OwnNode`]).
     pub reach: Reach,
-    /// DataFusion's `target_partitions` for the queries (the partitions of the stages above
-    /// the scans; default 2).
-    pub target_partitions: usize,
+    /// DataFusion's `target_partitions` for the queries: the partitions of the stages above
+    /// the scans (default `None`: one per device of the cluster, so every node's cores get
+    /// some of them).
+    pub target_partitions: Option<usize>,
     /// Ballista's adaptive planner (`ballista.planner.adaptive.enabled`; default off: stage
     /// shapes fixed at submission).
     pub adaptive: bool,
@@ -96,7 +101,7 @@ impl Default for ClusterOptions {
         ClusterOptions {
             placement: Placement::NodeAffinity,
             reach: Reach::OwnNode,
-            target_partitions: 2,
+            target_partitions: None,
             adaptive: false,
         }
     }
@@ -111,8 +116,24 @@ pub struct ClusterRun {
     pub rows: Vec<Vec<String>>,
     /// The partitions the executors scanned, in the order they finished.
     pub scans: Vec<ScanEvent>,
+    /// What each task did, in the order they finished.
+    pub tasks: Vec<TaskRecord>,
+    /// The query's simulated time ([`crate::timing`]).
+    pub time: QueryTime,
     /// Wall time of planning and running the query.
     pub wall: Duration,
+}
+
+impl ClusterRun {
+    /// The query's simulated time, in ns.
+    pub fn simulated_ns(&self) -> u64 {
+        self.time.total_ns
+    }
+
+    /// Every device scan the tasks ran.
+    pub fn device_scans(&self) -> impl Iterator<Item = &ScanRecord> {
+        self.tasks.iter().flat_map(|t| t.scans.iter())
+    }
 }
 
 /// An in-process Ballista cluster over device tables (module docs).
@@ -122,6 +143,10 @@ pub struct Cluster {
     tables: Vec<TableDescriptor>,
     nodes: Vec<Arc<NodeDevices>>,
     log: Arc<ScanLog>,
+    task_log: Arc<TaskLog>,
+    model: ClusterModel,
+    /// One query at a time: the logs are the cluster's, not the query's.
+    running: Mutex<()>,
     options: ClusterOptions,
     _work: tempfile::TempDir,
 }
@@ -159,6 +184,7 @@ impl Cluster {
                     .map(|d| NodeDevice {
                         scanner: d.scanner.clone(),
                         catalog: d.catalog.clone(),
+                        turn: DeviceTurn::default(),
                     })
                     .collect(),
             })
@@ -183,13 +209,27 @@ impl Cluster {
                 .collect::<Result<Vec<_>, ClusterError>>()?;
             tables.push(TableDescriptor::new(&t.schema, ScanMode::Conv, parts)?);
         }
-        Cluster::start(node_devices, tables, options)
+        let costs = match &setup.engine {
+            EngineCharge::Modeled(costs) => costs.clone(),
+            EngineCharge::Measured => {
+                return Err(ClusterError::Setup(
+                    "the cluster charges the engine's modeled costs; this setup measures CPU time".into(),
+                ))
+            }
+        };
+        let model = ClusterModel {
+            network: setup.profile.network.clone(),
+            costs,
+            cores_per_node: per_node as u32,
+        };
+        Cluster::start(node_devices, tables, model, options)
     }
 
     /// Starts a scheduler and one executor per node of `nodes`, serving `tables` (module docs).
     pub fn start(
         nodes: Vec<NodeDevices>,
         tables: Vec<TableDescriptor>,
+        model: ClusterModel,
         options: ClusterOptions,
     ) -> Result<Cluster, ClusterError> {
         if nodes.is_empty() || nodes.iter().any(|n| n.devices.is_empty()) {
@@ -203,13 +243,17 @@ impl Cluster {
         let work = tempfile::TempDir::new()?;
         let nodes: Vec<Arc<NodeDevices>> = nodes.into_iter().map(Arc::new).collect();
         let log = Arc::new(ScanLog::default());
-        let url = rt.block_on(start_all(&nodes, &options, &log, work.path()))?;
+        let task_log = Arc::new(TaskLog::default());
+        let url = rt.block_on(start_all(&nodes, &options, &log, &task_log, work.path()))?;
         Ok(Cluster {
             rt,
             url,
             tables,
             nodes,
             log,
+            task_log,
+            model,
+            running: Mutex::new(()),
             options,
             _work: work,
         })
@@ -233,12 +277,19 @@ impl Cluster {
     /// A client context with every table registered, scanned in `mode` (module docs).
     pub async fn context(&self, mode: ScanMode) -> Result<SessionContext, ClusterError> {
         let config = SessionConfig::new_with_ballista()
-            .with_target_partitions(self.options.target_partitions.max(1))
+            .with_target_partitions(self.target_partitions())
             .with_ballista_logical_extension_codec(Arc::new(ClusterLogicalCodec::default()))
             .with_ballista_physical_extension_codec(Arc::new(ClusterPhysicalCodec::default()))
             .set_bool(
                 ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED,
                 self.options.adaptive,
+            )
+            // One partition per task: how many partitions a task takes would otherwise depend on
+            // which executor polls when, and a task builds a collected join side once for all
+            // its partitions, so the engine work would too.
+            .set_usize(
+                ballista_core::config::BALLISTA_SCHEDULER_MAX_PARTITIONS_PER_TASK,
+                1,
             );
         let state = SessionStateBuilder::new()
             .with_default_features()
@@ -252,10 +303,23 @@ impl Cluster {
         Ok(ctx)
     }
 
-    /// Runs `sql` on the cluster with every scan in `mode`; blocks (call it outside a tokio
-    /// runtime).
+    /// The queries' `target_partitions` ([`ClusterOptions::target_partitions`]).
+    pub fn target_partitions(&self) -> usize {
+        let devices = self.nodes.iter().map(|n| n.devices.len()).sum::<usize>();
+        self.options.target_partitions.unwrap_or(devices).max(1)
+    }
+
+    /// What the query's simulated time is charged with.
+    pub fn model(&self) -> &ClusterModel {
+        &self.model
+    }
+
+    /// Runs `sql` on the cluster with every scan in `mode`, one query at a time; blocks (call
+    /// it outside a tokio runtime).
     pub fn run_query(&self, sql: &str, mode: ScanMode) -> Result<ClusterRun, ClusterError> {
+        let _one = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         self.log.take();
+        self.task_log.take();
         let started = Instant::now();
         let batches = self.rt.block_on(async {
             let ctx = self.context(mode).await?;
@@ -263,10 +327,14 @@ impl Cluster {
             Ok::<_, ClusterError>(batches)
         })?;
         let wall = started.elapsed();
+        let mut tasks = self.task_log.take();
+        tasks.sort_by_key(|t| (t.stage, t.task));
         Ok(ClusterRun {
             rows: rows_as_text(&batches)?,
             batches,
             scans: self.log.take(),
+            time: self.model.query_time(&tasks)?,
+            tasks,
             wall,
         })
     }
@@ -278,6 +346,7 @@ async fn start_all(
     nodes: &[Arc<NodeDevices>],
     options: &ClusterOptions,
     log: &Arc<ScanLog>,
+    task_log: &Arc<TaskLog>,
     work: &Path,
 ) -> Result<String, ClusterError> {
     let ballista = |e: &dyn std::fmt::Display| ClusterError::Ballista(e.to_string());
@@ -289,7 +358,9 @@ async fn start_all(
         bind_port: addr.port(),
         scheduling_policy: TaskSchedulingPolicy::PullStaged,
         task_distribution: match options.placement {
-            Placement::NodeAffinity => TaskDistributionPolicy::Custom(Arc::new(NodeAffinity)),
+            Placement::NodeAffinity => TaskDistributionPolicy::Custom(Arc::new(NodeAffinity {
+                nodes: nodes.len() as u32,
+            })),
             Placement::BallistaBias => TaskDistributionPolicy::Bias,
         },
         override_logical_codec: Some(Arc::new(ClusterLogicalCodec::default())),
@@ -313,7 +384,7 @@ async fn start_all(
             options.reach,
             Arc::clone(log),
         )?);
-        start_executor(n, devices, &scheduler_url, work).await?;
+        start_executor(n, devices, Arc::clone(task_log), &scheduler_url, work).await?;
     }
 
     // An executor registers at its first poll; wait for all before a query is submitted.
@@ -342,6 +413,7 @@ async fn start_all(
 async fn start_executor(
     n: &NodeDevices,
     devices: Arc<ExecutorDevices>,
+    task_log: Arc<TaskLog>,
     scheduler_url: &str,
     work: &Path,
 ) -> Result<(), ClusterError> {
@@ -368,7 +440,7 @@ async fn start_executor(
     let config_producer: ConfigProducer =
         Arc::new(move || SessionConfig::new_with_ballista().with_extension(Arc::clone(&devices)));
     let runtime_producer: RuntimeProducer = Arc::new(|_| Ok(Arc::new(RuntimeEnv::default())));
-    let executor = Arc::new(Executor::with_default_execution_engine(
+    let executor = Arc::new(Executor::new(
         registration,
         &work_dir,
         runtime_producer,
@@ -376,6 +448,7 @@ async fn start_executor(
         Arc::new(BallistaFunctionRegistry::default()),
         Arc::new(LoggingMetricsCollector::default()),
         vcores,
+        Arc::new(RecordingEngine::new(n.node, task_log)),
     ));
     let flight_service =
         arrow_flight::flight_service_server::FlightServiceServer::new(BallistaFlightService::new(work_dir));

@@ -42,6 +42,9 @@ pub enum ClusterError {
     /// A plan shape the placement does not handle.
     #[error("placement: {0}")]
     Placement(String),
+    /// The records of a query's tasks do not give its simulated time.
+    #[error("cluster timing: {0}")]
+    Timing(String),
     /// Starting or talking to the scheduler or an executor failed.
     #[error("ballista: {0}")]
     Ballista(String),

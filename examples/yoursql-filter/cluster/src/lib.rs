@@ -19,8 +19,12 @@ pub mod descriptor;
 pub mod error;
 pub mod placement;
 pub mod provider;
+pub mod recording;
 pub mod registry;
 pub mod scan;
+pub mod tap;
+pub mod timing;
+pub mod turn;
 
 pub use cluster::{Cluster, ClusterOptions, ClusterRun, Placement};
 pub use error::ClusterError;

@@ -11,9 +11,12 @@
 //! **How.** The executors are named `node-<k>` ([`executor_id`]). In pull mode Ballista calls
 //! the policy on every poll of an executor with that executor's free vcores. For each running
 //! stage of each running job:
-//! - a stage without a device scan is bound as Ballista's own `Bias` policy binds it (a slice of
-//!   up to the free vcores, capped by `ballista.scheduler.max_partitions_per_task`; a stage
-//!   whose input collapses to one partition in one task);
+//! - a stage without a device scan runs its partition `p` on node `p mod nodes`, a slice of up
+//!   to the free vcores per task, capped by `ballista.scheduler.max_partitions_per_task` (a
+//!   stage whose input collapses to one partition in one task, where its first pending
+//!   partition belongs). Ballista's own `Bias` policy gives such partitions to whichever
+//!   executor polls first; fixing them makes which node reads which shuffle output, and so
+//!   the simulated network time ([`crate::timing`]), the same in every run;
 //! - a stage with a device scan whose partitions are the stage's input partitions (the scan is
 //!   not under a `CoalescePartitionsExec`, a `SortPreservingMergeExec` or a single-partition
 //!   input of an operator: Ballista's own scoping rule, restated) takes from the stage's pending
@@ -67,9 +70,13 @@ pub fn node_of(id: &str) -> Option<u32> {
     id.strip_prefix("node-")?.parse().ok()
 }
 
-/// Each device scan partition once, on its node's executor (module docs).
-#[derive(Debug, Default)]
-pub struct NodeAffinity;
+/// Each device scan partition once, on its node's executor, and every other stage's
+/// partition `p` on node `p mod nodes` (module docs).
+#[derive(Debug)]
+pub struct NodeAffinity {
+    /// The cluster's nodes (`node-0` to `node-<nodes - 1>`).
+    pub nodes: u32,
+}
 
 #[async_trait::async_trait]
 impl DistributionPolicy for NodeAffinity {
@@ -96,7 +103,7 @@ impl DistributionPolicy for NodeAffinity {
                         break;
                     };
                     let stage_id = stage.stage_id;
-                    match bind_stage(stage, &session_id, job_id, budget, node)? {
+                    match bind_stage(stage, &session_id, job_id, budget, node, self.nodes)? {
                         Some(task) => bound.push(task),
                         None => done_here.push(stage_id),
                     }
@@ -183,6 +190,7 @@ fn bind_stage(
     job_id: &JobId,
     budget: &mut AvailableVcores,
     node: Option<u32>,
+    nodes: u32,
 ) -> DfResult<Option<BoundTask>> {
     let scans = device_scans(&stage.plan);
     let collapse = stage_has_input_collapse(&stage.plan);
@@ -194,25 +202,10 @@ fn bind_stage(
         .map(|bc| bc.max_partitions_per_task())
         .filter(|&n| n > 0)
         .unwrap_or(usize::MAX);
-    if scans.is_empty() {
-        let max = if collapse {
-            usize::MAX
-        } else {
-            (budget.vcores as usize).min(cap)
-        };
-        let slice = stage.pending.next_slice(max);
-        if slice.is_empty() {
-            return Ok(None);
-        }
-        let plan = Arc::clone(&stage.plan);
-        return Ok(Some(bind(
-            stage, session_id, job_id, budget, slice, plan, collapse,
-        )));
-    }
     // Which node each of the stage's input partitions must run on, whether the task's plan gets
     // a restricted scan, and whether one task takes the whole queue.
     let n = stage.partitions;
-    let first_owner = scans[0].0.table().parts[0].at.node;
+    let first_owner = scans.first().map_or(0, |(s, _)| s.table().parts[0].at.node);
     let in_union = scans.iter().any(|(_, s)| *s == Scope::InUnion);
     let sliced: Vec<&ClusterScanExec> = scans
         .iter()
@@ -220,6 +213,12 @@ fn bind_stage(
         .map(|(s, _)| s)
         .collect();
     let (owners, restrict, collapse): (Vec<u32>, bool, bool) = match sliced.as_slice() {
+        // No device scan: partition p on node p mod nodes.
+        [] if scans.is_empty() => (
+            (0..n).map(|p| (p % nodes.max(1) as usize) as u32).collect(),
+            false,
+            collapse,
+        ),
         // Every scan read whole: the stage runs where the first one's first part is.
         [] if !in_union => (vec![first_owner; n], false, collapse),
         [scan] if !in_union && scan.table().parts.len() == n => (

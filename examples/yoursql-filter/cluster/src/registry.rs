@@ -20,6 +20,7 @@ use yoursql_core::{Catalog, DeviceTable, Scanner};
 
 use crate::descriptor::{PartLocation, TableDescriptor};
 use crate::error::ClusterError;
+use crate::turn::DeviceTurn;
 
 /// One device of a node: its scanner and its part of the tables.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ pub struct NodeDevice {
     pub scanner: Scanner,
     /// The device's tables (each its part).
     pub catalog: Catalog,
+    /// Its scans' turn (INVARIANT(one-scan-per-device), [`crate::turn`]).
+    pub turn: DeviceTurn,
 }
 
 /// A storage node's devices, in device order.
@@ -128,7 +131,7 @@ impl ExecutorDevices {
     }
 
     /// Partition `i` of `table` (planned as partition `planned`) as a scanner of the device
-    /// holding it and its part of the table, checked against that device's catalog; refuses a
+    /// holding it, its part of the table and the device's scan turn, checked against that device's catalog; refuses a
     /// part on another node unless the executor reaches any node.
     pub fn resolve(
         &self,
@@ -136,7 +139,7 @@ impl ExecutorDevices {
         schema: &yoursql_core::Schema,
         i: usize,
         planned: usize,
-    ) -> Result<(Scanner, DeviceTable), ClusterError> {
+    ) -> Result<(Scanner, DeviceTable, DeviceTurn), ClusterError> {
         let part = table
             .parts
             .get(i)
@@ -177,6 +180,6 @@ impl ExecutorDevices {
                 at.device, table.table, held.file, held.rows, held.pages, part.rows, part.pages, part.file
             )));
         }
-        Ok((dev.scanner.clone(), held.clone()))
+        Ok((dev.scanner.clone(), held.clone(), Arc::clone(&dev.turn)))
     }
 }

@@ -19,6 +19,7 @@
 //! the executor's [`ScanLog`].
 
 use std::fmt;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -43,16 +44,19 @@ use yoursql_core::Schema;
 use yoursql_filter::arrow_map::arrow_schema;
 use yoursql_filter::convert::conjunction;
 use yoursql_filter::scan_exec::{DeviceScanExec, ScanGate};
-use yoursql_filter::DeviceTableProvider;
+use yoursql_filter::{DeviceTableProvider, ScanRecord};
 
 use crate::descriptor::{ScanDescriptor, TableDescriptor};
 use crate::error::ClusterError;
 use crate::registry::{ExecutorDevices, ScanEvent, ScanLog};
+use crate::turn::{DeviceTurn, Pass, ScanTurn};
 
-/// The device scan the executor runs, and where to record its partitions.
+/// The device scan the executor runs, its devices' turns, and where to record its partitions.
 #[derive(Debug, Clone)]
 struct Resolved {
     exec: Arc<DeviceScanExec>,
+    provider: Arc<DeviceTableProvider>,
+    turn: Arc<ScanTurn>,
     node: u32,
     log: Arc<ScanLog>,
 }
@@ -140,6 +144,13 @@ impl ClusterScanExec {
         self.resolved.is_some()
     }
 
+    /// The device scans this node ran since the last call (none unless resolved).
+    pub fn take_scans(&self) -> Vec<ScanRecord> {
+        self.resolved
+            .as_ref()
+            .map_or_else(Vec::new, |r| r.provider.take_scans())
+    }
+
     /// This scan restricted to its partitions `partitions` (partition `i` of the result is
     /// partition `partitions[i]` of this one), not resolved.
     pub fn restricted(&self, partitions: &[usize]) -> Result<Self, ClusterError> {
@@ -195,10 +206,21 @@ impl ClusterScanExec {
     /// reachable: [`crate::registry::Reach`]); see the module docs.
     pub fn resolve(mut self, devices: &ExecutorDevices) -> Result<Self, ClusterError> {
         let mode = self.table.mode()?;
-        let parts = (0..self.table.parts.len())
-            .map(|i| devices.resolve(&self.table, &self.schema_core, i, self.planned[i]))
-            .collect::<Result<Vec<_>, _>>()?;
-        let provider = DeviceTableProvider::new(parts, mode, Arc::new(ScanGate::default()))?;
+        let mut parts = Vec::with_capacity(self.table.parts.len());
+        let mut turns: Vec<(u32, DeviceTurn)> = Vec::with_capacity(self.table.parts.len());
+        for i in 0..self.table.parts.len() {
+            let (scanner, table, turn) =
+                devices.resolve(&self.table, &self.schema_core, i, self.planned[i])?;
+            parts.push((scanner, table));
+            turns.push((self.table.parts[i].at.device, turn));
+        }
+        turns.sort_by_key(|(device, _)| *device);
+        let turn = ScanTurn::new(turns.into_iter().map(|(_, t)| t).collect());
+        let provider = Arc::new(DeviceTableProvider::new(
+            parts,
+            mode,
+            Arc::new(ScanGate::default()),
+        )?);
         let exec = provider.scan_plan(self.projection.as_ref(), &self.filters)?;
         if exec.schema() != self.schema {
             return Err(ClusterError::Codec(format!(
@@ -208,6 +230,8 @@ impl ClusterScanExec {
         }
         self.resolved = Some(Resolved {
             exec,
+            provider,
+            turn,
             node: devices.node(),
             log: Arc::clone(devices.log()),
         });
@@ -285,6 +309,7 @@ impl ExecutionPlan for ClusterScanExec {
         };
         let inner = r.exec.execute(partition, ctx)?;
         let logged = Logged {
+            phase: Phase::Entering(Box::pin(Arc::clone(&r.turn).enter())),
             inner,
             event: Some(ScanEvent {
                 node: r.node,
@@ -303,8 +328,24 @@ impl ExecutionPlan for ClusterScanExec {
     }
 }
 
-/// A partition's stream that records its [`ScanEvent`] when it ends or is dropped.
+/// Where a partition's stream is with its devices' turns.
+enum Phase {
+    /// Waiting for them (nothing polled yet).
+    Entering(Pin<Box<dyn Future<Output = Pass> + Send>>),
+    /// Holding them.
+    Running {
+        /// Held for its `Drop`.
+        _pass: Pass,
+    },
+    /// Ended: given back.
+    Ended,
+}
+
+/// A partition's stream: takes its scan's device turns before the scan starts
+/// (INVARIANT(one-scan-per-device)), gives them back when it ends, and records its
+/// [`ScanEvent`] when it ends or is dropped.
 struct Logged {
+    phase: Phase,
     inner: SendableRecordBatchStream,
     event: Option<ScanEvent>,
     log: Arc<ScanLog>,
@@ -314,6 +355,12 @@ impl Stream for Logged {
     type Item = DfResult<RecordBatch>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Phase::Entering(enter) = &mut self.phase {
+            match enter.as_mut().poll(cx) {
+                Poll::Ready(pass) => self.phase = Phase::Running { _pass: pass },
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         let next = self.inner.as_mut().poll_next(cx);
         match &next {
             Poll::Ready(Some(Ok(b))) => {
@@ -322,6 +369,7 @@ impl Stream for Logged {
                 }
             }
             Poll::Ready(None) => {
+                self.phase = Phase::Ended;
                 if let Some(mut e) = self.event.take() {
                     e.complete = true;
                     self.log.push(e);

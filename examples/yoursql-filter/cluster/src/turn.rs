@@ -1,0 +1,112 @@
+//! One device scan at a time on each device: INVARIANT(one-scan-per-device).
+//!
+//! An executor runs tasks of different stages at once, and two of them can scan tables of the
+//! same device (Q5's `lineitem` and `orders` stages). In one simulated device the commands of
+//! two concurrent scans would interleave as the threads happen to run, and each scan's
+//! simulated time would change from run to run. So a scan node takes its devices' turns
+//! ([`DeviceTurn`], one per device, shared by every executor) before its scan starts, all of
+//! them in device order (so two scans cannot deadlock), and gives them back when every
+//! partition it started has ended. A scan's time is then its own, whichever scan went first.
+//!
+//! The turns of one scan node are taken once for all its partitions ([`ScanTurn`]): the
+//! device scan runs all its partitions when the first one is polled.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::OwnedMutexGuard;
+
+/// One device's turn (module docs).
+pub type DeviceTurn = Arc<tokio::sync::Mutex<()>>;
+
+/// The turns of one scan node's devices (module docs).
+#[derive(Debug)]
+pub struct ScanTurn {
+    /// The devices' turns, each once, in device order.
+    devices: Vec<DeviceTurn>,
+    /// Serializes taking the turns.
+    taking: tokio::sync::Mutex<()>,
+    /// The turns while held.
+    held: Mutex<Option<Vec<OwnedMutexGuard<()>>>>,
+    /// Partitions that entered and have not ended.
+    open: AtomicUsize,
+}
+
+impl ScanTurn {
+    /// The turns of `devices` (listed once per partition, in device order; repeats are taken
+    /// once).
+    pub fn new(mut devices: Vec<DeviceTurn>) -> Arc<Self> {
+        devices.dedup_by(|a, b| Arc::ptr_eq(a, b));
+        Arc::new(ScanTurn {
+            devices,
+            taking: tokio::sync::Mutex::new(()),
+            held: Mutex::new(None),
+            open: AtomicUsize::new(0),
+        })
+    }
+
+    /// Waits for every device's turn (unless this scan's partitions already hold them) and
+    /// returns a pass that gives them back when it and every other pass are dropped.
+    pub async fn enter(self: Arc<Self>) -> Pass {
+        let _taking = self.taking.lock().await;
+        let holding = self.held.lock().unwrap_or_else(PoisonError::into_inner).is_some();
+        if !holding {
+            let mut guards = Vec::with_capacity(self.devices.len());
+            for d in &self.devices {
+                guards.push(Arc::clone(d).lock_owned().await);
+            }
+            *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(guards);
+        }
+        self.open.fetch_add(1, Ordering::SeqCst);
+        Pass {
+            turn: Arc::clone(&self),
+        }
+    }
+}
+
+/// A partition's hold on its scan's turns (see [`ScanTurn::enter`]).
+#[derive(Debug)]
+pub struct Pass {
+    turn: Arc<ScanTurn>,
+}
+
+impl Drop for Pass {
+    fn drop(&mut self) {
+        if self.turn.open.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.turn
+                .held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_scan_holds_its_devices_until_its_last_partition_ends() {
+        let (d0, d1): (DeviceTurn, DeviceTurn) = (Default::default(), Default::default());
+        let first = ScanTurn::new(vec![Arc::clone(&d0), Arc::clone(&d1)]);
+        let a = Arc::clone(&first).enter().await;
+        let b = Arc::clone(&first).enter().await;
+        assert!(d0.try_lock().is_err() && d1.try_lock().is_err());
+        // Another scan of device 1 waits.
+        let second = ScanTurn::new(vec![Arc::clone(&d1)]);
+        let waiting = tokio::spawn(Arc::clone(&second).enter());
+        drop(a);
+        tokio::task::yield_now().await;
+        assert!(
+            !waiting.is_finished(),
+            "device 1 given away while a partition still runs"
+        );
+        drop(b);
+        let c = waiting.await.unwrap();
+        assert!(d0.try_lock().is_ok(), "device 0 not given back");
+        assert!(d1.try_lock().is_err());
+        drop(c);
+        assert!(d1.try_lock().is_ok());
+    }
+}

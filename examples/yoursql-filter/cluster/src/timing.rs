@@ -88,6 +88,13 @@ pub struct StageTime {
     pub ns: u64,
 }
 
+impl StageTime {
+    /// The node that took longest (the first of them on a tie).
+    pub fn slowest(&self) -> Option<&NodeStage> {
+        self.nodes.iter().rev().max_by_key(|n| n.ns)
+    }
+}
+
 /// A query's simulated time on the cluster (module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueryTime {
@@ -103,6 +110,22 @@ impl QueryTime {
     /// Network time: the stages' shuffles and the result, in ns.
     pub fn network_ns(&self) -> u64 {
         self.stages.iter().map(|s| s.shuffle.ns).sum::<u64>() + self.result.ns
+    }
+
+    /// Device scan time on the critical path: each stage's slowest node's, in ns.
+    pub fn critical_scan_ns(&self) -> u64 {
+        self.stages
+            .iter()
+            .map(|s| s.slowest().map_or(0, |n| n.scan_ns))
+            .sum()
+    }
+
+    /// Engine time on the critical path: each stage's slowest node's, in ns.
+    pub fn critical_engine_ns(&self) -> u64 {
+        self.stages
+            .iter()
+            .map(|s| s.slowest().map_or(0, |n| n.engine_ns))
+            .sum()
     }
 
     /// Bytes that crossed the network.

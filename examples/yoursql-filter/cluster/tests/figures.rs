@@ -1,0 +1,105 @@
+//! The cluster's simulated figures, pinned in `tests/figures.txt`, and what they must show.
+//!
+//! `yoursql-cluster tpch` runs Q1, Q6, Q3 and Q5 at SF 0.01 in conv and offload on six
+//! layouts (1, 2 and 4 nodes of 1 and 2 devices), checking every answer against one process
+//! (the command fails otherwise). Debug module, modeled compute: the same bytes on any
+//! machine and under any load. A change that moves a figure fails here; a model change
+//! re-blesses with `NDP_FIGURES_BLESS=1 cargo test -p yoursql-cluster --test figures`.
+//!
+//! Then, from the same figures:
+//! - the scan-bound Q1 and Q6 take at least 2.5x less simulated time on 4 nodes than on 1 (at
+//!   SF 0.01 fixed costs weigh more than at SF 1, where the README's table shows the 3x);
+//! - on one node no shuffle crosses the network: only the result reaches the client, the
+//!   same bytes as on one device;
+//! - Q3 and Q5 (joins) shuffle over the network on two or more nodes.
+
+use std::collections::BTreeMap;
+use std::process::Command;
+
+use serde_json::Value;
+
+#[test]
+fn cluster_figures_are_pinned_and_scale_out() {
+    let out = Command::new(env!("CARGO_BIN_EXE_yoursql-cluster"))
+        .args(["tpch", "--debug-module", "--sf", "0.01", "--queries", "1,6,3,5"])
+        .args([
+            "--nodes",
+            "1,2,4",
+            "--devices-per-node",
+            "1,2",
+            "--mode",
+            "both",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let root: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(root["identical"], true, "{root}");
+
+    let mut now = String::new();
+    // (layout, query, mode) -> (simulated ns, network bytes)
+    let mut fig: BTreeMap<(String, String, String), (u64, u64)> = BTreeMap::new();
+    for l in root["layouts"].as_array().unwrap() {
+        let layout = format!("{}x{}", l["nodes"], l["devices_per_node"]);
+        for q in l["queries"].as_array().unwrap() {
+            let (query, mode) = (q["query"].as_str().unwrap(), q["mode"].as_str().unwrap());
+            assert_eq!(q["matches_one_process"], true, "{layout} {query} {mode}");
+            for field in [
+                "rows",
+                "simulated_ns",
+                "scan_ns",
+                "engine_ns",
+                "network_ns",
+                "network_bytes",
+                "stages",
+                "tasks",
+            ] {
+                now.push_str(&format!("{layout} {query} {mode} {field} {}\n", q[field]));
+            }
+            fig.insert(
+                (layout.clone(), query.to_string(), mode.to_string()),
+                (
+                    q["simulated_ns"].as_u64().unwrap(),
+                    q["network_bytes"].as_u64().unwrap(),
+                ),
+            );
+        }
+    }
+    app_support::testing::check_pinned(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/figures.txt"),
+        &now,
+    );
+
+    let at = |layout: &str, q: &str, mode: &str| fig[&(layout.to_string(), q.to_string(), mode.to_string())];
+    for q in ["q1", "q6"] {
+        for mode in ["conv", "offload"] {
+            let (one, four) = (at("1x1", q, mode).0, at("4x1", q, mode).0);
+            let speedup = one as f64 / four as f64;
+            println!("{q} {mode}: 1 node {one} ns, 4 nodes {four} ns: {speedup:.2}x");
+            assert!(
+                speedup >= 2.5,
+                "{q} {mode}: {one} ns on 1 node, {four} ns on 4: {speedup:.2}x"
+            );
+        }
+    }
+    for q in ["q1", "q6", "q3", "q5"] {
+        for mode in ["conv", "offload"] {
+            let result = at("1x1", q, mode).1;
+            assert_eq!(at("1x2", q, mode).1, result, "{q} {mode}: one node, two devices");
+            for layout in ["2x1", "2x2", "4x1", "4x2"] {
+                let bytes = at(layout, q, mode).1;
+                assert!(
+                    bytes >= result,
+                    "{q} {mode} on {layout}: {bytes} B over the network"
+                );
+                if q == "q3" || q == "q5" {
+                    assert!(
+                        bytes > 100 * result,
+                        "{q} {mode} on {layout}: only {bytes} B over the network (result {result} B)"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -26,6 +26,7 @@
 //! [`ClusterOptions`], and Ballista's adaptive planner off unless asked for (stage shapes fixed
 //! at submission).
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -55,6 +56,7 @@ use datafusion::execution::runtime_env::RuntimeEnv;
 use datafusion::execution::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use tokio::task::AbortHandle;
 use yoursql_core::ScanMode;
 use yoursql_filter::engine::EngineCharge;
 use yoursql_filter::reference::rows_as_text;
@@ -94,6 +96,11 @@ pub struct ClusterOptions {
     /// Ballista's adaptive planner (`ballista.planner.adaptive.enabled`; default off: stage
     /// shapes fixed at submission).
     pub adaptive: bool,
+    /// How long a node's executor may go without polling the scheduler (its heartbeat) before
+    /// a running query is cancelled with [`ClusterError::NodeDown`] (default 5 s; whole
+    /// seconds, as the scheduler records heartbeats). A node's partitions run only on its own
+    /// executor, so no other node can take them over.
+    pub node_timeout: Duration,
 }
 
 impl Default for ClusterOptions {
@@ -103,6 +110,7 @@ impl Default for ClusterOptions {
             reach: Reach::OwnNode,
             target_partitions: None,
             adaptive: false,
+            node_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -144,11 +152,15 @@ pub struct Cluster {
     nodes: Vec<Arc<NodeDevices>>,
     log: Arc<ScanLog>,
     task_log: Arc<TaskLog>,
+    scheduler: Scheduler,
+    scheduler_url: String,
+    /// Each node's executor tasks (its poll loop and Flight service), by node.
+    executors: Mutex<BTreeMap<u32, Vec<AbortHandle>>>,
     model: ClusterModel,
     /// One query at a time: the logs are the cluster's, not the query's.
     running: Mutex<()>,
     options: ClusterOptions,
-    _work: tempfile::TempDir,
+    work: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -244,18 +256,21 @@ impl Cluster {
         let nodes: Vec<Arc<NodeDevices>> = nodes.into_iter().map(Arc::new).collect();
         let log = Arc::new(ScanLog::default());
         let task_log = Arc::new(TaskLog::default());
-        let url = rt.block_on(start_all(&nodes, &options, &log, &task_log, work.path()))?;
+        let started = rt.block_on(start_all(&nodes, &options, &log, &task_log, work.path()))?;
         Ok(Cluster {
             rt,
-            url,
+            url: started.url,
             tables,
             nodes,
             log,
             task_log,
+            scheduler: started.scheduler,
+            scheduler_url: started.scheduler_url,
+            executors: Mutex::new(started.executors),
             model,
             running: Mutex::new(()),
             options,
-            _work: work,
+            work,
         })
     }
 
@@ -322,9 +337,18 @@ impl Cluster {
         self.task_log.take();
         let started = Instant::now();
         let batches = self.rt.block_on(async {
-            let ctx = self.context(mode).await?;
-            let batches = ctx.sql(sql).await?.collect().await?;
-            Ok::<_, ClusterError>(batches)
+            let query = async {
+                let ctx = self.context(mode).await?;
+                let batches = ctx.sql(sql).await?.collect().await?;
+                Ok::<_, ClusterError>(batches)
+            };
+            tokio::select! {
+                done = query => done,
+                down = self.watch_nodes() => {
+                    self.cancel_running_jobs().await;
+                    Err(down)
+                }
+            }
         })?;
         let wall = started.elapsed();
         let mut tasks = self.task_log.take();
@@ -340,15 +364,146 @@ impl Cluster {
     }
 }
 
-/// Starts the scheduler and the executors; returns the scheduler's `df://` address once every
-/// executor has registered.
+impl Cluster {
+    /// Tasks finished since the current query started (its task records so far).
+    pub fn finished_tasks(&self) -> usize {
+        self.task_log.len()
+    }
+
+    /// Stops node `node`'s executor as a crash would: it stops polling the scheduler and
+    /// serving its shuffle output, at once. Its devices and their tables stay as they are.
+    pub fn stop_node(&self, node: u32) -> Result<(), ClusterError> {
+        let mut executors = self.executors.lock().unwrap_or_else(PoisonError::into_inner);
+        let tasks = executors.get_mut(&node).ok_or_else(|| self.no_node(node))?;
+        for t in tasks.drain(..) {
+            t.abort();
+        }
+        Ok(())
+    }
+
+    /// Starts node `node`'s executor again (after [`Cluster::stop_node`]) over the same
+    /// devices; returns once it has polled the scheduler.
+    pub fn restart_node(&self, node: u32) -> Result<(), ClusterError> {
+        let n = self
+            .nodes
+            .iter()
+            .find(|n| n.node == node)
+            .ok_or_else(|| self.no_node(node))?;
+        self.stop_node(node)?;
+        let devices = Arc::new(ExecutorDevices::new(
+            node,
+            &self.nodes,
+            self.options.reach,
+            Arc::clone(&self.log),
+        )?);
+        let work = self.work.path().to_path_buf();
+        let tasks = self.rt.block_on(async {
+            // The scheduler refuses an executor id it holds with other addresses (the new
+            // Flight port): forget the stopped one first.
+            self.scheduler
+                .state
+                .executor_manager
+                .remove_executor(&executor_id(node), Some("restarted".into()))
+                .await
+                .map_err(|e| ClusterError::Ballista(e.to_string()))?;
+            let tasks =
+                start_executor(n, devices, Arc::clone(&self.task_log), &self.scheduler_url, &work).await?;
+            let since = epoch_secs();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while self.heartbeat(node).is_none_or(|at| at < since) {
+                if Instant::now() > deadline {
+                    return Err(ClusterError::Ballista(format!(
+                        "the restarted executor of node {node} did not poll the scheduler within 30 s"
+                    )));
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Ok(tasks)
+        })?;
+        self.executors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(node, tasks);
+        Ok(())
+    }
+
+    fn no_node(&self, node: u32) -> ClusterError {
+        ClusterError::Setup(format!("no node {node}; the cluster has {}", self.nodes.len()))
+    }
+
+    /// When node `node`'s executor last polled the scheduler, in seconds since the epoch.
+    fn heartbeat(&self, node: u32) -> Option<u64> {
+        self.scheduler
+            .state
+            .executor_manager
+            .get_executor_hearbeat(&executor_id(node))
+            .map(|h| h.timestamp)
+    }
+
+    /// Returns the first node whose executor has not polled the scheduler for
+    /// [`ClusterOptions::node_timeout`]; never returns while all poll.
+    async fn watch_nodes(&self) -> ClusterError {
+        let limit = self.options.node_timeout.as_secs().max(1);
+        loop {
+            let now = epoch_secs();
+            for n in &self.nodes {
+                let silent = self
+                    .heartbeat(n.node)
+                    .map_or(u64::MAX, |at| now.saturating_sub(at));
+                if silent >= limit {
+                    return ClusterError::NodeDown {
+                        node: n.node,
+                        silent_s: silent,
+                        limit_s: limit,
+                    };
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Cancels every job the scheduler is running (queries run one at a time).
+    async fn cancel_running_jobs(&self) {
+        let jobs: Vec<_> = self
+            .scheduler
+            .state
+            .task_manager
+            .get_running_job_cache()
+            .keys()
+            .cloned()
+            .collect();
+        for job in jobs {
+            // A job that ended meanwhile has nothing to cancel.
+            let _ = self.scheduler.cancel_job(job).await;
+        }
+    }
+}
+
+/// Seconds since the Unix epoch (the scheduler's heartbeat clock).
+fn epoch_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+type Scheduler = SchedulerServer<LogicalPlanNode, PhysicalPlanNode>;
+
+/// What [`start_all`] started.
+struct Started {
+    url: String,
+    scheduler: Scheduler,
+    scheduler_url: String,
+    executors: BTreeMap<u32, Vec<AbortHandle>>,
+}
+
+/// Starts the scheduler and the executors; returns once every executor has registered.
 async fn start_all(
     nodes: &[Arc<NodeDevices>],
     options: &ClusterOptions,
     log: &Arc<ScanLog>,
     task_log: &Arc<TaskLog>,
     work: &Path,
-) -> Result<String, ClusterError> {
+) -> Result<Started, ClusterError> {
     let ballista = |e: &dyn std::fmt::Display| ClusterError::Ballista(e.to_string());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr: SocketAddr = listener.local_addr()?;
@@ -370,13 +525,13 @@ async fn start_all(
     let cluster = BallistaCluster::new_from_config(&config)
         .await
         .map_err(|e| ballista(&e))?;
-    let scheduler: SchedulerServer<LogicalPlanNode, PhysicalPlanNode> =
-        create_scheduler(cluster, Arc::new(config))
-            .await
-            .map_err(|e| ballista(&e))?;
+    let scheduler: Scheduler = create_scheduler(cluster, Arc::new(config))
+        .await
+        .map_err(|e| ballista(&e))?;
     tokio::spawn(start_grpc_service_with_listener(listener, scheduler.clone()));
     let scheduler_url = format!("http://{addr}");
 
+    let mut executors = BTreeMap::new();
     for n in nodes {
         let devices = Arc::new(ExecutorDevices::new(
             n.node,
@@ -384,7 +539,8 @@ async fn start_all(
             options.reach,
             Arc::clone(log),
         )?);
-        start_executor(n, devices, Arc::clone(task_log), &scheduler_url, work).await?;
+        let tasks = start_executor(n, devices, Arc::clone(task_log), &scheduler_url, work).await?;
+        executors.insert(n.node, tasks);
     }
 
     // An executor registers at its first poll; wait for all before a query is submitted.
@@ -406,17 +562,22 @@ async fn start_all(
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    Ok(format!("df://{addr}"))
+    Ok(Started {
+        url: format!("df://{addr}"),
+        scheduler,
+        scheduler_url,
+        executors,
+    })
 }
 
-/// Starts node `n`'s executor (module docs).
+/// Starts node `n`'s executor (module docs); returns its tasks.
 async fn start_executor(
     n: &NodeDevices,
     devices: Arc<ExecutorDevices>,
     task_log: Arc<TaskLog>,
     scheduler_url: &str,
     work: &Path,
-) -> Result<(), ClusterError> {
+) -> Result<Vec<AbortHandle>, ClusterError> {
     let ballista = |e: &dyn std::fmt::Display| ClusterError::Ballista(e.to_string());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let flight = listener.local_addr()?;
@@ -452,7 +613,7 @@ async fn start_executor(
     ));
     let flight_service =
         arrow_flight::flight_service_server::FlightServiceServer::new(BallistaFlightService::new(work_dir));
-    tokio::spawn(
+    let flight_task = tokio::spawn(
         create_grpc_server(&GrpcServerConfig::default())
             .add_service(flight_service)
             .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
@@ -464,7 +625,7 @@ async fn start_executor(
         Arc::new(ClusterLogicalCodec::default()),
         Arc::new(ClusterPhysicalCodec::default()),
     );
-    tokio::spawn(poll_loop(
+    let poll_task = tokio::spawn(poll_loop(
         client,
         executor,
         codec,
@@ -472,5 +633,5 @@ async fn start_executor(
         None,
         ExecutorHealth::new(),
     ));
-    Ok(())
+    Ok(vec![poll_task.abort_handle(), flight_task.abort_handle()])
 }

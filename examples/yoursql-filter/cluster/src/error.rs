@@ -42,6 +42,20 @@ pub enum ClusterError {
     /// A plan shape the placement does not handle.
     #[error("placement: {0}")]
     Placement(String),
+    /// A node's executor stopped polling the scheduler during a query: the query was cancelled.
+    #[error(
+        "node {node} (executor node-{node}) has not polled the scheduler for {silent_s} s (the \
+         limit is {limit_s} s); its devices' partitions run on no other node, so the query was \
+         cancelled"
+    )]
+    NodeDown {
+        /// The node.
+        node: u32,
+        /// Seconds since its last poll (`u64::MAX`: never polled).
+        silent_s: u64,
+        /// The limit ([`crate::ClusterOptions::node_timeout`]).
+        limit_s: u64,
+    },
     /// The records of a query's tasks do not give its simulated time.
     #[error("cluster timing: {0}")]
     Timing(String),

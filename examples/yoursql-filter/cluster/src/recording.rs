@@ -86,6 +86,16 @@ impl TaskLog {
         self.tasks.lock().unwrap_or_else(PoisonError::into_inner).push(t);
     }
 
+    /// Records held.
+    pub fn len(&self) -> usize {
+        self.tasks.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    /// No records held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The records since the last call, oldest first.
     pub fn take(&self) -> Vec<TaskRecord> {
         std::mem::take(&mut *self.tasks.lock().unwrap_or_else(PoisonError::into_inner))

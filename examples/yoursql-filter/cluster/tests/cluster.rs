@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use host_sdk::DeviceProfile;
 use yoursql_cluster::descriptor::PartLocation;
@@ -189,4 +189,53 @@ fn the_adaptive_planner_keeps_answers_and_placement() {
         assert_eq!(run.rows, base.rows, "{what}: answers differ");
         assert_each_partition_once_on_its_node(&run, &what);
     }
+}
+
+/// A node whose executor stops mid-query (as in a crash): the query fails within a bounded
+/// time, naming the node; the node, started again, serves the next query with the same answer
+/// (its devices lost nothing). A query while the node is down fails the same way.
+#[test]
+fn a_node_that_stops_fails_the_query_naming_it_and_serves_again_after_a_restart() {
+    let setup = open(2);
+    let options = ClusterOptions {
+        node_timeout: Duration::from_secs(2),
+        ..ClusterOptions::default()
+    };
+    let cluster = Cluster::from_setup(&setup, 2, options).unwrap();
+    let q = query("q3");
+    let before = cluster.run_query(q.sql, ScanMode::Conv).unwrap();
+
+    // Stopped once the query's first task has finished.
+    let (failed, took) = std::thread::scope(|s| {
+        s.spawn(|| {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while cluster.finished_tasks() == 0 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            cluster.stop_node(1).unwrap();
+        });
+        let t = Instant::now();
+        (cluster.run_query(q.sql, ScanMode::Conv), t.elapsed())
+    });
+    let err = failed
+        .expect_err("the query survived its node's crash")
+        .to_string();
+    println!("mid-query, after {:.1} s: {err}", took.as_secs_f64());
+    assert!(err.contains("node 1 (executor node-1)"), "{err}");
+    assert!(took < Duration::from_secs(30), "the failure took {took:?}");
+
+    // While it is down, a query fails the same way.
+    let t = Instant::now();
+    let err = cluster.run_query(q.sql, ScanMode::Conv).unwrap_err().to_string();
+    assert!(err.contains("node 1 (executor node-1)"), "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "the failure took {:?}",
+        t.elapsed()
+    );
+
+    cluster.restart_node(1).unwrap();
+    let after = cluster.run_query(q.sql, ScanMode::Conv).unwrap();
+    assert_eq!(after.rows, before.rows, "answers after the restart");
+    assert!(!after.rows.is_empty());
 }

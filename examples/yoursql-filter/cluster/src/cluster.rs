@@ -6,25 +6,10 @@
 //! of `D` devices each: node `k` owns devices `k*D .. (k+1)*D`, so partition `g` of every table
 //! is device `g % D` of node `g / D`.
 //!
-//! **Processes, in one process.** Everything listens on loopback ports the OS picks:
-//! - the scheduler (Ballista's `create_scheduler` and gRPC service), pull-staged, with the
-//!   cluster's codecs ([`crate::codec`]) and, by default, the [`NodeAffinity`] placement;
-//! - per node an executor named `node-<k>` ([`crate::placement::executor_id`]) polling the
-//!   scheduler, with its own shuffle work directory and Flight service (so a stage's output is
-//!   read from the executor that wrote it, over loopback), `D` vcores, the cluster's codecs,
-//!   and a config producer whose `SessionConfig` carries the node's [`ExecutorDevices`];
-//! - the client: a DataFusion `SessionContext` connected to the scheduler, with every table
-//!   registered as a [`ClusterTableProvider`] in the query's scan mode.
-//!
-//! The executors are built from Ballista's executor parts as its standalone executor is (not
-//! `start_executor_process`, which takes fixed ports, installs signal handlers and sets a
-//! process-wide "terminating" flag when it stops). Everything runs on the cluster's own
+//! **Processes, in one process.** Everything listens on loopback ports the OS picks: the
+//! scheduler, per node an executor named `node-<k>` ([`crate::placement::executor_id`]), and
+//! the client, as [`crate::roles`] starts them. Everything runs on the cluster's own
 //! multi-thread tokio runtime and stops when the [`Cluster`] is dropped.
-//!
-//! **Query settings** (the client's session): Ballista's defaults (sort-merge joins, no dynamic
-//! filters: `SessionConfigExt::new_with_ballista`), `target_partitions` from
-//! [`ClusterOptions`], and Ballista's adaptive planner off unless asked for (stage shapes fixed
-//! at submission).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -32,43 +17,20 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use ballista::prelude::SessionContextExt;
-use ballista_core::config::TaskSchedulingPolicy;
-use ballista_core::extension::SessionConfigExt;
-use ballista_core::registry::BallistaFunctionRegistry;
-use ballista_core::serde::protobuf::scheduler_grpc_client::SchedulerGrpcClient;
-use ballista_core::serde::protobuf::ExecutorRegistration;
-use ballista_core::serde::scheduler::{ExecutorOperatingSystemSpecification, ExecutorSpecification};
-use ballista_core::serde::BallistaCodec;
-use ballista_core::utils::{create_grpc_server, GrpcServerConfig};
-use ballista_core::{ConfigProducer, RuntimeProducer, BALLISTA_PROTOCOL_VERSION};
-use ballista_executor::execution_loop::poll_loop;
-use ballista_executor::executor::Executor;
-use ballista_executor::flight_service::BallistaFlightService;
-use ballista_executor::health::ExecutorHealth;
-use ballista_executor::metrics::LoggingMetricsCollector;
-use ballista_scheduler::cluster::BallistaCluster;
-use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
-use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
-use ballista_scheduler::scheduler_server::SchedulerServer;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::execution::runtime_env::RuntimeEnv;
-use datafusion::execution::SessionStateBuilder;
-use datafusion::prelude::{SessionConfig, SessionContext};
-use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};
+use datafusion::prelude::SessionContext;
 use tokio::task::AbortHandle;
-use yoursql_core::ScanMode;
+use yoursql_core::{Catalog, ScanMode};
 use yoursql_filter::engine::EngineCharge;
 use yoursql_filter::reference::rows_as_text;
 use yoursql_filter::{ScanRecord, Setup};
 
-use crate::codec::{ClusterLogicalCodec, ClusterPhysicalCodec};
 use crate::descriptor::{PartDesc, PartLocation, TableDescriptor};
 use crate::error::ClusterError;
-use crate::placement::{executor_id, NodeAffinity};
-use crate::provider::ClusterTableProvider;
-use crate::recording::{RecordingEngine, TaskLog, TaskRecord};
+use crate::placement::executor_id;
+use crate::recording::{TaskLog, TaskRecord};
 use crate::registry::{ExecutorDevices, NodeDevice, NodeDevices, Reach, ScanEvent, ScanLog};
+use crate::roles::{client_context, start_executor, start_scheduler, Scheduler};
 use crate::timing::{ClusterModel, QueryTime};
 use crate::turn::DeviceTurn;
 
@@ -184,10 +146,6 @@ impl Cluster {
             )));
         }
         let per_node = total / nodes;
-        let location = |g: usize| PartLocation {
-            node: (g / per_node) as u32,
-            device: (g % per_node) as u32,
-        };
         let node_devices = (0..nodes)
             .map(|k| NodeDevices {
                 node: k as u32,
@@ -201,26 +159,8 @@ impl Cluster {
                     .collect(),
             })
             .collect();
-        let mut tables = Vec::new();
-        for t in &setup.catalog().tables {
-            let parts = setup
-                .devices
-                .iter()
-                .enumerate()
-                .map(|(g, d)| {
-                    let part = d.catalog.get(t.name()).ok_or_else(|| {
-                        ClusterError::Setup(format!("device {g} holds no part of table `{}`", t.name()))
-                    })?;
-                    Ok(PartDesc {
-                        at: location(g),
-                        file: part.file.clone(),
-                        rows: part.rows,
-                        pages: part.pages,
-                    })
-                })
-                .collect::<Result<Vec<_>, ClusterError>>()?;
-            tables.push(TableDescriptor::new(&t.schema, ScanMode::Conv, parts)?);
-        }
+        let catalogs: Vec<&Catalog> = setup.devices.iter().map(|d| &d.catalog).collect();
+        let tables = table_descriptors(&catalogs, per_node)?;
         let costs = match &setup.engine {
             EngineCharge::Modeled(costs) => costs.clone(),
             EngineCharge::Measured => {
@@ -291,31 +231,14 @@ impl Cluster {
 
     /// A client context with every table registered, scanned in `mode` (module docs).
     pub async fn context(&self, mode: ScanMode) -> Result<SessionContext, ClusterError> {
-        let config = SessionConfig::new_with_ballista()
-            .with_target_partitions(self.target_partitions())
-            .with_ballista_logical_extension_codec(Arc::new(ClusterLogicalCodec::default()))
-            .with_ballista_physical_extension_codec(Arc::new(ClusterPhysicalCodec::default()))
-            .set_bool(
-                ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED,
-                self.options.adaptive,
-            )
-            // One partition per task: how many partitions a task takes would otherwise depend on
-            // which executor polls when, and a task builds a collected join side once for all
-            // its partitions, so the engine work would too.
-            .set_usize(
-                ballista_core::config::BALLISTA_SCHEDULER_MAX_PARTITIONS_PER_TASK,
-                1,
-            );
-        let state = SessionStateBuilder::new()
-            .with_default_features()
-            .with_config(config)
-            .build();
-        let ctx = SessionContext::remote_with_state(&self.url, state).await?;
-        for t in &self.tables {
-            let provider = ClusterTableProvider::new(t.clone().with_mode(mode))?;
-            ctx.register_table(t.table.as_str(), Arc::new(provider))?;
-        }
-        Ok(ctx)
+        client_context(
+            &self.url,
+            &self.tables,
+            mode,
+            self.target_partitions(),
+            self.options.adaptive,
+        )
+        .await
     }
 
     /// The queries' `target_partitions` ([`ClusterOptions::target_partitions`]).
@@ -479,14 +402,48 @@ impl Cluster {
     }
 }
 
+/// The descriptors of the tables on `catalogs` (device `g`'s catalog holding part `g` of every
+/// table of device 0's), on nodes of `per_node` devices: partition `g` is device `g % per_node`
+/// of node `g / per_node`.
+pub fn table_descriptors(
+    catalogs: &[&Catalog],
+    per_node: usize,
+) -> Result<Vec<TableDescriptor>, ClusterError> {
+    let per_node = per_node.max(1);
+    let first = catalogs
+        .first()
+        .ok_or_else(|| ClusterError::Setup("no devices, so no tables".into()))?;
+    let mut tables = Vec::new();
+    for t in &first.tables {
+        let parts = catalogs
+            .iter()
+            .enumerate()
+            .map(|(g, c)| {
+                let part = c.get(t.name()).ok_or_else(|| {
+                    ClusterError::Setup(format!("device {g} holds no part of table `{}`", t.name()))
+                })?;
+                Ok(PartDesc {
+                    at: PartLocation {
+                        node: (g / per_node) as u32,
+                        device: (g % per_node) as u32,
+                    },
+                    file: part.file.clone(),
+                    rows: part.rows,
+                    pages: part.pages,
+                })
+            })
+            .collect::<Result<Vec<_>, ClusterError>>()?;
+        tables.push(TableDescriptor::new(&t.schema, ScanMode::Conv, parts)?);
+    }
+    Ok(tables)
+}
+
 /// Seconds since the Unix epoch (the scheduler's heartbeat clock).
 fn epoch_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
 }
-
-type Scheduler = SchedulerServer<LogicalPlanNode, PhysicalPlanNode>;
 
 /// What [`start_all`] started.
 struct Started {
@@ -504,31 +461,9 @@ async fn start_all(
     task_log: &Arc<TaskLog>,
     work: &Path,
 ) -> Result<Started, ClusterError> {
-    let ballista = |e: &dyn std::fmt::Display| ClusterError::Ballista(e.to_string());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr: SocketAddr = listener.local_addr()?;
-    let config = SchedulerConfig {
-        bind_host: addr.ip().to_string(),
-        external_host: addr.ip().to_string(),
-        bind_port: addr.port(),
-        scheduling_policy: TaskSchedulingPolicy::PullStaged,
-        task_distribution: match options.placement {
-            Placement::NodeAffinity => TaskDistributionPolicy::Custom(Arc::new(NodeAffinity {
-                nodes: nodes.len() as u32,
-            })),
-            Placement::BallistaBias => TaskDistributionPolicy::Bias,
-        },
-        override_logical_codec: Some(Arc::new(ClusterLogicalCodec::default())),
-        override_physical_codec: Some(Arc::new(ClusterPhysicalCodec::default())),
-        ..SchedulerConfig::default()
-    };
-    let cluster = BallistaCluster::new_from_config(&config)
-        .await
-        .map_err(|e| ballista(&e))?;
-    let scheduler: Scheduler = create_scheduler(cluster, Arc::new(config))
-        .await
-        .map_err(|e| ballista(&e))?;
-    tokio::spawn(start_grpc_service_with_listener(listener, scheduler.clone()));
+    let scheduler = start_scheduler(listener, nodes.len() as u32, options).await?;
     let scheduler_url = format!("http://{addr}");
 
     let mut executors = BTreeMap::new();
@@ -568,70 +503,4 @@ async fn start_all(
         scheduler_url,
         executors,
     })
-}
-
-/// Starts node `n`'s executor (module docs); returns its tasks.
-async fn start_executor(
-    n: &NodeDevices,
-    devices: Arc<ExecutorDevices>,
-    task_log: Arc<TaskLog>,
-    scheduler_url: &str,
-    work: &Path,
-) -> Result<Vec<AbortHandle>, ClusterError> {
-    let ballista = |e: &dyn std::fmt::Display| ClusterError::Ballista(e.to_string());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let flight = listener.local_addr()?;
-    let vcores = n.devices.len();
-    let registration = ExecutorRegistration {
-        id: executor_id(n.node),
-        host: Some(flight.ip().to_string()),
-        port: u32::from(flight.port()),
-        // No executor gRPC service in pull mode.
-        grpc_port: 0,
-        specification: Some(ExecutorSpecification::default().with_vcores(vcores as u32).into()),
-        os_info: Some(ExecutorOperatingSystemSpecification::default().into()),
-        ballista_protocol_version: BALLISTA_PROTOCOL_VERSION,
-    };
-    let work_dir = work.join(executor_id(n.node));
-    std::fs::create_dir_all(&work_dir)?;
-    let work_dir = work_dir
-        .to_str()
-        .ok_or_else(|| ClusterError::Setup(format!("work directory {} is not UTF-8", work_dir.display())))?
-        .to_string();
-    let config_producer: ConfigProducer =
-        Arc::new(move || SessionConfig::new_with_ballista().with_extension(Arc::clone(&devices)));
-    let runtime_producer: RuntimeProducer = Arc::new(|_| Ok(Arc::new(RuntimeEnv::default())));
-    let executor = Arc::new(Executor::new(
-        registration,
-        &work_dir,
-        runtime_producer,
-        config_producer,
-        Arc::new(BallistaFunctionRegistry::default()),
-        Arc::new(LoggingMetricsCollector::default()),
-        vcores,
-        Arc::new(RecordingEngine::new(n.node, task_log)),
-    ));
-    let flight_service =
-        arrow_flight::flight_service_server::FlightServiceServer::new(BallistaFlightService::new(work_dir));
-    let flight_task = tokio::spawn(
-        create_grpc_server(&GrpcServerConfig::default())
-            .add_service(flight_service)
-            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
-    );
-    let client = SchedulerGrpcClient::connect(scheduler_url.to_string())
-        .await
-        .map_err(|e| ballista(&e))?;
-    let codec: BallistaCodec = BallistaCodec::new(
-        Arc::new(ClusterLogicalCodec::default()),
-        Arc::new(ClusterPhysicalCodec::default()),
-    );
-    let poll_task = tokio::spawn(poll_loop(
-        client,
-        executor,
-        codec,
-        None,
-        None,
-        ExecutorHealth::new(),
-    ));
-    Ok(vec![poll_task.abort_handle(), flight_task.abort_handle()])
 }

@@ -10,8 +10,10 @@
 //! scheduler, restricted per task, resolved to devices on the executor), [`codec`] (the
 //! logical and physical extension codecs, falling back to Ballista's), [`registry`] (an
 //! executor's devices, as a `SessionConfig` extension, and the scan log), [`placement`] (the
-//! scheduler's task placement: each scan partition once, on its node), [`cluster`] (starting
-//! the scheduler and the executors, and running queries).
+//! scheduler's task placement: each scan partition once, on its node), [`turn`] (one scan at a
+//! time per device), [`tap`], [`recording`] and [`timing`] (what each task did, and the
+//! query's simulated time from it), [`roles`] (starting a scheduler, an executor, a client),
+//! [`cluster`] (the whole cluster in one process, and running queries on it).
 
 pub mod cluster;
 pub mod codec;
@@ -21,6 +23,7 @@ pub mod placement;
 pub mod provider;
 pub mod recording;
 pub mod registry;
+pub mod roles;
 pub mod scan;
 pub mod tap;
 pub mod timing;

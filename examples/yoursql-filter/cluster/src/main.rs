@@ -17,6 +17,8 @@
 //! The simulated figures are the same on every run (modeled compute, fixed placement, one scan
 //! at a time per device); wall times are the machine's.
 
+mod process;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -44,8 +46,14 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Runs TPC-H queries on one or more cluster layouts and checks their answers.
+    /// Runs TPC-H queries on one or more cluster layouts and checks their answers; with
+    /// --scheduler, on a cluster of separate processes.
     Tpch(TpchArgs),
+    /// Runs a cluster's scheduler until stopped (a cluster of separate processes).
+    Scheduler(process::SchedulerArgs),
+    /// Runs one storage node's executor over its devices, each served by `ndp serve`, until
+    /// stopped.
+    Executor(process::ExecutorArgs),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,7 +77,7 @@ impl ModeArg {
 }
 
 #[derive(clap::Args, Debug)]
-struct TpchArgs {
+pub(crate) struct TpchArgs {
     /// TPC-H scale factor.
     #[arg(long, default_value_t = 0.01)]
     sf: f64,
@@ -101,6 +109,18 @@ struct TpchArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// Run on the cluster whose scheduler listens at HOST:PORT (separate processes: `scheduler`,
+    /// one `executor` per node) instead of an in-process one; the devices are then given with
+    /// --device, and --nodes and --devices-per-node give its one layout.
+    #[arg(long, value_name = "HOST:PORT")]
+    scheduler: Option<String>,
+    /// With --scheduler: every device of the cluster, node by node (a Unix socket of `ndp
+    /// serve`, or `tcp:HOST:PORT` with --token-file), to read where each table part lives.
+    #[arg(long = "device", value_name = "SOCKET|tcp:HOST:PORT", requires = "scheduler")]
+    devices: Vec<String>,
+    /// The file holding the `ndp serve --listen` token, for tcp: devices.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
 }
 
 /// One query's run in one mode on one layout.
@@ -144,11 +164,14 @@ struct Report {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Tpch(a) if a.scheduler.is_some() => process::tpch_remote(&a),
         Command::Tpch(a) => tpch(a),
+        Command::Scheduler(a) => process::scheduler(&a),
+        Command::Executor(a) => process::executor(&a),
     }
 }
 
-fn chosen(list: Option<&str>) -> Result<Vec<NamedQuery>> {
+pub(crate) fn chosen(list: Option<&str>) -> Result<Vec<NamedQuery>> {
     let qs = match list {
         None => TPCH.to_vec(),
         Some(l) => l.split(',').map(queries::tpch).collect::<Result<Vec<_>, _>>()?,

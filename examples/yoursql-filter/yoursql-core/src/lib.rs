@@ -69,7 +69,7 @@ pub mod wire;
 pub use error::{FormatError, LoadError, NotOffloadable, PredicateError, ScanError, StoreError};
 pub use keys::MatchPlan;
 pub use page::{decode_page, EncodedTable, PageWriter, PAGE_BYTES};
-pub use parts::{load_tpch_parts, open_tpch_parts, tpch_tables_parts, Part};
+pub use parts::{load_tpch_parts, open_tpch_part, open_tpch_parts, tpch_tables_parts, Part};
 pub use pool::{BufferPool, PoolStats};
 pub use predicate::{BoundPredicate, CmpOp, LikeKind, Predicate};
 pub use scan::{

@@ -163,6 +163,29 @@ pub fn open_tpch_parts(
     Ok((out, wanted.unwrap_or(0.0)))
 }
 
+/// One device's stored TPC-H part, whichever it is (for a process that serves some devices of
+/// a set, such as a cluster node's executor): the catalog of every table of its set, the scale
+/// factor and which part it holds. Refuses a device without a TPC-H set
+/// ([`StoreError::MissingTable`], naming what it holds) and a table of the set it does not hold.
+pub fn open_tpch_part(dev: &Device) -> Result<(Catalog, f64, Part), StoreError> {
+    let all = open_catalog(dev)?;
+    let Some(set) = tpch_set(dev)? else {
+        return Err(StoreError::MissingTable {
+            table: "(a TPC-H set)".to_owned(),
+            held: held(&all),
+        });
+    };
+    let mut catalog = Catalog::default();
+    for t in &set.tables {
+        let found = all.get(t).ok_or_else(|| StoreError::MissingTable {
+            table: t.clone(),
+            held: held(&all),
+        })?;
+        catalog.tables.push(found.clone());
+    }
+    Ok((catalog, set.sf, set.part))
+}
+
 /// `tables` at `sf` on `devs`: the stored ones when every device's TPC-H set was loaded at
 /// `sf` with this page format as its part (`i of devs.len()`) and holds every one of `tables`,
 /// else all of `tables` generated and stored on all devices ([`load_tpch_parts`]). Returns each

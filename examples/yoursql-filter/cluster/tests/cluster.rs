@@ -102,28 +102,26 @@ fn all_queries_on_four_nodes(mode: ScanMode) {
         t.elapsed().as_secs_f64()
     );
     for q in TPCH.iter() {
-        {
-            let what = format!("{} {} on 4 x 1", q.name, mode.name());
-            let base = single_process(&setup, q, mode);
-            let run = cluster
-                .run_query(q.sql, mode)
-                .unwrap_or_else(|e| panic!("{what}: {e}"));
-            assert_eq!(run.rows, base.rows, "{what}: answers differ");
-            assert_each_partition_once_on_its_node(&run, &what);
-            for e in &run.scans {
-                assert!(e.partition < 4, "{what}: {e:?}");
-            }
-            assert!(run.simulated_ns() > 0, "{what}: no simulated time");
-            println!(
-                "{what}: {} rows, {} partition scans, {} tasks, {:.3} ms simulated, {:.2} s on the cluster ({:.2} s in one process)",
-                run.rows.len(),
-                run.scans.len(),
-                run.tasks.len(),
-                run.simulated_ns() as f64 / 1e6,
-                run.wall.as_secs_f64(),
-                base.wall.as_secs_f64()
-            );
+        let what = format!("{} {} on 4 x 1", q.name, mode.name());
+        let base = single_process(&setup, q, mode);
+        let run = cluster
+            .run_query(q.sql, mode)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(run.rows, base.rows, "{what}: answers differ");
+        assert_each_partition_once_on_its_node(&run, &what);
+        for e in &run.scans {
+            assert!(e.partition < 4, "{what}: {e:?}");
         }
+        assert!(run.simulated_ns() > 0, "{what}: no simulated time");
+        println!(
+            "{what}: {} rows, {} partition scans, {} tasks, {:.3} ms simulated, {:.2} s on the cluster ({:.2} s in one process)",
+            run.rows.len(),
+            run.scans.len(),
+            run.tasks.len(),
+            run.simulated_ns() as f64 / 1e6,
+            run.wall.as_secs_f64(),
+            base.wall.as_secs_f64()
+        );
     }
 }
 

@@ -271,6 +271,13 @@ struct TpchArgs {
     /// warms up over the queries, in order.
     #[arg(long, value_parser = HostMemory::parse, value_delimiter = ',', default_value = "paper")]
     host_memory: Vec<HostMemory>,
+    /// Storage nodes: clusters run on Ballista in the `yoursql-cluster` package (`cargo run
+    /// -p yoursql-cluster -- tpch --nodes N --devices-per-node M`); refused here with that advice.
+    #[arg(long, value_name = "N", hide = true)]
+    nodes: Option<String>,
+    /// See --nodes.
+    #[arg(long, value_name = "M", hide = true)]
+    devices_per_node: Option<String>,
 }
 
 fn profile(c: &Common) -> Result<DeviceProfile> {

@@ -58,6 +58,14 @@ pub(crate) fn tpch(a: TpchArgs) -> Result<()> {
         println!("{};", queries::tpch(n)?.sql);
         return Ok(());
     }
+    if a.nodes.is_some() || a.devices_per_node.is_some() {
+        bail!(
+            "--nodes and --devices-per-node describe a cluster; expected `cargo run --release -p \
+             yoursql-cluster -- tpch --nodes N --devices-per-node M` (clusters run on Ballista in \
+             the yoursql-cluster package; here `--devices N` spreads the tables over N devices of \
+             one host)"
+        );
+    }
     if a.runs == 0 {
         bail!("--runs 0: expected at least 1 run of each query in each mode");
     }

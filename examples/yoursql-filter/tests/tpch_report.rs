@@ -178,6 +178,7 @@ fn bad_inputs_fail_naming_the_thing() {
         (&["--sf", "-1"][..], "--sf -1 is not usable"),
         (&["--host-cores", "0"][..], "--host-cores 0"),
         (&["--host-memory", "12XB"][..], "12XB"),
+        (&["--nodes", "4"][..], "yoursql-cluster -- tpch --nodes N"),
     ] {
         let out = tpch(args);
         assert!(!out.status.success(), "{args:?} succeeded");

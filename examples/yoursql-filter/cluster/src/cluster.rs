@@ -11,7 +11,7 @@
 //! the client, as [`crate::roles`] starts them. Everything runs on the cluster's own
 //! multi-thread tokio runtime and stops when the [`Cluster`] is dropped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -33,6 +33,11 @@ use crate::registry::{ExecutorDevices, NodeDevice, NodeDevices, Reach, ScanEvent
 use crate::roles::{client_context, start_executor, start_scheduler, Scheduler};
 use crate::timing::{ClusterModel, QueryTime};
 use crate::turn::DeviceTurn;
+
+/// The shortest [`ClusterOptions::node_timeout`]: an executor whose task slots are all busy
+/// polls the scheduler only every 5 s (Ballista's `HEARTBEAT_POLL_INTERVAL`), the scheduler
+/// keeps heartbeats in whole seconds (1 s), and the watch looks every 200 ms (rounded up, 1 s).
+pub const MIN_NODE_TIMEOUT: Duration = Duration::from_secs(7);
 
 /// Which task placement the scheduler uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,9 +64,9 @@ pub struct ClusterOptions {
     /// shapes fixed at submission).
     pub adaptive: bool,
     /// How long a node's executor may go without polling the scheduler (its heartbeat) before
-    /// a running query is cancelled with [`ClusterError::NodeDown`] (default 5 s; whole
-    /// seconds, as the scheduler records heartbeats). A node's partitions run only on its own
-    /// executor, so no other node can take them over.
+    /// a running query is cancelled with [`ClusterError::NodeDown`]: default 15 s, at least
+    /// [`MIN_NODE_TIMEOUT`]. Whole seconds, as the scheduler records heartbeats. A node's
+    /// partitions run only on its own executor, so no other node can take them over.
     pub node_timeout: Duration,
 }
 
@@ -72,7 +77,7 @@ impl Default for ClusterOptions {
             reach: Reach::OwnNode,
             target_partitions: None,
             adaptive: false,
-            node_timeout: Duration::from_secs(5),
+            node_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -119,8 +124,9 @@ pub struct Cluster {
     /// Each node's executor tasks (its poll loop and Flight service), by node.
     executors: Mutex<BTreeMap<u32, Vec<AbortHandle>>>,
     model: ClusterModel,
-    /// One query at a time: the logs are the cluster's, not the query's.
-    running: Mutex<()>,
+    /// One query at a time: the logs are the cluster's, not the query's. Holds the jobs of
+    /// earlier queries (a cancelled one's tasks may still finish and record).
+    running: Mutex<BTreeSet<String>>,
     options: ClusterOptions,
     work: tempfile::TempDir,
 }
@@ -187,6 +193,12 @@ impl Cluster {
         if nodes.is_empty() || nodes.iter().any(|n| n.devices.is_empty()) {
             return Err(ClusterError::Setup("every node needs at least one device".into()));
         }
+        if options.node_timeout < MIN_NODE_TIMEOUT {
+            return Err(ClusterError::Setup(format!(
+                "node timeout {:?}; expected at least {MIN_NODE_TIMEOUT:?} (a busy executor polls every 5 s)",
+                options.node_timeout
+            )));
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(4)
             .thread_name("ballista-cluster")
@@ -208,7 +220,7 @@ impl Cluster {
             scheduler_url: started.scheduler_url,
             executors: Mutex::new(started.executors),
             model,
-            running: Mutex::new(()),
+            running: Mutex::new(BTreeSet::new()),
             options,
             work,
         })
@@ -255,9 +267,12 @@ impl Cluster {
     /// Runs `sql` on the cluster with every scan in `mode`, one query at a time; blocks (call
     /// it outside a tokio runtime).
     pub fn run_query(&self, sql: &str, mode: ScanMode) -> Result<ClusterRun, ClusterError> {
-        let _one = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut earlier = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        earlier.extend(self.running_jobs());
         self.log.take();
-        self.task_log.take();
+        for t in self.task_log.take() {
+            earlier.insert(t.job);
+        }
         let started = Instant::now();
         let batches = self.rt.block_on(async {
             let query = async {
@@ -274,7 +289,14 @@ impl Cluster {
             }
         })?;
         let wall = started.elapsed();
-        let mut tasks = self.task_log.take();
+        // Only this query's tasks: a cancelled query's may still have finished meanwhile.
+        let (mut tasks, stale): (Vec<TaskRecord>, Vec<TaskRecord>) = self
+            .task_log
+            .take()
+            .into_iter()
+            .partition(|t| !earlier.contains(&t.job));
+        earlier.extend(stale.into_iter().map(|t| t.job));
+        earlier.extend(tasks.iter().map(|t| t.job.clone()));
         tasks.sort_by_key(|t| (t.stage, t.task));
         Ok(ClusterRun {
             rows: rows_as_text(&batches)?,
@@ -370,13 +392,14 @@ impl Cluster {
         loop {
             let now = epoch_secs();
             for n in &self.nodes {
-                let silent = self
-                    .heartbeat(n.node)
-                    .map_or(u64::MAX, |at| now.saturating_sub(at));
-                if silent >= limit {
+                let silent = self.heartbeat(n.node).map(|at| now.saturating_sub(at));
+                if silent.is_none_or(|s| s >= limit) {
                     return ClusterError::NodeDown {
                         node: n.node,
-                        silent_s: silent,
+                        silent: silent.map_or_else(
+                            || "has never polled the scheduler".to_string(),
+                            |s| format!("has not polled the scheduler for {s} s"),
+                        ),
                         limit_s: limit,
                     };
                 }
@@ -385,7 +408,19 @@ impl Cluster {
         }
     }
 
-    /// Cancels every job the scheduler is running (queries run one at a time).
+    /// The jobs the scheduler is running.
+    fn running_jobs(&self) -> Vec<String> {
+        self.scheduler
+            .state
+            .task_manager
+            .get_running_job_cache()
+            .keys()
+            .map(|j| j.to_string())
+            .collect()
+    }
+
+    /// Cancels every job the scheduler is running (queries run one at a time; tasks already
+    /// running on the other nodes still finish).
     async fn cancel_running_jobs(&self) {
         let jobs: Vec<_> = self
             .scheduler

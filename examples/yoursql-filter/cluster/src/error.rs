@@ -44,15 +44,15 @@ pub enum ClusterError {
     Placement(String),
     /// A node's executor stopped polling the scheduler during a query: the query was cancelled.
     #[error(
-        "node {node} (executor node-{node}) has not polled the scheduler for {silent_s} s (the \
-         limit is {limit_s} s); its devices' partitions run on no other node, so the query was \
-         cancelled"
+        "node {node} (executor node-{node}) {silent} (the limit is {limit_s} s); its devices' \
+         partitions run on no other node, so the query was cancelled"
     )]
     NodeDown {
         /// The node.
         node: u32,
-        /// Seconds since its last poll (`u64::MAX`: never polled).
-        silent_s: u64,
+        /// How long it has been silent ("has not polled the scheduler for 9 s", "has never
+        /// polled the scheduler").
+        silent: String,
         /// The limit ([`crate::ClusterOptions::node_timeout`]).
         limit_s: u64,
     },

@@ -201,11 +201,11 @@ pub(crate) fn tpch_remote(a: &TpchArgs) -> Result<()> {
     let (&[nodes], &[per_node]) = (a.nodes.as_slice(), a.devices_per_node.as_slice()) else {
         bail!("--scheduler: expected one --nodes and one --devices-per-node (the cluster's layout)");
     };
-    if a.devices.len() != nodes * per_node {
+    if nodes.checked_mul(per_node) != Some(a.devices.len()) {
         bail!(
             "{} --device given; expected {nodes} node(s) x {per_node} = {} (every device, node by node)",
             a.devices.len(),
-            nodes * per_node
+            nodes.saturating_mul(per_node)
         );
     }
     let qs = chosen(a.queries.as_deref())?;
@@ -223,11 +223,24 @@ pub(crate) fn tpch_remote(a: &TpchArgs) -> Result<()> {
     for q in &qs {
         for mode in a.mode.modes() {
             let started = Instant::now();
+            let limit = Duration::from_secs(a.timeout);
             let batches = rt
                 .block_on(async {
-                    let ctx = client_context(&url, &tables, mode, devs.len(), false).await?;
-                    let batches = ctx.sql(q.sql).await?.collect().await?;
-                    Ok::<_, yoursql_cluster::ClusterError>(batches)
+                    let query = async {
+                        let ctx = client_context(&url, &tables, mode, devs.len(), false).await?;
+                        let batches = ctx.sql(q.sql).await?.collect().await?;
+                        Ok::<_, yoursql_cluster::ClusterError>(batches)
+                    };
+                    match tokio::time::timeout(limit, query).await {
+                        Ok(done) => Ok(done?),
+                        Err(_) => bail!(
+                            "no answer within {} s (--timeout); expected every node's executor \
+                             (`executor --node K` for K from 0 to {}) to be running: a node's \
+                             partitions run on no other",
+                            a.timeout,
+                            nodes - 1
+                        ),
+                    }
                 })
                 .with_context(|| format!("{} {} on the cluster at {scheduler}", q.name, mode.name()))?;
             let answer = rows_as_text(&batches)?;

@@ -6,7 +6,7 @@
 //!   each consumed, read from the executed plan's metrics) and the shuffle writer's own rows;
 //! - its device scans (`yoursql-filter`'s [`ScanRecord`]s, with their simulated times);
 //! - the shuffle output it read: for each location, the stage and node that wrote it and its
-//!   rows (a broadcast read once per partition the task runs; a range read, with Ballista's
+//!   rows (a broadcast read once per task, which builds its join side once; a range read, with Ballista's
 //!   adaptive planner, whole, even when it skips some of a location's batches: an upper
 //!   bound);
 //! - the rows and value bytes it wrote ([`crate::tap`]).
@@ -65,8 +65,8 @@ pub struct TaskRecord {
     pub scans: Vec<ScanRecord>,
     /// The shuffle output it read.
     pub reads: Vec<ShuffleRead>,
-    /// A shuffle read the records cannot count (from an executor that is not a node's), if
-    /// any.
+    /// A shuffle read the records cannot count (from an executor that is not a node's, or of
+    /// unreported rows), if any.
     pub uncounted: Option<String>,
     /// Rows it wrote.
     pub rows_written: u64,
@@ -205,10 +205,12 @@ impl RecordingStageExec {
                 scans.extend(s.take_scans());
             } else if let Some(r) = p.downcast_ref::<ShuffleReaderExec>() {
                 if r.broadcast {
-                    let all = r.partition.get(..1).unwrap_or_default();
-                    for _ in 0..partitions {
-                        self.count_reads(all, &mut reads, &mut uncounted);
-                    }
+                    // A collected join side: built once per task.
+                    self.count_reads(
+                        r.partition.get(..1).unwrap_or_default(),
+                        &mut reads,
+                        &mut uncounted,
+                    );
                 } else {
                     self.count_reads(&r.partition, &mut reads, &mut uncounted);
                 }
@@ -243,13 +245,20 @@ impl RecordingStageExec {
     ) {
         for loc in locations.iter().flatten() {
             let stats: protobuf::PartitionStats = loc.partition_stats.into();
-            match node_of(&loc.executor_meta.id) {
-                Some(from_node) => reads.push(ShuffleRead {
+            let rows = u64::try_from(stats.num_rows).ok();
+            match (node_of(&loc.executor_meta.id), rows) {
+                (Some(from_node), Some(rows)) => reads.push(ShuffleRead {
                     stage: loc.partition_id.stage_id,
                     from_node,
-                    rows: u64::try_from(stats.num_rows).unwrap_or(0),
+                    rows,
                 }),
-                None => {
+                (Some(_), None) => {
+                    *uncounted = Some(format!(
+                        "stage {} read output of stage {} whose rows the writer did not report",
+                        self.stage, loc.partition_id.stage_id
+                    ))
+                }
+                (None, _) => {
                     *uncounted = Some(format!(
                         "stage {} read from executor `{}`, which is not a node's",
                         self.stage, loc.executor_meta.id

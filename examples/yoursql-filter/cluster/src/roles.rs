@@ -11,7 +11,8 @@
 //! - [`client_context`]: a DataFusion context connected to the scheduler, with every table
 //!   registered as a [`ClusterTableProvider`] in the query's scan mode. Ballista's query
 //!   settings (sort-merge joins, no dynamic filters), Ballista's adaptive planner off unless
-//!   asked for (stage shapes fixed at submission), and one partition per task.
+//!   asked for (stage shapes fixed at submission), one partition per task, and partial
+//!   aggregates that never skip.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -105,6 +106,12 @@ pub async fn client_context(
         .set_usize(
             ballista_core::config::BALLISTA_SCHEDULER_MAX_PARTITIONS_PER_TASK,
             1,
+        )
+        // Partial aggregates never switch to passing rows through: DataFusion decides that
+        // from the first rows a task sees, and a shuffle's rows arrive in varying order.
+        .set_usize(
+            "datafusion.execution.skip_partial_aggregation_probe_rows_threshold",
+            usize::MAX,
         );
     let state = SessionStateBuilder::new()
         .with_default_features()

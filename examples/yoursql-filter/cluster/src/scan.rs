@@ -34,6 +34,7 @@ use datafusion::execution::TaskContext;
 use datafusion::logical_expr::Expr;
 use datafusion::physical_expr::{EquivalenceProperties, Partitioning, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::metrics::MetricsSet;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, SendableRecordBatchStream,
@@ -207,14 +208,17 @@ impl ClusterScanExec {
     pub fn resolve(mut self, devices: &ExecutorDevices) -> Result<Self, ClusterError> {
         let mode = self.table.mode()?;
         let mut parts = Vec::with_capacity(self.table.parts.len());
-        let mut turns: Vec<(u32, DeviceTurn)> = Vec::with_capacity(self.table.parts.len());
+        let mut turns: Vec<((u32, u32), DeviceTurn)> = Vec::with_capacity(self.table.parts.len());
         for i in 0..self.table.parts.len() {
             let (scanner, table, turn) =
                 devices.resolve(&self.table, &self.schema_core, i, self.planned[i])?;
             parts.push((scanner, table));
-            turns.push((self.table.parts[i].at.device, turn));
+            let at = self.table.parts[i].at;
+            turns.push(((at.node, at.device), turn));
         }
-        turns.sort_by_key(|(device, _)| *device);
+        // In (node, device) order, each device once (INVARIANT(one-scan-per-device)).
+        turns.sort_by_key(|(at, _)| *at);
+        turns.dedup_by_key(|(at, _)| *at);
         let turn = ScanTurn::new(turns.into_iter().map(|(_, t)| t).collect());
         let provider = Arc::new(DeviceTableProvider::new(
             parts,
@@ -277,6 +281,11 @@ impl ExecutionPlan for ClusterScanExec {
         _children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         Ok(self)
+    }
+
+    /// The device scan's metrics (its `output_rows` are what the operator above consumed).
+    fn metrics(&self) -> Option<MetricsSet> {
+        self.resolved.as_ref()?.exec.metrics()
     }
 
     fn partition_statistics(&self, partition: Option<usize>) -> DfResult<Arc<Statistics>> {

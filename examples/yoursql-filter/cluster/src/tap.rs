@@ -6,7 +6,8 @@
 //! **Bytes, deterministically.** A shuffle file's size depends on how its rows fell into
 //! batches, which can change from run to run. The tap counts each batch's **value bytes**
 //! instead ([`value_bytes`]): a fixed-width column's width times its rows, a string or binary
-//! column's value bytes plus one offset per row, a boolean one byte per row (assumed). They sum
+//! column's value bytes plus one offset per row (a 16-byte view per row for the view types), a
+//! boolean one byte per row (assumed). They sum
 //! to the same figure however the rows are batched. Other types (none in TPC-H) count their
 //! Arrow buffers' sizes, which is not batching-independent.
 //!

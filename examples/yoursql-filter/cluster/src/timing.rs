@@ -19,13 +19,15 @@
 //!   devices at once, so the node's scan time is its slowest task's) and then the engine
 //!   compute of all its tasks in the stage, charged by `yoursql-filter`'s calibrated costs per
 //!   operator ([`EngineCosts`]) and spread over the node's cores (as many as its devices, the
-//!   executor's task slots; perfect scaling assumed, as in one process).
+//!   executor's task slots; perfect scaling assumed, as in one process), but never less than
+//!   its longest task's (a task, one partition, runs on one core).
 //!
 //! **Bytes of a read.** A shuffle read knows its rows; its bytes are its rows at the writing
 //! stage's mean value bytes per row (the stage's value bytes over its rows, [`crate::tap`]).
 //!
 //! **The result** (the output of the stage no other stage reads) crosses the client's link:
-//! one round trip and its bytes at the link's bandwidth. The client is a host of its own.
+//! one round trip and its bytes at the link's bandwidth (nothing for an empty result). The
+//! client is a host of its own.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,7 +71,7 @@ pub struct NodeStage {
     pub scan_ns: u64,
     /// Its tasks' engine compute over all its cores, in ns.
     pub engine_cpu_ns: u64,
-    /// `engine_cpu_ns` over its cores, in ns.
+    /// `engine_cpu_ns` over its cores, at least its longest task's compute, in ns.
     pub engine_ns: u64,
     /// `scan_ns + engine_ns`.
     pub ns: u64,
@@ -200,7 +202,8 @@ impl ClusterModel {
             let shuffle = self.transfer(remote, busiest);
 
             let mut per_node: BTreeMap<u32, NodeStage> = BTreeMap::new();
-            let mut cpu_ps: BTreeMap<u32, u128> = BTreeMap::new();
+            // Per node: all its tasks' compute, and its longest task's.
+            let mut cpu_ps: BTreeMap<u32, (u128, u128)> = BTreeMap::new();
             for t in ts {
                 let n = per_node.entry(t.node).or_insert(NodeStage {
                     node: t.node,
@@ -213,14 +216,19 @@ impl ClusterModel {
                 n.tasks += 1;
                 let task_scan: u64 = t.scans.iter().map(|s| s.stats.simulated_ns).sum();
                 n.scan_ns = n.scan_ns.max(task_scan);
-                *cpu_ps.entry(t.node).or_default() += self.costs.charge_ps(&t.work);
+                let task_ps = self.costs.charge_ps(&t.work);
+                let c = cpu_ps.entry(t.node).or_default();
+                c.0 += task_ps;
+                c.1 = c.1.max(task_ps);
             }
             let nodes: Vec<NodeStage> = per_node
                 .into_values()
                 .map(|mut n| {
-                    let ps = cpu_ps.get(&n.node).copied().unwrap_or(0);
-                    n.engine_cpu_ns = u64::try_from(ps / 1000).unwrap_or(u64::MAX);
-                    n.engine_ns = n.engine_cpu_ns.div_ceil(cores);
+                    let (all, longest) = cpu_ps.get(&n.node).copied().unwrap_or((0, 0));
+                    let ns = |ps: u128| u64::try_from(ps / 1000).unwrap_or(u64::MAX);
+                    n.engine_cpu_ns = ns(all);
+                    // A task runs on one core: the node takes at least its longest task.
+                    n.engine_ns = n.engine_cpu_ns.div_ceil(cores).max(ns(longest));
                     n.ns = n.scan_ns + n.engine_ns;
                     n
                 })
@@ -321,13 +329,14 @@ mod tests {
         assert_eq!(s.shuffle.bytes, 1000);
         assert_eq!(s.shuffle.busiest_link_bytes, 500);
         assert_eq!(s.shuffle.ns, 10_500);
-        // Node 1: 6000 ns of compute on 2 cores.
+        // Node 1: 6000 ns of compute on 2 cores, but in one task, on one core.
         assert_eq!(s.nodes[1].engine_cpu_ns, 6000);
-        assert_eq!(s.ns, 10_500 + 3000);
+        assert_eq!(s.nodes[1].engine_ns, 6000);
+        assert_eq!(s.ns, 10_500 + 6000);
         // The result (stage 2's 16 bytes) crosses the client's link.
         assert_eq!(t.result.bytes, 16);
         assert_eq!(t.result.ns, 10_016);
-        assert_eq!(t.total_ns, 13_500 + 10_016);
+        assert_eq!(t.total_ns, 16_500 + 10_016);
     }
 
     #[test]

@@ -11,7 +11,6 @@
 //! The turns of one scan node are taken once for all its partitions ([`ScanTurn`]): the
 //! device scan runs all its partitions when the first one is polled.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::OwnedMutexGuard;
@@ -26,22 +25,18 @@ pub struct ScanTurn {
     devices: Vec<DeviceTurn>,
     /// Serializes taking the turns.
     taking: tokio::sync::Mutex<()>,
-    /// The turns while held.
-    held: Mutex<Option<Vec<OwnedMutexGuard<()>>>>,
-    /// Partitions that entered and have not ended.
-    open: AtomicUsize,
+    /// Partitions that entered and have not ended, and the turns while held: one lock, so a
+    /// partition never enters while the last one gives the turns back.
+    state: Mutex<(usize, Option<Vec<OwnedMutexGuard<()>>>)>,
 }
 
 impl ScanTurn {
-    /// The turns of `devices` (listed once per partition, in device order; repeats are taken
-    /// once).
-    pub fn new(mut devices: Vec<DeviceTurn>) -> Arc<Self> {
-        devices.dedup_by(|a, b| Arc::ptr_eq(a, b));
+    /// The turns of `devices` (in device order, each once).
+    pub fn new(devices: Vec<DeviceTurn>) -> Arc<Self> {
         Arc::new(ScanTurn {
             devices,
             taking: tokio::sync::Mutex::new(()),
-            held: Mutex::new(None),
-            open: AtomicUsize::new(0),
+            state: Mutex::new((0, None)),
         })
     }
 
@@ -49,15 +44,23 @@ impl ScanTurn {
     /// returns a pass that gives them back when it and every other pass are dropped.
     pub async fn enter(self: Arc<Self>) -> Pass {
         let _taking = self.taking.lock().await;
-        let holding = self.held.lock().unwrap_or_else(PoisonError::into_inner).is_some();
-        if !holding {
-            let mut guards = Vec::with_capacity(self.devices.len());
-            for d in &self.devices {
-                guards.push(Arc::clone(d).lock_owned().await);
+        {
+            let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            if st.1.is_some() {
+                st.0 += 1;
+                return Pass {
+                    turn: Arc::clone(&self),
+                };
             }
-            *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(guards);
         }
-        self.open.fetch_add(1, Ordering::SeqCst);
+        let mut guards = Vec::with_capacity(self.devices.len());
+        for d in &self.devices {
+            guards.push(Arc::clone(d).lock_owned().await);
+        }
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        st.0 += 1;
+        st.1 = Some(guards);
+        drop(st);
         Pass {
             turn: Arc::clone(&self),
         }
@@ -72,12 +75,10 @@ pub struct Pass {
 
 impl Drop for Pass {
     fn drop(&mut self) {
-        if self.turn.open.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.turn
-                .held
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take();
+        let mut st = self.turn.state.lock().unwrap_or_else(PoisonError::into_inner);
+        st.0 = st.0.saturating_sub(1);
+        if st.0 == 0 {
+            st.1 = None;
         }
     }
 }

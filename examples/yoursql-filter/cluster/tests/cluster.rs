@@ -206,7 +206,7 @@ fn the_adaptive_planner_keeps_answers_and_placement() {
 fn a_node_that_stops_fails_the_query_naming_it_and_serves_again_after_a_restart() {
     let setup = open(2);
     let options = ClusterOptions {
-        node_timeout: Duration::from_secs(2),
+        node_timeout: yoursql_cluster::cluster::MIN_NODE_TIMEOUT,
         ..ClusterOptions::default()
     };
     let cluster = Cluster::from_setup(&setup, 2, options).unwrap();

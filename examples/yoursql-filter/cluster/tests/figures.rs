@@ -11,7 +11,10 @@
 //!   SF 0.01 fixed costs weigh more than at SF 1, where the README's table shows the 3x);
 //! - on one node no shuffle crosses the network: only the result reaches the client, the
 //!   same bytes as on one device;
-//! - Q3 (joins) shuffles over the network on two or more nodes.
+//! - Q3 (joins) shuffles over the network on two or more nodes;
+//! - on one node of one device, Q1's and Q6's engine time is one process's (pinned in
+//!   `yoursql-filter`'s `tests/figures.txt`) within 0.1 % and 1 us: the cluster charges the
+//!   same operators, plus the shuffle writers.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -70,6 +73,36 @@ fn cluster_figures_are_pinned_and_scale_out() {
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/figures.txt"),
         &now,
     );
+
+    // (query, mode) -> engine ns in one process.
+    let one_process: BTreeMap<(String, String), u64> = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/figures.txt"),
+    )
+    .unwrap()
+    .lines()
+    .filter_map(|l| match l.split_whitespace().collect::<Vec<_>>()[..] {
+        [q, mode, "engine_ns", v] => Some(((q.to_string(), mode.to_string()), v.parse().unwrap())),
+        _ => None,
+    })
+    .collect();
+    let engine_1x1 = |q: &str, mode: &str| -> u64 {
+        now.lines()
+            .find_map(|l| l.strip_prefix(&format!("1x1 {q} {mode} engine_ns ")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    for q in ["q1", "q6"] {
+        for mode in ["conv", "offload"] {
+            let one = one_process[&(q.to_string(), mode.to_string())];
+            let cluster = engine_1x1(q, mode);
+            println!("{q} {mode}: engine {cluster} ns on 1 x 1, {one} ns in one process");
+            assert!(
+                cluster.abs_diff(one) <= (one / 1000).max(1000),
+                "{q} {mode}: engine {cluster} ns on 1 x 1, {one} ns in one process"
+            );
+        }
+    }
 
     let at = |layout: &str, q: &str, mode: &str| fig[&(layout.to_string(), q.to_string(), mode.to_string())];
     for q in ["q1", "q6"] {

@@ -178,7 +178,7 @@ fn a_cluster_of_processes_answers_as_one_process() {
             "--devices-per-node",
             "1",
         ])
-        .args(["--queries", "1,3", "--mode", "both", "--json"])
+        .args(["--queries", "1,3", "--mode", "both", "--json", "--timeout", "300"])
         .arg("--device")
         .arg(&sockets[0])
         .arg("--device")

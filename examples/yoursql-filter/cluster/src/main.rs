@@ -138,6 +138,8 @@ struct QueryFigures {
     engine_ns: u64,
     network_ns: u64,
     network_bytes: u64,
+    /// Of `network_bytes`, the result's to the client.
+    result_bytes: u64,
     stages: usize,
     tasks: usize,
     wall_ms: f64,
@@ -307,6 +309,7 @@ fn query_figures(q: &NamedQuery, mode: ScanMode, run: &ClusterRun, matches: bool
         engine_ns: t.critical_engine_ns(),
         network_ns: t.network_ns(),
         network_bytes: t.network_bytes(),
+        result_bytes: t.result.bytes,
         stages: t.stages.len(),
         tasks: run.tasks.len(),
         wall_ms: run.wall.as_secs_f64() * 1e3,

@@ -5,7 +5,7 @@
 //! conv on 2 x 2); without the node placement (Ballista's own `Bias` policy) the answers are
 //! wrong, since every task scans every partition, or, with executors that scan only their own
 //! node, the query fails naming the foreign partition. (`tests/figures.rs` checks Q1, Q6 and Q3
-//! on six layouts, with their simulated figures.)
+//! on 1, 2 and 4 nodes, with their simulated figures.)
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

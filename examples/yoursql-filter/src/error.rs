@@ -70,6 +70,9 @@ pub enum Error {
     /// A TPC-H query number that does not exist.
     #[error("no TPC-H query `{0}`; expected a query number from 1 to 22")]
     UnknownTpchQuery(String),
+    /// A query named twice in a list.
+    #[error("--queries names {0} twice; expected each query number (1 to 22) at most once")]
+    RepeatedQuery(String),
 }
 
 impl From<Error> for datafusion::error::DataFusionError {

@@ -76,6 +76,21 @@ pub fn tpch(n: &str) -> Result<NamedQuery, Error> {
         .ok_or_else(|| Error::UnknownTpchQuery(n.to_string()))
 }
 
+/// The TPC-H queries of `list` (`"1,6,14"`), in its order; all 22 when `None`. An unknown
+/// number or one listed twice is an error naming it.
+pub fn tpch_list(list: Option<&str>) -> Result<Vec<NamedQuery>, Error> {
+    let qs = match list {
+        None => TPCH.to_vec(),
+        Some(l) => l.split(',').map(tpch).collect::<Result<Vec<_>, _>>()?,
+    };
+    for (i, q) in qs.iter().enumerate() {
+        if qs[..i].iter().any(|p| p.name == q.name) {
+            return Err(Error::RepeatedQuery(q.name.to_string()));
+        }
+    }
+    Ok(qs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,28 +30,11 @@
 use anyhow::{bail, Result};
 use app_support::cli::Compute;
 use yoursql_core::TpchTable;
-use yoursql_filter::queries::{self, NamedQuery};
-use yoursql_filter::tpch_queries::TPCH;
+use yoursql_filter::queries;
 
 use crate::{runtime, setup, TpchArgs};
 use yoursql_filter::tpch_pass;
 use yoursql_filter::tpch_report;
-
-fn chosen(list: Option<&str>) -> Result<Vec<NamedQuery>> {
-    let qs = match list {
-        None => TPCH.to_vec(),
-        Some(l) => l.split(',').map(queries::tpch).collect::<Result<Vec<_>, _>>()?,
-    };
-    for (i, q) in qs.iter().enumerate() {
-        if qs[..i].iter().any(|p| p.name == q.name) {
-            bail!(
-                "--queries names {} twice; expected each query number (1 to 22) at most once",
-                q.name
-            );
-        }
-    }
-    Ok(qs)
-}
 
 pub(crate) fn tpch(a: TpchArgs) -> Result<()> {
     if let Some(n) = &a.print_sql {
@@ -69,7 +52,7 @@ pub(crate) fn tpch(a: TpchArgs) -> Result<()> {
     if a.runs == 0 {
         bail!("--runs 0: expected at least 1 run of each query in each mode");
     }
-    let qs = chosen(a.queries.as_deref())?;
+    let qs = queries::tpch_list(a.queries.as_deref())?;
     let mut s = setup(&a.common, &TpchTable::ALL)?;
     let rt = runtime()?;
     let modes = a.mode.modes();

@@ -32,7 +32,6 @@ use yoursql_cluster::{Cluster, ClusterOptions, ClusterRun};
 use yoursql_core::{ScanMode, TpchTable};
 use yoursql_filter::queries::{self, NamedQuery};
 use yoursql_filter::session::{run_query, Setup, SetupOptions};
-use yoursql_filter::tpch_queries::TPCH;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -177,22 +176,6 @@ fn main() -> Result<()> {
     }
 }
 
-pub(crate) fn chosen(list: Option<&str>) -> Result<Vec<NamedQuery>> {
-    let qs = match list {
-        None => TPCH.to_vec(),
-        Some(l) => l.split(',').map(queries::tpch).collect::<Result<Vec<_>, _>>()?,
-    };
-    for (i, q) in qs.iter().enumerate() {
-        if qs[..i].iter().any(|p| p.name == q.name) {
-            bail!(
-                "--queries names {} twice; expected each query number (1 to 22) at most once",
-                q.name
-            );
-        }
-    }
-    Ok(qs)
-}
-
 fn layouts(a: &TpchArgs) -> Result<Vec<(usize, usize)>> {
     let mut out = Vec::new();
     for &n in &a.nodes {
@@ -220,7 +203,7 @@ fn tpch(a: TpchArgs) -> Result<()> {
             a.sf
         );
     }
-    let qs = chosen(a.queries.as_deref())?;
+    let qs = queries::tpch_list(a.queries.as_deref())?;
     let layouts = layouts(&a)?;
     let profile = DeviceProfile::load_with(&a.profile, &a.set)
         .with_context(|| format!("device profile `{}`", a.profile))?;

@@ -27,7 +27,9 @@ use yoursql_cluster::{ClusterOptions, Reach};
 use yoursql_core::{open_tpch_part, Catalog, Part, Scanner};
 use yoursql_filter::reference::rows_as_text;
 
-use crate::{chosen, TpchArgs};
+use yoursql_filter::queries;
+
+use crate::TpchArgs;
 
 /// How long a device connection and its welcome may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -208,7 +210,7 @@ pub(crate) fn tpch_remote(a: &TpchArgs) -> Result<()> {
             nodes.saturating_mul(per_node)
         );
     }
-    let qs = chosen(a.queries.as_deref())?;
+    let qs = queries::tpch_list(a.queries.as_deref())?;
     let devs = a
         .devices
         .iter()

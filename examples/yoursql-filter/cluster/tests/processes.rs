@@ -1,7 +1,8 @@
 //! A cluster of separate processes on loopback, as the README spells it out: the tables stored
 //! on two device images (`PATH.dev0`, `PATH.dev1`), one `ndp serve` per device, a `scheduler`,
 //! one `executor` per node over its node's daemon, and `tpch --scheduler` as the client. Q1 and
-//! Q3 in conv and offload give the rows of one process over the same tables.
+//! Q3 in conv and offload give the rows of one process over the same tables; devices out of
+//! order are refused; with a node's daemon gone, the next query fails at once naming it.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -13,30 +14,40 @@ use yoursql_core::{ScanMode, TpchTable};
 use yoursql_filter::session::{run_query, Setup, SetupOptions};
 use yoursql_filter::tpch_queries::TPCH;
 
-/// Kills its processes when dropped; keeps their output pipes open until then.
+/// Stops its processes when dropped; keeps their output pipes open until then.
 #[derive(Default)]
 struct Processes(Vec<Child>, Vec<BufReader<ChildStdout>>);
 
+/// SIGTERM to `c` (it stops cleanly, removing its sockets and work directories); SIGKILL if it
+/// still runs after 10 s.
+fn stop(c: &mut Child) {
+    let pid = c.id() as libc::pid_t;
+    // SAFETY: kill(2) on our own child's pid, not yet reaped (so not reused); no memory is
+    // involved.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = c.kill();
+    let _ = c.wait();
+}
+
 impl Drop for Processes {
-    /// SIGTERM to each (each stops cleanly, removing its sockets and work directories), in
-    /// reverse order of start; SIGKILL to one still running after 10 s.
+    /// Stops each, in reverse order of start.
     fn drop(&mut self) {
         for c in self.0.iter_mut().rev() {
-            let pid = c.id() as libc::pid_t;
-            // SAFETY: kill(2) on our own child's pid, not yet reaped (so not reused); no memory
-            // is involved.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
+            stop(c);
         }
     }
 }
 
 impl Processes {
+    /// Stops the `i`-th process started (and forgets it).
+    fn stop(&mut self, i: usize) {
+        stop(&mut self.0.remove(i));
+    }
+
     /// Starts `cmd`, its output ignored.
     fn start(&mut self, cmd: &mut Command) {
         let child = cmd
@@ -221,5 +232,36 @@ fn a_cluster_of_processes_answers_as_one_process() {
     assert!(
         err.contains("holds part 1 of 2") && err.contains("expected part 0 of 2"),
         "{err}"
+    );
+
+    // Node 1's daemon gone: the next query fails at once, naming its socket.
+    procs.stop(1);
+    let t = Instant::now();
+    let out = Command::new(bin)
+        .args([
+            "tpch",
+            "--scheduler",
+            &addr,
+            "--nodes",
+            "2",
+            "--devices-per-node",
+            "1",
+        ])
+        .args(["--queries", "6", "--timeout", "60", "--device"])
+        .arg(&sockets[0])
+        .arg("--device")
+        .arg(&sockets[1])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "a query with node 1's daemon gone succeeded"
+    );
+    assert!(err.contains("dev1.sock"), "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(60),
+        "the failure took {:?}",
+        t.elapsed()
     );
 }

@@ -370,7 +370,17 @@ impl Stream for Logged {
                 Poll::Pending => return Poll::Pending,
             }
         }
-        let next = self.inner.as_mut().poll_next(cx);
+        let next = match self.inner.as_mut().poll_next(cx) {
+            // Say which node's scan failed (the error travels through the scheduler to the
+            // client).
+            Poll::Ready(Some(Err(e))) => {
+                let at = self.event.as_ref().map_or_else(String::new, |e| {
+                    format!("node {}, table `{}` partition {}", e.node, e.table, e.partition)
+                });
+                Poll::Ready(Some(Err(DataFusionError::Context(at, Box::new(e)))))
+            }
+            other => other,
+        };
         match &next {
             Poll::Ready(Some(Ok(b))) => {
                 if let Some(e) = self.event.as_mut() {

@@ -2,7 +2,8 @@
 //! on two device images (`PATH.dev0`, `PATH.dev1`), one `ndp serve` per device, a `scheduler`,
 //! one `executor` per node over its node's daemon, and `tpch --scheduler` as the client. Q1 and
 //! Q3 in conv and offload give the rows of one process over the same tables; devices out of
-//! order are refused; with a node's daemon gone, the next query fails at once naming it.
+//! order are refused; a node's daemon stopped mid-run fails the run naming the node and the
+//! daemon's socket, and the next query fails at once naming the socket.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -234,8 +235,56 @@ fn a_cluster_of_processes_answers_as_one_process() {
         "{err}"
     );
 
-    // Node 1's daemon gone: the next query fails at once, naming its socket.
+    // Node 1's daemon stopped while a run of queries is under way: the run fails within a
+    // bounded time, naming the node and the device's socket.
+    let mut client = Command::new(bin)
+        .args([
+            "tpch",
+            "--scheduler",
+            &addr,
+            "--nodes",
+            "2",
+            "--devices-per-node",
+            "1",
+        ])
+        .args([
+            "--queries",
+            "1,3,5,6,9,10,12,14,18,21",
+            "--mode",
+            "conv",
+            "--timeout",
+            "120",
+        ])
+        .arg("--device")
+        .arg(&sockets[0])
+        .arg("--device")
+        .arg(&sockets[1])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(client.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("q1 "), "{first}");
+    let t = Instant::now();
     procs.stop(1);
+    let out = client.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    println!(
+        "after node 1's daemon stopped mid-run ({:.1} s): {err}",
+        t.elapsed().as_secs_f64()
+    );
+    assert!(!out.status.success(), "the run survived node 1's daemon");
+    assert!(err.contains("dev1.sock"), "{err}");
+    assert!(
+        t.elapsed() < Duration::from_secs(130),
+        "the failure took {:?}",
+        t.elapsed()
+    );
+
+    // With node 1's daemon gone, the next query fails at once, naming its socket.
     let t = Instant::now();
     let out = Command::new(bin)
         .args([

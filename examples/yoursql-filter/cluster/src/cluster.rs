@@ -23,7 +23,7 @@ use tokio::task::AbortHandle;
 use yoursql_core::{Catalog, ScanMode};
 use yoursql_filter::engine::EngineCharge;
 use yoursql_filter::reference::rows_as_text;
-use yoursql_filter::{ScanRecord, Setup};
+use yoursql_filter::Setup;
 
 use crate::descriptor::{PartDesc, PartLocation, TableDescriptor};
 use crate::error::ClusterError;
@@ -103,11 +103,6 @@ impl ClusterRun {
     /// The query's simulated time, in ns.
     pub fn simulated_ns(&self) -> u64 {
         self.time.total_ns
-    }
-
-    /// Every device scan the tasks ran.
-    pub fn device_scans(&self) -> impl Iterator<Item = &ScanRecord> {
-        self.tasks.iter().flat_map(|t| t.scans.iter())
     }
 }
 
@@ -257,11 +252,6 @@ impl Cluster {
     pub fn target_partitions(&self) -> usize {
         let devices = self.nodes.iter().map(|n| n.devices.len()).sum::<usize>();
         self.options.target_partitions.unwrap_or(devices).max(1)
-    }
-
-    /// What the query's simulated time is charged with.
-    pub fn model(&self) -> &ClusterModel {
-        &self.model
     }
 
     /// Runs `sql` on the cluster with every scan in `mode`, one query at a time; blocks (call

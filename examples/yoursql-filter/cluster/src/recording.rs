@@ -23,6 +23,7 @@ use ballista_core::serde::protobuf::{self, ShuffleWritePartition, TaskColumnStat
 use ballista_core::serde::scheduler::PartitionLocation;
 use ballista_core::JobId;
 use ballista_executor::execution_engine::{DefaultExecutionEngine, ExecutionEngine, QueryStageExecutor};
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::error::{DataFusionError, Result as DfResult};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::metrics::MetricsSet;
@@ -57,8 +58,6 @@ pub struct TaskRecord {
     pub task: usize,
     /// The node whose executor ran it.
     pub node: u32,
-    /// The partitions of the stage it ran.
-    pub partitions: usize,
     /// Its operators' work, the shuffle writer's included, device scans excluded.
     pub work: EngineWork,
     /// Its device scans.
@@ -185,7 +184,6 @@ impl std::fmt::Display for RecordingStageExec {
 impl RecordingStageExec {
     fn record(&self) -> TaskRecord {
         let input = self.tap.executed_input();
-        let partitions = input.properties().output_partitioning().partition_count();
         let mut work = EngineWork::of(&input);
         work.operators.insert(
             0,
@@ -200,7 +198,8 @@ impl RecordingStageExec {
         let mut scans = Vec::new();
         let mut reads = Vec::new();
         let mut uncounted = None;
-        visit(&input, &mut |p| {
+        // A visitor that cannot fail: every node is seen.
+        let _ = input.apply(|p| {
             if let Some(s) = p.downcast_ref::<ClusterScanExec>() {
                 scans.extend(s.take_scans());
             } else if let Some(r) = p.downcast_ref::<ShuffleReaderExec>() {
@@ -218,13 +217,13 @@ impl RecordingStageExec {
                 // Whole locations: an upper bound when the range read skips batches.
                 self.count_reads(&r.partition, &mut reads, &mut uncounted);
             }
+            Ok(TreeNodeRecursion::Continue)
         });
         TaskRecord {
             job: self.job.clone(),
             stage: self.stage,
             task: self.task,
             node: self.node,
-            partitions,
             work,
             scans,
             reads,
@@ -266,14 +265,6 @@ impl RecordingStageExec {
                 }
             }
         }
-    }
-}
-
-/// Calls `f` on every node of `plan`, parents first.
-fn visit(plan: &Arc<dyn ExecutionPlan>, f: &mut dyn FnMut(&Arc<dyn ExecutionPlan>)) {
-    f(plan);
-    for c in plan.children() {
-        visit(c, f);
     }
 }
 

@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use sim_nvme::profile::NetworkLink;
+use sim_nvme::SimDuration;
 use yoursql_filter::engine::EngineCosts;
 
 use crate::error::ClusterError;
@@ -136,18 +137,13 @@ impl QueryTime {
     }
 }
 
-/// Time of `bytes` at `mb_per_s` (10^6 bytes per second), rounded up to whole ns.
-fn bytes_ns(bytes: u64, mb_per_s: u64) -> u64 {
-    let ns = (u128::from(bytes) * 1000).div_ceil(u128::from(mb_per_s.max(1)));
-    u64::try_from(ns).unwrap_or(u64::MAX)
-}
-
 impl ClusterModel {
     fn transfer(&self, bytes: u64, busiest: u64) -> Transfer {
         let ns = if busiest == 0 {
             0
         } else {
-            self.network.round_trip_ns + bytes_ns(busiest, self.network.bandwidth_mb_per_s)
+            self.network.round_trip_ns
+                + SimDuration::for_bytes(busiest, self.network.bandwidth_mb_per_s).as_nanos()
         };
         Transfer {
             bytes,
@@ -274,7 +270,6 @@ mod tests {
             stage,
             task: 0,
             node,
-            partitions: 1,
             work: EngineWork {
                 operators: vec![OperatorWork {
                     operator: "HashJoinExec".into(),

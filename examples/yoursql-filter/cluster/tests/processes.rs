@@ -106,6 +106,25 @@ fn wait_for(path: &Path) {
     }
 }
 
+/// `yoursql-cluster tpch` as the client of the two-node cluster at `addr`, given `devices` in
+/// this order.
+fn client(addr: &str, devices: [&PathBuf; 2]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_yoursql-cluster"));
+    c.args([
+        "tpch",
+        "--scheduler",
+        addr,
+        "--nodes",
+        "2",
+        "--devices-per-node",
+        "1",
+    ]);
+    for d in devices {
+        c.arg("--device").arg(d);
+    }
+    c
+}
+
 #[test]
 fn a_cluster_of_processes_answers_as_one_process() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -180,21 +199,8 @@ fn a_cluster_of_processes_answers_as_one_process() {
         );
     }
 
-    let out = Command::new(bin)
-        .args([
-            "tpch",
-            "--scheduler",
-            &addr,
-            "--nodes",
-            "2",
-            "--devices-per-node",
-            "1",
-        ])
+    let out = client(&addr, [&sockets[0], &sockets[1]])
         .args(["--queries", "1,3", "--mode", "both", "--json", "--timeout", "300"])
-        .arg("--device")
-        .arg(&sockets[0])
-        .arg("--device")
-        .arg(&sockets[1])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -210,22 +216,8 @@ fn a_cluster_of_processes_answers_as_one_process() {
     }
 
     // Devices given in the wrong order are refused, naming the part found.
-    let out = Command::new(bin)
-        .args([
-            "tpch",
-            "--scheduler",
-            &addr,
-            "--nodes",
-            "2",
-            "--devices-per-node",
-            "1",
-            "--queries",
-            "6",
-        ])
-        .arg("--device")
-        .arg(&sockets[1])
-        .arg("--device")
-        .arg(&sockets[0])
+    let out = client(&addr, [&sockets[1], &sockets[0]])
+        .args(["--queries", "6"])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -237,16 +229,7 @@ fn a_cluster_of_processes_answers_as_one_process() {
 
     // Node 1's daemon stopped while a run of queries is under way: the run fails within a
     // bounded time, naming the node and the device's socket.
-    let mut client = Command::new(bin)
-        .args([
-            "tpch",
-            "--scheduler",
-            &addr,
-            "--nodes",
-            "2",
-            "--devices-per-node",
-            "1",
-        ])
+    let mut run = client(&addr, [&sockets[0], &sockets[1]])
         .args([
             "--queries",
             "1,3,5,6,9,10,12,14,18,21",
@@ -255,29 +238,25 @@ fn a_cluster_of_processes_answers_as_one_process() {
             "--timeout",
             "120",
         ])
-        .arg("--device")
-        .arg(&sockets[0])
-        .arg("--device")
-        .arg(&sockets[1])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut first = String::new();
-    BufReader::new(client.stdout.take().unwrap())
+    BufReader::new(run.stdout.take().unwrap())
         .read_line(&mut first)
         .unwrap();
     assert!(first.starts_with("q1 "), "{first}");
     let t = Instant::now();
     procs.stop(1);
-    let out = client.wait_with_output().unwrap();
+    let out = run.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     println!(
         "after node 1's daemon stopped mid-run ({:.1} s): {err}",
         t.elapsed().as_secs_f64()
     );
     assert!(!out.status.success(), "the run survived node 1's daemon");
-    assert!(err.contains("dev1.sock"), "{err}");
+    assert!(err.contains("node 1") && err.contains("dev1.sock"), "{err}");
     assert!(
         t.elapsed() < Duration::from_secs(130),
         "the failure took {:?}",
@@ -286,20 +265,8 @@ fn a_cluster_of_processes_answers_as_one_process() {
 
     // With node 1's daemon gone, the next query fails at once, naming its socket.
     let t = Instant::now();
-    let out = Command::new(bin)
-        .args([
-            "tpch",
-            "--scheduler",
-            &addr,
-            "--nodes",
-            "2",
-            "--devices-per-node",
-            "1",
-        ])
-        .args(["--queries", "6", "--timeout", "60", "--device"])
-        .arg(&sockets[0])
-        .arg("--device")
-        .arg(&sockets[1])
+    let out = client(&addr, [&sockets[0], &sockets[1]])
+        .args(["--queries", "6", "--timeout", "60"])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

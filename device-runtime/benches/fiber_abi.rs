@@ -3,6 +3,9 @@
 //!
 //! - `fiber/resume_suspend`: one resume of a fiber that immediately suspends again: two stack
 //!   switches, plus the trap bookkeeping `Fiber::resume` does.
+//! - `fiber/spawn_fresh_stack` / `fiber/spawn_pooled_stack`: a fiber created, run to its end
+//!   and dropped, on a newly mapped stack or on one a `StackPool` kept (zeroed when given
+//!   back); the ratio of the two is printed from interleaved rounds.
 //! - `abi/put_get`: `count` streams `n` u64s to `sum` through the driver (channel capacity
 //!   64): per message one `put` and one `get` through the C vtable, postcard encode/decode,
 //!   and the fiber switches the driver needs.
@@ -23,8 +26,10 @@ use corosensei::stack::DefaultStack;
 use corosensei::Coroutine;
 use criterion::{criterion_group, criterion_main, Criterion};
 use device_runtime::driver::{ArgValue, DriverConfig, TestDriver};
-use device_runtime::fiber::{Fiber, FiberExit};
+use device_runtime::fiber::{Fiber, FiberExit, Suspender};
 use device_runtime::loader::{LoadedModule, Loader};
+use device_runtime::stacks::StackPool;
+use ssdlet_abi::Status;
 use ssdlet_module_build::{build, Profile};
 
 fn testkit() -> LoadedModule {
@@ -93,6 +98,39 @@ fn fiber_switch(c: &mut Criterion) {
     eprintln!(
         "fiber/resume_suspend {ours:.1} ns beside a bare corosensei switch pair {limit:.1} ns in the same run: {:.2}x",
         ours / limit
+    );
+}
+
+/// One short-lived fiber on a 256 KiB stack (the runtime's default) that touches 8 KiB of it
+/// and returns: its stack mapped anew (`Fiber::new`) vs taken from and given back to a
+/// `StackPool`, as the runtime spawns and finishes SSDlets.
+fn fiber_spawn(c: &mut Criterion) {
+    const STACK: usize = 256 * 1024;
+    fn body(_: &Suspender<'_>) -> FiberExit {
+        let mut frame = [0u8; 8 * 1024];
+        std::hint::black_box(&mut frame);
+        FiberExit::Returned(Status::OK)
+    }
+    let fresh = || {
+        let mut f = Fiber::new(STACK, body).expect("fiber");
+        std::hint::black_box(f.resume());
+    };
+    let mut pool = StackPool::new(STACK, 4);
+    let mut pooled = move || {
+        let mut f = Fiber::with_stack(pool.take().expect("stack"), body);
+        std::hint::black_box(f.resume());
+        pool.give(f.into_stack().expect("finished"));
+    };
+    c.bench_function("fiber/spawn_fresh_stack", |b| b.iter(fresh));
+    c.bench_function("fiber/spawn_pooled_stack", |b| b.iter(&mut pooled));
+    let (ours, fresh_ns) = interleaved(
+        20_000,
+        |n| timed(|| (0..n).for_each(|_| pooled())),
+        |n| timed(|| (0..n).for_each(|_| fresh())),
+    );
+    eprintln!(
+        "fiber/spawn {ours:.0} ns on a pooled stack beside {fresh_ns:.0} ns on a newly mapped one in the same run: {:.2}x",
+        ours / fresh_ns
     );
 }
 
@@ -181,6 +219,6 @@ fn round_trip(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = fiber_switch, put_get, round_trip
+    targets = fiber_switch, fiber_spawn, put_get, round_trip
 }
 criterion_main!(benches);

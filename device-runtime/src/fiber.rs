@@ -50,7 +50,8 @@ impl Suspender<'_> {
 
 /// A stackful coroutine with a guard page.
 pub struct Fiber {
-    coro: Coroutine<(), (), FiberExit, DefaultStack>,
+    /// `None` only once [`Fiber::into_stack`] took the stack back.
+    coro: Option<Coroutine<(), (), FiberExit, DefaultStack>>,
     active: ActiveFiber,
     limit: usize,
 }
@@ -61,7 +62,15 @@ impl Fiber {
     where
         F: FnOnce(&Suspender<'_>) -> FiberExit + 'static,
     {
-        let stack = DefaultStack::new(stack_size)?;
+        Ok(Fiber::with_stack(DefaultStack::new(stack_size)?, f))
+    }
+
+    /// Creates a fiber running `f` on `stack` (a new one, or one a [`crate::stacks::StackPool`]
+    /// kept).
+    pub fn with_stack<F>(stack: DefaultStack, f: F) -> Fiber
+    where
+        F: FnOnce(&Suspender<'_>) -> FiberExit + 'static,
+    {
         // corosensei's `limit()` is the start of the mapping, whose lowest page is the guard.
         let guard_lo = stack.limit().get();
         let page = page_size();
@@ -72,7 +81,18 @@ impl Fiber {
             guard_lo,
             guard_hi: limit,
         };
-        Ok(Fiber { coro, active, limit })
+        Fiber {
+            coro: Some(coro),
+            active,
+            limit,
+        }
+    }
+
+    /// The stack of a fiber that finished, for reuse; `None` (the stack is unmapped) if it has
+    /// not finished.
+    pub fn into_stack(mut self) -> Option<DefaultStack> {
+        let coro = self.coro.take_if(|c| c.done())?;
+        Some(coro.into_stack())
     }
 
     /// Lowest usable address of the stack (the guard page is just below).
@@ -82,21 +102,21 @@ impl Fiber {
 
     /// Whether the fiber has been resumed at least once.
     pub fn is_started(&self) -> bool {
-        self.coro.started()
+        self.coro.as_ref().is_some_and(|c| c.started())
     }
 
     /// Whether the fiber has finished.
     pub fn is_done(&self) -> bool {
-        self.coro.done()
+        self.coro.as_ref().is_none_or(|c| c.done())
     }
 
     /// Runs the fiber until it suspends or finishes. Resuming a finished fiber returns
     /// [`Resumed::Finished`] with [`Status::INVALID_ARGUMENT`].
     #[inline]
     pub fn resume(&mut self) -> Resumed {
-        if self.coro.done() {
+        let Some(coro) = self.coro.as_mut().filter(|c| !c.done()) else {
             return Resumed::Finished(FiberExit::Returned(Status::INVALID_ARGUMENT));
-        }
+        };
         let active: *const ActiveFiber = &self.active;
         let outer = FIBERS.with(|f| {
             if !f.prepared.get() {
@@ -107,7 +127,7 @@ impl Fiber {
         // Restores the outer fiber even if `resume` unwinds, so the pointer never outlives
         // this call (`ThreadFibers::active`).
         let _restore = Restore(outer);
-        let r = self.coro.resume(());
+        let r = coro.resume(());
         match r {
             CoroutineResult::Yield(()) => Resumed::Suspended,
             CoroutineResult::Return(exit) => Resumed::Finished(exit),
@@ -128,16 +148,19 @@ impl Drop for Restore {
 // INVARIANT(fiber-unwinds-not-dropped): last resort, force_reset never unwinds module frames
 impl Drop for Fiber {
     fn drop(&mut self) {
-        if self.coro.started() && !self.coro.done() {
+        let Some(coro) = self.coro.as_mut() else {
+            return;
+        };
+        if coro.started() && !coro.done() {
             // SAFETY: last resort (module doc): the stack is discarded without running
             // destructors, which leaks what it owned but never unwinds through the module's
             // `extern "C"` frames. The driver only gets here for an SSDlet that ignored abort.
-            unsafe { self.coro.force_reset() };
+            unsafe { coro.force_reset() };
         }
     }
 }
 
-fn page_size() -> usize {
+pub(crate) fn page_size() -> usize {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     usize::try_from(n).unwrap_or(4096)

@@ -5,7 +5,7 @@
 //!   timestamped ports, internal file I/O, per-Application limits and run reports);
 //! - [`loader`] (static checks with goblin, then libloading) and the runtime side of the
 //!   module ABI ([`services`], with [`fileio`] behind the file services);
-//! - fibers with fault trapping ([`fiber`], [`trap`]), port type checks ([`porttype`]), the
+//! - fibers with fault trapping ([`fiber`], [`trap`]) on pooled stacks ([`stacks`]), port type checks ([`porttype`]), the
 //!   compute models ([`compute`]), the device file [`namespace`];
 //! - `driver` (feature `testing`): a convenience layer over the runtime for tests and benches.
 //!
@@ -48,6 +48,7 @@ pub mod namespace;
 pub mod porttype;
 pub mod runtime;
 pub mod services;
+pub mod stacks;
 pub mod trap;
 mod world;
 

@@ -46,6 +46,7 @@ use crate::fiber::Fiber;
 use crate::instance::{AppAccount, InstanceState};
 use crate::loader::SsdletRef;
 use crate::namespace::Namespace;
+use crate::stacks::{StackPool, DEFAULT_POOLED_STACKS};
 use crate::world::{Channel, ChannelId, FileBacking, HostEnd, LogLine, ServiceConfig, Slot, World};
 
 pub use args::ArgValue;
@@ -129,6 +130,8 @@ pub struct Runtime {
     pub(crate) host_now: SimTime,
     /// Resumptions started so far: a device thread's watchdog sees progress in it.
     pub(crate) steps: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Stacks of finished fibers, for the next spawns (`config.stack_size` each).
+    pub(crate) stacks: StackPool,
 }
 
 /// The most bytes one host `FileRead` returns: 4 MiB (assumed; the host SDK reads 1 MiB per
@@ -180,6 +183,7 @@ impl Runtime {
             arm_cores: profile.arm.cores as usize,
             next_core: 0,
             next_host_core: 0,
+            stacks: StackPool::new(config.stack_size, DEFAULT_POOLED_STACKS),
             config,
             host_now,
             steps: Default::default(),

@@ -330,7 +330,14 @@ impl Runtime {
                 }
             }
         };
-        inst.fiber = None;
+        // INVARIANT(pooled-stack-zeroed): only a returned fiber's stack is reused, zeroed.
+        let fiber = inst.fiber.take();
+        if let (Some(fiber), FiberExit::Returned(_)) = (fiber, exit) {
+            if let Some(stack) = fiber.into_stack() {
+                self.stacks.give(stack);
+            }
+        }
+        let inst = &mut self.instances[slot];
         let app = inst.app;
         let failed = outcome.as_ref().err().cloned();
         inst.outcome = Some(outcome);

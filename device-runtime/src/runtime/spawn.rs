@@ -153,7 +153,11 @@ impl Runtime {
         } else {
             &VTABLE_COPYING
         };
-        let fiber = Fiber::new(self.config.stack_size, move |s| {
+        let stack = self.stacks.take().map_err(|source| RuntimeError::FiberStack {
+            size: self.config.stack_size,
+            source,
+        })?;
+        let fiber = Fiber::with_stack(stack, move |s| {
             let st = st_addr as *const InstanceState;
             // SAFETY: the runtime keeps the boxed state alive longer than the fiber (field
             // order of `Instance`), so `st` is valid whenever this fiber runs.
@@ -170,11 +174,7 @@ impl Runtime {
                 )
             };
             FiberExit::Returned(status)
-        })
-        .map_err(|source| RuntimeError::FiberStack {
-            size: self.config.stack_size,
-            source,
-        })?;
+        });
         state.stack_limit.set(fiber.stack_limit());
         if placement == Placement::RoundRobin {
             match site {

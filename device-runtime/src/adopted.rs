@@ -6,7 +6,7 @@
 //! (`capacity` bytes, alignment 1). Device DRAM follows the block: it is held by one
 //! Application's account at a time (the sender's while queued, then the receiver's).
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::Layout;
 use std::ptr::NonNull;
 use std::rc::Rc;
 
@@ -53,7 +53,7 @@ impl Drop for Adopted {
     fn drop(&mut self) {
         if let Ok(layout) = Layout::from_size_align(self.cap, 1) {
             // SAFETY: `new`'s contract: a system block of this layout, owned by `self`.
-            unsafe { System.dealloc(self.ptr.as_ptr(), layout) };
+            unsafe { crate::blocks::dealloc(self.ptr.as_ptr(), layout) };
         }
         self.holder.release(self.cap as u64);
         sim_nvme::trace::dram_latest(-(self.cap as i64));

@@ -33,6 +33,7 @@
 //! ```
 
 mod adopted;
+mod blocks;
 pub mod compute;
 pub mod device;
 // INVARIANT(testing-feature-only): the test driver exists only with `testing`

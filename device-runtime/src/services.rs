@@ -30,6 +30,7 @@ use sim_nvme::trace;
 use sim_nvme::SimDuration;
 
 use crate::adopted::{Adopted, Inline, Payload};
+use crate::blocks;
 use crate::compute::WorkCounts;
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
@@ -510,7 +511,7 @@ unsafe extern "C" fn alloc(size: usize, align: usize) -> *mut u8 {
         return align as *mut u8;
     }
     // SAFETY: non-zero size, valid layout. (Pointers cross as usize to satisfy `Send`.)
-    let p = on_safe_stack(move || unsafe { System.alloc(layout) } as usize) as *mut u8;
+    let p = on_safe_stack(move || unsafe { blocks::alloc(layout) } as usize) as *mut u8;
     if !p.is_null() {
         if let Some(st) = current() {
             st.charge(size);
@@ -531,7 +532,7 @@ unsafe extern "C" fn dealloc(ptr: *mut u8, size: usize, align: usize) {
     let addr = ptr as usize;
     // SAFETY: ABI: `ptr` came from `alloc`/`realloc` (or the C allocator before module init,
     // which System also frees) with this layout.
-    on_safe_stack(move || unsafe { System.dealloc(addr as *mut u8, layout) });
+    on_safe_stack(move || unsafe { blocks::dealloc(addr as *mut u8, layout) });
     if let Some(st) = current() {
         st.credit(size);
         trace::dram(st.clock.get(), -(size as i64));

@@ -132,6 +132,8 @@ pub struct Runtime {
     pub(crate) steps: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// Stacks of finished fibers, for the next spawns (`config.stack_size` each).
     pub(crate) stacks: StackPool,
+    /// Last: frees the large blocks kept for reuse once everything above has dropped.
+    pub(crate) _blocks: crate::blocks::FreeKeptBlocks,
 }
 
 /// The most bytes one host `FileRead` returns: 4 MiB (assumed; the host SDK reads 1 MiB per
@@ -184,6 +186,7 @@ impl Runtime {
             next_core: 0,
             next_host_core: 0,
             stacks: StackPool::new(config.stack_size, DEFAULT_POOLED_STACKS),
+            _blocks: crate::blocks::FreeKeptBlocks,
             config,
             host_now,
             steps: Default::default(),

@@ -186,6 +186,7 @@ impl Runtime {
         loop {
             let next = self.world.ready.borrow_mut().pop();
             let Some(Reverse((key, _, slot))) = next else {
+                crate::blocks::clear();
                 return;
             };
             self.world.queued.borrow_mut()[slot] = false;
@@ -198,6 +199,7 @@ impl Runtime {
         for _ in 0..steps {
             let next = self.world.ready.borrow_mut().pop();
             let Some(Reverse((key, _, slot))) = next else {
+                crate::blocks::clear();
                 return false;
             };
             self.world.queued.borrow_mut()[slot] = false;

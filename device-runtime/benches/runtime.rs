@@ -42,23 +42,14 @@ fn messages_one_core(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("messages_one_core", |b| {
         b.iter_custom(|iters| {
-            let mut rt = Runtime::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).unwrap();
-            let app = rt.create_app("msgs", AppConfig::default());
-            let src = rt
-                .spawn_on(app, &count, &[ArgValue::U64(iters)], Placement::Core(0))
-                .unwrap();
-            let dst = rt.spawn_on(app, &sum, &[], Placement::Core(0)).unwrap();
-            rt.connect(src, "out", dst, "in").unwrap();
-            let total = rt.host_receiver(dst, "total").unwrap();
-            rt.start(app).unwrap();
-            let start = Instant::now();
-            rt.run().unwrap();
-            let t = start.elapsed();
-            assert_eq!(
-                rt.recv::<u64>(total).unwrap(),
-                vec![iters * iters.saturating_sub(1) / 2]
+            let run = pair_on_core0(
+                RuntimeConfig::default(),
+                AppConfig::default(),
+                (&count, &[ArgValue::U64(iters)]),
+                &sum,
             );
-            t
+            assert_eq!(run.totals, vec![iters * iters.saturating_sub(1) / 2]);
+            run.wall
         })
     });
     g.finish();
@@ -119,27 +110,57 @@ fn blob_stream(blobs: &SsdletRef, sum: &SsdletRef, zero_copy: bool, n: u64) -> D
         zero_copy,
         ..RuntimeConfig::default()
     };
-    let mut rt = Runtime::in_memory(DeviceProfile::tiny(), config).unwrap();
     // Up to a port's 64 queued 1 MiB messages are held by the Application.
     let budget = AppConfig {
         dram_budget: 1 << 30,
         ..AppConfig::default()
     };
-    let app = rt.create_app("blobs", budget);
-    let args = [ArgValue::U64(n), ArgValue::U64(MIB)];
-    let src = rt.spawn_on(app, blobs, &args, Placement::Core(0)).unwrap();
-    let dst = rt.spawn_on(app, sum, &[], Placement::Core(0)).unwrap();
-    rt.connect(src, "out", dst, "in").unwrap();
-    let total = rt.host_receiver(dst, "total").unwrap();
+    let run = pair_on_core0(
+        config,
+        budget,
+        (blobs, &[ArgValue::U64(n), ArgValue::U64(MIB)]),
+        sum,
+    );
+    let want: u64 = (0..n).map(|i| u64::from(i as u8) * MIB).sum();
+    assert_eq!(run.totals, vec![want]);
+    let (copied, adopted) = run.message_bytes;
+    assert_eq!(adopted == 0, !zero_copy, "copied {copied}, adopted {adopted}");
+    run.wall
+}
+
+/// What [`pair_on_core0`] measured.
+struct PairRun {
+    /// Wall time of the run.
+    wall: Duration,
+    /// What the receiver sent on its `total` port.
+    totals: Vec<u64>,
+    /// `Runtime::message_bytes`: (copied, handed over).
+    message_bytes: (u64, u64),
+}
+
+/// Runs `src` (with `args`) feeding `dst` ("out" to "in"), both on core 0 of a fresh `tiny`
+/// device, until nothing is runnable.
+fn pair_on_core0(
+    config: RuntimeConfig,
+    budget: AppConfig,
+    (src, args): (&SsdletRef, &[ArgValue]),
+    dst: &SsdletRef,
+) -> PairRun {
+    let mut rt = Runtime::in_memory(DeviceProfile::tiny(), config).unwrap();
+    let app = rt.create_app("pair", budget);
+    let s = rt.spawn_on(app, src, args, Placement::Core(0)).unwrap();
+    let d = rt.spawn_on(app, dst, &[], Placement::Core(0)).unwrap();
+    rt.connect(s, "out", d, "in").unwrap();
+    let total = rt.host_receiver(d, "total").unwrap();
     rt.start(app).unwrap();
     let start = Instant::now();
     rt.run().unwrap();
-    let t = start.elapsed();
-    let want: u64 = (0..n).map(|i| u64::from(i as u8) * MIB).sum();
-    assert_eq!(rt.recv::<u64>(total).unwrap(), vec![want]);
-    let (copied, adopted) = rt.message_bytes();
-    assert_eq!(adopted == 0, !zero_copy, "copied {copied}, adopted {adopted}");
-    t
+    let wall = start.elapsed();
+    PairRun {
+        wall,
+        totals: rt.recv::<u64>(total).unwrap(),
+        message_bytes: rt.message_bytes(),
+    }
 }
 
 /// 1 MiB messages (`Bytes`) between two SSDlets on one core, handed over vs copied by the

@@ -43,6 +43,16 @@ impl Adopted {
         self.holder = Rc::clone(to);
     }
 
+    /// Gives the block back as `(ptr, len, capacity)`, no longer the runtime's: its holder's
+    /// account releases it (the caller charges whoever takes it).
+    pub(crate) fn into_raw(self) -> (NonNull<u8>, usize, usize) {
+        let me = std::mem::ManuallyDrop::new(self);
+        me.holder.release(me.cap as u64);
+        // SAFETY: `me` is never dropped, so its holder is read out exactly once.
+        drop(unsafe { std::ptr::read(&me.holder) });
+        (me.ptr, me.len, me.cap)
+    }
+
     pub(crate) fn bytes(&self) -> &[u8] {
         // SAFETY: `new`'s contract: `len` initialized bytes at `ptr`, owned by `self`.
         unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len) }
@@ -70,7 +80,12 @@ impl std::fmt::Debug for Adopted {
 #[derive(Debug)]
 pub(crate) enum Payload {
     Copied(Vec<u8>),
+    /// An encoded message handed over (`port_put_owned`).
     Adopted(Adopted),
+    /// The bytes of a byte string handed over as they are (`port_put_bytes`): the encoded
+    /// message is [`byte_string_header`] then these bytes, written out only by
+    /// [`Payload::encoded`] and [`Payload::into_vec`].
+    Block(Adopted),
     /// A small message kept in the queue entry itself: no buffer, no pool.
     Inline(Inline),
 }
@@ -105,24 +120,119 @@ impl Default for Payload {
     }
 }
 
-impl std::ops::Deref for Payload {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
+impl Payload {
+    /// The encoded message, in place; `None` for a [`Payload::Block`], whose encoding is not
+    /// in one piece ([`Payload::encoded`] writes it out).
+    pub(crate) fn in_place(&self) -> Option<&[u8]> {
         match self {
-            Payload::Copied(v) => v,
-            Payload::Adopted(a) => a.bytes(),
-            Payload::Inline(i) => &i.data[..usize::from(i.len)],
+            Payload::Copied(v) => Some(v),
+            Payload::Adopted(a) => Some(a.bytes()),
+            Payload::Inline(i) => Some(&i.data[..usize::from(i.len)]),
+            Payload::Block(_) => None,
         }
     }
-}
 
-impl Payload {
-    /// The bytes as a vector (copies an adopted block).
+    /// The encoded message (a [`Payload::Block`]'s written out).
+    pub(crate) fn encoded(&self) -> std::borrow::Cow<'_, [u8]> {
+        match self.in_place() {
+            Some(b) => std::borrow::Cow::Borrowed(b),
+            None => std::borrow::Cow::Owned(self.block_encoding()),
+        }
+    }
+
+    /// The encoded message's length in bytes.
+    pub(crate) fn encoded_len(&self) -> usize {
+        match self {
+            Payload::Block(a) => byte_string_header(a.len).1 + a.len,
+            other => other.in_place().map_or(0, <[u8]>::len),
+        }
+    }
+
+    /// The encoded message as a vector (copies an adopted block).
     pub(crate) fn into_vec(self) -> Vec<u8> {
         match self {
             Payload::Copied(v) => v,
-            Payload::Adopted(a) => a.bytes().to_vec(),
-            Payload::Inline(i) => i.data[..usize::from(i.len)].to_vec(),
+            other => other.encoded().into_owned(),
         }
+    }
+
+    /// The payload with its encoding in one piece: a [`Payload::Block`] is written out.
+    pub(crate) fn into_contiguous(self) -> Payload {
+        match self {
+            Payload::Block(_) => Payload::Copied(self.block_encoding()),
+            other => other,
+        }
+    }
+
+    fn block_encoding(&self) -> Vec<u8> {
+        let Payload::Block(a) = self else {
+            return Vec::new();
+        };
+        let (header, n) = byte_string_header(a.len);
+        let mut v = Vec::with_capacity(n + a.len);
+        v.extend_from_slice(&header[..n]);
+        v.extend_from_slice(a.bytes());
+        v
+    }
+}
+
+/// How postcard writes the length of a byte string of `len` bytes (a LEB128 varint): the
+/// buffer and how many of its bytes are used.
+pub(crate) fn byte_string_header(len: usize) -> ([u8; 10], usize) {
+    let (mut buf, mut n, mut v) = ([0u8; 10], 0, len as u64);
+    loop {
+        let low = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            buf[n] = low;
+            return (buf, n + 1);
+        }
+        buf[n] = low | 0x80;
+        n += 1;
+    }
+}
+
+/// A byte string's bytes in an encoded message: the part after its length, if `encoded` is
+/// exactly one byte string.
+pub(crate) fn byte_string_body(encoded: &[u8]) -> Option<&[u8]> {
+    let mut len: u64 = 0;
+    for (i, &b) in encoded.iter().enumerate().take(10) {
+        len |= u64::from(b & 0x7f).checked_shl(7 * i as u32)?;
+        if b & 0x80 == 0 {
+            let body = &encoded[i + 1..];
+            return (usize::try_from(len).ok()? == body.len()).then_some(body);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_string_framing_matches_postcard() {
+        for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 1 << 20] {
+            let bytes = vec![7u8; len];
+            let encoded = postcard::to_allocvec(&serde_bytes_like(&bytes)).unwrap();
+            let (h, n) = byte_string_header(len);
+            assert_eq!(&encoded[..n], &h[..n], "header of {len}");
+            assert_eq!(byte_string_body(&encoded), Some(&bytes[..]), "body of {len}");
+        }
+        assert_eq!(byte_string_body(&[]), None);
+        assert_eq!(byte_string_body(&[3, 1, 2]), None, "too short");
+        assert_eq!(byte_string_body(&[1, 1, 2]), None, "trailing bytes");
+        assert_eq!(byte_string_body(&[0xff; 11]), None, "no end to the length");
+    }
+
+    /// A `Vec<u8>` as serde's byte string (what `ssdlet_sdk::Bytes` serializes as).
+    fn serde_bytes_like(b: &[u8]) -> impl serde::Serialize + '_ {
+        struct B<'a>(&'a [u8]);
+        impl serde::Serialize for B<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(self.0)
+            }
+        }
+        B(b)
     }
 }

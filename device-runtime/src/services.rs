@@ -22,19 +22,19 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 
 use ssdlet_abi::{
-    ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable, Status,
-    ABI_VERSION,
+    ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, OwnedBytes, PortDir, RuntimeVtable,
+    Status, ABI_VERSION,
 };
 
 use sim_nvme::trace;
 use sim_nvme::SimDuration;
 
-use crate::adopted::{Adopted, Inline, Payload};
+use crate::adopted::{byte_string_body, byte_string_header, Adopted, Inline, Payload};
 use crate::blocks;
 use crate::compute::WorkCounts;
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
-use crate::world::{HostEnd, LogLine, Msg};
+use crate::world::{Channel, HostEnd, LogLine, Msg};
 use ndp_protocol::Site;
 
 /// Stack headroom, in bytes, a service needs before it does any work on a fiber.
@@ -58,6 +58,8 @@ pub static VTABLE: RuntimeVtable = RuntimeVtable {
     yield_now,
     set_error,
     port_put_owned,
+    port_put_bytes,
+    port_get_bytes,
 };
 
 /// [`VTABLE`] as a runtime without `port_put_owned` would hand it out (its `size` ends before
@@ -117,13 +119,11 @@ fn enter(st: &InstanceState) -> Result<InService<'_>, Status> {
     Ok(service)
 }
 
-unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef) -> Status {
-    let Some(st) = state(ctx) else {
-        return Status::INVALID_ARGUMENT;
-    };
-    if out.is_null() {
-        return Status::INVALID_ARGUMENT;
-    }
+/// Waits for the next message on input `port`, then hands it to `take` with its channel
+/// (still borrowed) once the reader's clock, the trace and the sender's wake-up are done;
+/// `take`'s status is the service's.
+fn get_next(st: &InstanceState, port: u32, take: impl FnOnce(Msg, &mut Channel) -> Status) -> Status {
+    let mut take = Some(take);
     loop {
         let _service = match enter(st) {
             Ok(g) => g,
@@ -144,27 +144,10 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                 }
                 trace::flow_end(msg.flow, st.track(), st.clock.get());
                 st.world.wake_any(sender, st.clock.get());
-                let len = msg.bytes.len() as u64;
-                let mut bytes = msg.bytes;
-                if let Payload::Adopted(a) = &mut bytes {
-                    a.move_to(&st.account);
-                }
-                let mut cur = st.current.borrow_mut();
-                let slot = &mut cur[port as usize];
-                let old = std::mem::replace(slot, bytes);
-                c.recycle(old);
-                // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer. The bytes
-                // stay in `current` until this port's next get or the instance's end; `current`
-                // is sized once at spawn and never resized, so bytes kept inline in its slot
-                // (`Payload::Inline`) do not move either.
-                unsafe {
-                    out.write(MsgRef {
-                        ptr: slot.as_ptr(),
-                        len: slot.len(),
-                    })
+                return match take.take() {
+                    Some(take) => take(msg, c),
+                    None => Status::INVALID_ARGUMENT,
                 };
-                st.charge_message(len);
-                return Status::OK;
             }
             if c.sender_closed {
                 return Status::CLOSED;
@@ -173,6 +156,40 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
         }
         st.suspend(Wait::Get(ch));
     }
+}
+
+unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef) -> Status {
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
+    if out.is_null() {
+        return Status::INVALID_ARGUMENT;
+    }
+    get_next(st, port, |msg, c| {
+        // A block sent as it is gets its encoding written out for this reader.
+        let mut bytes = msg.bytes.into_contiguous();
+        let len = bytes.encoded_len() as u64;
+        if let Payload::Adopted(a) = &mut bytes {
+            a.move_to(&st.account);
+        }
+        let mut cur = st.current.borrow_mut();
+        let slot = &mut cur[port as usize];
+        let old = std::mem::replace(slot, bytes);
+        c.recycle(old);
+        let in_slot = slot.in_place().unwrap_or_default();
+        // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer. The bytes stay in
+        // `current` until this port's next get or the instance's end; `current` is sized once
+        // at spawn and never resized, so bytes kept inline in its slot (`Payload::Inline`) do
+        // not move either.
+        unsafe {
+            out.write(MsgRef {
+                ptr: in_slot.as_ptr(),
+                len: in_slot.len(),
+            })
+        };
+        st.charge_message(len);
+        Status::OK
+    })
 }
 
 unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8, len: usize) -> Status {
@@ -227,6 +244,106 @@ unsafe extern "C" fn port_put_owned(
         // block of `capacity` bytes (alignment 1) from `alloc`/`realloc` (the system
         // allocator) holding `len` initialized bytes, and never touches it again.
         Payload::Adopted(unsafe { Adopted::new(block, len, capacity, std::rc::Rc::clone(&st.account)) })
+    })
+}
+
+unsafe extern "C" fn port_put_bytes(
+    ctx: *mut InstanceCtx,
+    port: u32,
+    ptr: *mut u8,
+    len: usize,
+    capacity: usize,
+) -> Status {
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
+    if len > capacity {
+        return Status::INVALID_ARGUMENT;
+    }
+    let block = std::ptr::NonNull::new(ptr);
+    if block.is_none() && capacity != 0 {
+        return Status::INVALID_ARGUMENT;
+    }
+    // Timed and counted as the encoded message handed over (`port_put_owned`) would be.
+    let encoded = byte_string_header(len).1 + len;
+    put(st, port, encoded, true, |_| {
+        let Some(block) = block.filter(|_| capacity != 0) else {
+            // An empty byte string without a block: its encoding is its length, 0.
+            return Payload::Copied(vec![0]);
+        };
+        st.credit(capacity);
+        st.world
+            .adopted_bytes
+            .set(st.world.adopted_bytes.get() + len as u64);
+        // SAFETY: ABI: on OK (the only path that calls this) the module hands over `ptr`, a
+        // block of `capacity` bytes (alignment 1) from `alloc`/`realloc` holding `len`
+        // initialized bytes, and never touches it again.
+        Payload::Block(unsafe { Adopted::new(block, len, capacity, std::rc::Rc::clone(&st.account)) })
+    })
+}
+
+unsafe extern "C" fn port_get_bytes(ctx: *mut InstanceCtx, port: u32, out: *mut OwnedBytes) -> Status {
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
+    if out.is_null() {
+        return Status::INVALID_ARGUMENT;
+    }
+    get_next(st, port, |msg, c| {
+        let owned = match msg.bytes {
+            Payload::Block(a) => {
+                // The sender's block itself: it costs the message, not its bytes.
+                st.charge_message(0);
+                let (ptr, len, capacity) = a.into_raw();
+                st.charge(capacity);
+                OwnedBytes {
+                    ptr: ptr.as_ptr(),
+                    len,
+                    capacity,
+                }
+            }
+            encoded => {
+                let Some(body) = encoded.in_place().and_then(byte_string_body) else {
+                    c.recycle(encoded);
+                    return Status::INVALID_ARGUMENT;
+                };
+                st.charge_message(encoded.encoded_len() as u64);
+                let owned = copy_into_block(st, body);
+                c.recycle(encoded);
+                match owned {
+                    Some(o) => o,
+                    None => return Status::INVALID_ARGUMENT,
+                }
+            }
+        };
+        // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer.
+        unsafe { out.write(owned) };
+        Status::OK
+    })
+}
+
+/// `body` copied into a new block of the module's (from the allocator modules use, charged
+/// to the running instance as its allocation); `None` if there is no memory.
+fn copy_into_block(st: &InstanceState, body: &[u8]) -> Option<OwnedBytes> {
+    if body.is_empty() {
+        return Some(OwnedBytes {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+            capacity: 0,
+        });
+    }
+    let layout = Layout::from_size_align(body.len(), 1).ok()?;
+    // SAFETY: a non-zero size and a valid layout.
+    let p = std::ptr::NonNull::new(unsafe { blocks::alloc(layout) })?;
+    // SAFETY: `p` is a fresh block of `body.len()` bytes, which cannot overlap `body`.
+    unsafe { std::ptr::copy_nonoverlapping(body.as_ptr(), p.as_ptr(), body.len()) };
+    st.charge(body.len());
+    st.charge_work(ALLOCATION);
+    trace::dram(st.clock.get(), body.len() as i64);
+    Some(OwnedBytes {
+        ptr: p.as_ptr(),
+        len: body.len(),
+        capacity: body.len(),
     })
 }
 

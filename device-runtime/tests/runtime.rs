@@ -8,8 +8,8 @@ mod common;
 use device_runtime::compute::ComputeModel;
 use device_runtime::loader::LoadedModule;
 use device_runtime::runtime::{
-    AppConfig, AppId, ArgValue, Placement, ReceiverId, RunReport, Runtime, RuntimeConfig, RuntimeError,
-    SsdletError,
+    AppConfig, AppId, ArgValue, Placement, PortReport, ReceiverId, RunReport, Runtime, RuntimeConfig,
+    RuntimeError, SsdletError,
 };
 use device_runtime::AbortReason;
 use sim_nvme::{DeviceProfile, SimDuration};
@@ -446,45 +446,21 @@ fn a_deadlock_across_two_running_applications_is_detected_by_a_wait_on_either() 
     assert!(rt.run().is_ok(), "nothing is left to abort");
 }
 
-/// blobs(n, size) -> blob_sum -> host; returns the total, the report and the copy counters.
-fn blobs(m: &LoadedModule, n: u64, size: u64) -> (u64, RunReport, (u64, u64)) {
-    let mut rt = runtime(RuntimeConfig::default());
-    let app = rt.create_app("blobs", AppConfig::default());
-    let b = rt
-        .spawn(
-            app,
-            &m.ssdlet("blobs").unwrap(),
-            &[ArgValue::U64(n), ArgValue::U64(size)],
-        )
-        .unwrap();
-    let s = rt.spawn(app, &m.ssdlet("blob_sum").unwrap(), &[]).unwrap();
-    rt.connect(b, "out", s, "in").unwrap();
-    let out = rt.host_receiver(s, "total").unwrap();
-    rt.start(app).unwrap();
-    let report = rt.wait(app).unwrap();
-    assert_eq!(
-        rt.dram_used(b),
-        0,
-        "the sender holds none of the blocks it handed over"
-    );
-    let total = rt.recv::<u64>(out).unwrap()[0];
-    (total, report, rt.message_bytes())
-}
-
 #[test]
 fn large_payloads_move_between_ssdlets_without_a_copy() {
     let m = testkit();
     let size = 1 << 20;
-    let (total, report, (copied, adopted)) = blobs(&m, 8, size);
-    assert_eq!(total, (0..8u64).sum::<u64>() * size);
+    let (total, port, (copied, adopted)) =
+        byte_pipe(&m, RuntimeConfig::default(), ("blobs", 8, size), "blob_sum");
+    assert_eq!(total, vec![(0..8u64).sum::<u64>() * size]);
     // The eight 1 MiB messages (plus postcard's length prefix) were handed over; only the
     // 8-byte total to the host was copied.
-    assert_eq!(adopted, 8 * (size + 3), "{report:?}");
+    assert_eq!(adopted, 8 * (size + 3), "{port:?}");
     assert!(copied <= 16, "copied {copied} bytes");
-    assert_eq!(report.ports[0].bytes, 8 * (size + 3));
+    assert_eq!(port.bytes, 8 * (size + 3));
     // Small messages are still copied.
-    let (total, _, (copied, adopted)) = blobs(&m, 8, 16);
-    assert_eq!(total, (0..8u64).sum::<u64>() * 16);
+    let (total, _, (copied, adopted)) = byte_pipe(&m, RuntimeConfig::default(), ("blobs", 8, 16), "blob_sum");
+    assert_eq!(total, vec![(0..8u64).sum::<u64>() * 16]);
     assert_eq!(adopted, 0);
     assert!(copied >= 8 * 17);
 }
@@ -513,4 +489,84 @@ fn a_runtime_table_without_the_zero_copy_service_makes_modules_copy() {
     let (copied, adopted) = rt.message_bytes();
     assert_eq!(adopted, 0);
     assert!(copied >= 4 << 16);
+}
+
+/// `sender(n, size)` -> `receiver` on a runtime with `config`; the receiver's outputs, the
+/// sender's port report and the copy counters.
+fn byte_pipe(
+    m: &LoadedModule,
+    config: RuntimeConfig,
+    (sender, n, size): (&str, u64, u64),
+    receiver: &str,
+) -> (Vec<u64>, PortReport, (u64, u64)) {
+    let mut rt = runtime(config);
+    let app = rt.create_app("bytes", AppConfig::default());
+    let args = [ArgValue::U64(n), ArgValue::U64(size)];
+    let b = rt.spawn(app, &m.ssdlet(sender).unwrap(), &args).unwrap();
+    let s = rt.spawn(app, &m.ssdlet(receiver).unwrap(), &[]).unwrap();
+    rt.connect(b, "out", s, "in").unwrap();
+    let out = rt.host_receiver(s, "total").unwrap();
+    rt.start(app).unwrap();
+    let report = rt.wait(app).unwrap();
+    assert_eq!(
+        rt.dram_used(b),
+        0,
+        "the sender holds none of the blocks it handed over"
+    );
+    assert_eq!(rt.dram_used(s), 0, "the receiver freed every block it took");
+    let port = report
+        .ports
+        .iter()
+        .find(|p| p.name.contains(sender))
+        .unwrap()
+        .clone();
+    (rt.recv::<u64>(out).unwrap(), port, rt.message_bytes())
+}
+
+#[test]
+fn byte_blocks_are_handed_over_as_they_are_and_any_reader_reads_them() {
+    let m = testkit();
+    let size = 1 << 20;
+    let sum = (0..8u64).sum::<u64>() * size;
+    // Block to block: the sender's vectors themselves, no prefix, nothing copied.
+    let (out, port, (copied, adopted)) =
+        byte_pipe(&m, RuntimeConfig::default(), ("blocks", 8, size), "block_sum");
+    assert_eq!(out, vec![sum, 8]);
+    assert_eq!(adopted, 8 * size);
+    assert!(copied <= 16, "copied {copied} bytes");
+    // Counted as the encoded messages (postcard's 3-byte length, then the bytes).
+    assert_eq!((port.messages, port.bytes), (8, 8 * (size + 3)));
+    // Small and empty vectors are handed over too, and empty ones arrive as messages.
+    let (out, _, (_, adopted)) = byte_pipe(&m, RuntimeConfig::default(), ("blocks", 8, 16), "block_sum");
+    assert_eq!((out, adopted), (vec![(0..8u64).sum::<u64>() * 16, 8], 8 * 16));
+    let (out, port, _) = byte_pipe(&m, RuntimeConfig::default(), ("blocks", 3, 0), "block_sum");
+    assert_eq!((out, port.messages, port.bytes), (vec![0, 3], 3, 3));
+    // A reader of encoded messages gets the blocks' encoding written out for it.
+    let (out, ..) = byte_pipe(&m, RuntimeConfig::default(), ("blocks", 8, 300), "vec_sum");
+    assert_eq!(out, vec![(0..8u64).sum::<u64>() * 300]);
+    // A block reader decodes encoded messages.
+    let (out, ..) = byte_pipe(&m, RuntimeConfig::default(), ("blobs", 8, size), "block_sum");
+    assert_eq!(out, vec![sum, 8]);
+    // A runtime without the services: both ends fall back to encoding and copying.
+    let copying = RuntimeConfig {
+        zero_copy: false,
+        ..RuntimeConfig::default()
+    };
+    let (out, _, (copied, adopted)) = byte_pipe(&m, copying, ("blocks", 4, 1 << 16), "block_sum");
+    assert_eq!((out, adopted), (vec![6 << 16, 4], 0));
+    assert!(copied >= 4 << 16);
+}
+
+#[test]
+fn the_host_reads_byte_blocks_as_encoded_byte_strings() {
+    let m = testkit();
+    let mut rt = runtime(RuntimeConfig::default());
+    let app = rt.create_app("bytes", AppConfig::default());
+    let args = [ArgValue::U64(3), ArgValue::U64(200)];
+    let b = rt.spawn(app, &m.ssdlet("blocks").unwrap(), &args).unwrap();
+    let out = rt.host_receiver(b, "out").unwrap();
+    rt.start(app).unwrap();
+    rt.wait(app).unwrap();
+    let want: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 200]).collect();
+    assert_eq!(rt.recv::<Vec<u8>>(out).unwrap(), want);
 }

@@ -566,7 +566,7 @@ impl Runtime {
         msgs.iter()
             .enumerate()
             .map(|(index, m)| {
-                postcard::from_bytes(&m.bytes).map_err(|e| RuntimeError::Decode {
+                postcard::from_bytes(&m.bytes.encoded()).map_err(|e| RuntimeError::Decode {
                     index,
                     reason: e.to_string(),
                 })

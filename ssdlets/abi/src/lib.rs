@@ -26,7 +26,7 @@ pub mod vtable;
 
 pub use status::Status;
 pub use vtable::{
-    ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, PortDir, RuntimeVtable,
+    ByteSlice, FileHandle, InstanceCtx, LogLevel, MatcherLimits, MsgRef, OwnedBytes, PortDir, RuntimeVtable,
 };
 
 // INVARIANT(vtable-append-only): bump on incompatible changes; services are only appended

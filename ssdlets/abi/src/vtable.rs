@@ -77,6 +77,21 @@ pub struct MsgRef {
     pub len: usize,
 }
 
+/// A block of bytes handed to the module by `port_get_bytes`: `len` bytes at `ptr`, in a block
+/// of `capacity` bytes (alignment 1) from the runtime's `alloc`, the module's from then on
+/// (free it with `dealloc(ptr, capacity, 1)`). An empty message may have a null `ptr` and a
+/// zero `capacity`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct OwnedBytes {
+    /// First byte.
+    pub ptr: *mut u8,
+    /// Number of bytes.
+    pub len: usize,
+    /// Size of the block.
+    pub capacity: usize,
+}
+
 /// What the pattern matcher can do, filled in by `matcher_limits`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -167,6 +182,28 @@ pub struct RuntimeVtable {
         len: usize,
         capacity: usize,
     ) -> Status,
+
+    /// Sends one `seq<u8>` message whose bytes are the `len` bytes at `ptr`, without encoding
+    /// or copying them, waiting while the port is full: its encoding (the length as a varint,
+    /// then the bytes, as postcard writes a byte string) is written out only for a receiver
+    /// that reads encoded messages. `ptr`, `capacity` and ownership as in `port_put_owned`.
+    /// Added after `port_put_owned` with `port_get_bytes`: check
+    /// [`RuntimeVtable::has_bytes_ports`] before calling either.
+    pub port_put_bytes: unsafe extern "C" fn(
+        ctx: *mut InstanceCtx,
+        port: u32,
+        ptr: *mut u8,
+        len: usize,
+        capacity: usize,
+    ) -> Status,
+    /// Waits for the next message on input `port`, which must be a `seq<u8>`, and hands its
+    /// bytes over as a block (`*out`, [`OwnedBytes`]): a message sent with `port_put_bytes` is
+    /// the sender's block itself; an encoded one is decoded into a new block (an encoded
+    /// message that is not a byte string is taken off the port and answered with
+    /// `INVALID_ARGUMENT`, as is one there is no memory for). `CLOSED`: the input is
+    /// closed and drained.
+    pub port_get_bytes:
+        unsafe extern "C" fn(ctx: *mut InstanceCtx, port: u32, out: *mut OwnedBytes) -> Status,
 }
 
 impl RuntimeVtable {
@@ -177,6 +214,15 @@ impl RuntimeVtable {
     /// Whether the runtime's table (of `size` bytes) has `port_put_owned`.
     pub fn has_port_put_owned(&self) -> bool {
         let end = core::mem::offset_of!(RuntimeVtable, port_put_owned) + core::mem::size_of::<usize>();
+        self.size as usize >= end
+    }
+
+    /// Whether the runtime's table (of `size` bytes) has `port_put_bytes` and
+    /// `port_get_bytes`. (`#[inline]`: compiled only into the modules that call it, it leaves
+    /// every other module's code as it was.)
+    #[inline]
+    pub fn has_bytes_ports(&self) -> bool {
+        let end = core::mem::offset_of!(RuntimeVtable, port_get_bytes) + core::mem::size_of::<usize>();
         self.size as usize >= end
     }
 }

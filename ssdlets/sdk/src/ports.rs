@@ -264,3 +264,61 @@ port_tuples!(A: 0);
 port_tuples!(A: 0, B: 1);
 port_tuples!(A: 0, B: 1, C: 2);
 port_tuples!(A: 0, B: 1, C: 2, D: 3);
+
+// Byte blocks handed over as they are. Written at the end of this file and `#[inline]`, so the
+// code of modules that do not use them stays byte for byte as it was (see `bytes.rs`).
+
+impl Output<crate::Bytes> {
+    /// Sends `bytes` as one [`crate::Bytes`] message, handing the vector over as it is:
+    /// neither encoded nor copied, where the runtime offers it (else as [`Output::put`] does).
+    /// A receiver reading with [`Input::get_bytes`] gets this very vector. If the receiver is
+    /// gone, returns `bytes` back.
+    #[inline]
+    pub fn put_bytes(&mut self, bytes: Vec<u8>) -> Result<(), Closed<Vec<u8>>> {
+        if self.closed {
+            return Err(Closed(bytes));
+        }
+        if !self.rt.has_bytes_ports() {
+            return self.put(crate::Bytes(bytes)).map_err(|Closed(b)| Closed(b.0));
+        }
+        match self.rt.port_put_bytes(self.index, bytes) {
+            (Status::OK, _) => Ok(()),
+            (Status::CLOSED, back) => Err(Closed(back.unwrap_or_default())),
+            (other, _) => self.rt.fail(&format!(
+                "the runtime refused a put on output port `{}`: {}",
+                self.name,
+                other.name()
+            )),
+        }
+    }
+}
+
+impl Input<crate::Bytes> {
+    /// The next message's bytes as a vector of this SSDlet's, or `None` once the input is
+    /// closed and drained: a vector sent with [`Output::put_bytes`] is handed over as it is,
+    /// an encoded one is decoded into a new vector (where the runtime offers it; else as
+    /// [`Input::get`] does). A message that is not a byte string fails the SSDlet.
+    #[inline]
+    pub fn get_bytes(&mut self) -> Option<Vec<u8>> {
+        match self.try_get_bytes() {
+            Ok(v) => v,
+            Err(e) => self.rt.fail(&e.to_string()),
+        }
+    }
+
+    /// Like [`Input::get_bytes`] but returns a malformed message as an error.
+    #[inline]
+    pub fn try_get_bytes(&mut self) -> Result<Option<Vec<u8>>, RecvError> {
+        if self.closed {
+            return Ok(None);
+        }
+        if !self.rt.has_bytes_ports() {
+            return self.try_get().map(|b| b.map(|b| b.0));
+        }
+        self.rt.port_get_bytes(self.index).map_err(|status| RecvError {
+            port: self.name,
+            expected: <crate::Bytes as Message>::SIG,
+            detail: format!("the runtime refused the get: {}", status.name()),
+        })
+    }
+}

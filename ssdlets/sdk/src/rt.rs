@@ -183,3 +183,59 @@ impl Rt {
         panic::resume_unwind(Box::new(Failed))
     }
 }
+
+/// The byte-block ports (`port_put_bytes`, `port_get_bytes`): `Bytes` messages handed over as
+/// they are.
+impl Rt {
+    /// Whether the runtime offers the byte-block ports.
+    #[inline]
+    pub(crate) fn has_bytes_ports(&self) -> bool {
+        // INVARIANT(vtable-append-only): check the table's size before an appended service
+        self.vt().has_bytes_ports()
+    }
+
+    /// Hands `block` over to output `port` as one byte string, neither encoded nor copied.
+    /// On any status but `OK` the block comes back.
+    #[inline]
+    pub(crate) fn port_put_bytes(&self, port: u32, block: Vec<u8>) -> (Status, Option<Vec<u8>>) {
+        let mut block = std::mem::ManuallyDrop::new(block);
+        let (ptr, len, cap) = (block.as_mut_ptr(), block.len(), block.capacity());
+        // SAFETY: module invariant; the caller checked `has_bytes_ports`. A block with a
+        // capacity came from the global allocator, which is the runtime's `alloc` (alignment 1
+        // for bytes) or, before init, the C allocator the runtime's allocator also uses; one
+        // without is an empty message.
+        let st = unsafe { (self.vt().port_put_bytes)(self.ctx, port, ptr, len, cap) };
+        if st == Status::OK {
+            return (st, None);
+        }
+        // On any status but OK the block is still ours, untouched (ABI): freed if `check`
+        // unwinds.
+        let block = std::mem::ManuallyDrop::into_inner(block);
+        (Self::check(st), Some(block))
+    }
+
+    /// The bytes of the next message on input `port`, a byte string, as a block of ours:
+    /// `Ok(None)` at end of stream.
+    #[inline]
+    pub(crate) fn port_get_bytes(&self, port: u32) -> Result<Option<Vec<u8>>, Status> {
+        let mut out = ssdlet_abi::OwnedBytes {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+            capacity: 0,
+        };
+        // SAFETY: module invariant; the caller checked `has_bytes_ports`; `out` is a valid
+        // out-pointer.
+        match Self::check(unsafe { (self.vt().port_get_bytes)(self.ctx, port, &mut out) }) {
+            Status::OK if out.capacity == 0 => Ok(Some(Vec::new())),
+            Status::OK if out.ptr.is_null() || out.len > out.capacity => Err(Status::INVALID_ARGUMENT),
+            // SAFETY: ABI: on OK, `out` is a block of `capacity` bytes (alignment 1) from the
+            // runtime's `alloc`, which is this module's global allocator, holding `len`
+            // initialized bytes, now ours.
+            Status::OK => Ok(Some(unsafe {
+                Vec::from_raw_parts(out.ptr, out.len, out.capacity)
+            })),
+            Status::CLOSED => Ok(None),
+            other => Err(other),
+        }
+    }
+}

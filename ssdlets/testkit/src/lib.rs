@@ -16,6 +16,9 @@
 //! | `scan` | `file: file` | | `bytes: u64` | reads the file with a `FileStream`, sends its length |
 //! | `blobs` | `n: u64`, `size: u64` | | `out: seq<u8>` (`Bytes`) | sends `n` byte vectors of `size` bytes (`i` repeated) |
 //! | `blob_sum` | | `in: seq<u8>` (`Bytes`) | `total: u64` | sums the bytes of vectors of one repeated byte, sends the total |
+//! | `blocks` | `n: u64`, `size: u64` | | `out: seq<u8>` (`Bytes`) | as `blobs`, each vector handed over as it is (`put_bytes`) |
+//! | `block_sum` | | `in: seq<u8>` (`Bytes`) | `total: u64` | as `blob_sum`, taking each vector as it is (`get_bytes`); sends the total, then the count of vectors |
+//! | `vec_sum` | | `in: seq<u8>` (`Vec<u8>`) | `total: u64` | as `blob_sum`, decoding each message as a `Vec<u8>` |
 //! | `crash` | | | | aborts the process |
 //! | `spin` | | | | spins without yielding |
 //! | `escape` | | | | probes system calls `ndp serve`'s firmware filter refuses; fails with what each got |
@@ -391,6 +394,72 @@ impl Ssdlet for BlobSum {
     }
 }
 
+/// Sends `n` byte vectors of `size` bytes (`i` repeated), each handed over as it is
+/// (`Output::put_bytes`).
+pub struct Blocks;
+impl Ssdlet for Blocks {
+    type Args = (u64, u64);
+    type Inputs = ();
+    type Outputs = (Output<Bytes>,);
+    const ARG_NAMES: &'static [&'static str] = &["n", "size"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(_: &Context, (n, size): (u64, u64), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        for i in 0..n {
+            out.put_bytes(vec![i as u8; size as usize])?;
+        }
+        Ok(())
+    }
+}
+
+/// Sums the bytes of vectors of one repeated byte taken as blocks (`Input::get_bytes`), as
+/// `blob_sum` does; sends the total and the count of vectors at the end.
+pub struct BlockSum;
+impl Ssdlet for BlockSum {
+    type Args = ();
+    type Inputs = (Input<Bytes>,);
+    type Outputs = (Output<u64>,);
+    const INPUT_NAMES: &'static [&'static str] = &["in"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["total"];
+    fn run(
+        _: &Context,
+        (): (),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
+        let (mut total, mut count) = (0u64, 0u64);
+        while let Some(v) = input.get_bytes() {
+            total += v.first().map_or(0, |&b| u64::from(b) * v.len() as u64);
+            count += 1;
+        }
+        out.put(total)?;
+        out.put(count)?;
+        Ok(())
+    }
+}
+
+/// As `blob_sum`, reading each message as a `Vec<u8>` (decoded byte by byte).
+pub struct VecSum;
+impl Ssdlet for VecSum {
+    type Args = ();
+    type Inputs = (Input<Vec<u8>>,);
+    type Outputs = (Output<u64>,);
+    const INPUT_NAMES: &'static [&'static str] = &["in"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["total"];
+    fn run(
+        _: &Context,
+        (): (),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
+        let mut total = 0u64;
+        while let Some(v) = input.get() {
+            total += v.first().map_or(0, |&b| u64::from(b) * v.len() as u64);
+        }
+        out.put(total)?;
+        Ok(())
+    }
+}
+
 /// Sends each of its `words` with the count times `factor`: an argument of a message type.
 pub struct Scaled;
 impl Ssdlet for Scaled {
@@ -433,6 +502,9 @@ ssdlet_sdk::register_module! {
         "scan" => Scan,
         "blobs" => Blobs,
         "blob_sum" => BlobSum,
+        "blocks" => Blocks,
+        "block_sum" => BlockSum,
+        "vec_sum" => VecSum,
         "scaled" => Scaled,
     },
 }

@@ -123,6 +123,7 @@ impl Default for Payload {
 impl Payload {
     /// The encoded message, in place; `None` for a [`Payload::Block`], whose encoding is not
     /// in one piece ([`Payload::encoded`] writes it out).
+    #[inline]
     pub(crate) fn in_place(&self) -> Option<&[u8]> {
         match self {
             Payload::Copied(v) => Some(v),
@@ -141,6 +142,7 @@ impl Payload {
     }
 
     /// The encoded message's length in bytes.
+    #[inline]
     pub(crate) fn encoded_len(&self) -> usize {
         match self {
             Payload::Block(a) => byte_string_header(a.len).1 + a.len,
@@ -157,6 +159,7 @@ impl Payload {
     }
 
     /// The payload with its encoding in one piece: a [`Payload::Block`] is written out.
+    #[inline]
     pub(crate) fn into_contiguous(self) -> Payload {
         match self {
             Payload::Block(_) => Payload::Copied(self.block_encoding()),

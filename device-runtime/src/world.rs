@@ -91,6 +91,7 @@ impl Channel {
         }
     }
 
+    #[inline]
     pub(crate) fn recycle(&mut self, buf: Payload) {
         let Payload::Copied(mut buf) = buf else {
             return;
@@ -111,6 +112,7 @@ impl Channel {
     /// Queues `msg` of `len` payload bytes (INVARIANT(port-fifo): messages are taken in the
     /// order they were put). Returns the receiver parked on this channel, to be woken at
     /// `msg.at`.
+    #[inline]
     pub(crate) fn push(&mut self, msg: Msg, len: u64) -> Option<Slot> {
         self.last_at = self.last_at.max(msg.at);
         let at = msg.at;
@@ -123,6 +125,7 @@ impl Channel {
 
     /// Takes the next message (the oldest: INVARIANT(port-fifo)), and the sender parked on the
     /// full channel (to be woken).
+    #[inline]
     pub(crate) fn pop(&mut self, now: SimTime) -> Option<(Msg, Option<Slot>)> {
         let msg = self.queue.pop_front()?;
         trace::queue_depth(&self.name, now.max(msg.at), self.queue.len());

@@ -1,10 +1,12 @@
-//! Message buffers adopted from modules (`port_put_owned`): ABI glue for zero-copy ports.
+//! Message buffers adopted from modules (`port_put_owned`, `port_put_bytes`): ABI glue for
+//! zero-copy ports.
 //!
 //! A module allocates through the runtime's `alloc` service, which is the system allocator,
 //! so the runtime can take over a `(ptr, len, capacity)` block the module hands it, let the
-//! receiver borrow it in place, and free it with the same allocator and layout
-//! (`capacity` bytes, alignment 1). Device DRAM follows the block: it is held by one
-//! Application's account at a time (the sender's while queued, then the receiver's).
+//! receiver borrow it in place (or, for a byte block, take it: `port_get_bytes`), and free it
+//! with the same allocator and layout (`capacity` bytes, alignment 1). Device DRAM follows the
+//! block: it is held by one Application's account at a time (the sender's while queued, then
+//! the receiver's).
 
 use std::alloc::Layout;
 use std::ptr::NonNull;
@@ -200,7 +202,11 @@ pub(crate) fn byte_string_header(len: usize) -> ([u8; 10], usize) {
 pub(crate) fn byte_string_body(encoded: &[u8]) -> Option<&[u8]> {
     let mut len: u64 = 0;
     for (i, &b) in encoded.iter().enumerate().take(10) {
-        len |= u64::from(b & 0x7f).checked_shl(7 * i as u32)?;
+        // The tenth byte holds the 64th bit only.
+        if i == 9 && b > 1 {
+            return None;
+        }
+        len |= u64::from(b & 0x7f) << (7 * i);
         if b & 0x80 == 0 {
             let body = &encoded[i + 1..];
             return (usize::try_from(len).ok()? == body.len()).then_some(body);
@@ -226,6 +232,9 @@ mod tests {
         assert_eq!(byte_string_body(&[3, 1, 2]), None, "too short");
         assert_eq!(byte_string_body(&[1, 1, 2]), None, "trailing bytes");
         assert_eq!(byte_string_body(&[0xff; 11]), None, "no end to the length");
+        let mut too_long = vec![0x80; 9];
+        too_long.push(0x02);
+        assert_eq!(byte_string_body(&too_long), None, "a length beyond 64 bits");
     }
 
     /// A `Vec<u8>` as serde's byte string (what `ssdlet_sdk::Bytes` serializes as).

@@ -71,13 +71,18 @@ pub(crate) unsafe fn alloc(layout: Layout) -> *mut u8 {
     unsafe { System.alloc(layout) }
 }
 
-/// Frees a System block of `layout`, or keeps it for a later [`alloc`] of the same layout.
+/// Frees a System block of `layout`, or, while an SSDlet runs on this thread, keeps it for a
+/// later [`alloc`] of the same layout (a block freed by host-side work, such as a host
+/// receiver draining a port after the run, is freed at once).
 ///
 /// # Safety
 /// As `GlobalAlloc::dealloc`: `ptr` is a live block from the System allocator (or the C
 /// allocator) of `layout`, which nobody uses afterwards.
 pub(crate) unsafe fn dealloc(ptr: *mut u8, layout: Layout) {
-    if layout.size() >= MIN_CACHED {
+    let running = crate::instance::CURRENT
+        .try_with(|c| !c.get().is_null())
+        .unwrap_or(false);
+    if running && layout.size() >= MIN_CACHED {
         if let Some(p) = NonNull::new(ptr) {
             let kept = CACHE.try_with(|c| {
                 let mut c = c.borrow_mut();
@@ -123,9 +128,42 @@ fn kept_bytes() -> usize {
 mod tests {
     use super::*;
 
+    /// Marks an SSDlet as running on this thread until dropped: blocks are kept only then.
+    /// The pointer is never dereferenced here.
+    struct AsIfRunning;
+
+    impl AsIfRunning {
+        fn new() -> AsIfRunning {
+            crate::instance::CURRENT.with(|c| {
+                c.set(
+                    NonNull::<crate::instance::InstanceState>::dangling()
+                        .as_ptr()
+                        .cast_const(),
+                )
+            });
+            AsIfRunning
+        }
+    }
+
+    impl Drop for AsIfRunning {
+        fn drop(&mut self) {
+            crate::instance::CURRENT.with(|c| c.set(std::ptr::null()));
+        }
+    }
+
+    #[test]
+    fn blocks_freed_outside_a_running_ssdlet_are_not_kept() {
+        clear();
+        let big = Layout::from_size_align(1 << 20, 1).unwrap();
+        // SAFETY: a non-zero layout; the block is freed once, with its layout.
+        unsafe { dealloc(alloc(big), big) };
+        assert_eq!(kept_bytes(), 0);
+    }
+
     #[test]
     fn a_freed_large_block_is_handed_out_again_for_the_same_layout_only() {
         clear();
+        let _running = AsIfRunning::new();
         let big = Layout::from_size_align(1 << 20, 1).unwrap();
         let other = Layout::from_size_align((1 << 20) + 3, 1).unwrap();
         let small = Layout::from_size_align(4096, 1).unwrap();
@@ -154,6 +192,7 @@ mod tests {
     #[test]
     fn the_cache_stays_within_its_bound() {
         clear();
+        let _running = AsIfRunning::new();
         let layout = Layout::from_size_align(MAX_CACHED_BYTES / 4, 8).unwrap();
         // SAFETY: non-zero layouts; each block freed once, with its layout.
         unsafe {

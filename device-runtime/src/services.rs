@@ -257,14 +257,15 @@ unsafe extern "C" fn port_put_bytes(
     let Some(st) = state(ctx) else {
         return Status::INVALID_ARGUMENT;
     };
-    if len > capacity {
+    if len > capacity || capacity > isize::MAX as usize {
         return Status::INVALID_ARGUMENT;
     }
     let block = std::ptr::NonNull::new(ptr);
     if block.is_none() && capacity != 0 {
         return Status::INVALID_ARGUMENT;
     }
-    // Timed and counted as the encoded message handed over (`port_put_owned`) would be.
+    // Timed and counted on the port as the encoded message handed over (`port_put_owned`)
+    // would be (no overflow: `len <= capacity <= isize::MAX`).
     let encoded = byte_string_header(len).1 + len;
     put(st, port, encoded, true, |_| {
         let Some(block) = block.filter(|_| capacity != 0) else {

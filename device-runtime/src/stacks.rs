@@ -70,6 +70,10 @@ impl StackPool {
         // up to `base`.
         let lo = stack.limit().get() + page;
         let len = stack.base().get() - lo;
+        if len < self.size {
+            // Smaller than the pool promises: unmapped.
+            return;
+        }
         // SAFETY: `[lo, lo + len)` is the stack's own read-write mapping, which nothing uses:
         // the fiber that ran on it has returned and gave it up. MADV_DONTNEED on a private
         // anonymous mapping only drops its pages, which read as zeros when next touched.
@@ -158,7 +162,7 @@ mod tests {
     }
 
     #[test]
-    fn only_finished_fibers_give_their_stack_and_a_full_pool_unmaps() {
+    fn only_finished_fibers_and_stacks_of_the_pools_size_are_kept_up_to_its_bound() {
         let mut pool = StackPool::new(SIZE, 1);
         let mut suspended = Fiber::with_stack(pool.take().unwrap(), |s| {
             s.suspend();
@@ -181,5 +185,8 @@ mod tests {
         pool.give(done);
         assert_eq!(pool.len(), 1, "a pool of one keeps one stack");
         assert_eq!(pool.stack_size(), SIZE);
+        let mut other = StackPool::new(SIZE, 4);
+        other.give(DefaultStack::new(SIZE / 2).unwrap());
+        assert!(other.is_empty(), "a smaller stack is not kept");
     }
 }

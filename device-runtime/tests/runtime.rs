@@ -514,6 +514,7 @@ fn byte_pipe(
         "the sender holds none of the blocks it handed over"
     );
     assert_eq!(rt.dram_used(s), 0, "the receiver freed every block it took");
+    assert_eq!(report.dram_held, 0, "the Application holds no block at the end");
     let port = report
         .ports
         .iter()

@@ -205,7 +205,11 @@ impl Runtime {
             self.world.queued.borrow_mut()[slot] = false;
             self.step(slot, key);
         }
-        !self.world.ready.borrow().is_empty()
+        let busy = !self.world.ready.borrow().is_empty();
+        if !busy {
+            crate::blocks::clear();
+        }
+        busy
     }
 
     fn requeue(&self, slot: Slot, at: SimTime) {

@@ -186,7 +186,8 @@ pub struct RuntimeVtable {
     /// Sends one `seq<u8>` message whose bytes are the `len` bytes at `ptr`, without encoding
     /// or copying them, waiting while the port is full: its encoding (the length as a varint,
     /// then the bytes, as postcard writes a byte string) is written out only for a receiver
-    /// that reads encoded messages. `ptr`, `capacity` and ownership as in `port_put_owned`.
+    /// that reads encoded messages. `ptr`, `capacity` and ownership as in `port_put_owned`,
+    /// except that a `capacity` of 0 (any `ptr`) sends an empty byte string.
     /// Added after `port_put_owned` with `port_get_bytes`: check
     /// [`RuntimeVtable::has_bytes_ports`] before calling either.
     pub port_put_bytes: unsafe extern "C" fn(

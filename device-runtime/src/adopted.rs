@@ -137,9 +137,9 @@ impl Payload {
 
     /// The encoded message (a [`Payload::Block`]'s written out).
     pub(crate) fn encoded(&self) -> std::borrow::Cow<'_, [u8]> {
-        match self.in_place() {
-            Some(b) => std::borrow::Cow::Borrowed(b),
-            None => std::borrow::Cow::Owned(self.block_encoding()),
+        match self {
+            Payload::Block(a) => std::borrow::Cow::Owned(block_encoding(a)),
+            other => std::borrow::Cow::Borrowed(other.in_place().unwrap_or_default()),
         }
     }
 
@@ -164,21 +164,19 @@ impl Payload {
     #[inline]
     pub(crate) fn into_contiguous(self) -> Payload {
         match self {
-            Payload::Block(_) => Payload::Copied(self.block_encoding()),
+            Payload::Block(a) => Payload::Copied(block_encoding(&a)),
             other => other,
         }
     }
+}
 
-    fn block_encoding(&self) -> Vec<u8> {
-        let Payload::Block(a) = self else {
-            return Vec::new();
-        };
-        let (header, n) = byte_string_header(a.len);
-        let mut v = Vec::with_capacity(n + a.len);
-        v.extend_from_slice(&header[..n]);
-        v.extend_from_slice(a.bytes());
-        v
-    }
+/// A byte block's encoded message: its length as postcard writes it, then its bytes.
+fn block_encoding(a: &Adopted) -> Vec<u8> {
+    let (header, n) = byte_string_header(a.len);
+    let mut v = Vec::with_capacity(n + a.len);
+    v.extend_from_slice(&header[..n]);
+    v.extend_from_slice(a.bytes());
+    v
 }
 
 /// How postcard writes the length of a byte string of `len` bytes (a LEB128 varint): the

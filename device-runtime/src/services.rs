@@ -122,8 +122,7 @@ fn enter(st: &InstanceState) -> Result<InService<'_>, Status> {
 /// Waits for the next message on input `port`, then hands it to `take` with its channel
 /// (still borrowed) once the reader's clock, the trace and the sender's wake-up are done;
 /// `take`'s status is the service's.
-fn get_next(st: &InstanceState, port: u32, take: impl FnOnce(Msg, &mut Channel) -> Status) -> Status {
-    let mut take = Some(take);
+fn get_next(st: &InstanceState, port: u32, mut take: impl FnMut(Msg, &mut Channel) -> Status) -> Status {
     loop {
         let _service = match enter(st) {
             Ok(g) => g,
@@ -144,10 +143,7 @@ fn get_next(st: &InstanceState, port: u32, take: impl FnOnce(Msg, &mut Channel) 
                 }
                 trace::flow_end(msg.flow, st.track(), st.clock.get());
                 st.world.wake_any(sender, st.clock.get());
-                return match take.take() {
-                    Some(take) => take(msg, c),
-                    None => Status::INVALID_ARGUMENT,
-                };
+                return take(msg, c);
             }
             if c.sender_closed {
                 return Status::CLOSED;
@@ -309,7 +305,7 @@ unsafe extern "C" fn port_get_bytes(ctx: *mut InstanceCtx, port: u32, out: *mut 
                     return Status::INVALID_ARGUMENT;
                 };
                 st.charge_message(encoded.encoded_len() as u64);
-                let owned = copy_into_block(st, body);
+                let owned = copy_into_block(body);
                 c.recycle(encoded);
                 match owned {
                     Some(o) => o,
@@ -323,9 +319,9 @@ unsafe extern "C" fn port_get_bytes(ctx: *mut InstanceCtx, port: u32, out: *mut 
     })
 }
 
-/// `body` copied into a new block of the module's (from the allocator modules use, charged
-/// to the running instance as its allocation); `None` if there is no memory.
-fn copy_into_block(st: &InstanceState, body: &[u8]) -> Option<OwnedBytes> {
+/// `body` copied into a new block of the module's, from the `alloc` service (so charged to
+/// the running instance as its allocation); `None` if there is no memory.
+fn copy_into_block(body: &[u8]) -> Option<OwnedBytes> {
     if body.is_empty() {
         return Some(OwnedBytes {
             ptr: std::ptr::null_mut(),
@@ -333,14 +329,10 @@ fn copy_into_block(st: &InstanceState, body: &[u8]) -> Option<OwnedBytes> {
             capacity: 0,
         });
     }
-    let layout = Layout::from_size_align(body.len(), 1).ok()?;
-    // SAFETY: a non-zero size and a valid layout.
-    let p = std::ptr::NonNull::new(unsafe { blocks::alloc(layout) })?;
+    // SAFETY: the service's own contract: a size and a power-of-two alignment.
+    let p = std::ptr::NonNull::new(unsafe { alloc(body.len(), 1) })?;
     // SAFETY: `p` is a fresh block of `body.len()` bytes, which cannot overlap `body`.
     unsafe { std::ptr::copy_nonoverlapping(body.as_ptr(), p.as_ptr(), body.len()) };
-    st.charge(body.len());
-    st.charge_work(ALLOCATION);
-    trace::dram(st.clock.get(), body.len() as i64);
     Some(OwnedBytes {
         ptr: p.as_ptr(),
         len: body.len(),

@@ -91,7 +91,8 @@ impl Channel {
         }
     }
 
-    #[inline]
+    // Always: on the per-message path, and LLVM stopped inlining them as the callers grew.
+    #[inline(always)]
     pub(crate) fn recycle(&mut self, buf: Payload) {
         let Payload::Copied(mut buf) = buf else {
             return;
@@ -112,7 +113,8 @@ impl Channel {
     /// Queues `msg` of `len` payload bytes (INVARIANT(port-fifo): messages are taken in the
     /// order they were put). Returns the receiver parked on this channel, to be woken at
     /// `msg.at`.
-    #[inline]
+    // Always: on the per-message path, and LLVM stopped inlining them as the callers grew.
+    #[inline(always)]
     pub(crate) fn push(&mut self, msg: Msg, len: u64) -> Option<Slot> {
         self.last_at = self.last_at.max(msg.at);
         let at = msg.at;
@@ -125,7 +127,8 @@ impl Channel {
 
     /// Takes the next message (the oldest: INVARIANT(port-fifo)), and the sender parked on the
     /// full channel (to be woken).
-    #[inline]
+    // Always: on the per-message path, and LLVM stopped inlining them as the callers grew.
+    #[inline(always)]
     pub(crate) fn pop(&mut self, now: SimTime) -> Option<(Msg, Option<Slot>)> {
         let msg = self.queue.pop_front()?;
         trace::queue_depth(&self.name, now.max(msg.at), self.queue.len());

@@ -183,15 +183,7 @@ impl Runtime {
 
     /// Resumes runnable instances until none is left.
     pub(crate) fn run_idle(&mut self) {
-        loop {
-            let next = self.world.ready.borrow_mut().pop();
-            let Some(Reverse((key, _, slot))) = next else {
-                crate::blocks::clear();
-                return;
-            };
-            self.world.queued.borrow_mut()[slot] = false;
-            self.step(slot, key);
-        }
+        while self.run_some(usize::MAX) {}
     }
 
     /// Resumes at most `steps` runnable instances; returns whether any is still runnable.

@@ -282,9 +282,9 @@ impl Output<crate::Bytes> {
             return self.put(crate::Bytes(bytes)).map_err(|Closed(b)| Closed(b.0));
         }
         match self.rt.port_put_bytes(self.index, bytes) {
-            (Status::OK, _) => Ok(()),
-            (Status::CLOSED, back) => Err(Closed(back.unwrap_or_default())),
-            (other, _) => self.rt.fail(&format!(
+            Ok(()) => Ok(()),
+            Err((Status::CLOSED, back)) => Err(Closed(back)),
+            Err((other, _)) => self.rt.fail(&format!(
                 "the runtime refused a put on output port `{}`: {}",
                 self.name,
                 other.name()

@@ -195,9 +195,9 @@ impl Rt {
     }
 
     /// Hands `block` over to output `port` as one byte string, neither encoded nor copied.
-    /// On any status but `OK` the block comes back.
+    /// On any status but `OK` the block comes back with it.
     #[inline]
-    pub(crate) fn port_put_bytes(&self, port: u32, block: Vec<u8>) -> (Status, Option<Vec<u8>>) {
+    pub(crate) fn port_put_bytes(&self, port: u32, block: Vec<u8>) -> Result<(), (Status, Vec<u8>)> {
         let mut block = std::mem::ManuallyDrop::new(block);
         let (ptr, len, cap) = (block.as_mut_ptr(), block.len(), block.capacity());
         // SAFETY: module invariant; the caller checked `has_bytes_ports`. A block with a
@@ -206,12 +206,12 @@ impl Rt {
         // without is an empty message.
         let st = unsafe { (self.vt().port_put_bytes)(self.ctx, port, ptr, len, cap) };
         if st == Status::OK {
-            return (st, None);
+            return Ok(());
         }
         // On any status but OK the block is still ours, untouched (ABI): freed if `check`
         // unwinds.
         let block = std::mem::ManuallyDrop::into_inner(block);
-        (Self::check(st), Some(block))
+        Err((Self::check(st), block))
     }
 
     /// The bytes of the next message on input `port`, a byte string, as a block of ours:

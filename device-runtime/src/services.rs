@@ -729,3 +729,40 @@ unsafe extern "C" fn set_error(ctx: *mut InstanceCtx, msg: *const u8, len: usize
         *e = Some(t);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::mem::offset_of;
+
+    use super::*;
+
+    /// The SDK asks the table's `size` which appended services it has: a table that ends
+    /// before a service (an older runtime's) offers it to no module.
+    #[test]
+    fn a_table_offers_exactly_the_services_its_size_covers() {
+        let ends = [
+            (offset_of!(RuntimeVtable, port_put_owned), false, false),
+            (offset_of!(RuntimeVtable, port_put_bytes), true, false),
+            (offset_of!(RuntimeVtable, port_get_bytes), true, false),
+            (std::mem::size_of::<RuntimeVtable>(), true, true),
+        ];
+        for (end, owned, bytes) in ends {
+            let table = RuntimeVtable {
+                size: end as u32,
+                ..VTABLE
+            };
+            assert_eq!(
+                (table.has_port_put_owned(), table.has_bytes_ports()),
+                (owned, bytes),
+                "a table of {end} bytes"
+            );
+        }
+        assert_eq!(
+            (
+                VTABLE_COPYING.has_port_put_owned(),
+                VTABLE_COPYING.has_bytes_ports()
+            ),
+            (false, false)
+        );
+    }
+}

@@ -571,3 +571,63 @@ fn the_host_reads_byte_blocks_as_encoded_byte_strings() {
     let want: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 200]).collect();
     assert_eq!(rt.recv::<Vec<u8>>(out).unwrap(), want);
 }
+
+/// A reader that aborts with byte blocks queued for it: the queued blocks are freed, the
+/// sender's next `put_bytes` is answered `CLOSED` (its vector given back and freed), no
+/// Application is left holding DRAM, and an unrelated Application runs to its end.
+#[test]
+fn a_reader_aborting_with_blocks_queued_frees_them_and_the_sender_sees_closed() {
+    let m = testkit();
+    let mut rt = runtime(RuntimeConfig::default());
+    let (good, out) = healthy(&mut rt, &m, 1000);
+    let sender_app = rt.create_app("sender", AppConfig::default());
+    // One 64 KiB block is over the reader's budget: it aborts on its first get after taking one.
+    let reader_app = rt.create_app(
+        "reader",
+        AppConfig {
+            dram_budget: 32 << 10,
+            ..AppConfig::default()
+        },
+    );
+    let args = [ArgValue::U64(1000), ArgValue::U64(64 << 10)];
+    let b = rt.spawn(sender_app, &m.ssdlet("blocks").unwrap(), &args).unwrap();
+    let s = rt
+        .spawn(reader_app, &m.ssdlet("block_sum").unwrap(), &[])
+        .unwrap();
+    rt.connect(b, "out", s, "in").unwrap();
+    rt.host_receiver(s, "total").unwrap();
+    for app in [good, sender_app, reader_app] {
+        rt.start(app).unwrap();
+    }
+    let reader_err = rt.wait(reader_app).unwrap_err();
+    assert!(
+        matches!(
+            &reader_err,
+            RuntimeError::AppFailed {
+                source: SsdletError::Aborted {
+                    reason: AbortReason::DramBudget { budget: 32768, .. },
+                    ..
+                },
+                ..
+            }
+        ),
+        "{reader_err}"
+    );
+    let sender_err = rt.wait(sender_app).unwrap_err();
+    assert!(
+        sender_err.to_string().contains("output port is closed"),
+        "{sender_err}"
+    );
+    let sent = rt.report(sender_app).unwrap();
+    let port = sent.ports.iter().find(|p| p.name.contains("blocks")).unwrap();
+    assert!(
+        port.messages > 1 && port.messages < 1000,
+        "the reader aborted with blocks queued: {port:?}"
+    );
+    for (app, who) in [(sender_app, b), (reader_app, s)] {
+        let r = rt.report(app).unwrap();
+        assert_eq!((r.dram_held, rt.dram_used(who)), (0, 0), "{r:?}");
+    }
+    assert_eq!(rt.wait(good).unwrap().error, None);
+    assert_eq!(rt.recv::<u64>(out).unwrap(), vec![499_500]);
+}

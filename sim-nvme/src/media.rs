@@ -23,6 +23,11 @@ pub trait Media: Send {
     fn erase(&mut self, b: BlockId) -> io::Result<()>;
     /// Calls `f` with the sector's bytes, without copying them out when the backend can.
     fn scan(&mut self, s: PhysSector, f: &mut dyn FnMut(&[u8])) -> io::Result<()>;
+    /// The sector's bytes where they lie, for backends that keep them in memory (then many
+    /// sectors can be matched at once, on several threads); `None` where they must be read.
+    fn sector_bytes(&self, _s: PhysSector) -> Option<&[u8]> {
+        None
+    }
     /// Makes every write so far durable and records `state` (the FTL checkpoint) as the state to
     /// restore on reopen. In-memory media only drop it.
     fn commit(&mut self, state: &[u8]) -> io::Result<()>;
@@ -98,6 +103,10 @@ impl Media for MemMedia {
     fn scan(&mut self, s: PhysSector, f: &mut dyn FnMut(&[u8])) -> io::Result<()> {
         f(self.sector(s));
         Ok(())
+    }
+
+    fn sector_bytes(&self, s: PhysSector) -> Option<&[u8]> {
+        Some(self.sector(s))
     }
 
     fn commit(&mut self, _state: &[u8]) -> io::Result<()> {

@@ -323,3 +323,56 @@ fn matcher_limits_are_refused() {
     assert_eq!(ssd.stats().matcher_pages_scanned, 4);
     assert_eq!(ssd.stats().matcher_pages_hinted, 1);
 }
+
+/// A scan long enough to be matched on several threads (`sim_nvme::PARALLEL_MIN_BLOCKS` and
+/// more, in memory) gives the naive hints, in block order, and the same hints and completion
+/// time as the same blocks on an image file (matched one by one as they are read).
+#[test]
+fn a_long_scan_in_memory_equals_the_same_scan_on_an_image() {
+    let s = seed(0x3A7C_0003);
+    let mut rng = fastrand::Rng::with_seed(s);
+    let keys = vec![b"kilo".to_vec(), b"ponm".to_vec()];
+    let n = 3 * sim_nvme::PARALLEL_MIN_BLOCKS as u64 + 5;
+    let blocks: Vec<Vec<u8>> = (0..n)
+        .map(|_| {
+            let mut b: Vec<u8> = (0..BLOCK).map(|_| ALPHABET[rng.usize(..4)]).collect();
+            for k in &keys {
+                if rng.u8(0..4) == 0 {
+                    let at = rng.usize(0..=BLOCK - k.len());
+                    b[at..at + k.len()].copy_from_slice(k);
+                }
+            }
+            b
+        })
+        .collect();
+    let img = common::TempPath::new("long-scan");
+    let mut devices = [
+        Ssd::in_memory(DeviceProfile::tiny()).unwrap(),
+        Ssd::create_image(DeviceProfile::tiny(), img.path()).unwrap(),
+    ];
+    let mut results = Vec::new();
+    for ssd in &mut devices {
+        let mut t = SimTime::ZERO;
+        for (i, chunk) in blocks.chunks(32).enumerate() {
+            t = ssd.host_write(t, Lba(i as u64 * 32), &chunk.concat()).unwrap();
+        }
+        for mode in [MatchMode::Any, MatchMode::All] {
+            let req = MatchRequest {
+                keys: keys.clone(),
+                mode,
+                start: Lba(0),
+                count: n + 3,
+            };
+            results.push(ssd.match_scan(t, &req).unwrap());
+        }
+    }
+    let zeros = vec![0u8; BLOCK];
+    for (r, mode) in results[..2].iter().zip([MatchMode::Any, MatchMode::All]) {
+        let want: Vec<bool> = (0..n + 3)
+            .map(|i| naive_hint(blocks.get(i as usize).unwrap_or(&zeros), &keys, mode))
+            .collect();
+        assert_eq!(r.0.hints, want, "seed {s:#x}: {mode:?}");
+        assert!(want.iter().any(|&h| h) && !want.iter().all(|&h| h));
+    }
+    assert_eq!(results[..2], results[2..], "seed {s:#x}: memory and image differ");
+}

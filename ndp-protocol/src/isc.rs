@@ -44,6 +44,7 @@ pub enum ModuleSource {
         /// A name for errors and the staged copy (usually the host path).
         name: String,
         /// The `cdylib`'s bytes.
+        #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
     /// A path on the device's filesystem.
@@ -173,6 +174,7 @@ pub enum IscRequest {
         /// Byte offset.
         offset: u64,
         /// The bytes.
+        #[serde(with = "serde_bytes")]
         data: Vec<u8>,
     },
     /// `0xC8`: read `len` bytes at byte `offset` of a file.
@@ -391,7 +393,7 @@ pub enum IscResponse {
     /// A file capability.
     File(FileId),
     /// File data.
-    Data(Vec<u8>),
+    Data(#[serde(with = "serde_bytes")] Vec<u8>),
     /// The namespace's files.
     Files(Vec<FileInfo>),
     /// The request failed.

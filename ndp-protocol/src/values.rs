@@ -85,6 +85,7 @@ pub enum ArgValue {
         /// The rendered signature, e.g. `WordCount{word:str,count:u32}`.
         sig: String,
         /// The encoded value.
+        #[serde(with = "serde_bytes")]
         bytes: Vec<u8>,
     },
 }

@@ -334,6 +334,20 @@ fn frames() -> Vec<(&'static str, Vec<u8>)> {
             }),
         ),
         (
+            "Request::Submit(Write)",
+            enc(&Request {
+                id: 4,
+                body: RequestBody::Submit {
+                    cmd: Command::Write {
+                        nsid: 1,
+                        lba: Lba(9),
+                        data: vec![0xA5; 300],
+                    },
+                    at: SimTime(7),
+                },
+            }),
+        ),
+        (
             "Request::Submit(Vendor)",
             enc(&Request {
                 id: 2,

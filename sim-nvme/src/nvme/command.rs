@@ -41,6 +41,7 @@ pub enum Command {
         /// First block.
         lba: Lba,
         /// Data, a non-empty multiple of 4096 bytes.
+        #[serde(with = "serde_bytes")]
         data: Vec<u8>,
     },
     /// I/O 0x00: make everything written so far durable.
@@ -61,6 +62,7 @@ pub enum Command {
         /// The opcode.
         opcode: u8,
         /// Command data (the handler defines its format).
+        #[serde(with = "serde_bytes")]
         payload: Vec<u8>,
     },
 }
@@ -123,7 +125,7 @@ pub enum Payload {
     #[default]
     None,
     /// Read data, or a vendor command's reply.
-    Data(Vec<u8>),
+    Data(#[serde(with = "serde_bytes")] Vec<u8>),
     /// Identify data.
     Identify(Box<Identify>),
 }

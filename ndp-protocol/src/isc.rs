@@ -120,6 +120,7 @@ pub enum IscRequest {
         /// The port.
         port: SenderId,
         /// Encoded messages, in order.
+        #[serde(with = "crate::byte_lists")]
         messages: Vec<Vec<u8>>,
     },
     /// `0xC5`: close a host sender (end of stream for its SSDlet).
@@ -384,6 +385,7 @@ pub enum IscResponse {
     /// Messages taken from a host receiver.
     Messages {
         /// Encoded messages, oldest first.
+        #[serde(with = "crate::byte_lists")]
         messages: Vec<Vec<u8>>,
         /// The stream has ended (the SSDlet closed it and everything was taken).
         end: bool,

@@ -15,9 +15,10 @@
 //! a change to any type here that changes its encoding fails a test, and then the version it
 //! belongs to ([`PROTOCOL_VERSION`] or [`daemon::WIRE_VERSION`]) must change with it.
 //!
-//! Depends on `serde`, `postcard`, `serde_bytes` (byte vectors encoded as one block), `sim-nvme`'s command types, `crc32fast` (the file table's
-//! checksum) and `memchr` (a module file's debug-build mark) only; both `device-runtime`
-//! and `host-sdk` depend on it, never the other way.
+//! Depends on `serde`, `postcard`, `serde_bytes` (byte vectors encoded as one block),
+//! `sim-nvme`'s command types, `crc32fast` (the file table's checksum) and `memchr` (a module
+//! file's debug-build mark) only; both `device-runtime` and `host-sdk` depend on it, never the
+//! other way.
 
 mod byte_lists;
 pub mod daemon;

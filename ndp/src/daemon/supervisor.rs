@@ -433,8 +433,22 @@ where
     let client_done = std::sync::atomic::AtomicBool::new(false);
     let up = async {
         // Client -> firmware: the bytes as they come (the firmware judges them, garbage too).
-        let _ = tokio::io::copy(&mut cr, &mut uw).await;
-        client_done.store(true, std::sync::atomic::Ordering::Relaxed);
+        // Only the client's own end (end of stream, or a failed read) makes it done: a write
+        // that fails because the firmware died leaves the session to hear the watcher's why
+        // (a request sent just after a crash made it close with no reason, 1 run in 10).
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = match cr.read(&mut buf).await {
+                Ok(0) | Err(_) => {
+                    client_done.store(true, std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
+                Ok(n) => n,
+            };
+            if uw.write_all(&buf[..n]).await.is_err() {
+                break;
+            }
+        }
         let _ = uw.shutdown().await;
     };
     let down = async {

@@ -5,7 +5,8 @@
 //! The hand-off is `std::sync::mpsc`: one request channel into the device thread, and a reply
 //! per command: a callback the device thread calls with the completion ([`Done`]). It needs no
 //! dependency, the device thread is a plain blocking loop (it must own the `!Send` runtime, so
-//! it is not an async task anyway), and `Sender` is `Send + Sync + Clone`.
+//! it is not an async task anyway), and `Sender` is `Send + Sync + Clone`. Each side of a
+//! hand-off looks for the other's message for `HANDOFF_SPIN` (50 us) before it sleeps.
 //! [`DeviceHandle::submit`] waits on a channel the callback sends to; a tokio daemon uses
 //! [`DeviceHandle::submit_then`], whose callback wakes a task, so a parked command costs it no
 //! thread.

@@ -44,7 +44,7 @@ pub use addr::{Layout, Lba, PhysSector};
 pub use energy::{energy, Activity, Energy};
 pub use error::{IoError, MatcherError};
 pub use image::ImageError;
-pub use matcher::{MatchHints, MatchMode, MatchRequest, PARALLEL_MIN_BLOCKS};
+pub use matcher::{MatchHints, MatchMode, MatchRequest, MAX_THREADS, PARALLEL_MIN_BLOCKS};
 pub use metrics::SsdStats;
 pub use nvme::{Command, Completion, Controller, Payload, QueueId, Status};
 pub use profile::{DeviceProfile, PowerModel, ProfileError, LBA_BYTES};

@@ -120,6 +120,11 @@ impl CompiledKeys {
             *CORES
                 .get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_THREADS)))
         };
+        self.matches_split(blocks, threads)
+    }
+
+    /// [`CompiledKeys::matches_all`] on `threads` threads (the calling one among them).
+    fn matches_split(&self, blocks: &[&[u8]], threads: usize) -> Vec<bool> {
         let match_share = |bs: &[&[u8]]| bs.iter().map(|b| self.matches(b)).collect::<Vec<bool>>();
         if threads <= 1 {
             return match_share(blocks);
@@ -127,7 +132,7 @@ impl CompiledKeys {
         let mut shares = blocks.chunks(blocks.len().div_ceil(threads));
         std::thread::scope(|scope| {
             // The first share on this thread; the others on their own, or on this one where a
-            // thread cannot be started.
+            // thread cannot be started. A share's panic (a bug) goes on up as this thread's.
             let mine = shares.next().unwrap_or_default();
             let others: Vec<_> = shares
                 .map(|bs| {
@@ -141,7 +146,8 @@ impl CompiledKeys {
             for (bs, thread) in others {
                 match thread.map(|t| t.join()) {
                     Some(Ok(share)) => hints.extend(share),
-                    _ => hints.extend(match_share(bs)),
+                    Some(Err(panic)) => std::panic::resume_unwind(panic),
+                    None => hints.extend(match_share(bs)),
                 }
             }
             hints
@@ -228,10 +234,17 @@ mod tests {
                     MatchMode::All => i % 7 == 3 && i % 5 == 1,
                 })
                 .collect();
-            // Split over threads, and below the threshold on this one.
+            // Split over the machine's threads, and below the threshold on this one.
             assert_eq!(k.matches_all(&blocks), want, "{mode:?}");
             let few = PARALLEL_MIN_BLOCKS - 1;
             assert_eq!(k.matches_all(&blocks[..few]), want[..few], "{mode:?}");
+            // Every split this code can make, whatever the machine: 1 to MAX_THREADS shares,
+            // the last one shorter (n is not a multiple of any of them), and more threads
+            // than blocks.
+            for threads in 1..=MAX_THREADS {
+                assert_eq!(k.matches_split(&blocks, threads), want, "{mode:?} on {threads}");
+            }
+            assert_eq!(k.matches_split(&blocks[..3], MAX_THREADS), want[..3], "{mode:?}");
         }
         assert!(CompiledKeys::new(&keys, MatchMode::Any, &l)
             .unwrap()

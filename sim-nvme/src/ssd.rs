@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use crate::addr::{Layout, Lba, PhysPage};
+use crate::addr::{Layout, Lba, PhysPage, PhysSector};
 use crate::error::IoError;
 use crate::ftl::{Ftl, FtlState, NandOp};
 use crate::hardware::Hardware;
@@ -413,24 +413,13 @@ impl Ssd {
         self.check_range(req.start, req.count, false)?;
         let fw = self.hw.firmware(at);
         let mut done = fw;
-        // Timing first, block by block in order; then the hints, which time nothing.
-        let mut located = Vec::with_capacity(req.count as usize);
-        let mut last_page: Option<PhysPage> = None;
-        for i in 0..req.count {
-            let sector = self.ftl.lookup(req.start.offset(i));
-            if let Some(s) = sector {
-                let page = self.layout.page_of(s);
-                // Blocks of one page stream together: one tR per page.
-                if last_page != Some(page) {
-                    self.stats.nand_pages_read += 1;
-                    let per_page = self.layout.sectors_per_page;
-                    done = done.max(self.hw.nand_read(fw, page, per_page, true));
-                    last_page = Some(page);
-                }
-            }
-            located.push(sector);
-        }
         let zeros = [0u8; SECTOR];
+        let located: Vec<Option<PhysSector>> = (0..req.count)
+            .map(|i| self.ftl.lookup(req.start.offset(i)))
+            .collect();
+        // Blocks all held in memory: their timing first, block by block in order, then their
+        // hints all at once (which can neither fail nor time anything). Otherwise each block is
+        // timed, then read and matched, in turn, so a failed read stops the timing there.
         let in_memory: Option<Vec<&[u8]>> = located
             .iter()
             .map(|s| match s {
@@ -438,14 +427,29 @@ impl Ssd {
                 Some(s) => self.media.sector_bytes(*s),
             })
             .collect();
+        let mut last_page: Option<PhysPage> = None;
+        let mut time_block = |s: PhysSector| {
+            let page = self.layout.page_of(s);
+            // Blocks of one page stream together: one tR per page.
+            if last_page != Some(page) {
+                self.stats.nand_pages_read += 1;
+                let per_page = self.layout.sectors_per_page;
+                done = done.max(self.hw.nand_read(fw, page, per_page, true));
+                last_page = Some(page);
+            }
+        };
         let hints = match in_memory {
-            Some(blocks) => keys.matches_all(&blocks),
+            Some(blocks) => {
+                located.iter().flatten().for_each(|&s| time_block(s));
+                keys.matches_all(&blocks)
+            }
             None => {
                 let mut hints = Vec::with_capacity(located.len());
                 for s in located {
                     let hit = match s {
                         None => keys.matches(&zeros),
                         Some(s) => {
+                            time_block(s);
                             let mut hit = false;
                             self.media.scan(s, &mut |data| hit = keys.matches(data))?;
                             hit

@@ -376,3 +376,49 @@ fn a_long_scan_in_memory_equals_the_same_scan_on_an_image() {
     }
     assert_eq!(results[..2], results[2..], "seed {s:#x}: memory and image differ");
 }
+
+/// A scan that meets an unreadable block on an image stops there: it fails with the read's
+/// error, and it has timed only the NAND pages up to that block (blocks are timed, then read and
+/// matched, in turn), not the whole range.
+#[test]
+fn a_scan_stops_timing_at_an_unreadable_block() {
+    use std::os::unix::fs::FileExt;
+    // Where an image's NAND data starts (as in tests/persistence.rs).
+    const DATA_BASE: u64 = 1 << 20;
+    const LBAS: u64 = 64;
+    let img = common::TempPath::new("unreadable");
+    {
+        let mut ssd = Ssd::create_image(DeviceProfile::tiny(), img.path()).unwrap();
+        let mut t = SimTime::ZERO;
+        for lba in (0..LBAS).step_by(16) {
+            t = ssd
+                .host_write(t, Lba(lba), &common::blocks_data(lba, 16, 1))
+                .unwrap();
+        }
+        ssd.flush(t).unwrap();
+    }
+    let req = MatchRequest {
+        keys: vec![b"zz".to_vec()],
+        mode: MatchMode::Any,
+        start: Lba(0),
+        count: LBAS,
+    };
+    let pages_read = |ssd: &mut Ssd| -> (Result<(), IoError>, u64) {
+        let before = ssd.stats().nand_pages_read;
+        let r = ssd.match_scan(SimTime::ZERO, &req).map(|_| ());
+        (r, ssd.stats().nand_pages_read - before)
+    };
+    let (whole, all_pages) = pages_read(&mut Ssd::open_image(DeviceProfile::tiny(), img.path()).unwrap());
+    whole.unwrap();
+    // Zero the first NAND sector written (its tag no longer matches: unreadable).
+    let f = std::fs::OpenOptions::new().write(true).open(img.path()).unwrap();
+    f.write_all_at(&vec![0u8; BLOCK], DATA_BASE).unwrap();
+    drop(f);
+    let (failed, pages) = pages_read(&mut Ssd::open_image(DeviceProfile::tiny(), img.path()).unwrap());
+    let err = failed.unwrap_err();
+    assert_eq!(Status::from(&err), Status::UNRECOVERED_READ_ERROR, "{err}");
+    assert!(
+        pages >= 1 && pages < all_pages,
+        "the failed scan timed {pages} NAND pages; the whole range is {all_pages}"
+    );
+}

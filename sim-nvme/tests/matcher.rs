@@ -383,8 +383,6 @@ fn a_long_scan_in_memory_equals_the_same_scan_on_an_image() {
 #[test]
 fn a_scan_stops_timing_at_an_unreadable_block() {
     use std::os::unix::fs::FileExt;
-    // Where an image's NAND data starts (as in tests/persistence.rs).
-    const DATA_BASE: u64 = 1 << 20;
     const LBAS: u64 = 64;
     let img = common::TempPath::new("unreadable");
     {
@@ -412,7 +410,7 @@ fn a_scan_stops_timing_at_an_unreadable_block() {
     whole.unwrap();
     // Zero the first NAND sector written (its tag no longer matches: unreadable).
     let f = std::fs::OpenOptions::new().write(true).open(img.path()).unwrap();
-    f.write_all_at(&vec![0u8; BLOCK], DATA_BASE).unwrap();
+    f.write_all_at(&vec![0u8; BLOCK], common::DATA_BASE).unwrap();
     drop(f);
     let (failed, pages) = pages_read(&mut Ssd::open_image(DeviceProfile::tiny(), img.path()).unwrap());
     let err = failed.unwrap_err();

@@ -13,11 +13,8 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
-use common::{blocks_data, seed, version_of, TempPath, BLOCK};
+use common::{blocks_data, seed, version_of, TempPath, BLOCK, DATA_BASE};
 use sim_nvme::{Command, Controller, DeviceProfile, ImageError, Lba, OpenError, Payload, SimTime, Ssd};
-
-/// Where the NAND data starts in an image (see the `image` module docs).
-const DATA_BASE: u64 = 1 << 20;
 
 fn open_err(p: DeviceProfile, path: &Path) -> ImageError {
     match Ssd::open_image(p, path) {

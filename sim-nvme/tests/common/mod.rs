@@ -9,6 +9,9 @@ use sim_nvme::LBA_BYTES;
 /// Bytes in one logical block.
 pub const BLOCK: usize = LBA_BYTES as usize;
 
+/// Where the NAND data starts in an image (see the `image` module docs).
+pub const DATA_BASE: u64 = 1 << 20;
+
 /// The seed for randomized tests: `SIM_SEED` if set (decimal or 0x-hex), else `default`.
 pub fn seed(default: u64) -> u64 {
     match std::env::var("SIM_SEED") {

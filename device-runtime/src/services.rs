@@ -60,6 +60,8 @@ pub static VTABLE: RuntimeVtable = RuntimeVtable {
     port_put_owned,
     port_put_bytes,
     port_get_bytes,
+    port_put_batch,
+    port_get_batch,
 };
 
 /// [`VTABLE`] as a runtime without `port_put_owned` would hand it out (its `size` ends before
@@ -107,8 +109,16 @@ impl Drop for InService<'_> {
 
 /// Common prologue of services that may suspend.
 fn enter(st: &InstanceState) -> Result<InService<'_>, Status> {
-    st.charge_call();
     let service = InService(st);
+    begin_call(st)?;
+    Ok(service)
+}
+
+/// What every call does first: charges it (and the compute since the last), then refuses it
+/// if the instance is aborted or too near its guard page.
+#[inline(always)]
+fn begin_call(st: &InstanceState) -> Result<(), Status> {
+    st.charge_call();
     if st.is_aborted() {
         return Err(Status::ABORTED);
     }
@@ -116,23 +126,71 @@ fn enter(st: &InstanceState) -> Result<InService<'_>, Status> {
     if headroom(st) < STACK_RESERVE {
         return Err(Status::STACK_EXHAUSTED);
     }
-    Ok(service)
+    Ok(())
+}
+
+/// [`begin_call`] for a later call within one service (after a wait, or the next message of
+/// a batch): the measured clock restarts first, as it does when a call returns.
+#[inline(always)]
+fn begin_next_call(st: &InstanceState) -> Result<(), Status> {
+    st.restart_measure();
+    begin_call(st)
 }
 
 /// Waits for the next message on input `port`, then hands it to `take` with its channel
 /// (still borrowed) once the reader's clock, the trace and the sender's wake-up are done;
 /// `take`'s status is the service's.
-fn get_next(st: &InstanceState, port: u32, mut take: impl FnMut(Msg, &mut Channel) -> Status) -> Status {
+fn get_next(st: &InstanceState, port: u32, take: impl FnMut(Msg, &mut Channel) -> Status) -> Status {
+    get(st, port, 1, |_| true, take).0
+}
+
+/// Takes up to `max` (at least 1) messages from input `port`, one after another, each
+/// exactly as a single get (INVARIANT `batch-is-calls-in-a-row`): waits while the port is
+/// empty and open, for the first message only. `takes(payload)` says whether this service
+/// takes the next queued message; it is asked before that message's call is charged, and a
+/// refusal ends the service, the message left queued. `take(msg, c)` gets each message with
+/// its channel (still borrowed) once the reader's clock, the trace and the sender's wake-up
+/// are done; a status other than `OK` ends the service with it. Returns the status and how
+/// many messages `take` accepted.
+fn get(
+    st: &InstanceState,
+    port: u32,
+    max: usize,
+    takes: impl Fn(&Payload) -> bool,
+    mut take: impl FnMut(Msg, &mut Channel) -> Status,
+) -> (Status, usize) {
+    let _service = InService(st);
+    let ch = match st.inputs.get(port as usize) {
+        Some(Some(ch)) => *ch,
+        other => {
+            let refusal = if other.is_none() {
+                Status::NO_SUCH_PORT
+            } else {
+                Status::CLOSED
+            };
+            return (begin_call(st).err().unwrap_or(refusal), 0);
+        }
+    };
+    let mut got = 0;
+    let mut first = true;
     loop {
-        let _service = match enter(st) {
-            Ok(g) => g,
-            Err(s) => return s,
+        {
+            let chans = st.world.channels.borrow();
+            match chans[ch].queue.front() {
+                Some(next) if !takes(&next.bytes) => return (Status::OK, got),
+                None if got > 0 => return (Status::OK, got),
+                _ => {}
+            }
+        }
+        let call = if first {
+            begin_call(st)
+        } else {
+            begin_next_call(st)
         };
-        let ch = match st.inputs.get(port as usize) {
-            None => return Status::NO_SUCH_PORT,
-            Some(None) => return Status::CLOSED,
-            Some(Some(ch)) => *ch,
-        };
+        first = false;
+        if let Err(s) = call {
+            return (s, got);
+        }
         // INVARIANT(no-borrow-across-suspend): the channel borrow ends before `suspend`
         {
             let mut chans = st.world.channels.borrow_mut();
@@ -143,15 +201,91 @@ fn get_next(st: &InstanceState, port: u32, mut take: impl FnMut(Msg, &mut Channe
                 }
                 trace::flow_end(msg.flow, st.track(), st.clock.get());
                 st.world.wake_any(sender, st.clock.get());
-                return take(msg, c);
+                let status = take(msg, c);
+                if status != Status::OK {
+                    return (status, got);
+                }
+                got += 1;
+                if got >= max {
+                    return (Status::OK, got);
+                }
+                continue;
             }
             if c.sender_closed {
-                return Status::CLOSED;
+                return (Status::CLOSED, got);
             }
             c.rx_waiter = Some(st.slot);
         }
         st.suspend(Wait::Get(ch));
     }
+}
+
+unsafe extern "C" fn port_get_batch(
+    ctx: *mut InstanceCtx,
+    port: u32,
+    buf: *mut u8,
+    cap: usize,
+    lens: *mut u32,
+    max: usize,
+    out_got: *mut usize,
+) -> Status {
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
+    let bad_buf = buf.is_null() && cap != 0;
+    let bad_lens = lens.is_null() && max != 0;
+    if out_got.is_null() || bad_buf || bad_lens || cap > isize::MAX as usize || max > isize::MAX as usize / 4
+    {
+        return Status::INVALID_ARGUMENT;
+    }
+    if max == 0 {
+        // SAFETY: `out_got` is non-null and, by the ABI, a valid out-pointer.
+        unsafe { out_got.write(0) };
+        return Status::OK;
+    }
+    let buf: &mut [u8] = if cap == 0 {
+        &mut []
+    } else {
+        // SAFETY: ABI: `buf` points to `cap` writable bytes for this call, which alias nothing
+        // the runtime holds.
+        unsafe { std::slice::from_raw_parts_mut(buf, cap) }
+    };
+    // SAFETY: ABI: `lens` (non-null, checked above) has room for `max` lengths for this call.
+    let lens = unsafe { std::slice::from_raw_parts_mut(lens, max) };
+    let used = std::cell::Cell::new(0usize);
+    let mut taken = 0usize;
+    let (status, got) = get(
+        st,
+        port,
+        max,
+        // Bytes the sender's or the runtime's, and room for them: a block is left to
+        // `port_get`, which writes its encoding out (or to `port_get_bytes`).
+        |p| match p {
+            Payload::Copied(_) | Payload::Inline(_) => p
+                .in_place()
+                .is_some_and(|b| b.len() <= cap - used.get() && u32::try_from(b.len()).is_ok()),
+            Payload::Adopted(_) | Payload::Block(_) => false,
+        },
+        |msg, c| {
+            let bytes = msg.bytes.in_place().unwrap_or_default();
+            let (from, to) = (used.get(), used.get() + bytes.len());
+            // `takes` checked the room; `get` stops at `max` messages.
+            let (Some(dst), Some(len)) = (buf.get_mut(from..to), lens.get_mut(taken)) else {
+                c.recycle(msg.bytes);
+                return Status::INVALID_ARGUMENT;
+            };
+            dst.copy_from_slice(bytes);
+            *len = bytes.len() as u32;
+            st.charge_message(bytes.len() as u64);
+            used.set(to);
+            taken += 1;
+            c.recycle(msg.bytes);
+            Status::OK
+        },
+    );
+    // SAFETY: `out_got` is non-null and, by the ABI, a valid out-pointer.
+    unsafe { out_got.write(got) };
+    status
 }
 
 unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef) -> Status {
@@ -195,22 +329,14 @@ unsafe extern "C" fn port_put(ctx: *mut InstanceCtx, port: u32, data: *const u8,
     if data.is_null() && len != 0 {
         return Status::INVALID_ARGUMENT;
     }
-    put(st, port, len, false, |pool| {
+    put_one(st, port, len, false, |pool| {
         let bytes: &[u8] = if len == 0 {
             &[]
         } else {
             // SAFETY: ABI: `data` points to `len` readable bytes for this call.
             unsafe { std::slice::from_raw_parts(data, len) }
         };
-        st.world
-            .copied_bytes
-            .set(st.world.copied_bytes.get() + len as u64);
-        if let Some(small) = Inline::new(bytes) {
-            return Payload::Inline(small);
-        }
-        let mut buf = pool.pop().unwrap_or_default();
-        buf.extend_from_slice(bytes);
-        Payload::Copied(buf)
+        copied(st, bytes, pool)
     })
 }
 
@@ -230,7 +356,7 @@ unsafe extern "C" fn port_put_owned(
     if len > capacity || capacity == 0 {
         return Status::INVALID_ARGUMENT;
     }
-    put(st, port, len, true, |_| {
+    put_one(st, port, len, true, |_| {
         // The block leaves the sender's instance: its DRAM moves to the message.
         st.credit(capacity);
         st.world
@@ -263,7 +389,7 @@ unsafe extern "C" fn port_put_bytes(
     // Timed and counted on the port as the encoded message handed over (`port_put_owned`)
     // would be (no overflow: `len <= capacity <= isize::MAX`).
     let encoded = byte_string_header(len).1 + len;
-    put(st, port, encoded, true, |_| {
+    put_one(st, port, encoded, true, |_| {
         let Some(block) = block.filter(|_| capacity != 0) else {
             // An empty byte string without a block: its encoding is its length, 0.
             return Payload::Copied(vec![0]);
@@ -340,9 +466,9 @@ fn copy_into_block(body: &[u8]) -> Option<OwnedBytes> {
     })
 }
 
-/// Puts a message of `len` bytes built by `make` (called once, only when the put succeeds);
+/// Puts one message of `len` bytes built by `make` (called once, only when the put succeeds);
 /// `owned`: the bytes are a block handed over, not copied.
-fn put(
+fn put_one(
     st: &InstanceState,
     port: u32,
     len: usize,
@@ -350,11 +476,47 @@ fn put(
     make: impl FnOnce(&mut Vec<Vec<u8>>) -> Payload,
 ) -> Status {
     let mut make = Some(make);
+    let mut done = 0;
+    put(
+        st,
+        port,
+        1,
+        |_| len,
+        owned,
+        // `put` calls this once for its one message.
+        |_, pool| make.take().map_or_else(Payload::default, |m| m(pool)),
+        &mut done,
+    )
+}
+
+/// Puts `count` messages on output `port`, one after another, each exactly as a single put:
+/// the `i`-th is `len(i)` bytes built by `make(i, pool)` (called once, only when that message
+/// is put); `owned`: its bytes are a block handed over, not copied. `*done` counts the
+/// messages put; the status is the first refusal's, or `OK` once all are put.
+///
+/// Every message is its own call as far as the simulation goes (INVARIANT
+/// `batch-is-calls-in-a-row`): the call charged and the watchdog and abort checked before it,
+/// and a full port waited on (two calls charged, as a put that waits is) before it, so a
+/// batch's simulated times, counters and trace are those of single puts in a row.
+fn put(
+    st: &InstanceState,
+    port: u32,
+    count: usize,
+    len: impl Fn(usize) -> usize,
+    owned: bool,
+    mut make: impl FnMut(usize, &mut Vec<Vec<u8>>) -> Payload,
+    done: &mut usize,
+) -> Status {
+    *done = 0;
+    if count == 0 {
+        return Status::OK;
+    }
+    let _service = InService(st);
+    let mut call = begin_call(st);
     loop {
-        let _service = match enter(st) {
-            Ok(g) => g,
-            Err(s) => return s,
-        };
+        if let Err(s) = call {
+            return s;
+        }
         let ch = match st.outputs.get(port as usize) {
             None => return Status::NO_SUCH_PORT,
             Some(None) => return Status::CLOSED,
@@ -364,17 +526,23 @@ fn put(
         {
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
-            if c.receiver_closed || c.sender_closed {
-                return Status::CLOSED;
-            }
-            if c.queue.len() < c.capacity {
-                // A conventional run's host is where its SSDlets run: no PCIe
-                let to_host = c.host == HostEnd::Receiver && st.site == Site::Device;
+            // A conventional run's host is where its SSDlets run: no PCIe
+            let to_host = c.host == HostEnd::Receiver && st.site == Site::Device;
+            loop {
+                if c.receiver_closed || c.sender_closed {
+                    return Status::CLOSED;
+                }
+                if c.queue.len() >= c.capacity {
+                    c.tx_waiter = Some(st.slot);
+                    break;
+                }
+                let i = *done;
+                let len = len(i);
                 // Nothing may fail once `make` has run (an adopted block is the runtime's).
                 let ssd = if to_host { st.world.try_ssd() } else { None };
-                let Some(make) = make.take().filter(|_| !to_host || ssd.is_some()) else {
+                if to_host && ssd.is_none() {
                     return Status::INVALID_ARGUMENT;
-                };
+                }
                 // A handed-over block costs the message, not a per-byte copy.
                 st.charge_message(if owned { 0 } else { len as u64 });
                 let now = st.clock.get();
@@ -394,16 +562,93 @@ fn put(
                     };
                     now + SimDuration::for_bytes(len as u64, copy)
                 };
-                let buf = make(&mut c.pool);
+                let buf = make(i, &mut c.pool);
                 let flow = trace::flow_start(st.track(), now);
                 let receiver = c.push(Msg { at, bytes: buf, flow }, len as u64);
                 st.world.wake_any(receiver, at);
-                return Status::OK;
+                *done = i + 1;
+                if *done == count {
+                    return Status::OK;
+                }
+                // The next message is the next call.
+                if let Err(s) = begin_next_call(st) {
+                    return s;
+                }
             }
-            c.tx_waiter = Some(st.slot);
         }
         st.suspend(Wait::Put(ch));
+        call = begin_next_call(st);
     }
+}
+
+unsafe extern "C" fn port_put_batch(
+    ctx: *mut InstanceCtx,
+    port: u32,
+    data: *const u8,
+    lens: *const u32,
+    count: usize,
+    out_done: *mut usize,
+) -> Status {
+    let Some(st) = state(ctx) else {
+        return Status::INVALID_ARGUMENT;
+    };
+    if out_done.is_null() || (count != 0 && lens.is_null()) {
+        return Status::INVALID_ARGUMENT;
+    }
+    let lens: &[u32] = if count == 0 {
+        &[]
+    } else {
+        // SAFETY: ABI: `lens` points to `count` readable lengths for this call.
+        unsafe { std::slice::from_raw_parts(lens, count) }
+    };
+    let Some(total) = lens
+        .iter()
+        .try_fold(0usize, |t, &l| t.checked_add(l as usize))
+        .filter(|&t| t <= isize::MAX as usize)
+    else {
+        return Status::INVALID_ARGUMENT;
+    };
+    if data.is_null() && total != 0 {
+        return Status::INVALID_ARGUMENT;
+    }
+    let data: &[u8] = if total == 0 {
+        &[]
+    } else {
+        // SAFETY: ABI: `data` points to the `total` readable bytes the lengths add up to.
+        unsafe { std::slice::from_raw_parts(data, total) }
+    };
+    let mut at = 0usize;
+    let mut done = 0usize;
+    let status = put(
+        st,
+        port,
+        count,
+        |i| lens[i] as usize,
+        false,
+        |i, pool| {
+            let bytes = &data[at..at + lens[i] as usize];
+            at += bytes.len();
+            copied(st, bytes, pool)
+        },
+        &mut done,
+    );
+    // SAFETY: `out_done` is non-null and, by the ABI, a valid out-pointer.
+    unsafe { out_done.write(done) };
+    status
+}
+
+/// A message copied from the sender's `bytes` (kept in place if small, else in a pooled buffer).
+#[inline(always)]
+fn copied(st: &InstanceState, bytes: &[u8], pool: &mut Vec<Vec<u8>>) -> Payload {
+    st.world
+        .copied_bytes
+        .set(st.world.copied_bytes.get() + bytes.len() as u64);
+    if let Some(small) = Inline::new(bytes) {
+        return Payload::Inline(small);
+    }
+    let mut buf = pool.pop().unwrap_or_default();
+    buf.extend_from_slice(bytes);
+    Payload::Copied(buf)
 }
 
 unsafe extern "C" fn port_close(ctx: *mut InstanceCtx, dir: PortDir, port: u32) -> Status {
@@ -741,28 +986,21 @@ mod tests {
     #[test]
     fn a_table_offers_exactly_the_services_its_size_covers() {
         let ends = [
-            (offset_of!(RuntimeVtable, port_put_owned), false, false),
-            (offset_of!(RuntimeVtable, port_put_bytes), true, false),
-            (offset_of!(RuntimeVtable, port_get_bytes), true, false),
-            (std::mem::size_of::<RuntimeVtable>(), true, true),
+            (offset_of!(RuntimeVtable, port_put_owned), [false, false, false]),
+            (offset_of!(RuntimeVtable, port_put_bytes), [true, false, false]),
+            (offset_of!(RuntimeVtable, port_get_bytes), [true, false, false]),
+            (offset_of!(RuntimeVtable, port_put_batch), [true, true, false]),
+            (offset_of!(RuntimeVtable, port_get_batch), [true, true, false]),
+            (std::mem::size_of::<RuntimeVtable>(), [true, true, true]),
         ];
-        for (end, owned, bytes) in ends {
+        let offers = |t: &RuntimeVtable| [t.has_port_put_owned(), t.has_bytes_ports(), t.has_batch_ports()];
+        for (end, services) in ends {
             let table = RuntimeVtable {
                 size: end as u32,
                 ..VTABLE
             };
-            assert_eq!(
-                (table.has_port_put_owned(), table.has_bytes_ports()),
-                (owned, bytes),
-                "a table of {end} bytes"
-            );
+            assert_eq!(offers(&table), services, "a table of {end} bytes");
         }
-        assert_eq!(
-            (
-                VTABLE_COPYING.has_port_put_owned(),
-                VTABLE_COPYING.has_bytes_ports()
-            ),
-            (false, false)
-        );
+        assert_eq!(offers(&VTABLE_COPYING), [false, false, false]);
     }
 }

@@ -205,6 +205,38 @@ pub struct RuntimeVtable {
     /// closed and drained.
     pub port_get_bytes:
         unsafe extern "C" fn(ctx: *mut InstanceCtx, port: u32, out: *mut OwnedBytes) -> Status,
+
+    /// Sends `count` messages on output `port`, in order, each exactly as `port_put` would send
+    /// it (charged, timed and counted as one call and one message each; waiting while the port
+    /// is full, so other SSDlets may run between two of them). Their encodings lie back to back
+    /// at `data`, the `i`-th `lens[i]` bytes long. `*out_done` is how many were sent: all of
+    /// them on `OK`; on any other status (`CLOSED`: the receiver is gone) the ones from
+    /// `*out_done` on were not. Added after `port_get_bytes` with `port_get_batch`: check
+    /// [`RuntimeVtable::has_batch_ports`] before calling either.
+    pub port_put_batch: unsafe extern "C" fn(
+        ctx: *mut InstanceCtx,
+        port: u32,
+        data: *const u8,
+        lens: *const u32,
+        count: usize,
+        out_done: *mut usize,
+    ) -> Status,
+    /// Takes up to `max` messages from input `port`, each exactly as `port_get` would take it
+    /// (waiting while the port is empty, for the first only), copying their encodings back to
+    /// back into the `cap` bytes at `buf` and their lengths into `lens` (room for `max`).
+    /// Stops before a message that does not fit in what is left of `buf` or that was handed
+    /// over as a block: `*out_got` may then be 0 with `OK`, and `port_get` (or
+    /// `port_get_bytes`) takes that message. `CLOSED` (with `*out_got` 0): the input is closed
+    /// and drained.
+    pub port_get_batch: unsafe extern "C" fn(
+        ctx: *mut InstanceCtx,
+        port: u32,
+        buf: *mut u8,
+        cap: usize,
+        lens: *mut u32,
+        max: usize,
+        out_got: *mut usize,
+    ) -> Status,
 }
 
 impl RuntimeVtable {
@@ -224,6 +256,14 @@ impl RuntimeVtable {
     #[inline]
     pub fn has_bytes_ports(&self) -> bool {
         let end = core::mem::offset_of!(RuntimeVtable, port_get_bytes) + core::mem::size_of::<usize>();
+        self.size as usize >= end
+    }
+
+    /// Whether the runtime's table (of `size` bytes) has `port_put_batch` and
+    /// `port_get_batch` (`#[inline]` for the same reason as [`RuntimeVtable::has_bytes_ports`]).
+    #[inline]
+    pub fn has_batch_ports(&self) -> bool {
+        let end = core::mem::offset_of!(RuntimeVtable, port_get_batch) + core::mem::size_of::<usize>();
         self.size as usize >= end
     }
 }

@@ -64,7 +64,9 @@ pub use context::Context;
 pub use error::SsdletError;
 pub use file::{File, FileStream};
 pub use message::Message;
-pub use ports::{Closed, Input, InputList, Output, OutputList, RecvError, OWNED_THRESHOLD};
+pub use ports::{
+    Closed, Input, InputList, Output, OutputList, RecvError, BATCH_BYTES, BATCH_MESSAGES, OWNED_THRESHOLD,
+};
 #[doc(hidden)]
 pub use rt::Rt;
 pub use ssdlet_abi as abi;

@@ -322,3 +322,143 @@ impl Input<crate::Bytes> {
         })
     }
 }
+
+// Batches of small messages: several per runtime call. At the end of this file and `#[inline]`
+// for the same reason as the byte blocks above.
+
+/// Most encoded bytes of one batch a port hands the runtime or takes from it at once (on the
+/// SSDlet's stack).
+pub const BATCH_BYTES: usize = 2048;
+
+/// Most messages of one batch a port hands the runtime or takes from it at once.
+pub const BATCH_MESSAGES: usize = 128;
+
+impl<T: Message> Output<T> {
+    /// Sends every message of `vs` in order, each exactly as [`Output::put`] would send it
+    /// (charged, timed and counted as a put of its own, waiting while the port is full), but
+    /// handing the runtime up to [`BATCH_MESSAGES`] small ones per call. Encoded messages of
+    /// more than [`BATCH_BYTES`] go one by one through [`Output::put`]. The only difference to
+    /// a loop of puts: no buffer of the port's is allocated for the encodings. If the
+    /// receiver is gone, returns how many were sent.
+    #[inline]
+    pub fn put_all(&mut self, vs: impl IntoIterator<Item = T>) -> Result<(), Closed<usize>> {
+        let mut sent = 0usize;
+        if self.closed {
+            return Err(Closed(sent));
+        }
+        let mut vs = vs.into_iter();
+        if !self.rt.has_batch_ports() {
+            for v in vs {
+                self.put(v).map_err(|_| Closed(sent))?;
+                sent += 1;
+            }
+            return Ok(());
+        }
+        let mut data = [0u8; BATCH_BYTES];
+        let mut lens = [0u32; BATCH_MESSAGES];
+        let (mut used, mut n) = (0usize, 0usize);
+        loop {
+            let next = vs.next();
+            let fitted = next.as_ref().and_then(|v| {
+                // `n < BATCH_MESSAGES` and `used <= BATCH_BYTES` here.
+                let len = postcard::to_slice(v, data.get_mut(used..)?).ok()?.len();
+                *lens.get_mut(n)? = len as u32;
+                Some(len)
+            });
+            if let Some(len) = fitted {
+                used += len;
+                n += 1;
+                if n < BATCH_MESSAGES {
+                    continue;
+                }
+            }
+            if n > 0 {
+                let (status, done) = self.rt.port_put_batch(self.index, &data[..used], &lens[..n]);
+                sent += done;
+                match status {
+                    Status::OK => {}
+                    Status::CLOSED => return Err(Closed(sent)),
+                    other => self.rt.fail(&format!(
+                        "the runtime refused a put on output port `{}`: {}",
+                        self.name,
+                        other.name()
+                    )),
+                }
+                (used, n) = (0, 0);
+            }
+            match (next, fitted) {
+                (None, _) => return Ok(()),
+                (Some(_), Some(_)) => {}
+                // It did not fit after the others: in an empty batch, or alone.
+                (Some(v), None) => match postcard::to_slice(&v, &mut data) {
+                    Ok(enc) => {
+                        (used, n) = (enc.len(), 1);
+                        lens[0] = used as u32;
+                    }
+                    Err(_) => {
+                        self.put(v).map_err(|_| Closed(sent))?;
+                        sent += 1;
+                    }
+                },
+            }
+        }
+    }
+}
+
+impl<T: Message> Input<T> {
+    /// Appends up to `max` (at least 1, at most [`BATCH_MESSAGES`]) messages to `out`, in
+    /// order, each taken exactly as [`Input::get`] would take it (charged, timed and counted
+    /// as a get of its own), in one runtime call where they are small: waits while the input
+    /// is empty, for the first message only, then takes what is queued. Returns how many it
+    /// appended: 0 once the input is closed and drained. A message that does not decode as
+    /// `T` fails the SSDlet.
+    #[inline]
+    pub fn get_batch(&mut self, out: &mut Vec<T>, max: usize) -> usize {
+        if self.closed {
+            return 0;
+        }
+        let mut data = [0u8; BATCH_BYTES];
+        let mut lens = [0u32; BATCH_MESSAGES];
+        let max = max.clamp(1, BATCH_MESSAGES);
+        let got = if self.rt.has_batch_ports() {
+            match self.rt.port_get_batch(self.index, &mut data, &mut lens[..max]) {
+                (Status::OK, got) => got,
+                (Status::CLOSED, _) => return 0,
+                (other, _) => self.rt.fail(&format!(
+                    "malformed message on input port `{}` (expected `{}`): the runtime refused the get: {}",
+                    self.name,
+                    sig_string(&T::SIG),
+                    other.name()
+                )),
+            }
+        } else {
+            0
+        };
+        if got == 0 {
+            // The next message is one the runtime does not batch (a large one): alone.
+            return self.get().map_or(0, |v| {
+                out.push(v);
+                1
+            });
+        }
+        let mut at = 0usize;
+        for &len in &lens[..got] {
+            let msg = data.get(at..at + len as usize).unwrap_or_default();
+            at += len as usize;
+            let detail = match postcard::take_from_bytes::<T>(msg) {
+                Ok((v, [])) => {
+                    out.push(v);
+                    continue;
+                }
+                Ok((_, rest)) => format!("{} trailing bytes", rest.len()),
+                Err(e) => e.to_string(),
+            };
+            self.rt.fail(&format!(
+                "malformed message on input port `{}` (expected `{}`): {detail}",
+                self.name,
+                sig_string(&T::SIG)
+            ))
+        }
+        got
+    }
+}

@@ -238,4 +238,53 @@ impl Rt {
             other => Err(other),
         }
     }
+
+    /// Whether the runtime offers the batch ports.
+    #[inline]
+    pub(crate) fn has_batch_ports(&self) -> bool {
+        // INVARIANT(vtable-append-only): check the table's size before an appended service
+        self.vt().has_batch_ports()
+    }
+
+    /// Sends the messages encoded back to back in `data`, the `i`-th `lens[i]` bytes long, on
+    /// output `port`: the status, and how many were sent.
+    #[inline]
+    pub(crate) fn port_put_batch(&self, port: u32, data: &[u8], lens: &[u32]) -> (Status, usize) {
+        let mut done = 0usize;
+        // SAFETY: module invariant; the caller checked `has_batch_ports`; `data` and `lens`
+        // are valid slices the runtime reads before return (the lengths add up to at most
+        // `data.len()`: the caller encoded them there), `done` a valid out-pointer.
+        let st = unsafe {
+            (self.vt().port_put_batch)(
+                self.ctx,
+                port,
+                data.as_ptr(),
+                lens.as_ptr(),
+                lens.len(),
+                &mut done,
+            )
+        };
+        (Self::check(st), done.min(lens.len()))
+    }
+
+    /// Takes up to `lens.len()` messages from input `port` into `buf`, back to back, their
+    /// lengths into `lens`: the status, and how many were taken.
+    #[inline]
+    pub(crate) fn port_get_batch(&self, port: u32, buf: &mut [u8], lens: &mut [u32]) -> (Status, usize) {
+        let mut got = 0usize;
+        // SAFETY: module invariant; the caller checked `has_batch_ports`; `buf` and `lens` are
+        // valid writable slices for the call's duration, `got` a valid out-pointer.
+        let st = unsafe {
+            (self.vt().port_get_batch)(
+                self.ctx,
+                port,
+                buf.as_mut_ptr(),
+                buf.len(),
+                lens.as_mut_ptr(),
+                lens.len(),
+                &mut got,
+            )
+        };
+        (Self::check(st), got.min(lens.len()))
+    }
 }

@@ -19,6 +19,10 @@
 //! | `blocks` | `n: u64`, `size: u64` | | `out: seq<u8>` (`Bytes`) | as `blobs`, each vector handed over as it is (`put_bytes`) |
 //! | `block_sum` | | `in: seq<u8>` (`Bytes`) | `total: u64` | as `blob_sum`, taking each vector as it is (`get_bytes`); sends the total, then the count of vectors |
 //! | `vec_sum` | | `in: seq<u8>` (`Vec<u8>`) | `total: u64` | as `blob_sum`, decoding each message as a `Vec<u8>` |
+//! | `count_all` | `n: u64` | | `out: u64` | sends `0..n` with one `put_all` |
+//! | `sum_batch` | `max: u64` | `in: u64` | `total: u64` | as `sum`, taking up to `max` messages a call (`get_batch`) |
+//! | `mixed` | `n: u64`, `size: u64`, `batch: u64` | | `out: seq<u8>` (`Bytes`) | sends `n` vectors of `i` repeated, `size` bytes long where `i % 7 == 3`, else `i % 40`; one `put` each, or with `batch` not 0 one `put_all` |
+//! | `mixed_sum` | `max: u64`, `stop: u64` | `in: seq<u8>` (`Bytes`) | `total: u64` | sums the bytes, then sends the total, the count of vectors and a digest of their order; one `get` each, or with `max` not 0 up to `max` a call (`get_batch`); with `stop` not 0, closes its input after at least `stop` vectors |
 //! | `crash` | | | | aborts the process |
 //! | `spin` | | | | spins without yielding |
 //! | `escape` | | | | probes system calls `ndp serve`'s firmware filter refuses; fails with what each got |
@@ -482,6 +486,124 @@ impl Ssdlet for Scaled {
     }
 }
 
+/// Sends `0..n` with one [`Output::put_all`].
+pub struct CountAll;
+impl Ssdlet for CountAll {
+    type Args = (u64,);
+    type Inputs = ();
+    type Outputs = (Output<u64>,);
+    const ARG_NAMES: &'static [&'static str] = &["n"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(_: &Context, (n,): (u64,), (): (), (mut out,): Self::Outputs) -> Result<(), SsdletError> {
+        out.put_all(0..n)?;
+        Ok(())
+    }
+}
+
+/// Sums its input taking up to `max` messages a call ([`Input::get_batch`]); sends the total.
+pub struct SumBatch;
+impl Ssdlet for SumBatch {
+    type Args = (u64,);
+    type Inputs = (Input<u64>,);
+    type Outputs = (Output<u64>,);
+    const ARG_NAMES: &'static [&'static str] = &["max"];
+    const INPUT_NAMES: &'static [&'static str] = &["in"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["total"];
+    fn run(
+        _: &Context,
+        (max,): (u64,),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
+        let mut batch = Vec::with_capacity(max as usize);
+        let mut total = 0u64;
+        while input.get_batch(&mut batch, max as usize) > 0 {
+            total = batch.drain(..).fold(total, u64::wrapping_add);
+        }
+        out.put(total)?;
+        Ok(())
+    }
+}
+
+/// Vectors of many sizes: `n` vectors of `i` repeated, `size` bytes long where `i % 7 == 3`,
+/// else `i % 40`; one put each or, with `batch` not 0, one [`Output::put_all`].
+pub struct Mixed;
+impl Ssdlet for Mixed {
+    type Args = (u64, u64, u64);
+    type Inputs = ();
+    type Outputs = (Output<Bytes>,);
+    const ARG_NAMES: &'static [&'static str] = &["n", "size", "batch"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(
+        _: &Context,
+        (n, size, batch): (u64, u64, u64),
+        (): (),
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
+        let vector = |i: u64| Bytes(vec![i as u8; if i % 7 == 3 { size } else { i % 40 } as usize]);
+        if batch == 0 {
+            for i in 0..n {
+                out.put(vector(i))?;
+            }
+        } else {
+            out.put_all((0..n).map(vector))?;
+        }
+        Ok(())
+    }
+}
+
+/// Sums the bytes of its vectors; sends the total, the count of vectors and a digest of their
+/// lengths and bytes in order. One get each or, with `max` not 0, up to `max` a call; with
+/// `stop` not 0, closes its input once it has at least `stop` vectors.
+pub struct MixedSum;
+impl Ssdlet for MixedSum {
+    type Args = (u64, u64);
+    type Inputs = (Input<Bytes>,);
+    type Outputs = (Output<u64>,);
+    const ARG_NAMES: &'static [&'static str] = &["max", "stop"];
+    const INPUT_NAMES: &'static [&'static str] = &["in"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["total"];
+    fn run(
+        _: &Context,
+        (max, stop): (u64, u64),
+        (mut input,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
+        let stop = if stop == 0 { u64::MAX } else { stop };
+        let (mut total, mut count, mut digest) = (0u64, 0u64, 0u64);
+        let mut add = |v: &[u8]| {
+            total += v.iter().map(|&b| u64::from(b)).sum::<u64>();
+            count += 1;
+            let first = v.first().map_or(0, |&b| u64::from(b));
+            digest = digest.wrapping_mul(31).wrapping_add(v.len() as u64 * 257 + first);
+        };
+        let mut seen = 0u64;
+        if max == 0 {
+            while let Some(v) = input.get() {
+                add(&v.0);
+                seen += 1;
+                if seen >= stop {
+                    break;
+                }
+            }
+        } else {
+            let mut batch = Vec::new();
+            while input.get_batch(&mut batch, max as usize) > 0 {
+                seen += batch.len() as u64;
+                batch.drain(..).for_each(|v| add(&v.0));
+                if seen >= stop {
+                    break;
+                }
+            }
+        }
+        input.close();
+        out.put(total)?;
+        out.put(count)?;
+        out.put(digest)?;
+        Ok(())
+    }
+}
+
 ssdlet_sdk::register_module! {
     name: "testkit",
     ssdlets: {
@@ -506,5 +628,9 @@ ssdlet_sdk::register_module! {
         "block_sum" => BlockSum,
         "vec_sum" => VecSum,
         "scaled" => Scaled,
+        "count_all" => CountAll,
+        "sum_batch" => SumBatch,
+        "mixed" => Mixed,
+        "mixed_sum" => MixedSum,
     },
 }

@@ -134,13 +134,19 @@ fn fiber_spawn(c: &mut Criterion) {
     );
 }
 
-fn put_get(c: &mut Criterion) {
-    let m = testkit();
-    let (count, sum) = (m.ssdlet("count").unwrap(), m.ssdlet("sum").unwrap());
-    let run = |iters: u64| {
+/// Wall time of `count(n) -> sum` with SSDlets `sender` and `receiver` (`receiver_args`).
+fn stream(
+    m: &LoadedModule,
+    sender: &str,
+    receiver: &str,
+    receiver_args: &[ArgValue],
+) -> impl Fn(u64) -> Duration {
+    let (count, sum) = (m.ssdlet(sender).unwrap(), m.ssdlet(receiver).unwrap());
+    let receiver_args = receiver_args.to_vec();
+    move |iters: u64| {
         let mut d = TestDriver::new(DriverConfig::default());
         let src = d.spawn(&count, &[ArgValue::U64(iters)]).unwrap();
-        let dst = d.spawn(&sum, &[]).unwrap();
+        let dst = d.spawn(&sum, &receiver_args).unwrap();
         d.connect(src, "out", dst, "in").unwrap();
         let total = d.sink(dst, "total").unwrap();
         let start = Instant::now();
@@ -151,24 +157,30 @@ fn put_get(c: &mut Criterion) {
             vec![iters * iters.saturating_sub(1) / 2]
         );
         t
-    };
-    c.bench_function("abi/put_get", |b| b.iter_custom(run));
+    }
+}
+
+fn put_get(c: &mut Criterion) {
+    let m = testkit();
+    let run = stream(&m, "count", "sum", &[]);
+    let batched = stream(&m, "count_all", "sum_batch", &[ArgValue::U64(64)]);
+    c.bench_function("abi/put_get", |b| b.iter_custom(&run));
+    c.bench_function("abi/put_get_batched", |b| b.iter_custom(&batched));
     c.bench_function("abi/put_get_floor", |b| b.iter(|| floor_message(1)));
-    let (ours, limit) = interleaved(
-        200_000,
-        |n| run(u64::from(n)),
-        |n| {
-            timed(|| {
-                std::hint::black_box(floor_message(n));
-            })
-        },
-    );
-    eprintln!(
-        "abi/put_get {ours:.1} ns ({:.1} M msgs/s) beside its floor, a postcard encode and decode of the \
-         u64 and two plain calls through C function pointers, {limit:.1} ns in the same run: {:.2}x",
-        1e3 / ours,
-        ours / limit
-    );
+    let floor = |n| {
+        timed(|| {
+            std::hint::black_box(floor_message(n));
+        })
+    };
+    for (name, run) in [("abi/put_get", &run), ("abi/put_get_batched", &batched)] {
+        let (ours, limit) = interleaved(200_000, |n| run(u64::from(n)), floor);
+        eprintln!(
+            "{name} {ours:.1} ns ({:.1} M msgs/s) beside its floor, a postcard encode and decode of \
+             the u64 and two plain calls through C function pointers, {limit:.1} ns in the same run: {:.2}x",
+            1e3 / ours,
+            ours / limit
+        );
+    }
 }
 
 extern "C" fn floor_put(ptr: *const u8, len: usize) -> u32 {

@@ -218,6 +218,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_message_kept_in_place_reads_back_as_it_was_given() {
+        let source: Vec<u8> = (1..=40).collect();
+        for len in 0..=Inline::MAX {
+            let inline = Payload::Inline(Inline::new(&source[..len]).expect("short enough"));
+            assert_eq!(inline.in_place(), Some(&source[..len]), "{len} bytes");
+            assert_eq!(inline.encoded_len(), len);
+        }
+        assert!(Inline::new(&source[..Inline::MAX + 1]).is_none());
+    }
+
+    #[test]
     fn byte_string_framing_matches_postcard() {
         for len in [0usize, 1, 127, 128, 300, 16_383, 16_384, 1 << 20] {
             let bytes = vec![7u8; len];

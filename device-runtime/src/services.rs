@@ -34,6 +34,7 @@ use crate::blocks;
 use crate::compute::WorkCounts;
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
+use crate::ledger::Ledger;
 use crate::world::{Channel, HostEnd, LogLine, Msg};
 use ndp_protocol::Site;
 
@@ -139,8 +140,13 @@ fn begin_next_call(st: &InstanceState) -> Result<(), Status> {
 
 /// Waits for the next message on input `port`, then hands it to `take` with its channel
 /// (still borrowed) once the reader's clock, the trace and the sender's wake-up are done;
-/// `take`'s status is the service's.
-fn get_next(st: &InstanceState, port: u32, take: impl FnMut(Msg, &mut Channel) -> Status) -> Status {
+/// `take` says how many payload bytes the message moved (charged then) or the service's
+/// refusal.
+fn get_next(
+    st: &InstanceState,
+    port: u32,
+    take: impl FnMut(Msg, &mut Channel) -> Result<u64, Status>,
+) -> Status {
     get(st, port, 1, |_| true, take).0
 }
 
@@ -150,14 +156,16 @@ fn get_next(st: &InstanceState, port: u32, take: impl FnMut(Msg, &mut Channel) -
 /// takes the next queued message; it is asked before that message's call is charged, and a
 /// refusal ends the service, the message left queued. `take(msg, c)` gets each message with
 /// its channel (still borrowed) once the reader's clock, the trace and the sender's wake-up
-/// are done; a status other than `OK` ends the service with it. Returns the status and how
+/// are done, and says how many payload bytes it moved (the message is charged then) or the
+/// status that ends the service. With `max` above 1 the messages after the first are charged
+/// in a [`Ledger`], so `take` must then charge nothing itself. Returns the status and how
 /// many messages `take` accepted.
 fn get(
     st: &InstanceState,
     port: u32,
     max: usize,
     takes: impl Fn(&Payload) -> bool,
-    mut take: impl FnMut(Msg, &mut Channel) -> Status,
+    mut take: impl FnMut(Msg, &mut Channel) -> Result<u64, Status>,
 ) -> (Status, usize) {
     let _service = InService(st);
     let ch = match st.inputs.get(port as usize) {
@@ -195,21 +203,59 @@ fn get(
         {
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
-            if let Some((msg, sender)) = c.pop(st.clock.get()) {
+            while let Some((msg, sender)) = c.pop(st.clock.get()) {
                 if msg.at > st.clock.get() {
                     st.clock.set(msg.at);
                 }
                 trace::flow_end(msg.flow, st.track(), st.clock.get());
                 st.world.wake_any(sender, st.clock.get());
-                let status = take(msg, c);
-                if status != Status::OK {
-                    return (status, got);
+                match take(msg, c) {
+                    Ok(bytes) => st.charge_message(bytes),
+                    Err(status) => return (status, got),
                 }
                 got += 1;
                 if got >= max {
                     return (Status::OK, got);
                 }
-                continue;
+                // The next message, if this service takes it, is the next call.
+                match c.queue.front() {
+                    Some(next) if takes(&next.bytes) => {}
+                    _ => return (Status::OK, got),
+                }
+                // The rest of a batch, charged in locals: nothing runs between its calls.
+                if let Some(mut ledger) = Ledger::open(st) {
+                    let end = loop {
+                        if let Some(reason) = ledger.call() {
+                            break Err(reason);
+                        }
+                        let Some((msg, sender)) = c.pop(ledger.clock()) else {
+                            break Ok(Status::OK);
+                        };
+                        ledger.catch_up(msg.at);
+                        trace::flow_end(msg.flow, st.track(), ledger.clock());
+                        st.world.wake_any(sender, ledger.clock());
+                        match take(msg, c) {
+                            Ok(bytes) => ledger.message(bytes),
+                            Err(status) => break Ok(status),
+                        }
+                        got += 1;
+                        match c.queue.front() {
+                            Some(next) if got < max && takes(&next.bytes) => {}
+                            _ => break Ok(Status::OK),
+                        }
+                    };
+                    ledger.close(st);
+                    return match end {
+                        Ok(status) => (status, got),
+                        Err(reason) => {
+                            st.abort_with(reason);
+                            (Status::ABORTED, got)
+                        }
+                    };
+                }
+                if let Err(s) = begin_next_call(st) {
+                    return (s, got);
+                }
             }
             if c.sender_closed {
                 return (Status::CLOSED, got);
@@ -272,15 +318,14 @@ unsafe extern "C" fn port_get_batch(
             // `takes` checked the room; `get` stops at `max` messages.
             let (Some(dst), Some(len)) = (buf.get_mut(from..to), lens.get_mut(taken)) else {
                 c.recycle(msg.bytes);
-                return Status::INVALID_ARGUMENT;
+                return Err(Status::INVALID_ARGUMENT);
             };
             dst.copy_from_slice(bytes);
             *len = bytes.len() as u32;
-            st.charge_message(bytes.len() as u64);
             used.set(to);
             taken += 1;
             c.recycle(msg.bytes);
-            Status::OK
+            Ok((to - from) as u64)
         },
     );
     // SAFETY: `out_got` is non-null and, by the ABI, a valid out-pointer.
@@ -317,8 +362,7 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                 len: in_slot.len(),
             })
         };
-        st.charge_message(len);
-        Status::OK
+        Ok(len)
     })
 }
 
@@ -413,35 +457,39 @@ unsafe extern "C" fn port_get_bytes(ctx: *mut InstanceCtx, port: u32, out: *mut 
         return Status::INVALID_ARGUMENT;
     }
     get_next(st, port, |msg, c| {
-        let owned = match msg.bytes {
+        let (owned, moved) = match msg.bytes {
             Payload::Block(a) => {
                 // The sender's block itself: it costs the message, not its bytes.
-                st.charge_message(0);
                 let (ptr, len, capacity) = a.into_raw();
                 st.charge(capacity);
-                OwnedBytes {
+                let owned = OwnedBytes {
                     ptr: ptr.as_ptr(),
                     len,
                     capacity,
-                }
+                };
+                (owned, 0)
             }
             encoded => {
                 let Some(body) = encoded.in_place().and_then(byte_string_body) else {
                     c.recycle(encoded);
-                    return Status::INVALID_ARGUMENT;
+                    return Err(Status::INVALID_ARGUMENT);
                 };
-                st.charge_message(encoded.encoded_len() as u64);
+                let moved = encoded.encoded_len() as u64;
                 let owned = copy_into_block(body);
                 c.recycle(encoded);
                 match owned {
-                    Some(o) => o,
-                    None => return Status::INVALID_ARGUMENT,
+                    Some(o) => (o, moved),
+                    None => {
+                        // Taken off the port all the same.
+                        st.charge_message(moved);
+                        return Err(Status::INVALID_ARGUMENT);
+                    }
                 }
             }
         };
         // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer.
         unsafe { out.write(owned) };
-        Status::OK
+        Ok(moved)
     })
 }
 
@@ -475,23 +523,58 @@ fn put_one(
     owned: bool,
     make: impl FnOnce(&mut Vec<Vec<u8>>) -> Payload,
 ) -> Status {
-    let mut make = Some(make);
     let mut done = 0;
-    put(
-        st,
-        port,
-        1,
-        |_| len,
-        owned,
+    put(st, port, 1, owned, &mut One(len, Some(make)), &mut done)
+}
+
+/// The messages a put service sends.
+trait Outgoing {
+    /// The length in bytes of the `i`-th.
+    fn len(&self, i: usize) -> usize;
+    /// The `i`-th as a payload (called once, only when it is put).
+    fn make(&mut self, i: usize, st: &InstanceState, pool: &mut Vec<Vec<u8>>) -> Payload;
+}
+
+/// One message of `.0` bytes built by `.1`.
+struct One<F>(usize, Option<F>);
+
+impl<F: FnOnce(&mut Vec<Vec<u8>>) -> Payload> Outgoing for One<F> {
+    fn len(&self, _: usize) -> usize {
+        self.0
+    }
+
+    fn make(&mut self, _: usize, _: &InstanceState, pool: &mut Vec<Vec<u8>>) -> Payload {
         // `put` calls this once for its one message.
-        |_, pool| make.take().map_or_else(Payload::default, |m| m(pool)),
-        &mut done,
-    )
+        self.1.take().map_or_else(Payload::default, |m| m(pool))
+    }
+}
+
+/// A batch's messages, encoded back to back in `data`, the `i`-th `lens[i]` bytes long from
+/// `at` on; copied as they are put.
+struct Copies<'a> {
+    data: &'a [u8],
+    lens: &'a [u32],
+    at: usize,
+}
+
+impl Outgoing for Copies<'_> {
+    #[inline(always)]
+    fn len(&self, i: usize) -> usize {
+        self.lens.get(i).map_or(0, |&l| l as usize)
+    }
+
+    #[inline(always)]
+    fn make(&mut self, i: usize, st: &InstanceState, pool: &mut Vec<Vec<u8>>) -> Payload {
+        let end = self.at + self.len(i);
+        let bytes = self.data.get(self.at..end).unwrap_or_default();
+        self.at = end;
+        copied(st, bytes, pool)
+    }
 }
 
 /// Puts `count` messages on output `port`, one after another, each exactly as a single put:
-/// the `i`-th is `len(i)` bytes built by `make(i, pool)` (called once, only when that message
-/// is put); `owned`: its bytes are a block handed over, not copied. `*done` counts the
+/// the `i`-th of `msgs` (called once, only when it is put); `owned`: their bytes are blocks
+/// handed over, not copied. `*done` counts the
 /// messages put; the status is the first refusal's, or `OK` once all are put.
 ///
 /// Every message is its own call as far as the simulation goes (INVARIANT
@@ -502,9 +585,8 @@ fn put(
     st: &InstanceState,
     port: u32,
     count: usize,
-    len: impl Fn(usize) -> usize,
     owned: bool,
-    mut make: impl FnMut(usize, &mut Vec<Vec<u8>>) -> Payload,
+    msgs: &mut impl Outgoing,
     done: &mut usize,
 ) -> Status {
     *done = 0;
@@ -528,6 +610,10 @@ fn put(
             let c = &mut chans[ch];
             // A conventional run's host is where its SSDlets run: no PCIe
             let to_host = c.host == HostEnd::Receiver && st.site == Site::Device;
+            let copy = match st.site {
+                Site::Device => st.world.config.dram_copy_mb_per_s,
+                Site::Host => st.world.config.host_copy_mb_per_s,
+            };
             loop {
                 if c.receiver_closed || c.sender_closed {
                     return Status::CLOSED;
@@ -537,7 +623,7 @@ fn put(
                     break;
                 }
                 let i = *done;
-                let len = len(i);
+                let len = msgs.len(i);
                 // Nothing may fail once `make` has run (an adopted block is the runtime's).
                 let ssd = if to_host { st.world.try_ssd() } else { None };
                 if to_host && ssd.is_none() {
@@ -555,20 +641,50 @@ fn put(
                 } else if owned {
                     now
                 } else {
-                    let cfg = &st.world.config;
-                    let copy = match st.site {
-                        Site::Device => cfg.dram_copy_mb_per_s,
-                        Site::Host => cfg.host_copy_mb_per_s,
-                    };
                     now + SimDuration::for_bytes(len as u64, copy)
                 };
-                let buf = make(i, &mut c.pool);
+                let buf = msgs.make(i, st, &mut c.pool);
                 let flow = trace::flow_start(st.track(), now);
                 let receiver = c.push(Msg { at, bytes: buf, flow }, len as u64);
                 st.world.wake_any(receiver, at);
                 *done = i + 1;
                 if *done == count {
                     return Status::OK;
+                }
+                // The rest of a batch while the port has room, charged in locals: nothing runs
+                // between its calls.
+                if let Some(mut ledger) = Ledger::open(st).filter(|_| !owned && !to_host) {
+                    let end = loop {
+                        if let Some(reason) = ledger.call() {
+                            break Some(reason);
+                        }
+                        if c.queue.len() >= c.capacity {
+                            // Its call charged: it waits below, as a single put would.
+                            break None;
+                        }
+                        let i = *done;
+                        let len = msgs.len(i);
+                        ledger.message(len as u64);
+                        let now = ledger.clock();
+                        let at = now + SimDuration::for_bytes(len as u64, copy);
+                        let buf = msgs.make(i, st, &mut c.pool);
+                        let flow = trace::flow_start(st.track(), now);
+                        let receiver = c.push(Msg { at, bytes: buf, flow }, len as u64);
+                        st.world.wake_any(receiver, at);
+                        *done = i + 1;
+                        if *done == count {
+                            ledger.close(st);
+                            return Status::OK;
+                        }
+                    };
+                    ledger.close(st);
+                    match end {
+                        Some(reason) => {
+                            st.abort_with(reason);
+                            return Status::ABORTED;
+                        }
+                        None => continue,
+                    }
                 }
                 // The next message is the next call.
                 if let Err(s) = begin_next_call(st) {
@@ -617,21 +733,9 @@ unsafe extern "C" fn port_put_batch(
         // SAFETY: ABI: `data` points to the `total` readable bytes the lengths add up to.
         unsafe { std::slice::from_raw_parts(data, total) }
     };
-    let mut at = 0usize;
     let mut done = 0usize;
-    let status = put(
-        st,
-        port,
-        count,
-        |i| lens[i] as usize,
-        false,
-        |i, pool| {
-            let bytes = &data[at..at + lens[i] as usize];
-            at += bytes.len();
-            copied(st, bytes, pool)
-        },
-        &mut done,
-    );
+    let mut msgs = Copies { data, lens, at: 0 };
+    let status = put(st, port, count, false, &mut msgs, &mut done);
     // SAFETY: `out_done` is non-null and, by the ABI, a valid out-pointer.
     unsafe { out_done.write(done) };
     status

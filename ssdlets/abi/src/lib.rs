@@ -41,6 +41,5 @@ pub use vtable::{
 /// before it calls a service appended after the version's first table
 /// ([`vtable::RuntimeVtable::BASE_SIZE`]), as [`vtable::RuntimeVtable::has_port_put_owned`]
 /// does, so a module runs on a runtime older or newer than its SDK as long as the version
-/// agrees. Appended so far in version 1: `port_put_owned`; `port_put_bytes` and
-/// `port_get_bytes`; `port_put_batch` and `port_get_batch`.
+/// agrees. Appended so far in version 1: `port_put_owned`, the byte and the batch ports.
 pub const ABI_VERSION: u32 = 1;

@@ -64,9 +64,7 @@ pub use context::Context;
 pub use error::SsdletError;
 pub use file::{File, FileStream};
 pub use message::Message;
-pub use ports::{
-    Closed, Input, InputList, Output, OutputList, RecvError, BATCH_BYTES, BATCH_MESSAGES, OWNED_THRESHOLD,
-};
+pub use ports::{Closed, Input, InputList, Output, OutputList, RecvError, OWNED_THRESHOLD};
 #[doc(hidden)]
 pub use rt::Rt;
 pub use ssdlet_abi as abi;
@@ -183,3 +181,7 @@ macro_rules! register_module {
         }
     };
 }
+
+// Added after the rest, at the end: a line moved above the macros would move their code's
+// locations, and so every module's bytes (see `bytes.rs`).
+pub use ports::{BATCH_BYTES, BATCH_MESSAGES};

@@ -346,7 +346,7 @@ impl<T: Message> Output<T> {
         if self.closed {
             return Err(Closed(sent));
         }
-        let mut vs = vs.into_iter();
+        let vs = vs.into_iter();
         if !self.rt.has_batch_ports() {
             for v in vs {
                 self.put(v).map_err(|_| Closed(sent))?;
@@ -356,52 +356,97 @@ impl<T: Message> Output<T> {
         }
         let mut data = [0u8; BATCH_BYTES];
         let mut lens = [0u32; BATCH_MESSAGES];
-        let (mut used, mut n) = (0usize, 0usize);
-        loop {
-            let next = vs.next();
-            let fitted = next.as_ref().and_then(|v| {
-                // `n < BATCH_MESSAGES` and `used <= BATCH_BYTES` here.
-                let len = postcard::to_slice(v, data.get_mut(used..)?).ok()?.len();
-                *lens.get_mut(n)? = len as u32;
-                Some(len)
-            });
-            if let Some(len) = fitted {
-                used += len;
+        let mut ser = postcard::Serializer {
+            output: BatchWriter {
+                buf: &mut data,
+                used: 0,
+            },
+        };
+        let mut n = 0usize;
+        for v in vs {
+            let start = ser.output.used;
+            if serde::Serialize::serialize(&v, &mut ser).is_ok() {
+                lens[n] = (ser.output.used - start) as u32;
                 n += 1;
                 if n < BATCH_MESSAGES {
                     continue;
                 }
+                sent += self.put_batch(&ser.output.buf[..ser.output.used], &lens[..n], sent)?;
+                (ser.output.used, n) = (0, 0);
+                continue;
             }
+            // It did not fit after the others: send them, then it in an empty batch, or alone.
             if n > 0 {
-                let (status, done) = self.rt.port_put_batch(self.index, &data[..used], &lens[..n]);
-                sent += done;
-                match status {
-                    Status::OK => {}
-                    Status::CLOSED => return Err(Closed(sent)),
-                    other => self.rt.fail(&format!(
-                        "the runtime refused a put on output port `{}`: {}",
-                        self.name,
-                        other.name()
-                    )),
-                }
-                (used, n) = (0, 0);
+                sent += self.put_batch(&ser.output.buf[..start], &lens[..n], sent)?;
+                n = 0;
             }
-            match (next, fitted) {
-                (None, _) => return Ok(()),
-                (Some(_), Some(_)) => {}
-                // It did not fit after the others: in an empty batch, or alone.
-                (Some(v), None) => match postcard::to_slice(&v, &mut data) {
-                    Ok(enc) => {
-                        (used, n) = (enc.len(), 1);
-                        lens[0] = used as u32;
-                    }
-                    Err(_) => {
-                        self.put(v).map_err(|_| Closed(sent))?;
-                        sent += 1;
-                    }
-                },
+            ser.output.used = 0;
+            if serde::Serialize::serialize(&v, &mut ser).is_ok() {
+                lens[0] = ser.output.used as u32;
+                n = 1;
+            } else {
+                ser.output.used = 0;
+                self.put(v).map_err(|_| Closed(sent))?;
+                sent += 1;
             }
         }
+        if n > 0 {
+            self.put_batch(&ser.output.buf[..ser.output.used], &lens[..n], sent)?;
+        }
+        Ok(())
+    }
+
+    /// Hands one batch to the runtime: how many it sent, or, if the receiver is gone, how
+    /// many in all (`before` and this batch's).
+    #[inline]
+    fn put_batch(&mut self, data: &[u8], lens: &[u32], before: usize) -> Result<usize, Closed<usize>> {
+        match self.rt.port_put_batch(self.index, data, lens) {
+            (Status::OK, done) => Ok(done),
+            (Status::CLOSED, done) => Err(Closed(before + done)),
+            (other, _) => self.rt.fail(&format!(
+                "the runtime refused a put on output port `{}`: {}",
+                self.name,
+                other.name()
+            )),
+        }
+    }
+}
+
+/// A postcard flavor writing a batch's encodings back to back into a buffer on the stack.
+struct BatchWriter<'a> {
+    buf: &'a mut [u8; BATCH_BYTES],
+    used: usize,
+}
+
+impl postcard::ser_flavors::Flavor for BatchWriter<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        let slot = self
+            .buf
+            .get_mut(self.used)
+            .ok_or(postcard::Error::SerializeBufferFull)?;
+        *slot = byte;
+        self.used += 1;
+        Ok(())
+    }
+
+    #[inline]
+    fn try_extend(&mut self, bytes: &[u8]) -> postcard::Result<()> {
+        let end = self.used + bytes.len();
+        let dst = self
+            .buf
+            .get_mut(self.used..end)
+            .ok_or(postcard::Error::SerializeBufferFull)?;
+        dst.copy_from_slice(bytes);
+        self.used = end;
+        Ok(())
+    }
+
+    #[inline]
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
     }
 }
 

@@ -9,6 +9,9 @@
 //! - `abi/put_get`: `count` streams `n` u64s to `sum` through the driver (channel capacity
 //!   64): per message one `put` and one `get` through the C vtable, postcard encode/decode,
 //!   and the fiber switches the driver needs.
+//! - `abi/put_get_batched`: the same stream from `count_all` to `sum_batch` (`Output::put_all`,
+//!   `Input::get_batch` of up to 64): one runtime call per batch instead of per message, each
+//!   message still charged as its own put and get; its ratio to `abi/put_get` is printed too.
 //! - `abi/put_get_floor`: the same per message without the runtime (postcard encode and
 //!   decode, two calls through C function pointers); the ratio to it, and fiber switches' to a
 //!   bare corosensei coroutine, are printed from interleaved rounds in the same run.
@@ -181,6 +184,11 @@ fn put_get(c: &mut Criterion) {
             ours / limit
         );
     }
+    let (batch, single) = interleaved(200_000, |n| batched(u64::from(n)), |n| run(u64::from(n)));
+    eprintln!(
+        "abi/put_get_batched {batch:.1} ns beside abi/put_get {single:.1} ns in the same run: {:.2}x",
+        batch / single
+    );
 }
 
 extern "C" fn floor_put(ptr: *const u8, len: usize) -> u32 {

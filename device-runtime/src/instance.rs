@@ -432,6 +432,27 @@ impl InstanceState {
     }
 }
 
+/// `carry` picoseconds plus `ps`, split into the whole nanoseconds to put on the clock and the
+/// picoseconds left over (below 1000): the sum of the charges is the cost of the sum.
+#[inline(always)]
+pub(crate) fn whole_ns(carry: u64, ps: u128) -> (SimDuration, u64) {
+    let total = u128::from(carry) + ps;
+    // Charges fit 64 bits but for absurd counts; 64-bit division is several times faster.
+    let (ns, rest) = match u64::try_from(total) {
+        Ok(t) => (t / 1000, t % 1000),
+        Err(_) => ((total / 1000) as u64, (total % 1000) as u64),
+    };
+    (SimDuration(ns), rest)
+}
+
+/// The time-slice watchdog: why an instance resumed at `slice_start` and now at `clock` must
+/// stop, if it ran longer than `slice`.
+#[inline(always)]
+pub(crate) fn overrun(clock: SimTime, slice_start: SimTime, slice: SimDuration) -> Option<AbortReason> {
+    let ran = clock.saturating_since(slice_start);
+    (ran > slice).then_some(AbortReason::TimeSlice { ran, slice })
+}
+
 #[cfg(test)]
 mod tests {
     use super::ReadState;
@@ -457,25 +478,4 @@ mod tests {
         }
         assert!(r.streams.len() <= ReadState::STREAMS);
     }
-}
-
-/// `carry` picoseconds plus `ps`, split into the whole nanoseconds to put on the clock and the
-/// picoseconds left over (below 1000): the sum of the charges is the cost of the sum.
-#[inline(always)]
-pub(crate) fn whole_ns(carry: u64, ps: u128) -> (SimDuration, u64) {
-    let total = u128::from(carry) + ps;
-    // Charges fit 64 bits but for absurd counts; 64-bit division is several times faster.
-    let (ns, rest) = match u64::try_from(total) {
-        Ok(t) => (t / 1000, t % 1000),
-        Err(_) => ((total / 1000) as u64, (total % 1000) as u64),
-    };
-    (SimDuration(ns), rest)
-}
-
-/// The time-slice watchdog: why an instance resumed at `slice_start` and now at `clock` must
-/// stop, if it ran longer than `slice`.
-#[inline(always)]
-pub(crate) fn overrun(clock: SimTime, slice_start: SimTime, slice: SimDuration) -> Option<AbortReason> {
-    let ran = clock.saturating_since(slice_start);
-    (ran > slice).then_some(AbortReason::TimeSlice { ran, slice })
 }

@@ -77,8 +77,8 @@ impl Ledger {
     fn charge(&mut self, ps: u128) {
         let (ns, rest) = whole_ns(self.carry_ps, ps);
         self.carry_ps = rest;
-        self.compute = self.compute + ns;
-        self.clock = self.clock + ns;
+        self.compute += ns;
+        self.clock += ns;
     }
 
     /// Puts the state back into `st`.

@@ -140,12 +140,12 @@ fn begin_next_call(st: &InstanceState) -> Result<(), Status> {
 
 /// Waits for the next message on input `port`, then hands it to `take` with its channel
 /// (still borrowed) once the reader's clock, the trace and the sender's wake-up are done;
-/// `take` says how many payload bytes the message moved (charged then) or the service's
-/// refusal.
+/// `take` says how many payload bytes the message moved (charged then; `None`: it charged the
+/// message itself) or the service's refusal.
 fn get_next(
     st: &InstanceState,
     port: u32,
-    take: impl FnMut(Msg, &mut Channel) -> Result<u64, Status>,
+    take: impl FnMut(Msg, &mut Channel) -> Result<Option<u64>, Status>,
 ) -> Status {
     get(st, port, 1, |_| true, take).0
 }
@@ -156,18 +156,18 @@ fn get_next(
 /// takes the next queued message; it is asked before that message's call is charged, and a
 /// refusal ends the service, the message left queued. `take(msg, c)` gets each message with
 /// its channel (still borrowed) once the reader's clock, the trace and the sender's wake-up
-/// are done, and says how many payload bytes it moved (the message is charged then) or the
-/// status that ends the service. With `max` above 1 the messages after the first are charged
-/// in a [`Ledger`], so `take` must then charge nothing itself. Returns the status and how
-/// many messages `take` accepted.
+/// are done, and says how many payload bytes it moved (the message is charged then; `None`:
+/// `take` charged it itself) or the status that ends the service. With `max` above 1 the
+/// messages after the first are charged in a [`Ledger`], so `take` must then charge nothing
+/// itself and always say what it moved. Returns the status and how many messages `take`
+/// accepted.
 fn get(
     st: &InstanceState,
     port: u32,
     max: usize,
     takes: impl Fn(&Payload) -> bool,
-    mut take: impl FnMut(Msg, &mut Channel) -> Result<u64, Status>,
+    mut take: impl FnMut(Msg, &mut Channel) -> Result<Option<u64>, Status>,
 ) -> (Status, usize) {
-    let _service = InService(st);
     let ch = match st.inputs.get(port as usize) {
         Some(Some(ch)) => *ch,
         other => {
@@ -176,11 +176,14 @@ fn get(
             } else {
                 Status::CLOSED
             };
+            let _service = InService(st);
             return (begin_call(st).err().unwrap_or(refusal), 0);
         }
     };
     let mut got = 0;
-    let mut first = true;
+    // Made with the first call: a service that ends before any (its first message refused)
+    // leaves the measured compute's clock running, as no call at all would.
+    let mut service = None;
     loop {
         {
             let chans = st.world.channels.borrow();
@@ -190,12 +193,12 @@ fn get(
                 _ => {}
             }
         }
-        let call = if first {
+        let call = if service.is_none() {
+            service = Some(InService(st));
             begin_call(st)
         } else {
             begin_next_call(st)
         };
-        first = false;
         if let Err(s) = call {
             return (s, got);
         }
@@ -210,7 +213,8 @@ fn get(
                 trace::flow_end(msg.flow, st.track(), st.clock.get());
                 st.world.wake_any(sender, st.clock.get());
                 match take(msg, c) {
-                    Ok(bytes) => st.charge_message(bytes),
+                    Ok(Some(bytes)) => st.charge_message(bytes),
+                    Ok(None) => {}
                     Err(status) => return (status, got),
                 }
                 got += 1;
@@ -235,7 +239,7 @@ fn get(
                         trace::flow_end(msg.flow, st.track(), ledger.clock());
                         st.world.wake_any(sender, ledger.clock());
                         match take(msg, c) {
-                            Ok(bytes) => ledger.message(bytes),
+                            Ok(bytes) => ledger.message(bytes.unwrap_or_default()),
                             Err(status) => break Ok(status),
                         }
                         got += 1;
@@ -279,9 +283,9 @@ unsafe extern "C" fn port_get_batch(
         return Status::INVALID_ARGUMENT;
     };
     let bad_buf = buf.is_null() && cap != 0;
-    let bad_lens = lens.is_null() && max != 0;
-    if out_got.is_null() || bad_buf || bad_lens || cap > isize::MAX as usize || max > isize::MAX as usize / 4
-    {
+    let bad_lens = (lens.is_null() && max != 0) || !lens.is_aligned();
+    let too_long = cap > isize::MAX as usize || max > isize::MAX as usize / 4;
+    if out_got.is_null() || bad_buf || bad_lens || too_long {
         return Status::INVALID_ARGUMENT;
     }
     if max == 0 {
@@ -313,6 +317,12 @@ unsafe extern "C" fn port_get_batch(
             Payload::Adopted(_) | Payload::Block(_) => false,
         },
         |msg, c| {
+            if taken == 0 {
+                // As a get does, the message the last `port_get` left in this port's slot goes.
+                if let Some(slot) = st.current.borrow_mut().get_mut(port as usize) {
+                    c.recycle(std::mem::take(slot));
+                }
+            }
             let bytes = msg.bytes.in_place().unwrap_or_default();
             let (from, to) = (used.get(), used.get() + bytes.len());
             // `takes` checked the room; `get` stops at `max` messages.
@@ -325,7 +335,7 @@ unsafe extern "C" fn port_get_batch(
             used.set(to);
             taken += 1;
             c.recycle(msg.bytes);
-            Ok((to - from) as u64)
+            Ok(Some((to - from) as u64))
         },
     );
     // SAFETY: `out_got` is non-null and, by the ABI, a valid out-pointer.
@@ -362,7 +372,7 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                 len: in_slot.len(),
             })
         };
-        Ok(len)
+        Ok(Some(len))
     })
 }
 
@@ -457,39 +467,34 @@ unsafe extern "C" fn port_get_bytes(ctx: *mut InstanceCtx, port: u32, out: *mut 
         return Status::INVALID_ARGUMENT;
     }
     get_next(st, port, |msg, c| {
-        let (owned, moved) = match msg.bytes {
+        let owned = match msg.bytes {
             Payload::Block(a) => {
                 // The sender's block itself: it costs the message, not its bytes.
+                st.charge_message(0);
                 let (ptr, len, capacity) = a.into_raw();
                 st.charge(capacity);
-                let owned = OwnedBytes {
+                OwnedBytes {
                     ptr: ptr.as_ptr(),
                     len,
                     capacity,
-                };
-                (owned, 0)
+                }
             }
             encoded => {
                 let Some(body) = encoded.in_place().and_then(byte_string_body) else {
                     c.recycle(encoded);
                     return Err(Status::INVALID_ARGUMENT);
                 };
-                let moved = encoded.encoded_len() as u64;
+                // Charged before the copy's allocation, whose trace event carries the clock.
+                st.charge_message(encoded.encoded_len() as u64);
                 let owned = copy_into_block(body);
                 c.recycle(encoded);
-                match owned {
-                    Some(o) => (o, moved),
-                    None => {
-                        // Taken off the port all the same.
-                        st.charge_message(moved);
-                        return Err(Status::INVALID_ARGUMENT);
-                    }
-                }
+                owned.ok_or(Status::INVALID_ARGUMENT)?
             }
         };
         // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer.
         unsafe { out.write(owned) };
-        Ok(moved)
+        // Charged above.
+        Ok(None)
     })
 }
 
@@ -708,7 +713,8 @@ unsafe extern "C" fn port_put_batch(
     let Some(st) = state(ctx) else {
         return Status::INVALID_ARGUMENT;
     };
-    if out_done.is_null() || (count != 0 && lens.is_null()) {
+    let bad_lens = (count != 0 && lens.is_null()) || !lens.is_aligned();
+    if out_done.is_null() || bad_lens || count > isize::MAX as usize / 4 {
         return Status::INVALID_ARGUMENT;
     }
     let lens: &[u32] = if count == 0 {

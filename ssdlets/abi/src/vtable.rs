@@ -66,8 +66,9 @@ pub struct ByteSlice {
 
 /// A received message, filled in by `port_get`.
 ///
-/// The bytes are owned by the runtime and stay valid until the next `port_get` on the same
-/// port by the same SSDlet, or until its entry point returns, whichever comes first.
+/// The bytes are owned by the runtime and stay valid until the next `port_get` (or
+/// `port_get_batch` that takes a message) on the same port by the same SSDlet, or until its
+/// entry point returns, whichever comes first.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
 pub struct MsgRef {
@@ -211,7 +212,8 @@ pub struct RuntimeVtable {
     /// is full, so other SSDlets may run between two of them). Their encodings lie back to back
     /// at `data`, the `i`-th `lens[i]` bytes long. `*out_done` is how many were sent: all of
     /// them on `OK`; on any other status (`CLOSED`: the receiver is gone) the ones from
-    /// `*out_done` on were not. Added after `port_get_bytes` with `port_get_batch`: check
+    /// `*out_done` on were not. A `count` of 0 is `OK` at once, no call made. `lens` is aligned
+    /// for `u32`. Added after `port_get_bytes` with `port_get_batch`: check
     /// [`RuntimeVtable::has_batch_ports`] before calling either.
     pub port_put_batch: unsafe extern "C" fn(
         ctx: *mut InstanceCtx,
@@ -227,7 +229,9 @@ pub struct RuntimeVtable {
     /// Stops before a message that does not fit in what is left of `buf` or that was handed
     /// over as a block: `*out_got` may then be 0 with `OK`, and `port_get` (or
     /// `port_get_bytes`) takes that message. `CLOSED` (with `*out_got` 0): the input is closed
-    /// and drained.
+    /// and drained. Taking a message ends the bytes the last `port_get` on the port lent, as a
+    /// `port_get` would. A `max` of 0 is `OK` at once, no call made. `lens` is aligned for
+    /// `u32`.
     pub port_get_batch: unsafe extern "C" fn(
         ctx: *mut InstanceCtx,
         port: u32,

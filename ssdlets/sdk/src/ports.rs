@@ -334,12 +334,14 @@ pub const BATCH_BYTES: usize = 2048;
 pub const BATCH_MESSAGES: usize = 128;
 
 impl<T: Message> Output<T> {
-    /// Sends every message of `vs` in order, each exactly as [`Output::put`] would send it
-    /// (charged, timed and counted as a put of its own, waiting while the port is full), but
-    /// handing the runtime up to [`BATCH_MESSAGES`] small ones per call. Encoded messages of
-    /// more than [`BATCH_BYTES`] go one by one through [`Output::put`]. The only difference to
-    /// a loop of puts: no buffer of the port's is allocated for the encodings. If the
-    /// receiver is gone, returns how many were sent.
+    /// Sends every message of `vs` in order, each charged, timed and counted as a put of its
+    /// own (waiting while the port is full), but handing the runtime up to [`BATCH_MESSAGES`]
+    /// small ones per call. Encoded messages of more than [`BATCH_BYTES`] go one by one through
+    /// [`Output::put`]. Unlike a loop of puts, `vs` is drawn ahead: up to [`BATCH_MESSAGES`]
+    /// messages are built and encoded (on the stack, into no buffer of the port's) before the
+    /// runtime sees the first of them, so what building them costs the simulation (its
+    /// allocations) falls before those puts, not between them. If the receiver is gone,
+    /// returns how many were sent; messages drawn from `vs` but not sent are dropped.
     #[inline]
     pub fn put_all(&mut self, vs: impl IntoIterator<Item = T>) -> Result<(), Closed<usize>> {
         let mut sent = 0usize;
@@ -452,10 +454,11 @@ impl postcard::ser_flavors::Flavor for BatchWriter<'_> {
 
 impl<T: Message> Input<T> {
     /// Appends up to `max` (at least 1, at most [`BATCH_MESSAGES`]) messages to `out`, in
-    /// order, each taken exactly as [`Input::get`] would take it (charged, timed and counted
-    /// as a get of its own), in one runtime call where they are small: waits while the input
-    /// is empty, for the first message only, then takes what is queued. Returns how many it
-    /// appended: 0 once the input is closed and drained. A message that does not decode as
+    /// order, each charged, timed and counted as a get of its own, in one runtime call where
+    /// they are small: waits while the input is empty, for the first message only, then takes
+    /// what is queued. They are decoded after the runtime call, so what decoding costs the
+    /// simulation (its allocations) falls after those gets, not between them. Returns how many
+    /// it appended: 0 once the input is closed and drained. A message that does not decode as
     /// `T` fails the SSDlet.
     #[inline]
     pub fn get_batch(&mut self, out: &mut Vec<T>, max: usize) -> usize {

@@ -1,7 +1,8 @@
 //! Batched ports (`Output::put_all`, `Input::get_batch`): a batch is its messages put and got
 //! one by one (INVARIANT `batch-is-calls-in-a-row`), whatever the sizes, the port's
-//! capacity, a receiver that closes midway or a watchdog that fires midway; a runtime
-//! without the batch services gives the same answers through single puts and gets.
+//! capacity, a receiver that closes midway or a watchdog that fires midway; a batch get lets go
+//! of the block the last single get left, as a get does; a runtime without the batch services
+//! gives the same answers through single puts and gets.
 
 mod common;
 
@@ -134,6 +135,57 @@ fn a_batch_is_its_messages_put_and_got_one_by_one() {
                 );
             }
         }
+    }
+}
+
+/// A batch get is a get: it lets go of the block the last single get left in the port's slot.
+/// The reader takes a 1 MiB block (a single get: a batch leaves blocks to it), then a small
+/// message, then waits for more while the sender waits on the host: by then it holds no block.
+#[test]
+fn a_batch_get_lets_go_of_the_block_the_last_get_left() {
+    let m = testkit();
+    let held = |max| {
+        let mut rt =
+            Runtime::in_memory(DeviceProfile::tiny(), RuntimeConfig::default()).expect("tiny runtime");
+        let (sending, taking) = (
+            rt.create_app("send", AppConfig::default()),
+            rt.create_app("take", AppConfig::default()),
+        );
+        let s = rt
+            .spawn(
+                sending,
+                &m.ssdlet("block_then_wait").unwrap(),
+                &[ArgValue::U64(1 << 20)],
+            )
+            .unwrap();
+        let args = [ArgValue::U64(max), ArgValue::U64(0)];
+        let r = rt.spawn(taking, &m.ssdlet("mixed_sum").unwrap(), &args).unwrap();
+        rt.connect(s, "out", r, "in").unwrap();
+        let go = rt.host_sender(s, "go").unwrap();
+        let out = rt.host_receiver(r, "total").unwrap();
+        rt.start(sending).unwrap();
+        rt.start(taking).unwrap();
+        rt.run().unwrap();
+        let held = rt.report(taking).unwrap().dram_held;
+        rt.send(go, &0u64).unwrap();
+        rt.close_sender(go).unwrap();
+        rt.wait(sending).unwrap();
+        rt.wait(taking).unwrap();
+        let digest = [(1u64 << 20, 1u64), (3, 2)]
+            .iter()
+            .fold(0u64, |d, &(len, first)| {
+                d.wrapping_mul(31).wrapping_add(len * 257 + first)
+            });
+        assert_eq!(rt.recv::<u64>(out).unwrap(), vec![(1 << 20) + 6, 2, digest]);
+        held
+    };
+    // Its own vector of messages aside (a few dozen bytes), nothing.
+    for (max, how) in [(0, "one by one"), (64, "with batch gets")] {
+        let bytes = held(max);
+        assert!(
+            bytes < 4096,
+            "{how}, the reader's Application holds {bytes} bytes while it waits"
+        );
     }
 }
 

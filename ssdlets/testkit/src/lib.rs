@@ -23,6 +23,7 @@
 //! | `sum_batch` | `max: u64` | `in: u64` | `total: u64` | as `sum`, taking up to `max` messages a call (`get_batch`) |
 //! | `mixed` | `n: u64`, `size: u64`, `batch: u64` | | `out: seq<u8>` (`Bytes`) | sends `n` vectors of `i` repeated, `size` bytes long where `i % 7 == 3`, else `i % 40`; one `put` each, or with `batch` not 0 one `put_all` |
 //! | `mixed_sum` | `max: u64`, `stop: u64` | `in: seq<u8>` (`Bytes`) | `total: u64` | sums the bytes, then sends the total, the count of vectors and a digest of their order; one `get` each, or with `max` not 0 up to `max` a call (`get_batch`); with `stop` not 0, closes its input after at least `stop` vectors |
+//! | `block_then_wait` | `size: u64` | `go: u64` | `out: seq<u8>` (`Bytes`) | sends a vector of `size` bytes, then one of 3, then waits for `go` before it ends |
 //! | `crash` | | | | aborts the process |
 //! | `spin` | | | | spins without yielding |
 //! | `escape` | | | | probes system calls `ndp serve`'s firmware filter refuses; fails with what each got |
@@ -604,6 +605,29 @@ impl Ssdlet for MixedSum {
     }
 }
 
+/// Sends a vector of `size` bytes and one of 3, then waits for a message on `go` (its output
+/// stays open meanwhile).
+pub struct BlockThenWait;
+impl Ssdlet for BlockThenWait {
+    type Args = (u64,);
+    type Inputs = (Input<u64>,);
+    type Outputs = (Output<Bytes>,);
+    const ARG_NAMES: &'static [&'static str] = &["size"];
+    const INPUT_NAMES: &'static [&'static str] = &["go"];
+    const OUTPUT_NAMES: &'static [&'static str] = &["out"];
+    fn run(
+        _: &Context,
+        (size,): (u64,),
+        (mut go,): Self::Inputs,
+        (mut out,): Self::Outputs,
+    ) -> Result<(), SsdletError> {
+        out.put(Bytes(vec![1; size as usize]))?;
+        out.put(Bytes(vec![2; 3]))?;
+        let _ = go.get();
+        Ok(())
+    }
+}
+
 ssdlet_sdk::register_module! {
     name: "testkit",
     ssdlets: {
@@ -632,5 +656,6 @@ ssdlet_sdk::register_module! {
         "sum_batch" => SumBatch,
         "mixed" => Mixed,
         "mixed_sum" => MixedSum,
+        "block_then_wait" => BlockThenWait,
     },
 }

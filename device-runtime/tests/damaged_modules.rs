@@ -503,3 +503,61 @@ fn damaged_copies_are_refused_or_load_in_a_child_without_crashing() {
         "the static checks refuse most damaged copies ({n_refused})"
     );
 }
+
+/// A relocated code pointer moved into the middle of a function (the damage that sent a loading
+/// process into the middle of `ssdlet_sdk::private::metadata` through the GOT) is refused: the
+/// module's unwind tables say where its functions start. Every relocation in `.rela.dyn` that
+/// points into code, outside the init and fini arrays, is tried one byte further on.
+#[test]
+fn a_code_pointer_into_the_middle_of_a_function_is_refused() {
+    use goblin::elf::reloc::R_X86_64_RELATIVE;
+    let orig = std::fs::read(common::modules().testkit()).expect("testkit built");
+    let elf = goblin::elf::Elf::parse(&orig).expect("the pristine module parses");
+    let in_code = |addr: u64| {
+        elf.program_headers.iter().any(|ph| {
+            ph.p_type == goblin::elf::program_header::PT_LOAD
+                && ph.is_executable()
+                && (ph.p_vaddr..ph.p_vaddr + ph.p_memsz).contains(&addr)
+        })
+    };
+    let crt_arrays: Vec<std::ops::Range<u64>> = elf
+        .section_headers
+        .iter()
+        .filter(|sh| {
+            [".init_array", ".fini_array"].contains(&elf.shdr_strtab.get_at(sh.sh_name).unwrap_or_default())
+        })
+        .map(|sh| sh.sh_addr..sh.sh_addr + sh.sh_size)
+        .collect();
+    let (rela_at, _) = *layout(&orig).sections.get(".rela.dyn").expect(".rela.dyn");
+    let mut tried = 0;
+    for (k, r) in elf.dynrelas.iter().enumerate() {
+        let Some(addend) = r.r_addend.map(|a| a as u64) else {
+            continue;
+        };
+        if r.r_type != R_X86_64_RELATIVE
+            || !in_code(addend)
+            || crt_arrays.iter().any(|a| a.contains(&r.r_offset))
+        {
+            continue;
+        }
+        // Every tenth, to keep the test short.
+        tried += 1;
+        if tried % 10 != 1 {
+            continue;
+        }
+        let mut bytes = orig.clone();
+        wr(&mut bytes, rela_at + 24 * k + 16, 8, addend + 1);
+        match inspect_bytes(Path::new("moved.so"), &bytes) {
+            Err(LoadError::BadRelocation { index, reason, .. }) => {
+                assert_eq!(index, k as u64);
+                assert!(reason.contains("not at the start of a function"), "{reason}");
+            }
+            other => panic!(
+                "relocation {k}, moved from {addend:#x} to {:#x}: {}",
+                addend + 1,
+                other.map_or_else(|e| e.to_string(), |_| "accepted".into())
+            ),
+        }
+    }
+    assert!(tried > 100, "the module relocates many code pointers: {tried}");
+}

@@ -26,6 +26,7 @@ pub mod imports;
 pub mod inspect;
 pub mod meta;
 mod structure;
+mod unwind;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

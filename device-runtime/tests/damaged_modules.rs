@@ -506,8 +506,10 @@ fn damaged_copies_are_refused_or_load_in_a_child_without_crashing() {
 
 /// A relocated code pointer moved into the middle of a function (the damage that sent a loading
 /// process into the middle of `ssdlet_sdk::private::metadata` through the GOT) is refused: the
-/// module's unwind tables say where its functions start. Every relocation in `.rela.dyn` that
-/// points into code, outside the init and fini arrays, is tried one byte further on.
+/// module's unwind tables say where its functions lie. Every tenth relative relocation in
+/// `.rela.dyn` that points into code, outside the init and fini arrays (whose crt functions
+/// the tables do not describe), is moved one byte on. (x86-64 relocation types.)
+#[cfg(target_arch = "x86_64")]
 #[test]
 fn a_code_pointer_into_the_middle_of_a_function_is_refused() {
     use goblin::elf::reloc::R_X86_64_RELATIVE;
@@ -550,7 +552,7 @@ fn a_code_pointer_into_the_middle_of_a_function_is_refused() {
         match inspect_bytes(Path::new("moved.so"), &bytes) {
             Err(LoadError::BadRelocation { index, reason, .. }) => {
                 assert_eq!(index, k as u64);
-                assert!(reason.contains("not at the start of a function"), "{reason}");
+                assert!(reason.contains("inside a function"), "{reason}");
             }
             other => panic!(
                 "relocation {k}, moved from {addend:#x} to {:#x}: {}",

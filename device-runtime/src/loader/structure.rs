@@ -19,9 +19,9 @@
 //! 4. the hash tables (no empty bucket array, no chain running off its table or in a cycle),
 //!    which give the number of dynamic symbols; every symbol's name and value in range;
 //! 5. every relocation: a known type, its target inside a writable `PT_LOAD`, its symbol index
-//!    in range, a relative addend inside the image (an `IRELATIVE` resolver in code), and a
-//!    pointer into code at the start of a function the unwind tables list ([`super::unwind`];
-//!    the init and fini arrays' slots aside);
+//!    in range, a relative addend inside the image (an `IRELATIVE` resolver in code), and no
+//!    pointer strictly inside a function the unwind tables describe, when `PT_GNU_EH_FRAME`
+//!    points at tables in the form linkers write ([`super::unwind`]);
 //! 6. the symbol versions (every index used is defined; every needed file is a `DT_NEEDED`);
 //! 7. `DT_INIT`, `DT_FINI` and every slot of the init and fini arrays relocated to code.
 //!
@@ -639,22 +639,13 @@ impl Dynamic {
         self.versions(image, nsyms, &string, &needed)?;
 
         // Relocations; `writes` remembers what each relocated word will hold (when known). A
-        // code pointer one writes must be a function's start (module `unwind`), unless the word
-        // is a slot of the init or fini arrays, whose crt functions have no unwind entries.
-        let starts = function_starts(image, &elf.program_headers);
-        let crt_slots: Vec<(u64, u64)> = [
-            (dt::DT_INIT_ARRAY, dt::DT_INIT_ARRAYSZ),
-            (dt::DT_FINI_ARRAY, dt::DT_FINI_ARRAYSZ),
-        ]
-        .into_iter()
-        .filter_map(|(at, size)| Some((self.get(at)?, self.get(size)?)))
-        .collect();
-        let mid_function = |slot: u64, value: u64| {
-            starts.as_ref().is_some_and(|starts| {
-                image.in_code(value)
-                    && starts.binary_search(&value).is_err()
-                    && !crt_slots.iter().any(|&(at, size)| slot >= at && slot - at < size)
-            })
+        // pointer one writes must not land strictly inside a function the unwind tables
+        // describe (module `unwind`).
+        let functions = function_ranges(image, &elf.program_headers);
+        let mid_function = |value: u64| {
+            functions
+                .as_deref()
+                .is_some_and(|f| super::unwind::inside_a_function(f, value))
         };
         let mut writes: HashMap<u64, Option<u64>> = HashMap::new();
         let mut relocs = |tag: u64, size_tag: u64, what: &'static str| -> Result<(), LoadError> {
@@ -748,9 +739,9 @@ impl Dynamic {
                     }
                     _ => None,
                 };
-                if let Some(v) = value.filter(|&v| mid_function(offset, v)) {
+                if let Some(v) = value.filter(|&v| mid_function(v)) {
                     return Err(bad_rel(format!(
-                        "points into code at {v:#x}, not at the start of a function the unwind tables list"
+                        "points at {v:#x}, inside a function the unwind tables describe, not at its start"
                     )));
                 }
                 writes.insert(offset, value);
@@ -840,13 +831,12 @@ impl Dynamic {
     }
 
     /// `DT_RELR`: packed relative relocations (addends in place).
-    /// `mid_function(slot, value)`: whether writing `value` at `slot` would point into the
-    /// middle of a function.
+    /// `mid_function(value)`: whether `value` lies strictly inside a function.
     fn relr(
         &self,
         image: &Image<'_>,
         writes: &mut HashMap<u64, Option<u64>>,
-        mid_function: &dyn Fn(u64, u64) -> bool,
+        mid_function: &dyn Fn(u64) -> bool,
     ) -> Result<(), LoadError> {
         let bad = |tag: u64, reason: String| bad_dyn(image, tag, reason);
         let Some(addr) = self.get(DT_RELR) else {
@@ -882,10 +872,10 @@ impl Dynamic {
                     format!("relocates {at:#x} to {value:#x}, outside the image"),
                 ));
             }
-            if mid_function(at, value) {
+            if mid_function(value) {
                 return Err(bad(
                     DT_RELR,
-                    format!("relocates {at:#x} into code at {value:#x}, not at the start of a function"),
+                    format!("relocates {at:#x} to {value:#x}, inside a function, not at its start"),
                 ));
             }
             writes.insert(at, Some(value));
@@ -1056,12 +1046,12 @@ impl Dynamic {
     }
 }
 
-/// The function starts `PT_GNU_EH_FRAME`'s search table lists (module `unwind`), if it has one
-/// in the form linkers write.
-fn function_starts(image: &Image<'_>, phdrs: &[ProgramHeader]) -> Option<Vec<u64>> {
+/// The functions the unwind tables describe (module `unwind`), if `PT_GNU_EH_FRAME` points
+/// at tables in the form linkers write.
+fn function_ranges(image: &Image<'_>, phdrs: &[ProgramHeader]) -> Option<Vec<(u64, u64)>> {
     let ph = phdrs.iter().find(|ph| ph.p_type == pt::PT_GNU_EH_FRAME)?;
     let hdr = image.read(ph.p_vaddr, ph.p_memsz)?;
-    super::unwind::function_starts(ph.p_vaddr, &hdr)
+    super::unwind::function_ranges(ph.p_vaddr, &hdr, |addr, len| image.read(addr, len))
 }
 
 fn bad_dyn(image: &Image<'_>, tag: u64, reason: String) -> LoadError {

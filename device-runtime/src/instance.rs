@@ -285,7 +285,8 @@ impl InstanceState {
 
     /// Counts one runtime call and charges compute since the last one (module
     /// [`crate::compute`]), then applies the time-slice watchdog.
-    #[inline]
+    // Always: on every call's path, and LLVM stopped inlining it as the services grew.
+    #[inline(always)]
     pub(crate) fn charge_call(&self) {
         let mut w = self.work.get();
         w.calls += 1;
@@ -345,9 +346,14 @@ impl InstanceState {
     /// Whole nanoseconds, the rest carried: the sum of the charges is the cost of the sum.
     #[inline]
     pub(crate) fn charge_ps(&self, ps: u128) {
-        let (ns, rest) = whole_ns(self.carry_ps.get(), ps);
+        let total = u128::from(self.carry_ps.get()) + ps;
+        // Charges fit 64 bits but for absurd counts; 64-bit division is several times faster.
+        let (ns, rest) = match u64::try_from(total) {
+            Ok(t) => (t / 1000, t % 1000),
+            Err(_) => ((total / 1000) as u64, (total % 1000) as u64),
+        };
         self.carry_ps.set(rest);
-        self.spend(ns);
+        self.spend(SimDuration(ns));
     }
 
     #[inline]
@@ -362,12 +368,10 @@ impl InstanceState {
     }
 
     fn check_slice(&self) {
-        if let Some(reason) = overrun(
-            self.clock.get(),
-            self.slice_start.get(),
-            self.world.config.time_slice,
-        ) {
-            self.abort_with(reason);
+        let slice = self.world.config.time_slice;
+        let ran = self.clock.get().saturating_since(self.slice_start.get());
+        if ran > slice {
+            self.abort_with(AbortReason::TimeSlice { ran, slice });
         }
     }
 
@@ -430,27 +434,6 @@ impl InstanceState {
         let acc = &self.account;
         acc.dram.set(acc.dram.get().saturating_sub(size as u64));
     }
-}
-
-/// `carry` picoseconds plus `ps`, split into the whole nanoseconds to put on the clock and the
-/// picoseconds left over (below 1000): the sum of the charges is the cost of the sum.
-#[inline(always)]
-pub(crate) fn whole_ns(carry: u64, ps: u128) -> (SimDuration, u64) {
-    let total = u128::from(carry) + ps;
-    // Charges fit 64 bits but for absurd counts; 64-bit division is several times faster.
-    let (ns, rest) = match u64::try_from(total) {
-        Ok(t) => (t / 1000, t % 1000),
-        Err(_) => ((total / 1000) as u64, (total % 1000) as u64),
-    };
-    (SimDuration(ns), rest)
-}
-
-/// The time-slice watchdog: why an instance resumed at `slice_start` and now at `clock` must
-/// stop, if it ran longer than `slice`.
-#[inline(always)]
-pub(crate) fn overrun(clock: SimTime, slice_start: SimTime, slice: SimDuration) -> Option<AbortReason> {
-    let ran = clock.saturating_since(slice_start);
-    (ran > slice).then_some(AbortReason::TimeSlice { ran, slice })
 }
 
 #[cfg(test)]

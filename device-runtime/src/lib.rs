@@ -43,7 +43,6 @@ pub mod fiber;
 mod fileio;
 mod instance;
 pub mod isc;
-mod ledger;
 pub mod loader;
 mod logbook;
 pub mod namespace;

@@ -34,7 +34,6 @@ use crate::blocks;
 use crate::compute::WorkCounts;
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
-use crate::ledger::Ledger;
 use crate::world::{Channel, HostEnd, LogLine, Msg};
 use ndp_protocol::Site;
 
@@ -140,13 +139,8 @@ fn begin_next_call(st: &InstanceState) -> Result<(), Status> {
 
 /// Waits for the next message on input `port`, then hands it to `take` with its channel
 /// (still borrowed) once the reader's clock, the trace and the sender's wake-up are done;
-/// `take` says how many payload bytes the message moved (charged then; `None`: it charged the
-/// message itself) or the service's refusal.
-fn get_next(
-    st: &InstanceState,
-    port: u32,
-    take: impl FnMut(Msg, &mut Channel) -> Result<Option<u64>, Status>,
-) -> Status {
+/// `take`'s status is the service's.
+fn get_next(st: &InstanceState, port: u32, take: impl FnMut(Msg, &mut Channel) -> Status) -> Status {
     get(st, port, 1, |_| true, take).0
 }
 
@@ -156,17 +150,14 @@ fn get_next(
 /// takes the next queued message; it is asked before that message's call is charged, and a
 /// refusal ends the service, the message left queued. `take(msg, c)` gets each message with
 /// its channel (still borrowed) once the reader's clock, the trace and the sender's wake-up
-/// are done, and says how many payload bytes it moved (the message is charged then; `None`:
-/// `take` charged it itself) or the status that ends the service. With `max` above 1 the
-/// messages after the first are charged in a [`Ledger`], so `take` must then charge nothing
-/// itself and always say what it moved. Returns the status and how many messages `take`
-/// accepted.
+/// are done; a status other than `OK` ends the service with it. Returns the status and how
+/// many messages `take` accepted.
 fn get(
     st: &InstanceState,
     port: u32,
     max: usize,
     takes: impl Fn(&Payload) -> bool,
-    mut take: impl FnMut(Msg, &mut Channel) -> Result<Option<u64>, Status>,
+    mut take: impl FnMut(Msg, &mut Channel) -> Status,
 ) -> (Status, usize) {
     let ch = match st.inputs.get(port as usize) {
         Some(Some(ch)) => *ch,
@@ -187,10 +178,8 @@ fn get(
     loop {
         {
             let chans = st.world.channels.borrow();
-            match chans[ch].queue.front() {
-                Some(next) if !takes(&next.bytes) => return (Status::OK, got),
-                None if got > 0 => return (Status::OK, got),
-                _ => {}
+            if chans[ch].queue.front().is_some_and(|next| !takes(&next.bytes)) {
+                return (Status::OK, got);
             }
         }
         let call = if service.is_none() {
@@ -212,10 +201,9 @@ fn get(
                 }
                 trace::flow_end(msg.flow, st.track(), st.clock.get());
                 st.world.wake_any(sender, st.clock.get());
-                match take(msg, c) {
-                    Ok(Some(bytes)) => st.charge_message(bytes),
-                    Ok(None) => {}
-                    Err(status) => return (status, got),
+                let status = take(msg, c);
+                if status != Status::OK {
+                    return (status, got);
                 }
                 got += 1;
                 if got >= max {
@@ -225,37 +213,6 @@ fn get(
                 match c.queue.front() {
                     Some(next) if takes(&next.bytes) => {}
                     _ => return (Status::OK, got),
-                }
-                // The rest of a batch, charged in locals: nothing runs between its calls.
-                if let Some(mut ledger) = Ledger::open(st) {
-                    let end = loop {
-                        if let Some(reason) = ledger.call() {
-                            break Err(reason);
-                        }
-                        let Some((msg, sender)) = c.pop(ledger.clock()) else {
-                            break Ok(Status::OK);
-                        };
-                        ledger.catch_up(msg.at);
-                        trace::flow_end(msg.flow, st.track(), ledger.clock());
-                        st.world.wake_any(sender, ledger.clock());
-                        match take(msg, c) {
-                            Ok(bytes) => ledger.message(bytes.unwrap_or_default()),
-                            Err(status) => break Ok(status),
-                        }
-                        got += 1;
-                        match c.queue.front() {
-                            Some(next) if got < max && takes(&next.bytes) => {}
-                            _ => break Ok(Status::OK),
-                        }
-                    };
-                    ledger.close(st);
-                    return match end {
-                        Ok(status) => (status, got),
-                        Err(reason) => {
-                            st.abort_with(reason);
-                            (Status::ABORTED, got)
-                        }
-                    };
                 }
                 if let Err(s) = begin_next_call(st) {
                     return (s, got);
@@ -328,14 +285,15 @@ unsafe extern "C" fn port_get_batch(
             // `takes` checked the room; `get` stops at `max` messages.
             let (Some(dst), Some(len)) = (buf.get_mut(from..to), lens.get_mut(taken)) else {
                 c.recycle(msg.bytes);
-                return Err(Status::INVALID_ARGUMENT);
+                return Status::INVALID_ARGUMENT;
             };
             dst.copy_from_slice(bytes);
             *len = bytes.len() as u32;
+            st.charge_message(bytes.len() as u64);
             used.set(to);
             taken += 1;
             c.recycle(msg.bytes);
-            Ok(Some((to - from) as u64))
+            Status::OK
         },
     );
     // SAFETY: `out_got` is non-null and, by the ABI, a valid out-pointer.
@@ -372,7 +330,8 @@ unsafe extern "C" fn port_get(ctx: *mut InstanceCtx, port: u32, out: *mut MsgRef
                 len: in_slot.len(),
             })
         };
-        Ok(Some(len))
+        st.charge_message(len);
+        Status::OK
     })
 }
 
@@ -482,19 +441,20 @@ unsafe extern "C" fn port_get_bytes(ctx: *mut InstanceCtx, port: u32, out: *mut 
             encoded => {
                 let Some(body) = encoded.in_place().and_then(byte_string_body) else {
                     c.recycle(encoded);
-                    return Err(Status::INVALID_ARGUMENT);
+                    return Status::INVALID_ARGUMENT;
                 };
-                // Charged before the copy's allocation, whose trace event carries the clock.
                 st.charge_message(encoded.encoded_len() as u64);
                 let owned = copy_into_block(body);
                 c.recycle(encoded);
-                owned.ok_or(Status::INVALID_ARGUMENT)?
+                match owned {
+                    Some(o) => o,
+                    None => return Status::INVALID_ARGUMENT,
+                }
             }
         };
         // SAFETY: `out` is non-null and, by the ABI, a valid out-pointer.
         unsafe { out.write(owned) };
-        // Charged above.
-        Ok(None)
+        Status::OK
     })
 }
 
@@ -655,41 +615,6 @@ fn put(
                 *done = i + 1;
                 if *done == count {
                     return Status::OK;
-                }
-                // The rest of a batch while the port has room, charged in locals: nothing runs
-                // between its calls.
-                if let Some(mut ledger) = Ledger::open(st).filter(|_| !owned && !to_host) {
-                    let end = loop {
-                        if let Some(reason) = ledger.call() {
-                            break Some(reason);
-                        }
-                        if c.queue.len() >= c.capacity {
-                            // Its call charged: it waits below, as a single put would.
-                            break None;
-                        }
-                        let i = *done;
-                        let len = msgs.len(i);
-                        ledger.message(len as u64);
-                        let now = ledger.clock();
-                        let at = now + SimDuration::for_bytes(len as u64, copy);
-                        let buf = msgs.make(i, st, &mut c.pool);
-                        let flow = trace::flow_start(st.track(), now);
-                        let receiver = c.push(Msg { at, bytes: buf, flow }, len as u64);
-                        st.world.wake_any(receiver, at);
-                        *done = i + 1;
-                        if *done == count {
-                            ledger.close(st);
-                            return Status::OK;
-                        }
-                    };
-                    ledger.close(st);
-                    match end {
-                        Some(reason) => {
-                            st.abort_with(reason);
-                            return Status::ABORTED;
-                        }
-                        None => continue,
-                    }
                 }
                 // The next message is the next call.
                 if let Err(s) = begin_next_call(st) {

@@ -19,9 +19,10 @@ fn testkit() -> LoadedModule {
         .expect("testkit loads")
 }
 
-/// The generic costs for every SSDlet of these tests, but allocations free: a loop of puts
-/// allocates the port's encoding buffer and a batch does not, and that is the only way the
-/// two may differ.
+/// The generic costs for every SSDlet of these tests, but allocations free: allocations are
+/// where a batch may differ from single calls (a loop of puts allocates the port's encoding
+/// buffer and a batch does not; a batch builds its messages before its puts and decodes them
+/// after its gets, not between them).
 fn costs() -> ComputeModel {
     let entry = |ssdlet: &str| CalibratedSsdlet {
         module: "testkit".into(),

@@ -830,8 +830,8 @@ impl Dynamic {
         Ok(exports)
     }
 
-    /// `DT_RELR`: packed relative relocations (addends in place).
-    /// `mid_function(value)`: whether `value` lies strictly inside a function.
+    /// `DT_RELR`: packed relative relocations (addends in place). `mid_function(value)`:
+    /// whether `value` lies strictly inside a function.
     fn relr(
         &self,
         image: &Image<'_>,

@@ -468,16 +468,19 @@ impl<T: Message> Input<T> {
         let mut data = [0u8; BATCH_BYTES];
         let mut lens = [0u32; BATCH_MESSAGES];
         let max = max.clamp(1, BATCH_MESSAGES);
+        let fail = |detail: String| -> ! {
+            let e = RecvError {
+                port: self.name,
+                expected: T::SIG,
+                detail,
+            };
+            self.rt.fail(&e.to_string())
+        };
         let got = if self.rt.has_batch_ports() {
             match self.rt.port_get_batch(self.index, &mut data, &mut lens[..max]) {
                 (Status::OK, got) => got,
                 (Status::CLOSED, _) => return 0,
-                (other, _) => self.rt.fail(&format!(
-                    "malformed message on input port `{}` (expected `{}`): the runtime refused the get: {}",
-                    self.name,
-                    sig_string(&T::SIG),
-                    other.name()
-                )),
+                (other, _) => fail(format!("the runtime refused the get: {}", other.name())),
             }
         } else {
             0
@@ -493,19 +496,11 @@ impl<T: Message> Input<T> {
         for &len in &lens[..got] {
             let msg = data.get(at..at + len as usize).unwrap_or_default();
             at += len as usize;
-            let detail = match postcard::take_from_bytes::<T>(msg) {
-                Ok((v, [])) => {
-                    out.push(v);
-                    continue;
-                }
-                Ok((_, rest)) => format!("{} trailing bytes", rest.len()),
-                Err(e) => e.to_string(),
-            };
-            self.rt.fail(&format!(
-                "malformed message on input port `{}` (expected `{}`): {detail}",
-                self.name,
-                sig_string(&T::SIG)
-            ))
+            match postcard::take_from_bytes::<T>(msg) {
+                Ok((v, [])) => out.push(v),
+                Ok((_, rest)) => fail(format!("{} trailing bytes", rest.len())),
+                Err(e) => fail(e.to_string()),
+            }
         }
         got
     }

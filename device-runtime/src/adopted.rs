@@ -13,6 +13,7 @@ use std::ptr::NonNull;
 use std::rc::Rc;
 
 use crate::instance::AppAccount;
+use crate::runs::Run;
 
 /// A block adopted from a module; freed (and its DRAM released) on drop.
 pub(crate) struct Adopted {
@@ -90,6 +91,10 @@ pub(crate) enum Payload {
     Block(Adopted),
     /// A small message kept in the queue entry itself: no buffer, no pool.
     Inline(Inline),
+    /// Several small messages one batch put, queued as one entry ([`crate::runs`]); never
+    /// handed to a reader as such ([`crate::world::Channel::pop`] takes its first alone).
+    /// Boxed: a `Payload` stays 40 bytes, so single messages move no more than they did.
+    Run(Box<Run>),
 }
 
 /// A message of at most [`Inline::MAX`] bytes, stored in place.
@@ -124,15 +129,27 @@ impl Default for Payload {
 
 impl Payload {
     /// The encoded message, in place; `None` for a [`Payload::Block`], whose encoding is not
-    /// in one piece ([`Payload::encoded`] writes it out).
+    /// in one piece ([`Payload::encoded`] writes it out), and for a [`Payload::Run`], which is
+    /// not one message.
     #[inline]
     pub(crate) fn in_place(&self) -> Option<&[u8]> {
         match self {
             Payload::Copied(v) => Some(v),
             Payload::Adopted(a) => Some(a.bytes()),
             Payload::Inline(i) => Some(&i.data[..usize::from(i.len)]),
-            Payload::Block(_) => None,
+            Payload::Block(_) | Payload::Run(_) => None,
         }
+    }
+
+    /// A copy of the message `bytes`: in place if small, else in a buffer from `pool`.
+    #[inline(always)]
+    pub(crate) fn copy_of(bytes: &[u8], pool: &mut Vec<Vec<u8>>) -> Payload {
+        if let Some(small) = Inline::new(bytes) {
+            return Payload::Inline(small);
+        }
+        let mut buf = pool.pop().unwrap_or_default();
+        buf.extend_from_slice(bytes);
+        Payload::Copied(buf)
     }
 
     /// The encoded message (a [`Payload::Block`]'s written out).

@@ -332,13 +332,21 @@ impl InstanceState {
     /// [`InstanceState::charge_work`] of one message moving `bytes` payload bytes.
     #[inline]
     pub(crate) fn charge_message(&self, bytes: u64) {
+        self.charge_messages(1, bytes);
+    }
+
+    /// [`InstanceState::charge_work`] of `n` messages moving `bytes` payload bytes in all.
+    #[inline]
+    pub(crate) fn charge_messages(&self, n: u64, bytes: u64) {
         let mut w = self.work.get();
-        w.messages += 1;
+        w.messages += n;
         w.bytes_moved += bytes;
         self.work.set(w);
         if let ComputeModel::Modeled(_) = self.world.config.compute {
             let c = &self.costs;
-            self.charge_ps(u128::from(c.message_ps) + u128::from(bytes) * u128::from(c.byte_moved_ps));
+            self.charge_ps(
+                u128::from(n) * u128::from(c.message_ps) + u128::from(bytes) * u128::from(c.byte_moved_ps),
+            );
         }
     }
 

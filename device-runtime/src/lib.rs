@@ -47,6 +47,7 @@ pub mod loader;
 mod logbook;
 pub mod namespace;
 pub mod porttype;
+mod runs;
 pub mod runtime;
 pub mod services;
 pub mod stacks;

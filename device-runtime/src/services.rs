@@ -29,7 +29,7 @@ use ssdlet_abi::{
 use sim_nvme::trace;
 use sim_nvme::SimDuration;
 
-use crate::adopted::{byte_string_body, byte_string_header, Adopted, Inline, Payload};
+use crate::adopted::{byte_string_body, byte_string_header, Adopted, Payload};
 use crate::blocks;
 use crate::compute::WorkCounts;
 use crate::fileio;
@@ -137,27 +137,49 @@ fn begin_next_call(st: &InstanceState) -> Result<(), Status> {
     begin_call(st)
 }
 
-/// Waits for the next message on input `port`, then hands it to `take` with its channel
-/// (still borrowed) once the reader's clock, the trace and the sender's wake-up are done;
-/// `take`'s status is the service's.
-fn get_next(st: &InstanceState, port: u32, take: impl FnMut(Msg, &mut Channel) -> Status) -> Status {
-    get(st, port, 1, |_| true, take).0
+/// Waits for the next message on input `port` (the first of a run alone), then hands it to
+/// `take` with its channel (still borrowed) once [`arrive`] is done; `take`'s status is the
+/// service's.
+fn get_next(st: &InstanceState, port: u32, mut take: impl FnMut(Msg, &mut Channel) -> Status) -> Status {
+    get(
+        st,
+        port,
+        |_| true,
+        |c| {
+            let Some((msg, sender)) = c.pop(st.clock.get()) else {
+                return (Status::OK, 0);
+            };
+            arrive(st, msg.at, msg.flow, sender);
+            (take(msg, c), 1)
+        },
+    )
+    .0
 }
 
-/// Takes up to `max` (at least 1) messages from input `port`, one after another, each
-/// exactly as a single get (INVARIANT `batch-is-calls-in-a-row`): waits while the port is
-/// empty and open, for the first message only. `takes(payload)` says whether this service
-/// takes the next queued message; it is asked before that message's call is charged, and a
-/// refusal ends the service, the message left queued. `take(msg, c)` gets each message with
-/// its channel (still borrowed) once the reader's clock, the trace and the sender's wake-up
-/// are done; a status other than `OK` ends the service with it. Returns the status and how
-/// many messages `take` accepted.
+/// A message available at `at` is taken by the running reader: its clock moves to `at` if
+/// that is later, the trace ends the message's flow there, and `sender`, parked on the full
+/// port, is woken then.
+#[inline(always)]
+fn arrive(st: &InstanceState, at: sim_nvme::SimTime, flow: Option<trace::FlowId>, sender: Option<usize>) {
+    if at > st.clock.get() {
+        st.clock.set(at);
+    }
+    trace::flow_end(flow, st.track(), st.clock.get());
+    st.world.wake_any(sender, st.clock.get());
+}
+
+/// One call taking messages from input `port` (INVARIANT `batch-is-one-call`): waits while
+/// the port is empty and open (each wait a call of its own), then hands the channel, its
+/// queue not empty, to `take`, which takes one message or more ([`get_next`], or a run at a
+/// time) and says with what status and how many. `takes(payload)` says whether this service
+/// takes the message at the front; a refusal ends the service with `OK` and none taken, before
+/// the call (the first, or the one after a wait) is charged. A port closed and drained gives
+/// `CLOSED`.
 fn get(
     st: &InstanceState,
     port: u32,
-    max: usize,
     takes: impl Fn(&Payload) -> bool,
-    mut take: impl FnMut(Msg, &mut Channel) -> Status,
+    mut take: impl FnMut(&mut Channel) -> (Status, usize),
 ) -> (Status, usize) {
     let ch = match st.inputs.get(port as usize) {
         Some(Some(ch)) => *ch,
@@ -171,15 +193,16 @@ fn get(
             return (begin_call(st).err().unwrap_or(refusal), 0);
         }
     };
-    let mut got = 0;
-    // Made with the first call: a service that ends before any (its first message refused)
+    // Made with the first call: a service that ends before it (its first message refused)
     // leaves the measured compute's clock running, as no call at all would.
     let mut service = None;
     loop {
+        // A refused message is left before the call (the first, or the one after a wait) is
+        // charged: the service that takes it charges its own.
         {
             let chans = st.world.channels.borrow();
             if chans[ch].queue.front().is_some_and(|next| !takes(&next.bytes)) {
-                return (Status::OK, got);
+                return (Status::OK, 0);
             }
         }
         let call = if service.is_none() {
@@ -189,37 +212,17 @@ fn get(
             begin_next_call(st)
         };
         if let Err(s) = call {
-            return (s, got);
+            return (s, 0);
         }
         // INVARIANT(no-borrow-across-suspend): the channel borrow ends before `suspend`
         {
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
-            while let Some((msg, sender)) = c.pop(st.clock.get()) {
-                if msg.at > st.clock.get() {
-                    st.clock.set(msg.at);
-                }
-                trace::flow_end(msg.flow, st.track(), st.clock.get());
-                st.world.wake_any(sender, st.clock.get());
-                let status = take(msg, c);
-                if status != Status::OK {
-                    return (status, got);
-                }
-                got += 1;
-                if got >= max {
-                    return (Status::OK, got);
-                }
-                // The next message, if this service takes it, is the next call.
-                match c.queue.front() {
-                    Some(next) if takes(&next.bytes) => {}
-                    _ => return (Status::OK, got),
-                }
-                if let Err(s) = begin_next_call(st) {
-                    return (s, got);
-                }
+            if !c.queue.is_empty() {
+                return take(c);
             }
             if c.sender_closed {
-                return (Status::CLOSED, got);
+                return (Status::CLOSED, 0);
             }
             c.rx_waiter = Some(st.slot);
         }
@@ -259,41 +262,42 @@ unsafe extern "C" fn port_get_batch(
     };
     // SAFETY: ABI: `lens` (non-null, checked above) has room for `max` lengths for this call.
     let lens = unsafe { std::slice::from_raw_parts_mut(lens, max) };
-    let used = std::cell::Cell::new(0usize);
-    let mut taken = 0usize;
     let (status, got) = get(
         st,
         port,
-        max,
-        // Bytes the sender's or the runtime's, and room for them: a block is left to
-        // `port_get`, which writes its encoding out (or to `port_get_bytes`).
+        // Bytes the sender's or the runtime's (a run's first message), and room for them: a
+        // block handed over is left to `port_get`, which writes its encoding out (or to
+        // `port_get_bytes`).
         |p| match p {
-            Payload::Copied(_) | Payload::Inline(_) => p
-                .in_place()
-                .is_some_and(|b| b.len() <= cap - used.get() && u32::try_from(b.len()).is_ok()),
+            Payload::Run(run) => run.first().len() <= cap,
+            Payload::Copied(_) | Payload::Inline(_) => p.in_place().is_some_and(|b| b.len() <= cap),
             Payload::Adopted(_) | Payload::Block(_) => false,
         },
-        |msg, c| {
-            if taken == 0 {
-                // As a get does, the message the last `port_get` left in this port's slot goes.
-                if let Some(slot) = st.current.borrow_mut().get_mut(port as usize) {
-                    c.recycle(std::mem::take(slot));
-                }
+        |c| {
+            // As a get does, the message the last `port_get` left in this port's slot goes.
+            if let Some(slot) = st.current.borrow_mut().get_mut(port as usize) {
+                c.recycle(std::mem::take(slot));
             }
-            let bytes = msg.bytes.in_place().unwrap_or_default();
-            let (from, to) = (used.get(), used.get() + bytes.len());
-            // `takes` checked the room; `get` stops at `max` messages.
-            let (Some(dst), Some(len)) = (buf.get_mut(from..to), lens.get_mut(taken)) else {
-                c.recycle(msg.bytes);
-                return Status::INVALID_ARGUMENT;
-            };
-            dst.copy_from_slice(bytes);
-            *len = bytes.len() as u32;
-            st.charge_message(bytes.len() as u64);
-            used.set(to);
-            taken += 1;
-            c.recycle(msg.bytes);
-            Status::OK
+            let (mut got, mut used) = (0, 0);
+            // The first message, then those available by the time it is.
+            while got < max
+                && c.queue
+                    .front()
+                    .is_some_and(|next| got == 0 || next.at <= st.clock.get())
+            {
+                let (Some(room), Some(room_lens)) = (buf.get_mut(used..), lens.get_mut(got..)) else {
+                    break;
+                };
+                let Some((n, bytes, at, flow, sender)) = c.pop_into(st.clock.get(), room, room_lens) else {
+                    break;
+                };
+                arrive(st, at, flow, sender);
+                got += n;
+                used += bytes;
+            }
+            // Charged together, once the call has taken them.
+            st.charge_messages(got as u64, used as u64);
+            (Status::OK, got)
         },
     );
     // SAFETY: `out_got` is non-null and, by the ABI, a valid out-pointer.
@@ -498,6 +502,9 @@ trait Outgoing {
     fn len(&self, i: usize) -> usize;
     /// The `i`-th as a payload (called once, only when it is put).
     fn make(&mut self, i: usize, st: &InstanceState, pool: &mut Vec<Vec<u8>>) -> Payload;
+    /// The messages `run`, the next ones, encoded back to back and their lengths, to be queued
+    /// as one run (then not made); `None` if they are not copies.
+    fn run(&mut self, run: std::ops::Range<usize>) -> Option<(&[u8], &[u32])>;
 }
 
 /// One message of `.0` bytes built by `.1`.
@@ -511,6 +518,10 @@ impl<F: FnOnce(&mut Vec<Vec<u8>>) -> Payload> Outgoing for One<F> {
     fn make(&mut self, _: usize, _: &InstanceState, pool: &mut Vec<Vec<u8>>) -> Payload {
         // `put` calls this once for its one message.
         self.1.take().map_or_else(Payload::default, |m| m(pool))
+    }
+
+    fn run(&mut self, _: std::ops::Range<usize>) -> Option<(&[u8], &[u32])> {
+        None
     }
 }
 
@@ -535,17 +546,24 @@ impl Outgoing for Copies<'_> {
         self.at = end;
         copied(st, bytes, pool)
     }
+
+    #[inline(always)]
+    fn run(&mut self, run: std::ops::Range<usize>) -> Option<(&[u8], &[u32])> {
+        let lens = self.lens.get(run)?;
+        let end = self.at + lens.iter().map(|&l| l as usize).sum::<usize>();
+        let bytes = self.data.get(self.at..end)?;
+        self.at = end;
+        Some((bytes, lens))
+    }
 }
 
-/// Puts `count` messages on output `port`, one after another, each exactly as a single put:
-/// the `i`-th of `msgs` (called once, only when it is put); `owned`: their bytes are blocks
-/// handed over, not copied. `*done` counts the
-/// messages put; the status is the first refusal's, or `OK` once all are put.
-///
-/// Every message is its own call as far as the simulation goes (INVARIANT
-/// `batch-is-calls-in-a-row`): the call charged and the watchdog and abort checked before it,
-/// and a full port waited on (two calls charged, as a put that waits is) before it, so a
-/// batch's simulated times, counters and trace are those of single puts in a row.
+/// Puts `count` messages on output `port` in one call (INVARIANT `batch-is-one-call`): the
+/// `i`-th of `msgs` (built once, only when it is put); `owned`: their bytes are blocks handed
+/// over, not copied. As many as the port has room for go at once, charged as messages with
+/// their bytes and available to the receiver together, once their bytes are copied (to a host
+/// receiver, each as its PCIe transfer ends); a full port is waited on, the wait a call of its
+/// own. `*done` counts the messages put; the status is the first refusal's, or `OK` once all
+/// are put. A single put is a batch of one.
 fn put(
     st: &InstanceState,
     port: u32,
@@ -573,58 +591,86 @@ fn put(
         {
             let mut chans = st.world.channels.borrow_mut();
             let c = &mut chans[ch];
-            // A conventional run's host is where its SSDlets run: no PCIe
-            let to_host = c.host == HostEnd::Receiver && st.site == Site::Device;
-            let copy = match st.site {
-                Site::Device => st.world.config.dram_copy_mb_per_s,
-                Site::Host => st.world.config.host_copy_mb_per_s,
-            };
-            loop {
-                if c.receiver_closed || c.sender_closed {
-                    return Status::CLOSED;
-                }
-                if c.queue.len() >= c.capacity {
-                    c.tx_waiter = Some(st.slot);
-                    break;
-                }
-                let i = *done;
-                let len = msgs.len(i);
-                // Nothing may fail once `make` has run (an adopted block is the runtime's).
-                let ssd = if to_host { st.world.try_ssd() } else { None };
-                if to_host && ssd.is_none() {
-                    return Status::INVALID_ARGUMENT;
-                }
-                // A handed-over block costs the message, not a per-byte copy.
-                st.charge_message(if owned { 0 } else { len as u64 });
-                let now = st.clock.get();
-                // INVARIANT(counters-per-app): PCIe to the host goes to the sender's Application
-                let at = if let Some(mut ssd) = ssd {
-                    let before = ssd.stats();
-                    let t = ssd.pcie_to_host(now, len as u64);
-                    st.account.add_io(&before, &ssd.stats());
-                    t
-                } else if owned {
-                    now
-                } else {
-                    now + SimDuration::for_bytes(len as u64, copy)
-                };
-                let buf = msgs.make(i, st, &mut c.pool);
-                let flow = trace::flow_start(st.track(), now);
-                let receiver = c.push(Msg { at, bytes: buf, flow }, len as u64);
-                st.world.wake_any(receiver, at);
-                *done = i + 1;
-                if *done == count {
-                    return Status::OK;
-                }
-                // The next message is the next call.
-                if let Err(s) = begin_next_call(st) {
+            if c.receiver_closed || c.sender_closed {
+                return Status::CLOSED;
+            }
+            let room = c.capacity.saturating_sub(c.queued);
+            if room > 0 {
+                let (from, to) = (*done, *done + room.min(count - *done));
+                if let Err(s) = put_run(st, c, from..to, owned, msgs) {
                     return s;
                 }
+                *done = to;
+                if to == count {
+                    return Status::OK;
+                }
             }
+            c.tx_waiter = Some(st.slot);
         }
         st.suspend(Wait::Put(ch));
         call = begin_next_call(st);
     }
+}
+
+/// Puts messages `run` of `msgs` on `c`, which has room for them all: charges them, times
+/// them, queues them (as one run if they are copies, several, and not for the host over PCIe)
+/// and wakes the receiver.
+#[inline(always)]
+fn put_run(
+    st: &InstanceState,
+    c: &mut Channel,
+    run: std::ops::Range<usize>,
+    owned: bool,
+    msgs: &mut impl Outgoing,
+) -> Result<(), Status> {
+    // A conventional run's host is where its SSDlets run: no PCIe
+    let to_host = c.host == HostEnd::Receiver && st.site == Site::Device;
+    let mut ssd = if to_host { st.world.try_ssd() } else { None };
+    if to_host && ssd.is_none() {
+        return Err(Status::INVALID_ARGUMENT);
+    }
+    // Nothing may fail once `make` has run (an adopted block is the runtime's).
+    let bytes: u64 = run.clone().map(|i| msgs.len(i) as u64).sum();
+    // A handed-over block costs the message, not a per-byte copy.
+    st.charge_messages(run.len() as u64, if owned { 0 } else { bytes });
+    let now = st.clock.get();
+    let copied_at = if owned {
+        now
+    } else {
+        let copy = match st.site {
+            Site::Device => st.world.config.dram_copy_mb_per_s,
+            Site::Host => st.world.config.host_copy_mb_per_s,
+        };
+        now + SimDuration::for_bytes(bytes, copy)
+    };
+    if !to_host && run.len() > 1 {
+        if let Some((data, lens)) = msgs.run(run.clone()) {
+            st.world.copied_bytes.set(st.world.copied_bytes.get() + bytes);
+            let flow = trace::flow_start(st.track(), now);
+            let receiver = c.push_run(data, lens, copied_at, flow);
+            st.world.wake_any(receiver, copied_at);
+            return Ok(());
+        }
+    }
+    let before = ssd.as_ref().map(|ssd| ssd.stats());
+    let (mut first_at, mut receiver) = (None, None);
+    for i in run {
+        let len = msgs.len(i) as u64;
+        let at = match &mut ssd {
+            Some(ssd) => ssd.pcie_to_host(now, len),
+            None => copied_at,
+        };
+        first_at.get_or_insert(at);
+        let buf = msgs.make(i, st, &mut c.pool);
+        let flow = trace::flow_start(st.track(), now);
+        receiver = receiver.or(c.push(Msg { at, bytes: buf, flow }, len));
+    }
+    // INVARIANT(counters-per-app): PCIe to the host goes to the sender's Application
+    if let (Some(ssd), Some(before)) = (&ssd, &before) {
+        st.account.add_io(before, &ssd.stats());
+    }
+    st.world.wake_any(receiver, first_at.unwrap_or(now));
+    Ok(())
 }
 
 unsafe extern "C" fn port_put_batch(
@@ -678,12 +724,7 @@ fn copied(st: &InstanceState, bytes: &[u8], pool: &mut Vec<Vec<u8>>) -> Payload 
     st.world
         .copied_bytes
         .set(st.world.copied_bytes.get() + bytes.len() as u64);
-    if let Some(small) = Inline::new(bytes) {
-        return Payload::Inline(small);
-    }
-    let mut buf = pool.pop().unwrap_or_default();
-    buf.extend_from_slice(bytes);
-    Payload::Copied(buf)
+    Payload::copy_of(bytes, pool)
 }
 
 unsafe extern "C" fn port_close(ctx: *mut InstanceCtx, dir: PortDir, port: u32) -> Status {

@@ -15,6 +15,7 @@ use ssdlet_abi::{LogLevel, MatcherLimits};
 use crate::adopted::Payload;
 use crate::compute::ComputeModel;
 use crate::namespace::FileEntry;
+use crate::runs::Run;
 
 /// Index of a channel in [`World::channels`].
 pub(crate) type ChannelId = usize;
@@ -45,7 +46,10 @@ pub(crate) enum HostEnd {
 /// A bounded FIFO of encoded messages between two endpoints.
 #[derive(Debug)]
 pub(crate) struct Channel {
+    /// The entries: a message each, or a run of several ([`Payload::Run`]).
     pub(crate) queue: VecDeque<Msg>,
+    /// Messages queued (a run counts its messages not yet taken).
+    pub(crate) queued: usize,
     /// Most messages queued at once; `usize::MAX` for host-fed inputs and host sinks.
     pub(crate) capacity: usize,
     /// The sender closed (or finished): the receiver sees end-of-stream once drained.
@@ -76,6 +80,7 @@ impl Channel {
     pub(crate) fn new(capacity: usize, host: HostEnd, name: String, apps: [Option<usize>; 2]) -> Channel {
         Channel {
             queue: VecDeque::new(),
+            queued: 0,
             capacity,
             sender_closed: false,
             receiver_closed: false,
@@ -94,8 +99,10 @@ impl Channel {
     // Always: on the per-message path, and LLVM stopped inlining them as the callers grew.
     #[inline(always)]
     pub(crate) fn recycle(&mut self, buf: Payload) {
-        let Payload::Copied(mut buf) = buf else {
-            return;
+        let mut buf = match buf {
+            Payload::Copied(buf) => buf,
+            Payload::Run(run) => (*run).into_buffer(),
+            _ => return,
         };
         if self.pool.len() < 64 && buf.capacity() <= 64 * 1024 {
             buf.clear();
@@ -108,6 +115,7 @@ impl Channel {
         while let Some(m) = self.queue.pop_front() {
             self.recycle(m.bytes);
         }
+        self.queued = 0;
     }
 
     /// Queues `msg` of `len` payload bytes (INVARIANT(port-fifo): messages are taken in the
@@ -119,20 +127,150 @@ impl Channel {
         self.last_at = self.last_at.max(msg.at);
         let at = msg.at;
         self.queue.push_back(msg);
-        trace::queue_depth(&self.name, at, self.queue.len());
+        self.queued += 1;
+        trace::queue_depth(&self.name, at, self.queued);
         self.messages += 1;
         self.bytes += len;
         self.rx_waiter.take()
     }
 
-    /// Takes the next message (the oldest: INVARIANT(port-fifo)), and the sender parked on the
-    /// full channel (to be woken).
+    /// Queues the messages of `lens`, encoded back to back in `bytes`, all available at `at`,
+    /// as one run (a host receiver takes messages, not runs: for it, one by one). Returns the
+    /// receiver parked on this channel, to be woken at `at`.
+    pub(crate) fn push_run(
+        &mut self,
+        bytes: &[u8],
+        lens: &[u32],
+        at: SimTime,
+        flow: Option<FlowId>,
+    ) -> Option<Slot> {
+        if self.host == HostEnd::Receiver {
+            let (mut receiver, mut from) = (None, 0);
+            for &len in lens {
+                let to = from + len as usize;
+                let payload = Payload::copy_of(bytes.get(from..to).unwrap_or_default(), &mut self.pool);
+                let flow = if from == 0 { flow } else { None };
+                receiver = receiver.or(self.push(
+                    Msg {
+                        at,
+                        bytes: payload,
+                        flow,
+                    },
+                    u64::from(len),
+                ));
+                from = to;
+            }
+            return receiver;
+        }
+        let run = Run::new(self.pool.pop().unwrap_or_default(), bytes, lens);
+        self.last_at = self.last_at.max(at);
+        self.queue.push_back(Msg {
+            at,
+            bytes: Payload::Run(Box::new(run)),
+            flow,
+        });
+        self.queued += lens.len();
+        trace::queue_depth(&self.name, at, self.queued);
+        self.messages += lens.len() as u64;
+        self.bytes += bytes.len() as u64;
+        self.rx_waiter.take()
+    }
+
+    /// Takes the next message (the oldest: INVARIANT(port-fifo)), the first of a run alone,
+    /// and the sender parked on the full channel (to be woken).
     // Always: on the per-message path, and LLVM stopped inlining them as the callers grew.
     #[inline(always)]
     pub(crate) fn pop(&mut self, now: SimTime) -> Option<(Msg, Option<Slot>)> {
-        let msg = self.queue.pop_front()?;
-        trace::queue_depth(&self.name, now.max(msg.at), self.queue.len());
+        // Not through `pop_message`: its `Option` costs a single get ~20 instructions.
+        let mut msg = self.queue.pop_front()?;
+        self.queued -= 1;
+        if let Payload::Run(_) = msg.bytes {
+            msg = self.first_of_run(msg);
+        }
+        trace::queue_depth(&self.name, now.max(msg.at), self.queued);
         Some((msg, self.tx_waiter.take()))
+    }
+
+    /// Takes the next message, the first of a run alone, without a trace.
+    fn pop_message(&mut self) -> Option<Msg> {
+        let mut msg = self.queue.pop_front()?;
+        self.queued -= 1;
+        if let Payload::Run(_) = msg.bytes {
+            msg = self.first_of_run(msg);
+        }
+        Some(msg)
+    }
+
+    /// The first message of `entry`, a run just taken from the front, whose other messages
+    /// go back there.
+    #[inline(never)]
+    fn first_of_run(&mut self, mut entry: Msg) -> Msg {
+        let Payload::Run(run) = &mut entry.bytes else {
+            return entry;
+        };
+        let first = Msg {
+            at: entry.at,
+            bytes: Payload::copy_of(run.take_first(), &mut self.pool),
+            flow: entry.flow.take(),
+        };
+        if run.len() > 0 {
+            self.queue.push_front(entry);
+        } else {
+            self.recycle(entry.bytes);
+        }
+        first
+    }
+
+    /// Takes, from the front of the queue, the messages that fit into `buf` (their encodings
+    /// back to back) and `lens` (their lengths): all of a run that fit, or one message copied
+    /// in (not a block handed over). Returns how many messages and bytes, when the first is
+    /// available, its flow and the sender parked on the full channel (to be woken); `None` if
+    /// nothing at the front fits.
+    #[inline(always)]
+    pub(crate) fn pop_into(
+        &mut self,
+        now: SimTime,
+        buf: &mut [u8],
+        lens: &mut [u32],
+    ) -> Option<(usize, usize, SimTime, Option<FlowId>, Option<Slot>)> {
+        let front = self.queue.front_mut()?;
+        let at = front.at;
+        let (n, bytes) = match &mut front.bytes {
+            Payload::Run(run) => {
+                let (n, bytes) = run.take_into(buf, lens);
+                if n == 0 {
+                    return None;
+                }
+                let flow = front.flow.take();
+                if run.len() == 0 {
+                    if let Some(m) = self.queue.pop_front() {
+                        self.recycle(m.bytes);
+                    }
+                }
+                self.queued -= n;
+                trace::queue_depth(&self.name, now.max(at), self.queued);
+                return Some((n, bytes, at, flow, self.tx_waiter.take()));
+            }
+            Payload::Adopted(_) | Payload::Block(_) => return None,
+            other => {
+                let src = other.in_place()?;
+                let (Some(dst), Some(len)) = (buf.get_mut(..src.len()), lens.first_mut()) else {
+                    return None;
+                };
+                dst.copy_from_slice(src);
+                *len = u32::try_from(src.len()).ok()?;
+                (1, src.len())
+            }
+        };
+        let (msg, sender) = self.pop(now)?;
+        let flow = msg.flow;
+        self.recycle(msg.bytes);
+        Some((n, bytes, at, flow, sender))
+    }
+
+    /// Takes up to `max` messages for the host (the first of a run alone), without a trace.
+    pub(crate) fn pop_for_host(&mut self, max: usize) -> Vec<Msg> {
+        std::iter::from_fn(|| self.pop_message()).take(max).collect()
     }
 
     /// The sender is done: the receiver sees end of stream once it has drained the queue.
@@ -238,6 +376,8 @@ impl World {
     /// Makes `slot` runnable at `at` (the scheduler runs it no earlier than its own clock).
     /// An instance already queued keeps its place.
     /// Wakes `slot` at `at`, if there is one to wake (what [`Channel`]'s operations return).
+    // Always: on the per-message path, where there is seldom one to wake.
+    #[inline(always)]
     pub(crate) fn wake_any(&self, slot: Option<Slot>, at: SimTime) {
         if let Some(slot) = slot {
             self.wake(slot, at);
@@ -263,5 +403,102 @@ impl World {
         if let Ok(mut r) = self.ready.try_borrow_mut() {
             r.push(Reverse((at, seq, slot)));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel(host: HostEnd) -> Channel {
+        Channel::new(usize::MAX, host, "a.out -> b.in".into(), [None, None])
+    }
+
+    fn one(bytes: &[u8], at: u64) -> Msg {
+        Msg {
+            at: SimTime(at),
+            bytes: Payload::copy_of(bytes, &mut Vec::new()),
+            flow: None,
+        }
+    }
+
+    /// Every message, one by one, as single gets take them: its bytes and instant.
+    fn pop_all(c: &mut Channel) -> Vec<(Vec<u8>, u64)> {
+        std::iter::from_fn(|| c.pop(SimTime::ZERO))
+            .map(|(m, _)| (m.bytes.into_vec(), m.at.0))
+            .collect()
+    }
+
+    // INVARIANT(port-fifo), with runs among single messages.
+    #[test]
+    fn runs_are_their_messages_in_order_and_counted_one_by_one() {
+        let mut c = channel(HostEnd::None);
+        c.push(one(b"a", 1), 1);
+        c.push_run(b"bccddd", &[1, 2, 3], SimTime(2), None);
+        c.push_run(&[7; 40], &[0, 40], SimTime(3), None);
+        c.push(one(b"e", 4), 1);
+        assert_eq!((c.queue.len(), c.queued, c.messages, c.bytes), (4, 7, 7, 48));
+        let got = pop_all(&mut c);
+        let want: Vec<(Vec<u8>, u64)> = vec![
+            (b"a".to_vec(), 1),
+            (b"b".to_vec(), 2),
+            (b"cc".to_vec(), 2),
+            (b"ddd".to_vec(), 2),
+            (vec![], 3),
+            (vec![7; 40], 3),
+            (b"e".to_vec(), 4),
+        ];
+        assert_eq!(got, want);
+        assert_eq!((c.queue.len(), c.queued), (0, 0));
+    }
+
+    #[test]
+    fn a_batch_get_takes_what_fits_from_runs_and_single_messages() {
+        let mut c = channel(HostEnd::None);
+        c.push_run(b"abbccc", &[1, 2, 3], SimTime(2), None);
+        c.push(one(b"dddd", 3), 4);
+        let (mut buf, mut lens) = ([0u8; 4], [0u32; 8]);
+        // Room for "a" and "bb", not "ccc".
+        let (n, bytes, at, _, _) = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
+        assert_eq!(
+            (n, bytes, at, &buf[..3], &lens[..2]),
+            (2, 3, SimTime(2), &b"abb"[..], &[1, 2][..])
+        );
+        assert_eq!(c.queued, 2);
+        assert!(c.pop_into(SimTime::ZERO, &mut buf[..2], &mut lens).is_none());
+        let (n, bytes, ..) = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
+        assert_eq!((n, bytes, &buf[..3]), (1, 3, &b"ccc"[..]));
+        // The run is used up and gone; a single message is taken if it fits.
+        assert_eq!((c.queue.len(), c.queued), (1, 1));
+        let (n, bytes, at, ..) = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
+        assert_eq!((n, bytes, at, &buf[..4]), (1, 4, SimTime(3), &b"dddd"[..]));
+        assert!(c.pop_into(SimTime::ZERO, &mut buf, &mut lens).is_none());
+        assert_eq!(c.queued, 0);
+    }
+
+    #[test]
+    fn a_host_receiver_gets_messages_never_runs() {
+        let mut c = channel(HostEnd::Receiver);
+        c.push_run(b"abbccc", &[1, 2, 3], SimTime(5), None);
+        assert_eq!((c.queue.len(), c.queued, c.messages, c.bytes), (3, 3, 3, 6));
+        assert!(c.queue.iter().all(|m| !matches!(m.bytes, Payload::Run(_))));
+        let got: Vec<Vec<u8>> = c
+            .pop_for_host(2)
+            .into_iter()
+            .map(|m| m.bytes.into_vec())
+            .collect();
+        assert_eq!(got, vec![b"a".to_vec(), b"bb".to_vec()]);
+        assert_eq!(c.queued, 1);
+    }
+
+    #[test]
+    fn draining_a_channel_with_runs_leaves_nothing_queued() {
+        let mut c = channel(HostEnd::None);
+        c.push_run(b"abbccc", &[1, 2, 3], SimTime(2), None);
+        c.pop(SimTime::ZERO);
+        c.close_receiver();
+        assert_eq!((c.queue.len(), c.queued), (0, 0));
+        // The run's buffer is kept for reuse.
+        assert_eq!(c.pool.len(), 1);
     }
 }

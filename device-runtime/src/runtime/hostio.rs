@@ -75,11 +75,12 @@ impl Runtime {
         self.host_channel(port.0, HostEnd::Receiver)?;
         let mut chans = self.world.channels.borrow_mut();
         let c = &mut chans[port.0];
-        let n = max.min(c.queue.len());
         let mut out = Received::default();
         let mut flows = Vec::new();
         // INVARIANT(port-fifo): the host takes the oldest messages first
-        for m in c.queue.drain(..n) {
+        let taken = c.pop_for_host(max);
+        let n = taken.len();
+        for m in taken {
             out.last_at = Some(out.last_at.map_or(m.at, |t| t.max(m.at)));
             out.messages.push(m.bytes.into_vec());
             if m.flow.is_some() {
@@ -93,7 +94,7 @@ impl Runtime {
             for f in flows {
                 trace::flow_end(f, Track::HostPorts, at);
             }
-            trace::queue_depth(&c.name, at, c.queue.len());
+            trace::queue_depth(&c.name, at, c.queued);
         }
         out.end = c.sender_closed && c.queue.is_empty();
         // A stream cut short by its Application's failure ends with that failure, not a clean

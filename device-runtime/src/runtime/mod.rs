@@ -559,7 +559,7 @@ impl Runtime {
     #[cfg(feature = "testing")]
     pub fn recv<T: serde::de::DeserializeOwned>(&mut self, port: ReceiverId) -> Result<Vec<T>, RuntimeError> {
         self.host_channel(port.0, HostEnd::Receiver)?;
-        let msgs: Vec<crate::world::Msg> = self.world.channels.borrow_mut()[port.0].queue.drain(..).collect();
+        let msgs = self.world.channels.borrow_mut()[port.0].pop_for_host(usize::MAX);
         if let Some(last) = msgs.iter().map(|m| m.at).max() {
             self.host_now = self.host_now.max(last);
         }

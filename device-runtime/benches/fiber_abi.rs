@@ -11,7 +11,7 @@
 //!   and the fiber switches the driver needs.
 //! - `abi/put_get_batched`: the same stream from `count_all` to `sum_batch` (`Output::put_all`,
 //!   `Input::get_batch` of up to 64): one runtime call per batch instead of per message, each
-//!   message still charged as its own put and get; its ratio to `abi/put_get` is printed too.
+//!   message still counted and charged as a message; its ratio to `abi/put_get` is printed too.
 //! - `abi/put_get_floor`: the same per message without the runtime (postcard encode and
 //!   decode, two calls through C function pointers); the ratio to it, and fiber switches' to a
 //!   bare corosensei coroutine, are printed from interleaved rounds in the same run.

@@ -37,7 +37,8 @@ pub use ndp_protocol::{CostSource, WorkCounts};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnitCosts {
-    /// Per runtime call.
+    /// Per runtime call (entering the runtime, its checks, returning; a batch of messages is
+    /// one call: `port_put_batch`, `port_get_batch`).
     pub call_ps: u64,
     /// Per message received or sent (encoding or decoding it).
     pub message_ps: u64,

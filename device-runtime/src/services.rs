@@ -14,7 +14,8 @@
 //!   ([`crate::compute`]) and applies the time-slice watchdog.
 //! - Messages are timestamped: a put is available to the receiver at the sender's clock plus the
 //!   DRAM copy time (plus the PCIe transfer for a host receiver); a get moves the receiver's
-//!   clock to `max(own, message)`. A blocked `get`/`put` registers the SSDlet as the channel's
+//!   clock to `max(own, message)`. A batch is one call moving several messages (INVARIANT
+//!   `batch-is-one-call`); a single put or get is a batch of one. A blocked `get`/`put` registers the SSDlet as the channel's
 //!   waiter; the other side wakes it ([`crate::world::World::wake`]).
 //! - File and matcher services go through [`crate::fileio`] and suspend the SSDlet until the
 //!   simulated completion instant.
@@ -288,12 +289,12 @@ unsafe extern "C" fn port_get_batch(
                 let (Some(room), Some(room_lens)) = (buf.get_mut(used..), lens.get_mut(got..)) else {
                     break;
                 };
-                let Some((n, bytes, at, flow, sender)) = c.pop_into(st.clock.get(), room, room_lens) else {
+                let Some(t) = c.pop_into(st.clock.get(), room, room_lens) else {
                     break;
                 };
-                arrive(st, at, flow, sender);
-                got += n;
-                used += bytes;
+                arrive(st, t.at, t.flow, t.sender);
+                got += t.messages;
+                used += t.bytes;
             }
             // Charged together, once the call has taken them.
             st.charge_messages(got as u64, used as u64);

@@ -32,6 +32,20 @@ pub(crate) struct Msg {
     pub(crate) flow: Option<FlowId>,
 }
 
+/// What [`Channel::pop_into`] took.
+pub(crate) struct Taken {
+    /// How many messages.
+    pub(crate) messages: usize,
+    /// Their encodings' bytes in all.
+    pub(crate) bytes: usize,
+    /// When the first was available.
+    pub(crate) at: SimTime,
+    /// Its flow on the trace's timeline.
+    pub(crate) flow: Option<FlowId>,
+    /// The sender parked on the full channel, to be woken.
+    pub(crate) sender: Option<Slot>,
+}
+
 /// Which kind of endpoint a channel has on the host side, if any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum HostEnd {
@@ -223,16 +237,9 @@ impl Channel {
 
     /// Takes, from the front of the queue, the messages that fit into `buf` (their encodings
     /// back to back) and `lens` (their lengths): all of a run that fit, or one message copied
-    /// in (not a block handed over). Returns how many messages and bytes, when the first is
-    /// available, its flow and the sender parked on the full channel (to be woken); `None` if
-    /// nothing at the front fits.
+    /// in (not a block handed over); `None` if nothing at the front fits.
     #[inline(always)]
-    pub(crate) fn pop_into(
-        &mut self,
-        now: SimTime,
-        buf: &mut [u8],
-        lens: &mut [u32],
-    ) -> Option<(usize, usize, SimTime, Option<FlowId>, Option<Slot>)> {
+    pub(crate) fn pop_into(&mut self, now: SimTime, buf: &mut [u8], lens: &mut [u32]) -> Option<Taken> {
         let front = self.queue.front_mut()?;
         let at = front.at;
         let (n, bytes) = match &mut front.bytes {
@@ -249,7 +256,13 @@ impl Channel {
                 }
                 self.queued -= n;
                 trace::queue_depth(&self.name, now.max(at), self.queued);
-                return Some((n, bytes, at, flow, self.tx_waiter.take()));
+                return Some(Taken {
+                    messages: n,
+                    bytes,
+                    at,
+                    flow,
+                    sender: self.tx_waiter.take(),
+                });
             }
             Payload::Adopted(_) | Payload::Block(_) => return None,
             other => {
@@ -265,7 +278,13 @@ impl Channel {
         let (msg, sender) = self.pop(now)?;
         let flow = msg.flow;
         self.recycle(msg.bytes);
-        Some((n, bytes, at, flow, sender))
+        Some(Taken {
+            messages: n,
+            bytes,
+            at,
+            flow,
+            sender,
+        })
     }
 
     /// Takes up to `max` messages for the host (the first of a run alone), without a trace.
@@ -459,19 +478,20 @@ mod tests {
         c.push(one(b"dddd", 3), 4);
         let (mut buf, mut lens) = ([0u8; 4], [0u32; 8]);
         // Room for "a" and "bb", not "ccc".
-        let (n, bytes, at, _, _) = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
-        assert_eq!(
-            (n, bytes, at, &buf[..3], &lens[..2]),
-            (2, 3, SimTime(2), &b"abb"[..], &[1, 2][..])
-        );
+        let t = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
+        assert_eq!((t.messages, t.bytes, t.at), (2, 3, SimTime(2)));
+        assert_eq!((&buf[..3], &lens[..2]), (&b"abb"[..], &[1, 2][..]));
         assert_eq!(c.queued, 2);
         assert!(c.pop_into(SimTime::ZERO, &mut buf[..2], &mut lens).is_none());
-        let (n, bytes, ..) = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
-        assert_eq!((n, bytes, &buf[..3]), (1, 3, &b"ccc"[..]));
+        let t = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
+        assert_eq!((t.messages, t.bytes, &buf[..3]), (1, 3, &b"ccc"[..]));
         // The run is used up and gone; a single message is taken if it fits.
         assert_eq!((c.queue.len(), c.queued), (1, 1));
-        let (n, bytes, at, ..) = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
-        assert_eq!((n, bytes, at, &buf[..4]), (1, 4, SimTime(3), &b"dddd"[..]));
+        let t = c.pop_into(SimTime::ZERO, &mut buf, &mut lens).unwrap();
+        assert_eq!(
+            (t.messages, t.bytes, t.at, &buf[..4]),
+            (1, 4, SimTime(3), &b"dddd"[..])
+        );
         assert!(c.pop_into(SimTime::ZERO, &mut buf, &mut lens).is_none());
         assert_eq!(c.queued, 0);
     }

@@ -207,10 +207,11 @@ pub struct RuntimeVtable {
     pub port_get_bytes:
         unsafe extern "C" fn(ctx: *mut InstanceCtx, port: u32, out: *mut OwnedBytes) -> Status,
 
-    /// Sends `count` messages on output `port`, in order, each exactly as `port_put` would send
-    /// it (charged, timed and counted as one call and one message each; waiting while the port
-    /// is full, so other SSDlets may run between two of them). Their encodings lie back to back
-    /// at `data`, the `i`-th `lens[i]` bytes long. `*out_done` is how many were sent: all of
+    /// Sends `count` messages on output `port`, in order, in one call: as many at once as the
+    /// port has room for, each copied, counted and charged as a message, and available to the
+    /// receiver together once their bytes are copied; while the port is full it waits, as
+    /// `port_put` does (a call of its own), so other SSDlets may run between two of them. Their
+    /// encodings lie back to back at `data`, the `i`-th `lens[i]` bytes long. `*out_done` is how many were sent: all of
     /// them on `OK`; on any other status (`CLOSED`: the receiver is gone) the ones from
     /// `*out_done` on were not. A `count` of 0 is `OK` at once, no call made. `lens` is aligned
     /// for `u32`. Added after `port_get_bytes` with `port_get_batch`: check
@@ -223,9 +224,10 @@ pub struct RuntimeVtable {
         count: usize,
         out_done: *mut usize,
     ) -> Status,
-    /// Takes up to `max` messages from input `port`, each exactly as `port_get` would take it
-    /// (waiting while the port is empty, for the first only), copying their encodings back to
-    /// back into the `cap` bytes at `buf` and their lengths into `lens` (room for `max`).
+    /// Takes up to `max` messages from input `port` in one call, each counted and charged as a
+    /// message: the first (waiting while the port is empty, as `port_get` does), then those
+    /// already available by then, copying their encodings back to back into the `cap` bytes at
+    /// `buf` and their lengths into `lens` (room for `max`).
     /// Stops before a message that does not fit in what is left of `buf` or that was handed
     /// over as a block: `*out_got` may then be 0 with `OK`, and `port_get` (or
     /// `port_get_bytes`) takes that message. `CLOSED` (with `*out_got` 0): the input is closed

@@ -334,14 +334,14 @@ pub const BATCH_BYTES: usize = 2048;
 pub const BATCH_MESSAGES: usize = 128;
 
 impl<T: Message> Output<T> {
-    /// Sends every message of `vs` in order, each charged, timed and counted as a put of its
-    /// own (waiting while the port is full), but handing the runtime up to [`BATCH_MESSAGES`]
-    /// small ones per call. Encoded messages of more than [`BATCH_BYTES`] go one by one through
-    /// [`Output::put`]. Unlike a loop of puts, `vs` is drawn ahead: up to [`BATCH_MESSAGES`]
-    /// messages are built and encoded (on the stack, into no buffer of the port's) before the
-    /// runtime sees the first of them, so what building them costs the simulation (its
-    /// allocations) falls before those puts, not between them. If the receiver is gone,
-    /// returns how many were sent; messages drawn from `vs` but not sent are dropped.
+    /// Sends every message of `vs` in order, handing the runtime up to [`BATCH_MESSAGES`] small
+    /// ones per call: to the simulation one call (and one more per wait on a full port) moving
+    /// that many messages, each still counted and charged as a message with its bytes, and
+    /// available to the receiver together. Encoded messages of more than [`BATCH_BYTES`] go one
+    /// by one through [`Output::put`]. Unlike a loop of puts, `vs` is drawn ahead: up to
+    /// [`BATCH_MESSAGES`] messages are built and encoded (on the stack, into no buffer of the
+    /// port's) before the runtime sees the first of them. If the receiver is gone, returns how
+    /// many were sent; messages drawn from `vs` but not sent are dropped.
     #[inline]
     pub fn put_all(&mut self, vs: impl IntoIterator<Item = T>) -> Result<(), Closed<usize>> {
         let mut sent = 0usize;
@@ -454,12 +454,12 @@ impl postcard::ser_flavors::Flavor for BatchWriter<'_> {
 
 impl<T: Message> Input<T> {
     /// Appends up to `max` (at least 1, at most [`BATCH_MESSAGES`]) messages to `out`, in
-    /// order, each charged, timed and counted as a get of its own, in one runtime call where
-    /// they are small: waits while the input is empty, for the first message only, then takes
-    /// what is queued. They are decoded after the runtime call, so what decoding costs the
-    /// simulation (its allocations) falls after those gets, not between them. Returns how many
-    /// it appended: 0 once the input is closed and drained. A message that does not decode as
-    /// `T` fails the SSDlet.
+    /// order, in one runtime call where they are small, each counted and charged as a message:
+    /// waits while the input is empty, then takes the first message and those already there by
+    /// the time it is (a batch put's arrive together; a large one is taken alone, by a get).
+    /// They are decoded after the runtime call. Returns how many it appended: 0 once the input
+    /// is closed and drained. A message that does not decode as `T` fails the SSDlet.
+    /// Messages put one by one arrive one by one: then it takes about one a call.
     #[inline]
     pub fn get_batch(&mut self, out: &mut Vec<T>, max: usize) -> usize {
         if self.closed {

@@ -15,8 +15,9 @@
 //! - Messages are timestamped: a put is available to the receiver at the sender's clock plus the
 //!   DRAM copy time (plus the PCIe transfer for a host receiver); a get moves the receiver's
 //!   clock to `max(own, message)`. A batch is one call moving several messages (INVARIANT
-//!   `batch-is-one-call`); a single put or get is a batch of one. A blocked `get`/`put` registers the SSDlet as the channel's
-//!   waiter; the other side wakes it ([`crate::world::World::wake`]).
+//!   `batch-is-one-call`); a single put or get is a batch of one. A blocked `get`/`put`
+//!   registers the SSDlet as the channel's waiter; the other side wakes it
+//!   ([`crate::world::World::wake`]).
 //! - File and matcher services go through [`crate::fileio`] and suspend the SSDlet until the
 //!   simulated completion instant.
 

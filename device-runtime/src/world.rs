@@ -392,8 +392,6 @@ impl World {
         self.ssd.try_borrow_mut().ok()
     }
 
-    /// Makes `slot` runnable at `at` (the scheduler runs it no earlier than its own clock).
-    /// An instance already queued keeps its place.
     /// Wakes `slot` at `at`, if there is one to wake (what [`Channel`]'s operations return).
     // Always: on the per-message path, where there is seldom one to wake.
     #[inline(always)]
@@ -404,6 +402,8 @@ impl World {
     }
 
     // INVARIANT(ready-queue-once): an instance already queued keeps its one place
+    /// Makes `slot` runnable at `at` (the scheduler runs it no earlier than its own clock).
+    /// An instance already queued keeps its place.
     pub(crate) fn wake(&self, slot: Slot, at: SimTime) {
         let Ok(mut q) = self.queued.try_borrow_mut() else {
             return;

@@ -1,5 +1,6 @@
-//! Runs: the small messages one batch put queued as one channel entry (`port_put_batch`), so a
-//! batch costs the simulator one queue entry and one copy in and out, not one per message.
+//! Runs: the messages one batch put queued as one channel entry (`port_put_batch`), so a batch
+//! costs the simulator one queue entry and one copy in and one out (a batch get's), not one per
+//! message; a single get copies its message out of the run once more.
 //!
 //! A run is still its messages to everything the simulation sees (INVARIANT
 //! `batch-is-one-call`): the channel counts them one by one against its capacity, a single get

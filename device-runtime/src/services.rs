@@ -272,7 +272,9 @@ unsafe extern "C" fn port_get_batch(
         // `port_get_bytes`).
         |p| match p {
             Payload::Run(run) => run.first().len() <= cap,
-            Payload::Copied(_) | Payload::Inline(_) => p.in_place().is_some_and(|b| b.len() <= cap),
+            Payload::Copied(_) | Payload::Inline(_) => p
+                .in_place()
+                .is_some_and(|b| b.len() <= cap && u32::try_from(b.len()).is_ok()),
             Payload::Adopted(_) | Payload::Block(_) => false,
         },
         |c| {

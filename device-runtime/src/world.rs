@@ -159,11 +159,12 @@ impl Channel {
         flow: Option<FlowId>,
     ) -> Option<Slot> {
         if self.host == HostEnd::Receiver {
-            let (mut receiver, mut from) = (None, 0);
+            let (mut receiver, mut from, mut flow) = (None, 0, flow);
             for &len in lens {
                 let to = from + len as usize;
                 let payload = Payload::copy_of(bytes.get(from..to).unwrap_or_default(), &mut self.pool);
-                let flow = if from == 0 { flow } else { None };
+                // The run's flow goes with its first message.
+                let flow = flow.take();
                 receiver = receiver.or(self.push(
                     Msg {
                         at,
@@ -270,8 +271,9 @@ impl Channel {
                 let (Some(dst), Some(len)) = (buf.get_mut(..src.len()), lens.first_mut()) else {
                     return None;
                 };
+                let encoded = u32::try_from(src.len()).ok()?;
                 dst.copy_from_slice(src);
-                *len = u32::try_from(src.len()).ok()?;
+                *len = encoded;
                 (1, src.len())
             }
         };
@@ -499,9 +501,13 @@ mod tests {
     #[test]
     fn a_host_receiver_gets_messages_never_runs() {
         let mut c = channel(HostEnd::Receiver);
-        c.push_run(b"abbccc", &[1, 2, 3], SimTime(5), None);
-        assert_eq!((c.queue.len(), c.queued, c.messages, c.bytes), (3, 3, 3, 6));
+        // Empty messages first: the run's flow still goes with the first message only.
+        c.push_run(b"abbccc", &[0, 0, 1, 2, 3], SimTime(5), Some(FlowId(7)));
+        let flows: Vec<_> = c.queue.iter().map(|m| m.flow).collect();
+        assert_eq!(flows, [Some(FlowId(7)), None, None, None, None]);
+        assert_eq!((c.queue.len(), c.queued, c.messages, c.bytes), (5, 5, 5, 6));
         assert!(c.queue.iter().all(|m| !matches!(m.bytes, Payload::Run(_))));
+        c.pop_for_host(2);
         let got: Vec<Vec<u8>> = c
             .pop_for_host(2)
             .into_iter()

@@ -208,11 +208,11 @@ pub struct RuntimeVtable {
         unsafe extern "C" fn(ctx: *mut InstanceCtx, port: u32, out: *mut OwnedBytes) -> Status,
 
     /// Sends `count` messages on output `port`, in order, in one call: as many at once as the
-    /// port has room for, each copied, counted and charged as a message, and available to the
-    /// receiver together once their bytes are copied; while the port is full it waits, as
-    /// `port_put` does (a call of its own), so other SSDlets may run between two of them. Their
-    /// encodings lie back to back at `data`, the `i`-th `lens[i]` bytes long. `*out_done` is how many were sent: all of
-    /// them on `OK`; on any other status (`CLOSED`: the receiver is gone) the ones from
+    /// port has room for, each copied, counted and charged as a message, and available to an
+    /// SSDlet together once their bytes are copied (to the host, each as its PCIe transfer
+    /// ends); while the port is full it waits, as `port_put` does (a call of its own), so other
+    /// SSDlets may run between two of them. Their encodings lie back to back at `data`, the
+    /// `i`-th `lens[i]` bytes long. `*out_done` is how many were sent: all of them on `OK`; on any other status (`CLOSED`: the receiver is gone) the ones from
     /// `*out_done` on were not. A `count` of 0 is `OK` at once, no call made. `lens` is aligned
     /// for `u32`. Added after `port_get_bytes` with `port_get_batch`: check
     /// [`RuntimeVtable::has_batch_ports`] before calling either.

@@ -337,11 +337,11 @@ impl<T: Message> Output<T> {
     /// Sends every message of `vs` in order, handing the runtime up to [`BATCH_MESSAGES`] small
     /// ones per call: to the simulation one call (and one more per wait on a full port) moving
     /// that many messages, each still counted and charged as a message with its bytes, and
-    /// available to the receiver together. Encoded messages of more than [`BATCH_BYTES`] go one
-    /// by one through [`Output::put`]. Unlike a loop of puts, `vs` is drawn ahead: up to
-    /// [`BATCH_MESSAGES`] messages are built and encoded (on the stack, into no buffer of the
-    /// port's) before the runtime sees the first of them. If the receiver is gone, returns how
-    /// many were sent; messages drawn from `vs` but not sent are dropped.
+    /// available to an SSDlet together (to the host, each as its PCIe transfer ends). Larger
+    /// encodings than [`BATCH_BYTES`] go one by one through [`Output::put`]. Unlike a loop of
+    /// puts, `vs` is drawn ahead: up to [`BATCH_MESSAGES`] messages are built and encoded (on
+    /// the stack) before the runtime sees the first. If the receiver is gone, returns how many
+    /// were sent; messages drawn from `vs` but not sent are dropped.
     #[inline]
     pub fn put_all(&mut self, vs: impl IntoIterator<Item = T>) -> Result<(), Closed<usize>> {
         let mut sent = 0usize;
@@ -459,7 +459,7 @@ impl<T: Message> Input<T> {
     /// the time it is (a batch put's arrive together; a large one is taken alone, by a get).
     /// They are decoded after the runtime call. Returns how many it appended: 0 once the input
     /// is closed and drained. A message that does not decode as `T` fails the SSDlet.
-    /// Messages put one by one arrive one by one: then it takes about one a call.
+    /// Messages put one by one arrive one by one: it takes as many as are there by then.
     #[inline]
     pub fn get_batch(&mut self, out: &mut Vec<T>, max: usize) -> usize {
         if self.closed {

@@ -47,8 +47,7 @@ impl Run {
     /// Takes the first message not yet taken: its bytes.
     #[inline]
     pub(crate) fn take_first(&mut self) -> &[u8] {
-        let start = self.offset;
-        let len = self.lens.get(self.next).map_or(0, |&l| l as usize);
+        let (start, len) = (self.offset, self.first().len());
         self.next += 1;
         self.offset += len;
         self.data.get(start..start + len).unwrap_or_default()

@@ -29,14 +29,14 @@ use ssdlet_abi::{
 };
 
 use sim_nvme::trace;
-use sim_nvme::SimDuration;
+use sim_nvme::{SimDuration, SimTime};
 
 use crate::adopted::{byte_string_body, byte_string_header, Adopted, Payload};
 use crate::blocks;
 use crate::compute::WorkCounts;
 use crate::fileio;
 use crate::instance::{InstanceState, Wait, CURRENT};
-use crate::world::{Channel, HostEnd, LogLine, Msg};
+use crate::world::{Channel, HostEnd, LogLine, Msg, Slot};
 use ndp_protocol::Site;
 
 /// Stack headroom, in bytes, a service needs before it does any work on a fiber.
@@ -162,7 +162,7 @@ fn get_next(st: &InstanceState, port: u32, mut take: impl FnMut(Msg, &mut Channe
 /// that is later, the trace ends the message's flow there, and `sender`, parked on the full
 /// port, is woken then.
 #[inline(always)]
-fn arrive(st: &InstanceState, at: sim_nvme::SimTime, flow: Option<trace::FlowId>, sender: Option<usize>) {
+fn arrive(st: &InstanceState, at: SimTime, flow: Option<trace::FlowId>, sender: Option<Slot>) {
     if at > st.clock.get() {
         st.clock.set(at);
     }
@@ -506,9 +506,9 @@ trait Outgoing {
     fn len(&self, i: usize) -> usize;
     /// The `i`-th as a payload (called once, only when it is put).
     fn make(&mut self, i: usize, st: &InstanceState, pool: &mut Vec<Vec<u8>>) -> Payload;
-    /// The messages `run`, the next ones, encoded back to back and their lengths, to be queued
-    /// as one run (then not made); `None` if they are not copies.
-    fn run(&mut self, run: std::ops::Range<usize>) -> Option<(&[u8], &[u32])>;
+    /// The messages `run`, the next ones, `bytes` in all, encoded back to back and their
+    /// lengths, to be queued as one run (then not made); `None` if they are not copies.
+    fn run(&mut self, run: std::ops::Range<usize>, bytes: usize) -> Option<(&[u8], &[u32])>;
 }
 
 /// One message of `.0` bytes built by `.1`.
@@ -524,7 +524,7 @@ impl<F: FnOnce(&mut Vec<Vec<u8>>) -> Payload> Outgoing for One<F> {
         self.1.take().map_or_else(Payload::default, |m| m(pool))
     }
 
-    fn run(&mut self, _: std::ops::Range<usize>) -> Option<(&[u8], &[u32])> {
+    fn run(&mut self, _: std::ops::Range<usize>, _: usize) -> Option<(&[u8], &[u32])> {
         None
     }
 }
@@ -552,9 +552,9 @@ impl Outgoing for Copies<'_> {
     }
 
     #[inline(always)]
-    fn run(&mut self, run: std::ops::Range<usize>) -> Option<(&[u8], &[u32])> {
+    fn run(&mut self, run: std::ops::Range<usize>, bytes: usize) -> Option<(&[u8], &[u32])> {
         let lens = self.lens.get(run)?;
-        let end = self.at + lens.iter().map(|&l| l as usize).sum::<usize>();
+        let end = self.at + bytes;
         let bytes = self.data.get(self.at..end)?;
         self.at = end;
         Some((bytes, lens))
@@ -648,7 +648,7 @@ fn put_run(
         now + SimDuration::for_bytes(bytes, copy)
     };
     if !to_host && run.len() > 1 {
-        if let Some((data, lens)) = msgs.run(run.clone()) {
+        if let Some((data, lens)) = msgs.run(run.clone(), bytes as usize) {
             st.world.copied_bytes.set(st.world.copied_bytes.get() + bytes);
             let flow = trace::flow_start(st.track(), now);
             let receiver = c.push_run(data, lens, copied_at, flow);
